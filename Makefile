@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Rust network modules for the stock Debian kernel.
+#
+#   make                 build the modules (sets up the build root first)
+#   make run             build, boot the stock kernel in QEMU and show the
+#                        modules working
+#   make check           the whole test suite: unit tests, fuzzing, kselftests
+#                        in QEMU; ends with "N passed, N failed"
+#   make KDIR=<tree>     build against another prepared kernel tree with
+#                        CONFIG_RUST (no build root involved)
+#   make clippy          build with CLIPPY=1
+#   make clean
+#
+# The kbuild side of the build is in Kbuild.
+
+KDIR ?=
+ifeq ($(KDIR),)
+ifeq ($(RNM_IN_ROOT),1)
+KDIR := /opt/rnm/kbuild
+# The compiler the Debian kernel was built with.
+export CC := x86_64-linux-gnu-gcc-14
+endif
+endif
+
+PHONY := all modules run check clippy clean setup unit fuzz
+.PHONY: $(PHONY)
+
+ifeq ($(KDIR),)
+# On the host: everything happens inside the build root.
+all modules clippy:
+	@scripts/setup.sh >/dev/null
+	@scripts/in-root.sh $(MAKE) --no-print-directory $@
+
+clean:
+	@if [ -d /var/cache/rust-netmods/root/opt/rnm/kbuild ]; then \
+		scripts/in-root.sh $(MAKE) --no-print-directory $@; fi
+	rm -rf out
+
+setup:
+	@scripts/setup.sh
+
+run: modules
+	@scripts/run.sh
+
+check:
+	@scripts/check.sh
+
+unit:
+	@scripts/check.sh --unit-only
+
+else
+# Inside the build root, or against the tree given in KDIR.
+ifneq ($(MAKECMDGOALS),clean)
+ifeq ($(wildcard $(KDIR)/.config),)
+$(error KDIR=$(KDIR) is not a configured kernel tree (no .config))
+endif
+ifeq ($(shell grep -x 'CONFIG_RUST=y' $(KDIR)/.config),)
+$(error KDIR=$(KDIR) has no CONFIG_RUST=y: Rust modules cannot be built for it)
+endif
+ifeq ($(wildcard $(KDIR)/rust/libkernel.rmeta),)
+$(error KDIR=$(KDIR) has no rust/libkernel.rmeta: run modules_prepare in it)
+endif
+endif
+
+all modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(CC),CC=$(CC)) modules
+	@scripts/check-symbols.sh $(KDIR)/Module.symvers $$(sed 's/\.o$$/.ko/' modules.order)
+
+clippy:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(CC),CC=$(CC)) CLIPPY=1 modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -f rust/bindings/bindings_generated.rs
+endif

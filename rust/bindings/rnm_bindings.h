@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * C APIs the project's abstractions need beyond what the kernel crate's
+ * bindings provide.  bindgen runs on this header at build time, with the
+ * kernel's own bindgen flags and the allowlists in bindgen_parameters; the
+ * output (bindings_generated.rs) is never committed.
+ */
+
+#include <linux/sysctl.h>
+#include <linux/slab.h>
+
+#include "../helpers/rnm_helpers.h"

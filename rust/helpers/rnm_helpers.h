@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Out-of-line wrappers for static inline kernel functions and macros that
+ * the abstractions call.  They are compiled into each module that needs
+ * them (see the module's *_helpers.c) and declared here for bindgen.
+ */
+#ifndef RNM_HELPERS_H
+#define RNM_HELPERS_H
+
+#endif /* RNM_HELPERS_H */

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe abstractions over kernel networking, netfilter, sysctl and sysfs
+//! APIs that the `kernel` crate does not provide yet.
+//!
+//! Each module wraps one kernel subsystem and is shaped to go upstream into
+//! `rust/kernel/`.  Every `unsafe` block of the project lives here, with its
+//! `// SAFETY:` justification; the modules built on top are safe Rust.
+//!
+//! The crate is compiled into each module that uses it (an out-of-tree
+//! build has one crate per module), so items a given module does not use
+//! are not dead code, and its public items are public to the module only.
+
+#![allow(unreachable_pub)]
+
+pub(crate) mod bindings;
+pub mod sysctl;

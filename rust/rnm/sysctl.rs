@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Sysctl tables with validated integer values.
+//!
+//! C header: [`include/linux/sysctl.h`](srctree/include/linux/sysctl.h)
+//!
+//! A [`Registration`] publishes a table of [`IntValue`]s under
+//! `/proc/sys/<path>/`.  Writes go through `proc_dointvec_minmax`: a value
+//! that is not a number or lies outside the value's range fails with
+//! `-EINVAL` and leaves the old value in place.  Readers on hot paths call
+//! [`IntValue::get`], a single relaxed atomic load, without locks.
+//!
+//! # Examples
+//!
+//! ```ignore
+//! static LIMIT: IntValue = IntValue::new(64, 1, 1000);
+//!
+//! let reg = Registration::register(c"dev/example", &[Entry::new(c"limit", &LIMIT, 0o644)])?;
+//! // /proc/sys/dev/example/limit now reads "64" and accepts 1..=1000.
+//! ```
+
+use crate::rnm::bindings;
+use core::{
+    marker::PhantomData,
+    ptr::{self, NonNull},
+    sync::atomic::{AtomicI32, Ordering},
+};
+use kernel::{error::code::*, prelude::*};
+
+/// An `int` value with an inclusive range, published as a sysctl.
+///
+/// # Invariants
+///
+/// `min <= value <= max` at all times: the only writers are [`IntValue::set`]
+/// and `proc_dointvec_minmax`, which both check the range.
+#[repr(C)]
+pub struct IntValue {
+    value: AtomicI32,
+    min: c_int,
+    max: c_int,
+}
+
+impl IntValue {
+    /// Creates a value `default` that may range over `min..=max`.
+    ///
+    /// Fails to compile (in const context) or panics if `default` is not in
+    /// range.
+    pub const fn new(default: i32, min: i32, max: i32) -> Self {
+        assert!(min <= default && default <= max);
+        Self {
+            value: AtomicI32::new(default),
+            min,
+            max,
+        }
+    }
+
+    /// Returns the current value.
+    #[inline]
+    pub fn get(&self) -> i32 {
+        self.value.load(Ordering::Relaxed)
+    }
+
+    /// Sets the value, or returns `EINVAL` and keeps the old one if `v` is
+    /// out of range.
+    pub fn set(&self, v: i32) -> Result {
+        if v < self.min || v > self.max {
+            return Err(EINVAL);
+        }
+        self.value.store(v, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The smallest accepted value.
+    pub fn min(&self) -> i32 {
+        self.min
+    }
+
+    /// The largest accepted value.
+    pub fn max(&self) -> i32 {
+        self.max
+    }
+}
+
+/// One file of a sysctl table.
+pub struct Entry<'a> {
+    name: &'static CStr,
+    value: &'a IntValue,
+    mode: u16,
+}
+
+impl<'a> Entry<'a> {
+    /// Describes the file `name` showing `value`, with permissions `mode`
+    /// (for example `0o644`).
+    pub const fn new(name: &'static CStr, value: &'a IntValue, mode: u16) -> Self {
+        Self { name, value, mode }
+    }
+}
+
+/// A registered sysctl table; unregistered on drop.
+///
+/// # Invariants
+///
+/// `header` was returned by a successful `register_sysctl_sz` for `table`,
+/// whose entries point at values that live for `'a`; it has not been
+/// unregistered.
+pub struct Registration<'a> {
+    header: NonNull<bindings::ctl_table_header>,
+    table: KVec<bindings::ctl_table>,
+    _values: PhantomData<&'a IntValue>,
+}
+
+impl<'a> Registration<'a> {
+    /// Registers `entries` under `/proc/sys/<path>/` (`path` uses `/` as
+    /// separator, for example `c"net/example"`).
+    pub fn register(path: &'static CStr, entries: &[Entry<'a>]) -> Result<Self> {
+        let mut table = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
+        for e in entries {
+            table.push(
+                bindings::ctl_table {
+                    procname: e.name.as_ptr().cast(),
+                    data: e.value.value.as_ptr().cast(),
+                    maxlen: size_of::<c_int>() as c_int,
+                    mode: e.mode,
+                    proc_handler: Some(bindings::proc_dointvec_minmax),
+                    poll: ptr::null_mut(),
+                    // `proc_dointvec_minmax` only reads through these.
+                    extra1: ptr::from_ref(&e.value.min).cast_mut().cast(),
+                    extra2: ptr::from_ref(&e.value.max).cast_mut().cast(),
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        // SAFETY: `path` is a valid C string that outlives the call (its
+        // components are copied).  `table` holds `table.len()` initialised
+        // entries whose name strings are `'static` and whose data and range
+        // pointers point at `IntValue`s living for `'a`; the table's buffer
+        // is not moved or freed before `unregister_sysctl_table` in `drop`,
+        // and `Self` cannot outlive `'a`.
+        let header =
+            unsafe { bindings::register_sysctl_sz(path.as_ptr().cast(), table.as_ptr(), table.len()) };
+        let header = NonNull::new(header).ok_or(ENOMEM)?;
+        // INVARIANT: registration succeeded for `table`.
+        Ok(Self {
+            header,
+            table,
+            _values: PhantomData,
+        })
+    }
+
+    /// Number of files in the table.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether the table has no files.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant `header` is registered; after this
+        // call no handler can run on `table` any more, so it may be freed.
+        unsafe { bindings::unregister_sysctl_table(self.header.as_ptr()) };
+    }
+}
+
+// SAFETY: the registration only holds the header, used once from `drop`,
+// which may run on any thread; the values it points at are atomics.
+unsafe impl Send for Registration<'_> {}
+// SAFETY: `&Registration` gives no access to the header or the table.
+unsafe impl Sync for Registration<'_> {}

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared definitions for the project's scripts: where the cache lives, how to
+# enter the build root, and how to fail with a one-line cause.
+
+RNM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RNM_CACHE=${RNM_CACHE:-/var/cache/rust-netmods}
+RNM_ROOT=$RNM_CACHE/root
+# Paths inside the build root.
+RNM_KDIR=/opt/rnm/kbuild
+RNM_KSRC=/opt/rnm/src
+
+die() {
+	echo "error: $*" >&2
+	exit 1
+}
+
+note() {
+	echo ">>> $*" >&2
+}
+
+# Run a command inside the build root, in a private mount namespace so that
+# the bind mounts never outlive the command.  The repository is mounted at
+# the same path inside the root, so paths are the same inside and outside.
+in_root() {
+	[ -x "$RNM_ROOT/bin/sh" ] || die "build root $RNM_ROOT missing: run scripts/setup.sh"
+	local cwd=$PWD
+	case "$cwd" in "$RNM_TOP"|"$RNM_TOP"/*) ;; *) cwd=/ ;; esac
+	unshare -m --propagation private -- /bin/sh -ec '
+		root=$1; top=$2; cwd=$3; shift 3
+		mount --rbind /dev "$root/dev"
+		mount -t proc proc "$root/proc"
+		mount --rbind /sys "$root/sys"
+		mkdir -p "$root/run" "$root/tmp" "$root$top"
+		mount -t tmpfs tmpfs "$root/run"
+		mount --bind "$top" "$root$top"
+		cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+		cd "$root$cwd"
+		exec chroot "$root" /usr/bin/env -i \
+			HOME=/root TERM="${TERM:-dumb}" \
+			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive INITRD=No \
+			RNM_IN_ROOT=1 RNM_VM_ARGS="${RNM_VM_ARGS:-}" \
+			/bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
+	' in_root "$RNM_ROOT" "$RNM_TOP" "$cwd" "$@"
+}
