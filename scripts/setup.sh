@@ -86,21 +86,21 @@ kernel_pkgs() {
 	echo "linux-image-$REL linux-headers-$REL linux-source-$KVER"
 }
 
-# 3. Packages.
+# 3. Packages.  The compilers are pinned to trixie proper, because
+#    backports carry newer ones than the kernel was built with
+#    (check-toolchain.sh checks the result against the kernel's config).
+#    The pins are rewritten on every run so that a repair uses them too.
+cat >"$RNM_ROOT/etc/apt/preferences.d/rnm-toolchain" <<EOS
+Package: rustc rust-src cargo rustfmt rust-clippy libstd-rust-* rust-llvm bindgen libclang-* clang-* llvm-* libllvm* gcc-14 gcc-14-* cpp-14 cpp-14-* libgcc-14-dev dwarves
+Pin: release n=trixie
+Pin-Priority: 1001
+EOS
 if ! stamp packages; then
 	note "installing the build root's packages (kernel $REL)"
 	in_root apt-get update -q >"$RNM_CACHE/apt-update.log" 2>&1 ||
 		die "apt-get update in the build root failed, see $RNM_CACHE/apt-update.log"
 	# The kernel packages exist only in backports, with dependencies that
 	# only backports satisfy (linux-base, libelf, ...): install from there.
-	# The compilers are pinned to trixie proper, because backports carry
-	# newer ones than the kernel was built with (check-toolchain.sh checks
-	# the result against the kernel's config).
-	cat >"$RNM_ROOT/etc/apt/preferences.d/rnm-toolchain" <<EOS
-Package: rustc rust-src cargo libstd-rust-* rust-llvm bindgen libclang-* clang-* llvm-* libllvm* gcc-14 gcc-14-* cpp-14 cpp-14-* libgcc-14-dev dwarves
-Pin: release n=trixie
-Pin-Priority: 1001
-EOS
 	# shellcheck disable=SC2046
 	in_root apt-get install -y -q --allow-downgrades -t trixie-backports $(kernel_pkgs) $(packages) \
 		>"$RNM_CACHE/apt-install.log" 2>&1 ||
@@ -116,7 +116,7 @@ missing=$(in_root dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $(kernel_p
 if [ -n "$missing" ]; then
 	if [ $REPAIR = 1 ]; then
 		# shellcheck disable=SC2086
-		in_root apt-get install -y -q -t trixie-backports $missing >"$RNM_CACHE/apt-install.log" 2>&1 ||
+		in_root apt-get install -y -q --allow-downgrades -t trixie-backports $missing >"$RNM_CACHE/apt-install.log" 2>&1 ||
 			die "reinstalling $missing failed (see $RNM_CACHE/apt-install.log)"
 	else
 		die "build root lacks package(s): $missing (run scripts/setup.sh --repair)"

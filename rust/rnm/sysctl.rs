@@ -25,7 +25,7 @@ use core::{
     ptr::{self, NonNull},
     sync::atomic::{AtomicI32, Ordering},
 };
-use kernel::{error::code::*, prelude::*};
+use kernel::{error::code::*, prelude::*, str::CStrExt};
 
 /// An `int` value with an inclusive range, published as a sysctl.
 ///
@@ -117,7 +117,7 @@ impl<'a> Registration<'a> {
         for e in entries {
             table.push(
                 bindings::ctl_table {
-                    procname: e.name.as_ptr().cast(),
+                    procname: e.name.as_char_ptr(),
                     data: e.value.value.as_ptr().cast(),
                     maxlen: size_of::<c_int>() as c_int,
                     mode: e.mode,
@@ -136,8 +136,9 @@ impl<'a> Registration<'a> {
         // pointers point at `IntValue`s living for `'a`; the table's buffer
         // is not moved or freed before `unregister_sysctl_table` in `drop`,
         // and `Self` cannot outlive `'a`.
-        let header =
-            unsafe { bindings::register_sysctl_sz(path.as_ptr().cast(), table.as_ptr(), table.len()) };
+        let header = unsafe {
+            bindings::register_sysctl_sz(path.as_char_ptr(), table.as_ptr(), table.len())
+        };
         let header = NonNull::new(header).ok_or(ENOMEM)?;
         // INVARIANT: registration succeeded for `table`.
         Ok(Self {

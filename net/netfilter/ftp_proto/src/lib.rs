@@ -590,9 +590,7 @@ pub fn in6_pton(src: &[u8], delim: Option<u8>) -> Result<([u8; 16], usize), usiz
                         IN6PTON_XDIGIT | IN6PTON_DELIM
                     }
                 }
-                x if x == IN6PTON_COLON_1 | IN6PTON_COLON_1_2 => {
-                    IN6PTON_XDIGIT | IN6PTON_COLON_2
-                }
+                x if x == IN6PTON_COLON_1 | IN6PTON_COLON_1_2 => IN6PTON_XDIGIT | IN6PTON_COLON_2,
                 IN6PTON_COLON_1 => IN6PTON_XDIGIT,
                 IN6PTON_COLON_1_2 => IN6PTON_COLON_2,
                 _ => 0,
@@ -742,6 +740,18 @@ pub fn find_pattern(data: &[u8], entry: &SearchEntry, family: Family) -> Search 
 /// The entries are tried in order and the first one that does not return
 /// [`Search::NotFound`] decides. Only the start of `data` is examined. `family` is the family
 /// of the connection.
+///
+/// ```
+/// use ftp_proto::{search_line, Addr, Direction, Family, FtpType, Search};
+///
+/// let line = b"227 Entering Passive Mode (192,168,1,2,4,5).\r\n";
+/// let Search::Found(m) = search_line(line, Direction::Reply, Family::V4) else {
+///     panic!("no match");
+/// };
+/// assert_eq!((m.ftype, m.port), (FtpType::Pasv, 1029));
+/// assert_eq!(m.addr, Addr::V4([192, 168, 1, 2]));
+/// assert_eq!(&line[m.match_off..][..m.match_len], b"192,168,1,2,4,5");
+/// ```
 pub fn search_line(data: &[u8], dir: Direction, family: Family) -> Search {
     for entry in SEARCH[dir.index()].iter() {
         let found = find_pattern(data, entry, family);
@@ -900,9 +910,9 @@ pub enum Verdict {
     /// `NF_DROP`: the payload starts with the pattern of this type but could not be parsed
     /// (the C logs a partial match of [`FtpType::pattern`]).
     Drop(FtpType),
-    /// A command was found: create an expectation for TCP port `found.port` of family
-    /// `found`'s connection, from `ct->tuplehash[!dir].tuple.src.u3` to `daddr`, and let NAT
-    /// mangle `found.match_off`/`found.match_len`.
+    /// A command was found: expect a TCP connection of the connection's family from
+    /// `ct->tuplehash[!dir].tuple.src.u3` to `daddr`, port `found.port`, and let NAT rewrite
+    /// `found.match_len` bytes at `found.match_off` (type `found.ftype`).
     Expect {
         /// The command.
         found: FtpMatch,
@@ -941,6 +951,9 @@ pub fn addr_matches(found: &FtpMatch, src: &[u8; 16]) -> bool {
 
 /// Processes one segment of the control connection (mirrors `help()` for an established
 /// connection, except for allocating, registering and NATing the expectation).
+///
+/// The checks `help()` makes before reading the payload (missing helper data, a connection not
+/// yet established in both directions, `skb_linearize()` failing) are left to the caller.
 ///
 /// `family` is the family of the connection, `src` the source address of the segment's
 /// direction (`ct->tuplehash[dir].tuple.src.u3`), and `loose` the module parameter of that name.
@@ -1032,7 +1045,10 @@ mod tests {
         assert_eq!(try_number::<6>(b"256,1,1,1,1,1\r", b',', b'\r'), None);
         assert_eq!(try_number::<6>(b"1,1,1,1,1,256\r", b',', b'\r'), None);
         assert_eq!(try_number::<6>(b"1,1,1,1,1,1000\r", b',', b'\r'), None);
-        assert_eq!(try_number::<6>(b"1,1,99999999999,1,1,1\r", b',', b'\r'), None);
+        assert_eq!(
+            try_number::<6>(b"1,1,99999999999,1,1,1\r", b',', b'\r'),
+            None
+        );
         // The check is made at each digit, also without a terminator.
         assert_eq!(try_number::<6>(b"1,1,1,1,1,2560", b',', 0), None);
     }
@@ -1054,9 +1070,18 @@ mod tests {
         assert_eq!(try_number::<6>(b"1,2,3,4,5,6x", b',', b'\r'), None);
         assert_eq!(try_number::<6>(b"1,2,3,4,5,6\0", b',', b'\r'), None);
         // Terminator 0 accepts any character.
-        assert_eq!(try_number::<6>(b"1,2,3,4,5,6x", b',', 0), Some((11, [1, 2, 3, 4, 5, 6])));
-        assert_eq!(try_number::<6>(b"1,2,3,4,5,6\xff", b',', 0), Some((11, [1, 2, 3, 4, 5, 6])));
-        assert_eq!(try_number::<6>(b"1,2,3,4,5,6\0", b',', 0), Some((11, [1, 2, 3, 4, 5, 6])));
+        assert_eq!(
+            try_number::<6>(b"1,2,3,4,5,6x", b',', 0),
+            Some((11, [1, 2, 3, 4, 5, 6]))
+        );
+        assert_eq!(
+            try_number::<6>(b"1,2,3,4,5,6\xff", b',', 0),
+            Some((11, [1, 2, 3, 4, 5, 6]))
+        );
+        assert_eq!(
+            try_number::<6>(b"1,2,3,4,5,6\0", b',', 0),
+            Some((11, [1, 2, 3, 4, 5, 6]))
+        );
         // Running out of data is a failure, whatever the terminator.
         assert_eq!(try_number::<6>(b"1,2,3,4,5,6", b',', b'\r'), None);
         assert_eq!(try_number::<6>(b"1,2,3,4,5,6", b',', 0), None);
@@ -1142,7 +1167,10 @@ mod tests {
         assert_eq!(try_rfc1123(b"", 0), None);
         assert_eq!(try_rfc1123(b"Entering Passive Mode.\r\n", 0), None);
         // The first digit starts the numbers, even if it belongs to the text.
-        assert_eq!(try_rfc1123(b"Entering Passive Mode 2 (1,2,3,4,5,6)\r\n", 0), None);
+        assert_eq!(
+            try_rfc1123(b"Entering Passive Mode 2 (1,2,3,4,5,6)\r\n", 0),
+            None
+        );
         // The numbers must be ended by some character.
         assert_eq!(try_rfc1123(b"(1,2,3,4,5,6", 0), None);
         assert_eq!(try_rfc1123(b"(1,2,3,4,5)\r\n", 0), None);
@@ -1192,10 +1220,19 @@ mod tests {
 
     #[test]
     fn epsv_ok() {
-        assert_eq!(try_epsv_response(b"|||6446|)\r\n"), parsed(0, 8, Addr::None, 6446));
-        assert_eq!(try_epsv_response(b"|||6446|"), parsed(0, 8, Addr::None, 6446));
+        assert_eq!(
+            try_epsv_response(b"|||6446|)\r\n"),
+            parsed(0, 8, Addr::None, 6446)
+        );
+        assert_eq!(
+            try_epsv_response(b"|||6446|"),
+            parsed(0, 8, Addr::None, 6446)
+        );
         assert_eq!(try_epsv_response(b"!!!21!"), parsed(0, 6, Addr::None, 21));
-        assert_eq!(try_epsv_response(b"~~~65535~"), parsed(0, 9, Addr::None, 65535));
+        assert_eq!(
+            try_epsv_response(b"~~~65535~"),
+            parsed(0, 9, Addr::None, 65535)
+        );
         assert_eq!(try_epsv_response(b"(((5("), parsed(0, 5, Addr::None, 5));
     }
 
@@ -1216,7 +1253,7 @@ mod tests {
         assert_eq!(try_epsv_response(b"\x7f\x7f\x7f6446\x7f"), None);
         assert_eq!(try_epsv_response(b"\x80\x80\x806446\x80"), None);
         assert_eq!(try_epsv_response(b"1116446 1"), None);
-        assert_eq!(try_epsv_response(b"\0\0\06446\0"), None);
+        assert_eq!(try_epsv_response(b"\x00\x00\x006446\x00"), None);
     }
 
     #[test]
@@ -1242,7 +1279,10 @@ mod tests {
             parsed(0, 15, Addr::V4([10, 0, 0, 1]), 21)
         );
         // try_number allows empty parts and leading zeros.
-        assert_eq!(try_eprt(b"|1|...|21|", V4), parsed(0, 10, Addr::V4([0; 4]), 21));
+        assert_eq!(
+            try_eprt(b"|1|...|21|", V4),
+            parsed(0, 10, Addr::V4([0; 4]), 21)
+        );
         assert_eq!(
             try_eprt(b"|1|010.001.0.0255|21|", V4),
             parsed(0, 21, Addr::V4([10, 1, 0, 255]), 21)
@@ -1308,21 +1348,39 @@ mod tests {
         );
         assert_eq!(
             try_eprt(b"|2|2001:db8:0:0:0:0:0:1|50000|", V6),
-            parsed(0, 30, Addr::V6(ip6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])), 50000)
+            parsed(
+                0,
+                30,
+                Addr::V6(ip6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])),
+                50000
+            )
         );
-        assert_eq!(try_eprt(b"|2|::|21|", V6), parsed(0, 9, Addr::V6([0; 16]), 21));
+        assert_eq!(
+            try_eprt(b"|2|::|21|", V6),
+            parsed(0, 9, Addr::V6([0; 16]), 21)
+        );
     }
 
     #[test]
     fn eprt_ipv6_embedded_ipv4() {
         assert_eq!(
             try_eprt(b"|2|::ffff:1.2.3.4|21|", V6),
-            parsed(0, 21, Addr::V6(ip6([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304])), 21)
+            parsed(
+                0,
+                21,
+                Addr::V6(ip6([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304])),
+                21
+            )
         );
         // in4_pton also stops at ':', and try_eprt skips that character unchecked.
         assert_eq!(
             try_eprt(b"|2|::ffff:1.2.3.4:21|", V6),
-            parsed(0, 21, Addr::V6(ip6([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304])), 21)
+            parsed(
+                0,
+                21,
+                Addr::V6(ip6([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304])),
+                21
+            )
         );
     }
 
@@ -1357,9 +1415,15 @@ mod tests {
     fn in4_pton_ok() {
         assert_eq!(in4_pton(b"1.2.3.4", None), Ok(([1, 2, 3, 4], 7)));
         assert_eq!(in4_pton(b"0.0.0.0", None), Ok(([0, 0, 0, 0], 7)));
-        assert_eq!(in4_pton(b"255.255.255.255|", Some(b'|')), Ok(([255; 4], 15)));
+        assert_eq!(
+            in4_pton(b"255.255.255.255|", Some(b'|')),
+            Ok(([255; 4], 15))
+        );
         assert_eq!(in4_pton(b"01.002.0003.255", None), Ok(([1, 2, 3, 255], 15)));
-        assert_eq!(in4_pton(b"0000000000000000001.2.3.4", None), Ok(([1, 2, 3, 4], 25)));
+        assert_eq!(
+            in4_pton(b"0000000000000000001.2.3.4", None),
+            Ok(([1, 2, 3, 4], 25))
+        );
         // Ended by ':', NUL or (without delimiter) any unknown character.
         assert_eq!(in4_pton(b"1.2.3.4:80", Some(b'|')), Ok(([1, 2, 3, 4], 7)));
         assert_eq!(in4_pton(b"1.2.3.4\0", Some(b'|')), Ok(([1, 2, 3, 4], 7)));
@@ -1383,9 +1447,18 @@ mod tests {
     #[test]
     fn in6_pton_ok() {
         assert_eq!(in6_pton(b"::", None), Ok(([0; 16], 2)));
-        assert_eq!(in6_pton(b"::1", None), Ok((ip6([0, 0, 0, 0, 0, 0, 0, 1]), 3)));
-        assert_eq!(in6_pton(b"1::", None), Ok((ip6([1, 0, 0, 0, 0, 0, 0, 0]), 3)));
-        assert_eq!(in6_pton(b"1::2", None), Ok((ip6([1, 0, 0, 0, 0, 0, 0, 2]), 4)));
+        assert_eq!(
+            in6_pton(b"::1", None),
+            Ok((ip6([0, 0, 0, 0, 0, 0, 0, 1]), 3))
+        );
+        assert_eq!(
+            in6_pton(b"1::", None),
+            Ok((ip6([1, 0, 0, 0, 0, 0, 0, 0]), 3))
+        );
+        assert_eq!(
+            in6_pton(b"1::2", None),
+            Ok((ip6([1, 0, 0, 0, 0, 0, 0, 2]), 4))
+        );
         assert_eq!(
             in6_pton(b"1:2:3:4:5:6:7:8", None),
             Ok((ip6([1, 2, 3, 4, 5, 6, 7, 8]), 15))
@@ -1405,6 +1478,11 @@ mod tests {
         assert_eq!(
             in6_pton(b"0:0:0:0:0:0:1.2.3.4", None),
             Ok((ip6([0, 0, 0, 0, 0, 0, 0x0102, 0x0304]), 19))
+        );
+        // Chars are unsigned in the kernel: any byte can be the delimiter.
+        assert_eq!(
+            in6_pton(b"::1\x80", Some(0x80)),
+            Ok((ip6([0, 0, 0, 0, 0, 0, 0, 1]), 3))
         );
         // Without a delimiter, an unknown character ends the address.
         assert_eq!(
@@ -1491,23 +1569,56 @@ mod tests {
     fn search_partial_commands() {
         let o = Direction::Original;
         // No space after the pattern anywhere in the packet.
-        assert_eq!(search_line(b"PORT\r\n", o, V4), Search::Partial(FtpType::Port));
+        assert_eq!(
+            search_line(b"PORT\r\n", o, V4),
+            Search::Partial(FtpType::Port)
+        );
         assert_eq!(search_line(b"PORTS", o, V4), Search::Partial(FtpType::Port));
         // Space as last byte: nothing left to parse.
         assert_eq!(search_line(b"PORT ", o, V4), Search::Partial(FtpType::Port));
         // Bad arguments.
-        assert_eq!(search_line(b"PORT 1,2,3,4,5,6\n", o, V4), Search::Partial(FtpType::Port));
-        assert_eq!(search_line(b"PORT 1,2,3,4,5,6", o, V4), Search::Partial(FtpType::Port));
-        assert_eq!(search_line(b"PORT  1,2,3,4,5,6\r\n", o, V4), Search::Partial(FtpType::Port));
-        assert_eq!(search_line(b"PORT 1,2,3,4,5,256\r\n", o, V4), Search::Partial(FtpType::Port));
-        assert_eq!(search_line(b"EPRT |2|::1|21|\r\n", o, V4), Search::Partial(FtpType::Eprt));
-        assert_eq!(search_line(b"EPRT |1|1.2.3.4|21|\r\n", o, V6), Search::Partial(FtpType::Eprt));
+        assert_eq!(
+            search_line(b"PORT 1,2,3,4,5,6\n", o, V4),
+            Search::Partial(FtpType::Port)
+        );
+        assert_eq!(
+            search_line(b"PORT 1,2,3,4,5,6", o, V4),
+            Search::Partial(FtpType::Port)
+        );
+        assert_eq!(
+            search_line(b"PORT  1,2,3,4,5,6\r\n", o, V4),
+            Search::Partial(FtpType::Port)
+        );
+        assert_eq!(
+            search_line(b"PORT 1,2,3,4,5,256\r\n", o, V4),
+            Search::Partial(FtpType::Port)
+        );
+        assert_eq!(
+            search_line(b"EPRT |2|::1|21|\r\n", o, V4),
+            Search::Partial(FtpType::Eprt)
+        );
+        assert_eq!(
+            search_line(b"EPRT |1|1.2.3.4|21|\r\n", o, V6),
+            Search::Partial(FtpType::Eprt)
+        );
         let r = Direction::Reply;
-        assert_eq!(search_line(b"227 Entering Passive Mode.\r\n", r, V4), Search::Partial(FtpType::Pasv));
-        assert_eq!(search_line(b"227 (1,2,3,4,5,6", r, V4), Search::Partial(FtpType::Pasv));
-        assert_eq!(search_line(b"229 Extended Passive Mode OK\r\n", r, V4), Search::Partial(FtpType::Epsv));
+        assert_eq!(
+            search_line(b"227 Entering Passive Mode.\r\n", r, V4),
+            Search::Partial(FtpType::Pasv)
+        );
+        assert_eq!(
+            search_line(b"227 (1,2,3,4,5,6", r, V4),
+            Search::Partial(FtpType::Pasv)
+        );
+        assert_eq!(
+            search_line(b"229 Extended Passive Mode OK\r\n", r, V4),
+            Search::Partial(FtpType::Epsv)
+        );
         assert_eq!(search_line(b"229 (", r, V4), Search::Partial(FtpType::Epsv));
-        assert_eq!(search_line(b"229 (|||0|)\r\n", r, V4), Search::Partial(FtpType::Epsv));
+        assert_eq!(
+            search_line(b"229 (|||0|)\r\n", r, V4),
+            Search::Partial(FtpType::Epsv)
+        );
     }
 
     #[test]
@@ -1516,14 +1627,32 @@ mod tests {
         assert_eq!(search_line(b"USER anonymous\r\n", o, V4), Search::NotFound);
         assert_eq!(search_line(b"PASV\r\n", o, V4), Search::NotFound);
         assert_eq!(search_line(b"EPSV\r\n", o, V4), Search::NotFound);
-        assert_eq!(search_line(b" PORT 1,2,3,4,5,6\r\n", o, V4), Search::NotFound);
-        assert_eq!(search_line(b"227 (1,2,3,4,5,6)\r\n", o, V4), Search::NotFound);
+        assert_eq!(
+            search_line(b" PORT 1,2,3,4,5,6\r\n", o, V4),
+            Search::NotFound
+        );
+        assert_eq!(
+            search_line(b"227 (1,2,3,4,5,6)\r\n", o, V4),
+            Search::NotFound
+        );
         let r = Direction::Reply;
-        assert_eq!(search_line(b"230 Login successful.\r\n", r, V4), Search::NotFound);
-        assert_eq!(search_line(b"227-Entering Passive Mode (1,2,3,4,5,6)\r\n", r, V4), Search::NotFound);
-        assert_eq!(search_line(b"PORT 1,2,3,4,5,6\r\n", r, V4), Search::NotFound);
+        assert_eq!(
+            search_line(b"230 Login successful.\r\n", r, V4),
+            Search::NotFound
+        );
+        assert_eq!(
+            search_line(b"227-Entering Passive Mode (1,2,3,4,5,6)\r\n", r, V4),
+            Search::NotFound
+        );
+        assert_eq!(
+            search_line(b"PORT 1,2,3,4,5,6\r\n", r, V4),
+            Search::NotFound
+        );
         // Only the start of the payload is examined.
-        assert_eq!(search_line(b"NOOP\r\nPORT 1,2,3,4,5,6\r\n", o, V4), Search::NotFound);
+        assert_eq!(
+            search_line(b"NOOP\r\nPORT 1,2,3,4,5,6\r\n", o, V4),
+            Search::NotFound
+        );
     }
 
     #[test]
@@ -1547,7 +1676,13 @@ mod tests {
         );
         assert_eq!(
             search_line(b"eprt |2|::1|21|\r\n", Direction::Original, V6),
-            found(FtpType::Eprt, Addr::V6(ip6([0, 0, 0, 0, 0, 0, 0, 1])), 21, 5, 10)
+            found(
+                FtpType::Eprt,
+                Addr::V6(ip6([0, 0, 0, 0, 0, 0, 0, 1])),
+                21,
+                5,
+                10
+            )
         );
     }
 

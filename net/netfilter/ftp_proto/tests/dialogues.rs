@@ -38,7 +38,10 @@ fn vsftpd_ipv4_passive_and_active() {
     assert_eq!(daddr, ExpectAddr::Peer);
 
     assert_eq!(c.c("LIST\r\n"), Verdict::Accept);
-    assert_eq!(c.s("150 Here comes the directory listing.\r\n"), Verdict::Accept);
+    assert_eq!(
+        c.s("150 Here comes the directory listing.\r\n"),
+        Verdict::Accept
+    );
     assert_eq!(c.s("226 Directory send OK.\r\n"), Verdict::Accept);
 
     let line = "PORT 192,168,122,1,195,149\r\n";
@@ -62,7 +65,10 @@ fn vsftpd_ipv4_passive_and_active() {
 fn first_segment_of_each_direction_is_not_searched() {
     let mut c = Conn::new(Family::V4, v4([10, 0, 0, 2]), v4([10, 0, 0, 1]), [100, 200]);
     assert_eq!(c.c("PORT 10,0,0,2,4,1\r\n"), Verdict::Accept);
-    assert_eq!(c.s("227 Entering Passive Mode (10,0,0,1,4,2)\r\n"), Verdict::Accept);
+    assert_eq!(
+        c.s("227 Entering Passive Mode (10,0,0,1,4,2)\r\n"),
+        Verdict::Accept
+    );
     // Now both directions know a line start.
     expect(c.c("PORT 10,0,0,2,4,3\r\n"));
     expect(c.s("227 Entering Passive Mode (10,0,0,1,4,4)\r\n"));
@@ -120,7 +126,12 @@ fn vsftpd_ipv6_epsv_and_eprt() {
 
 #[test]
 fn rfc2428_examples() {
-    let mut c = Conn::new(Family::V4, v4([132, 235, 1, 2]), v4([132, 235, 1, 1]), [1, 1]);
+    let mut c = Conn::new(
+        Family::V4,
+        v4([132, 235, 1, 2]),
+        v4([132, 235, 1, 1]),
+        [1, 1],
+    );
     c.c("USER a\r\n");
     let line = "EPRT |1|132.235.1.2|6275|\r\n";
     let (m, daddr) = expect(c.c(line));
@@ -130,7 +141,12 @@ fn rfc2428_examples() {
     assert_eq!(daddr, ExpectAddr::Peer);
 
     let client = v6([0x1080, 0, 0, 0, 8, 0x800, 0x200c, 0x417a]);
-    let mut c = Conn::new(Family::V6, client, v6([0x1080, 0, 0, 0, 0, 0, 0, 1]), [1, 1]);
+    let mut c = Conn::new(
+        Family::V6,
+        client,
+        v6([0x1080, 0, 0, 0, 0, 0, 0, 1]),
+        [1, 1],
+    );
     c.c("USER a\r\n");
     let line = "EPRT |2|1080::8:800:200C:417A|5282|\r\n";
     let (m, daddr) = expect(c.c(line));
@@ -164,7 +180,10 @@ fn proftpd_session() {
     assert_eq!(c.c("EPSV\r\n"), Verdict::Accept);
     let line = "229 Entering Extended Passive Mode (|||50001|)\r\n";
     let (m, daddr) = expect(c.s(line));
-    assert_eq!((m.ftype, m.port, m.addr), (FtpType::Epsv, 50001, Addr::None));
+    assert_eq!(
+        (m.ftype, m.port, m.addr),
+        (FtpType::Epsv, 50001, Addr::None)
+    );
     assert_eq!(matched(line, &m), "|||50001|");
     assert_eq!(daddr, ExpectAddr::Peer);
 
@@ -210,12 +229,12 @@ fn pure_ftpd_session() {
                   220 You will be disconnected after 15 minutes of inactivity.\r\n";
     assert_eq!(c.s(banner), Verdict::Accept);
     assert_eq!(c.c("USER carol\r\n"), Verdict::Accept);
-    assert_eq!(c.s("331 User carol OK. Password required\r\n"), Verdict::Accept);
-    assert_eq!(c.c("PASS pw\r\n"), Verdict::Accept);
     assert_eq!(
-        c.s("230 OK. Current directory is /\r\n"),
+        c.s("331 User carol OK. Password required\r\n"),
         Verdict::Accept
     );
+    assert_eq!(c.c("PASS pw\r\n"), Verdict::Accept);
+    assert_eq!(c.s("230 OK. Current directory is /\r\n"), Verdict::Accept);
     assert_eq!(c.c("PASV\r\n"), Verdict::Accept);
 
     let line = "227 Entering Passive Mode (10,0,0,7,117,49)\r\n";
@@ -288,14 +307,24 @@ fn iis_style_227_replies() {
             19 * 256 + 138,
             26,
         ),
-        ("227 =10,1,2,3,19,139\r\n", "10,1,2,3,19,139", 19 * 256 + 139, 5),
+        (
+            "227 =10,1,2,3,19,139\r\n",
+            "10,1,2,3,19,139",
+            19 * 256 + 139,
+            5,
+        ),
         (
             "227 Entering Passive Mode. 10,1,2,3,19,140\r\n",
             "10,1,2,3,19,140",
             19 * 256 + 140,
             27,
         ),
-        ("227 10,1,2,3,19,141\r\n", "10,1,2,3,19,141", 19 * 256 + 141, 4),
+        (
+            "227 10,1,2,3,19,141\r\n",
+            "10,1,2,3,19,141",
+            19 * 256 + 141,
+            4,
+        ),
     ];
     for (line, text, port, off) in cases {
         c.c("PASV\r\n");

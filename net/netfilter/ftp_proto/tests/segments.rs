@@ -12,7 +12,12 @@ const O: Direction = Direction::Original;
 const R: Direction = Direction::Reply;
 
 fn conn() -> Conn {
-    Conn::new(Family::V4, v4([10, 0, 0, 2]), v4([10, 0, 0, 1]), [1000, 5000])
+    Conn::new(
+        Family::V4,
+        v4([10, 0, 0, 2]),
+        v4([10, 0, 0, 1]),
+        [1000, 5000],
+    )
 }
 
 #[test]
@@ -142,7 +147,10 @@ fn malformed_command_ending_in_newline_does_not_record_line_start() {
     assert_eq!(c.c("PORT 1,2,3\r\n"), Verdict::Drop(FtpType::Port));
     assert_eq!(c.tracker.remembered(O), &[1008]);
     // Had the sender moved on, the next line would not be searched.
-    assert_eq!(c.send_at(O, 1020, b"PORT 10,0,0,2,4,1\r\n"), Verdict::Accept);
+    assert_eq!(
+        c.send_at(O, 1020, b"PORT 10,0,0,2,4,1\r\n"),
+        Verdict::Accept
+    );
 }
 
 #[test]

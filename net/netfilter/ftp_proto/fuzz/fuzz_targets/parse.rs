@@ -17,14 +17,20 @@ const DIRS: [Direction; 2] = [Direction::Original, Direction::Reply];
 const FAMILIES: [Family; 2] = [Family::V4, Family::V6];
 
 fn check_match(data: &[u8], dir: Direction, family: Family, m: &FtpMatch) {
-    let end = m.match_off.checked_add(m.match_len).expect("offset overflow");
+    let end = m
+        .match_off
+        .checked_add(m.match_len)
+        .expect("offset overflow");
     assert!(end <= data.len(), "match past the end");
     assert!(m.match_len > 0, "empty match");
     let entry = SEARCH[dir.index()]
         .iter()
         .find(|e| e.ftype == m.ftype)
         .expect("type of another direction");
-    assert!(m.match_off >= entry.pattern.len(), "match inside the pattern");
+    assert!(
+        m.match_off >= entry.pattern.len(),
+        "match inside the pattern"
+    );
     assert!(data[..entry.pattern.len()].eq_ignore_ascii_case(entry.pattern));
     let text = &data[m.match_off..end];
     match m.ftype {
