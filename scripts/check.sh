@@ -81,10 +81,13 @@ done
 
 # Bounded fuzzing with the host's nightly toolchain.
 if [ $FUZZ = 1 ] && [ $UNIT_ONLY = 0 ]; then
-	for fuzzdir in $(find . -path '*/fuzz/Cargo.toml' -not -path '*/target/*' | sort); do
-		scripts/fuzz.sh "$(dirname "$fuzzdir")" "${RNM_FUZZ_SECONDS:-60}" &&
-			result ok "fuzz $(dirname "$fuzzdir")" ||
-			result fail "fuzz $(dirname "$fuzzdir")" "see out/fuzz-*.log"
+	for manifest in $(find . -path '*/fuzz/Cargo.toml' -not -path '*/target/*' | sort); do
+		crate=$(dirname "$(dirname "$manifest")")
+		if scripts/fuzz.sh "$crate" "${RNM_FUZZ_SECONDS:-60}"; then
+			result ok "fuzz $crate"
+		else
+			result fail "fuzz $crate" "see out/fuzz-$(basename "$crate").log"
+		fi
 	done
 fi
 
