@@ -97,13 +97,16 @@ Pin-Priority: 1001
 EOS
 if ! stamp packages; then
 	note "installing the build root's packages (kernel $REL)"
+	# An installation interrupted in the middle of dpkg is finished first.
+	in_root dpkg --configure -a >"$RNM_CACHE/apt-install.log" 2>&1 ||
+		die "dpkg --configure -a in the build root failed, see $RNM_CACHE/apt-install.log"
 	in_root apt-get update -q >"$RNM_CACHE/apt-update.log" 2>&1 ||
 		die "apt-get update in the build root failed, see $RNM_CACHE/apt-update.log"
 	# The kernel packages exist only in backports, with dependencies that
 	# only backports satisfy (linux-base, libelf, ...): install from there.
 	# shellcheck disable=SC2046
 	in_root apt-get install -y -q --allow-downgrades -t trixie-backports $(kernel_pkgs) $(packages) \
-		>"$RNM_CACHE/apt-install.log" 2>&1 ||
+		>>"$RNM_CACHE/apt-install.log" 2>&1 ||
 		die "package installation failed: $(grep -E '^E:' "$RNM_CACHE/apt-install.log" | head -n1) (see $RNM_CACHE/apt-install.log)"
 	in_root apt-get clean
 	set_stamp packages
