@@ -109,7 +109,21 @@ if ! stamp packages; then
 		>>"$RNM_CACHE/apt-install.log" 2>&1 ||
 		die "package installation failed: $(grep -E '^E:' "$RNM_CACHE/apt-install.log" | head -n1) (see $RNM_CACHE/apt-install.log)"
 	in_root apt-get clean
-	set_stamp packages
+	set_stamp packages "$(packages | sort -u | tr '\n' ' ')"
+fi
+
+# Packages the project added to its list since the root was made are
+# installed now; packages of the list that went missing from the root are
+# an error (or reinstalled with --repair).
+# shellcheck disable=SC2046
+added=$(packages | sort -u | comm -23 - <(tr ' ' '\n' <"$STAMPS/packages" | sed '/^$/d' | sort -u) | tr '\n' ' ')
+if [ -n "$added" ]; then
+	note "installing packages new to the list: $added"
+	# shellcheck disable=SC2086
+	in_root apt-get install -y -q --allow-downgrades -t trixie-backports $added \
+		>"$RNM_CACHE/apt-install.log" 2>&1 ||
+		die "installing $added failed: $(grep -E '^E:' "$RNM_CACHE/apt-install.log" | head -n1) (see $RNM_CACHE/apt-install.log)"
+	set_stamp packages "$(packages | sort -u | tr '\n' ' ')"
 fi
 
 # Every package must still be there.
