@@ -47,7 +47,9 @@ packages() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$RNM_TOP/scripts/packages.
 if ! stamp debootstrap; then
 	command -v debootstrap >/dev/null || {
 		note "installing debootstrap on the host"
-		apt-get install -y -q debootstrap >/dev/null || die "cannot install debootstrap on the host"
+		apt-get install -y -q debootstrap >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null 2>&1 && apt-get install -y -q debootstrap >/dev/null; } ||
+			die "cannot install debootstrap on the host"
 	}
 	rm -rf "$RNM_ROOT"
 	note "debootstrap trixie into $RNM_ROOT"
