@@ -16,7 +16,7 @@ pub(crate) const RING_MAX: u32 = 4096;
 /// Largest `rx-frames`.
 pub(crate) const RX_FRAMES_MAX: u32 = 4096;
 /// Largest `rx-usecs`.
-pub(crate) const RX_USECS_MAX: u32 = 100_000;
+pub(crate) const RX_USECS_MAX: u32 = 1_000_000;
 /// Largest number of queues of a device.
 pub(crate) const QUEUES_MAX: u32 = 16;
 
