@@ -7,7 +7,8 @@
 #![forbid(unsafe_code)]
 
 use crate::config::{self, LIVE_DEVICES, LIVE_FRAMES};
-use crate::port::Port;
+use crate::port::{Port, TxStats};
+use crate::queue::RxStats;
 use crate::rnm::{
     bus::{Attr, Bus, BusRegistration, BusType, SysfsWriter},
     net::synchronize_net,
@@ -47,24 +48,10 @@ const QUEUES: usize = 4;
 const PEER: usize = 5;
 const QUEUE_STATS: usize = 6;
 
-/// Splits a sysfs write into at most `N` unsigned numbers; returns how
-/// many there were.  Anything else (no number, too many, not a number, out
-/// of `u32` range, not UTF-8) is `EINVAL`.
+/// Parses a sysfs write of at most `N` numbers (see
+/// [`crate::logic::parse_numbers`]); returns how many there were.
 fn parse_numbers<const N: usize>(input: &[u8], out: &mut [u32; N]) -> Result<usize> {
-    let s = core::str::from_utf8(input).map_err(|_| EINVAL)?;
-    let s = s.strip_suffix('\n').unwrap_or(s);
-    let mut n = 0;
-    for word in s.split(' ').filter(|w| !w.is_empty()) {
-        if n == N || !word.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(EINVAL);
-        }
-        out[n] = word.parse::<u32>().map_err(|_| EINVAL)?;
-        n += 1;
-    }
-    if n == 0 {
-        return Err(EINVAL);
-    }
-    Ok(n)
+    crate::logic::parse_numbers(input, out).ok_or(EINVAL)
 }
 
 fn parse_one(input: &[u8]) -> Result<u32> {
@@ -177,30 +164,18 @@ impl VnapiBus {
     fn show_queue_stats(port: &Port, out: &mut SysfsWriter<'_>) -> Result {
         let d = port.data();
         for (i, q) in d.queues().iter().enumerate() {
-            let r = &q.data().stats;
-            writeln!(
-                out,
-                "rx{i} frames {} bytes {} drops {} interrupts {} polls {} budget_exhausted {} gro_merged {} ring {}",
-                r.frames.get(),
-                r.bytes.get(),
-                r.drops.get(),
-                r.interrupts.get(),
-                r.polls.get(),
-                r.exhausted.get(),
-                r.gro_merged.get(),
-                q.data().ring_len()
-            )
-            .map_err(|_| EINVAL)?;
+            write!(out, "rx{i}").map_err(|_| EINVAL)?;
+            for (n, v) in RxStats::NAMES.iter().zip(q.data().stats.values()) {
+                write!(out, " {n} {v}").map_err(|_| EINVAL)?;
+            }
+            writeln!(out, " ring {}", q.data().ring_len()).map_err(|_| EINVAL)?;
         }
         for (i, t) in d.tx().iter().enumerate() {
-            writeln!(
-                out,
-                "tx{i} frames {} bytes {} drops {}",
-                t.frames.get(),
-                t.bytes.get(),
-                t.drops.get()
-            )
-            .map_err(|_| EINVAL)?;
+            write!(out, "tx{i}").map_err(|_| EINVAL)?;
+            for (n, v) in TxStats::NAMES.iter().zip(t.values()) {
+                write!(out, " {n} {v}").map_err(|_| EINVAL)?;
+            }
+            writeln!(out).map_err(|_| EINVAL)?;
         }
         Ok(())
     }

@@ -7,7 +7,7 @@
 
 use crate::bus::{VnapiBus, BUS};
 use crate::config::{self, Config, LIVE_DEVICES};
-use crate::queue::{Counter, RxQueue};
+use crate::queue::{Counter, RxQueue, RxStats};
 use crate::rnm::{
     bh,
     bus::DeviceRegistration,
@@ -35,6 +35,16 @@ pub(crate) struct TxStats {
     pub(crate) bytes: Counter,
     /// Frames dropped for want of a peer.
     pub(crate) drops: Counter,
+}
+
+impl TxStats {
+    /// The counters' names, in [`TxStats::values`] order.
+    pub(crate) const NAMES: [&'static str; 3] = ["frames", "bytes", "drops"];
+
+    /// The counters' values.
+    pub(crate) fn values(&self) -> [u64; 3] {
+        [self.frames.get(), self.bytes.get(), self.drops.get()]
+    }
 }
 
 /// The private data of a vnapi net_device.
@@ -234,62 +244,32 @@ impl DeviceOps for PortDev {
     }
 }
 
-const RX_STATS: [&str; 7] = [
-    "frames",
-    "bytes",
-    "drops",
-    "interrupts",
-    "polls",
-    "budget_exhausted",
-    "gro_merged",
-];
-const TX_STATS: [&str; 3] = ["frames", "bytes", "drops"];
-
 impl EthtoolOps for PortDev {
     const DRIVER_NAME: &'static CStr = c"vnapi";
     const COALESCE_PARAMS: u32 = ethtool::COALESCE_RX_USECS | ethtool::COALESCE_RX_MAX_FRAMES;
 
     fn stats_count(_dev: &Device, data: &Self) -> usize {
-        data.queues.len() * (RX_STATS.len() + TX_STATS.len())
+        data.queues.len() * RxStats::NAMES.len() + data.tx.len() * TxStats::NAMES.len()
     }
 
     fn stats_names(_dev: &Device, data: &Self, names: &mut StatNames<'_>) {
         for i in 0..data.queues.len() {
-            for n in RX_STATS {
+            for n in RxStats::NAMES {
                 names.push(format_args!("rx{i}_{n}"));
             }
         }
         for i in 0..data.tx.len() {
-            for n in TX_STATS {
+            for n in TxStats::NAMES {
                 names.push(format_args!("tx{i}_{n}"));
             }
         }
     }
 
     fn stats(_dev: &Device, data: &Self, values: &mut [u64]) {
-        let mut out = values.iter_mut();
-        for q in data.queues.iter() {
-            let r = &q.data().stats;
-            for v in [
-                r.frames.get(),
-                r.bytes.get(),
-                r.drops.get(),
-                r.interrupts.get(),
-                r.polls.get(),
-                r.exhausted.get(),
-                r.gro_merged.get(),
-            ] {
-                if let Some(o) = out.next() {
-                    *o = v;
-                }
-            }
-        }
-        for t in data.tx.iter() {
-            for v in [t.frames.get(), t.bytes.get(), t.drops.get()] {
-                if let Some(o) = out.next() {
-                    *o = v;
-                }
-            }
+        let rx = data.queues.iter().flat_map(|q| q.data().stats.values());
+        let tx = data.tx.iter().flat_map(TxStats::values);
+        for (o, v) in values.iter_mut().zip(Iterator::chain(rx, tx)) {
+            *o = v;
         }
     }
 

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 use crate::config::{Config, LIVE_FRAMES};
+use crate::logic::{coalesce, slot, Irq};
 use crate::rnm::{
     bh,
     net::{
@@ -66,6 +67,32 @@ pub(crate) struct RxStats {
     pub(crate) gro_merged: Counter,
 }
 
+impl RxStats {
+    /// The counters' names, in [`RxStats::values`] order.
+    pub(crate) const NAMES: [&'static str; 7] = [
+        "frames",
+        "bytes",
+        "drops",
+        "interrupts",
+        "polls",
+        "budget_exhausted",
+        "gro_merged",
+    ];
+
+    /// The counters' values.
+    pub(crate) fn values(&self) -> [u64; 7] {
+        [
+            self.frames.get(),
+            self.bytes.get(),
+            self.drops.get(),
+            self.interrupts.get(),
+            self.polls.get(),
+            self.exhausted.get(),
+            self.gro_merged.get(),
+        ]
+    }
+}
+
 /// A bounded FIFO of frames.
 ///
 /// `slots` may be longer than `cap` (after the ring shrank below its fill
@@ -105,12 +132,7 @@ impl Ring {
 
     /// The index of the slot `i` places after `head` (`i <= slots.len()`).
     fn slot(&self, i: usize) -> usize {
-        let j = self.head + i;
-        if j >= self.slots.len() {
-            j - self.slots.len()
-        } else {
-            j
-        }
+        slot(self.head, i, self.slots.len())
     }
 
     fn push(&mut self, skb: SkBuff) -> Result<(), SkBuff> {
@@ -202,15 +224,19 @@ impl RxQueue {
     /// Whether an interrupt is due for the frames pending in `ring`; arms
     /// the delayed interrupt if it is not due yet.  Under the ring lock.
     fn interrupt_due(&self, napi: &Napi<Self>, ring: &Ring) -> bool {
-        if ring.pending == 0 || napi.irq_masked() {
-            return false;
+        match coalesce(
+            ring.pending,
+            napi.irq_masked(),
+            self.cfg.rx_frames(),
+            self.cfg.rx_usecs(),
+        ) {
+            Irq::Wait => false,
+            Irq::Now => true,
+            Irq::After(usecs) => {
+                napi.arm_irq(usecs);
+                false
+            }
         }
-        let usecs = self.cfg.rx_usecs();
-        if usecs == 0 || ring.pending >= self.cfg.rx_frames() {
-            return true;
-        }
-        napi.arm_irq(usecs);
-        false
     }
 
     /// Receives `skb` (already prepared for this device) into the ring,

@@ -19,6 +19,9 @@ mod rnm;
 
 mod bus;
 mod config;
+#[allow(unused_attributes, unreachable_pub)]
+#[path = "vnapi_logic/src/lib.rs"]
+mod logic;
 mod port;
 mod queue;
 

@@ -70,7 +70,7 @@ check_eq "peer of 9" "$(cat $VB/devices/vnapi9/peer)" none
 check_eq "devices after bad writes" "$(ls $VB/devices | tr '\n' ' ')" "vnapi7 vnapi8 vnapi9 "
 
 # Per-device files.
-D=$VB/devices/vnapi7
+D=$VB/devices/vnapi8
 for f in ring_size:256:16:4096 napi_weight:64:1:64 rx_frames:32:1:4096 rx_usecs:20:0:1000000; do
 	IFS=: read -r name def min max <<<"$f"
 	check_eq "$name default" "$(cat $D/$name)" "$def"
@@ -84,22 +84,22 @@ for f in ring_size:256:16:4096 napi_weight:64:1:64 rx_frames:32:1:4096 rx_usecs:
 done
 
 # ethtool -G / -C: the same limits.
-ethtool -G vnapi7 rx 1024 || fail "ethtool -G rx 1024"
+ethtool -G vnapi8 rx 1024 || fail "ethtool -G rx 1024"
 check_eq "ring_size after ethtool -G" "$(cat $D/ring_size)" 1024
-ethtool -G vnapi7 rx 8 2>/dev/null && fail "ethtool -G rx 8 accepted"
-ethtool -G vnapi7 rx 5000 2>/dev/null && fail "ethtool -G rx 5000 accepted"
-ethtool -G vnapi7 tx 64 2>/dev/null && fail "ethtool -G tx 64 accepted"
+ethtool -G vnapi8 rx 8 2>/dev/null && fail "ethtool -G rx 8 accepted"
+ethtool -G vnapi8 rx 5000 2>/dev/null && fail "ethtool -G rx 5000 accepted"
+ethtool -G vnapi8 tx 64 2>/dev/null && fail "ethtool -G tx 64 accepted"
 check_eq "ring_size after bad ethtool -G" "$(cat $D/ring_size)" 1024
-ethtool -C vnapi7 rx-frames 8 rx-usecs 50 || fail "ethtool -C"
+ethtool -C vnapi8 rx-frames 8 rx-usecs 50 || fail "ethtool -C"
 check_eq "rx_frames after ethtool -C" "$(cat $D/rx_frames)" 8
 check_eq "rx_usecs after ethtool -C" "$(cat $D/rx_usecs)" 50
-ethtool -C vnapi7 rx-frames 0 2>/dev/null && fail "ethtool -C rx-frames 0 accepted"
-ethtool -C vnapi7 rx-usecs 2000000 2>/dev/null && fail "ethtool -C rx-usecs 2000000 accepted"
-ethtool -C vnapi7 rx-frames 5000 rx-usecs 10 2>/dev/null && fail "ethtool -C rx-frames 5000 accepted"
-ethtool -C vnapi7 tx-usecs 10 2>/dev/null && fail "ethtool -C tx-usecs accepted"
+ethtool -C vnapi8 rx-frames 0 2>/dev/null && fail "ethtool -C rx-frames 0 accepted"
+ethtool -C vnapi8 rx-usecs 2000000 2>/dev/null && fail "ethtool -C rx-usecs 2000000 accepted"
+ethtool -C vnapi8 rx-frames 5000 rx-usecs 10 2>/dev/null && fail "ethtool -C rx-frames 5000 accepted"
+ethtool -C vnapi8 tx-usecs 10 2>/dev/null && fail "ethtool -C tx-usecs accepted"
 check_eq "rx_frames after bad ethtool -C" "$(cat $D/rx_frames)" 8
 check_eq "rx_usecs after bad ethtool -C" "$(cat $D/rx_usecs)" 50
-ethtool -c vnapi7 | grep -q '^rx-frames:[[:space:]]*8' || fail "ethtool -c"
+ethtool -c vnapi8 | grep -q '^rx-frames:[[:space:]]*8' || fail "ethtool -c"
 
 rmmod vnapi || fail "rmmod with devices failed"
 [ -e $VB ] && fail "$VB still there after unload"
