@@ -62,7 +62,7 @@ read -r vn_tcp vn_udp < <(run vnapi 1)
 read -r ve_tcp ve_udp < <(run veth 2)
 rmmod vnapi
 
-printf '%-28s %12s %12s %8s\n' "" vnapi veth ratio
+printf '%-28s %12s %12s %8s\n' link vnapi veth ratio
 printf '%-28s %12s %12s %8s\n' "TCP stream (Gbit/s)" "$vn_tcp" "$ve_tcp" \
 	"$(python3 -c "print('%.2f' % ($vn_tcp / $ve_tcp))")"
 printf '%-28s %12s %12s %8s\n' "UDP 64-byte (packets/s)" "$vn_udp" "$ve_udp" \
