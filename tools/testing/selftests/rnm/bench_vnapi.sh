@@ -7,7 +7,8 @@
 #
 # Runs as root where the module is built; in the project's VM:
 #   scripts/in-root.sh scripts/vm.sh tools/testing/selftests/rnm/bench_vnapi.sh
-# BENCH_SECONDS sets the length of each run (default 10).
+# BENCH_SECONDS sets the length of each run (default 10); VNAPI_COALESCE
+# gives vnapi other ethtool -C settings (for example "rx-usecs 0").
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip iperf3 python3 ethtool
@@ -26,6 +27,10 @@ setup_link() {
 		echo "1 2" >$VB/link_device
 		ip link set vnapi1 netns "$C" name eth0
 		ip link set vnapi2 netns "$S" name eth0
+		if [ -n "${VNAPI_COALESCE:-}" ]; then
+			ip netns exec "$C" ethtool -C eth0 $VNAPI_COALESCE
+			ip netns exec "$S" ethtool -C eth0 $VNAPI_COALESCE
+		fi
 		;;
 	veth)
 		ip link add eth0 netns "$C" type veth peer name eth0 netns "$S"
