@@ -22,6 +22,32 @@ grep . /proc/sys/dev/rust_sysctl_sample/*
 echo "-- taint: $(cat /sys/module/rust_sysctl_sample/taint)"
 rmmod rust_sysctl_sample
 
+echo "== vnapi: NAPI virtual NIC"
+insmod "$(ko vnapi)"
+B=/sys/bus/vnapi
+echo "1 2" >$B/new_device
+echo "2 2" >$B/new_device
+echo "1 2" >$B/link_device
+ip netns add vnapi-a
+ip netns add vnapi-b
+ip link set vnapi1 netns vnapi-a
+ip link set vnapi2 netns vnapi-b
+ip -n vnapi-a addr add 10.99.0.1/24 dev vnapi1
+ip -n vnapi-b addr add 10.99.0.2/24 dev vnapi2
+ip -n vnapi-a link set vnapi1 up
+ip -n vnapi-b link set vnapi2 up
+ip netns exec vnapi-a ping -c 3 -i 0.2 10.99.0.2
+echo "-- $B/devices/vnapi2/queue_stats"
+cat $B/devices/vnapi2/queue_stats
+ip netns exec vnapi-b ethtool -c vnapi2 | grep -E '^rx-(usecs|frames):'
+echo "-- unlink: $(echo 1 >$B/unlink_device; ip -n vnapi-a -br link show vnapi1)"
+echo 1 >$B/del_device
+echo 2 >$B/del_device
+echo "-- live devices $(cat $B/live_devices), live frames $(cat $B/live_frames)"
+ip netns del vnapi-a
+ip netns del vnapi-b
+rmmod vnapi
+
 echo "== kernel log"
 dmesg
 if dmesg | grep -Eq 'WARNING:|BUG:|Oops|Call Trace:|Invalid relocation'; then

@@ -10,3 +10,12 @@
 #include <linux/slab.h>
 
 #include "../helpers/rnm_helpers.h"
+
+/* net: net_device, NAPI, sk_buff, ethtool; bus and sysfs; hrtimer */
+#include <linux/netdevice.h>
+#include <linux/etherdevice.h>
+#include <linux/ethtool.h>
+#include <linux/skbuff.h>
+#include <linux/device.h>
+#include <linux/device/bus.h>
+#include <linux/hrtimer.h>

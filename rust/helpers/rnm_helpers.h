@@ -7,4 +7,7 @@
 #ifndef RNM_HELPERS_H
 #define RNM_HELPERS_H
 
+/* net: net_device, NAPI, sk_buff, hrtimer, bottom halves */
+#include "net.h"
+
 #endif /* RNM_HELPERS_H */

@@ -17,7 +17,10 @@
     improper_ctypes,
     unreachable_pub,
     unsafe_op_in_unsafe_fn,
-    clippy::undocumented_unsafe_blocks
+    clippy::undocumented_unsafe_blocks,
+    clippy::cast_lossless,
+    clippy::ptr_as_ptr,
+    clippy::ref_as_ptr
 )]
 
 use kernel::ffi;
@@ -29,3 +32,10 @@ type __kernel_ssize_t = isize;
 type __kernel_ptrdiff_t = isize;
 
 include!("../bindings/bindings_generated.rs");
+
+// SAFETY: `__BindgenBitfieldUnit<Storage>` is a newtype around `Storage`
+// (as in the kernel's own bindings crate).
+unsafe impl<Storage> pin_init::Zeroable for __BindgenBitfieldUnit<Storage> where
+    Storage: pin_init::Zeroable
+{
+}

@@ -15,3 +15,9 @@
 
 pub(crate) mod bindings;
 pub mod sysctl;
+
+// The NAPI virtual NIC's abstractions: bus and sysfs, bottom halves,
+// network devices, NAPI, socket buffers, ethtool.
+pub mod bh;
+pub mod bus;
+pub mod net;

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Limits and defaults: the global sysctls (`/proc/sys/net/vnapi/`), the
+//! per-device settings, and the live-object counters.
+
+#![forbid(unsafe_code)]
+
+use crate::rnm::{net::napi, sysctl::IntValue};
+use core::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use kernel::prelude::*;
+
+/// Smallest rx ring.
+pub(crate) const RING_MIN: u32 = 16;
+/// Largest rx ring.
+pub(crate) const RING_MAX: u32 = 4096;
+/// Largest `rx-frames`.
+pub(crate) const RX_FRAMES_MAX: u32 = 4096;
+/// Largest `rx-usecs`.
+pub(crate) const RX_USECS_MAX: u32 = 1_000_000;
+/// Largest number of queues of a device.
+pub(crate) const QUEUES_MAX: u32 = 16;
+
+/// `max_devices`: how many devices may exist at once.
+pub(crate) static MAX_DEVICES: IntValue = IntValue::new(64, 1, 1024);
+/// `default_queues`: queues of a device created without a queue count.
+pub(crate) static DEFAULT_QUEUES: IntValue = IntValue::new(1, 1, QUEUES_MAX as i32);
+/// `default_ring_size`: rx ring size of new devices.
+pub(crate) static DEFAULT_RING_SIZE: IntValue =
+    IntValue::new(256, RING_MIN as i32, RING_MAX as i32);
+/// `default_napi_weight`: NAPI weight of new devices.
+pub(crate) static DEFAULT_NAPI_WEIGHT: IntValue = IntValue::new(64, 1, napi::MAX_WEIGHT as i32);
+/// `default_rx_frames`: `rx-frames` of new devices.
+pub(crate) static DEFAULT_RX_FRAMES: IntValue = IntValue::new(32, 1, RX_FRAMES_MAX as i32);
+/// `default_rx_usecs`: `rx-usecs` of new devices.
+pub(crate) static DEFAULT_RX_USECS: IntValue = IntValue::new(20, 0, RX_USECS_MAX as i32);
+
+/// Devices allocated and not yet freed.
+pub(crate) static LIVE_DEVICES: AtomicI64 = AtomicI64::new(0);
+/// Frames held in rx rings.
+pub(crate) static LIVE_FRAMES: AtomicI64 = AtomicI64::new(0);
+
+fn positive(v: i32) -> u32 {
+    u32::try_from(v).unwrap_or(0)
+}
+
+fn in_range(v: u32, min: u32, max: u32) -> Result<u32> {
+    if v < min || v > max {
+        Err(EINVAL)
+    } else {
+        Ok(v)
+    }
+}
+
+/// The settings of one device, read by the data path without locks.
+pub(crate) struct Config {
+    ring_size: AtomicU32,
+    rx_frames: AtomicU32,
+    rx_usecs: AtomicU32,
+}
+
+impl Config {
+    /// The current global defaults.
+    pub(crate) fn from_defaults() -> Self {
+        Self {
+            ring_size: AtomicU32::new(positive(DEFAULT_RING_SIZE.get())),
+            rx_frames: AtomicU32::new(positive(DEFAULT_RX_FRAMES.get())),
+            rx_usecs: AtomicU32::new(positive(DEFAULT_RX_USECS.get())),
+        }
+    }
+
+    pub(crate) fn ring_size(&self) -> u32 {
+        self.ring_size.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn rx_frames(&self) -> u32 {
+        self.rx_frames.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn rx_usecs(&self) -> u32 {
+        self.rx_usecs.load(Ordering::Relaxed)
+    }
+
+    /// Checks a ring size (the caller resizes the rings and then stores it).
+    pub(crate) fn check_ring_size(v: u32) -> Result<u32> {
+        in_range(v, RING_MIN, RING_MAX)
+    }
+
+    pub(crate) fn store_ring_size(&self, v: u32) {
+        self.ring_size.store(v, Ordering::Relaxed);
+    }
+
+    /// Sets `rx-frames`, or fails with `EINVAL` and keeps the old value.
+    pub(crate) fn set_rx_frames(&self, v: u32) -> Result {
+        self.rx_frames
+            .store(in_range(v, 1, RX_FRAMES_MAX)?, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Sets `rx-usecs`, or fails with `EINVAL` and keeps the old value.
+    pub(crate) fn set_rx_usecs(&self, v: u32) -> Result {
+        self.rx_usecs
+            .store(in_range(v, 0, RX_USECS_MAX)?, Ordering::Relaxed);
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Pure logic of the vnapi virtual NIC: parsing the numbers written to its
+//! sysfs files, the interrupt coalescing decision, and ring index
+//! arithmetic.
+//!
+//! The crate uses `core` only, never allocates and contains no `unsafe`
+//! code, so that the kernel module can include this file as a module; it is
+//! also built as an ordinary crate for the unit tests.  When included as a
+//! module, the crate-level `no_std` attribute has no effect and triggers the
+//! `unused_attributes` lint; the including `mod` item allows it.
+
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+
+/// Parses a sysfs write of at most `N` unsigned decimal numbers separated
+/// by spaces, with at most one trailing newline, into `out`.
+///
+/// Returns how many numbers there were, or `None` (the caller's `EINVAL`)
+/// for anything else: no number, more than `N`, a sign, another character,
+/// a value above `u32::MAX`, bytes that are not UTF-8.
+pub fn parse_numbers<const N: usize>(input: &[u8], out: &mut [u32; N]) -> Option<usize> {
+    let s = core::str::from_utf8(input).ok()?;
+    let s = s.strip_suffix('\n').unwrap_or(s);
+    let mut n = 0;
+    for word in s.split(' ').filter(|w| !w.is_empty()) {
+        if n == N || !word.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        out[n] = word.parse::<u32>().ok()?;
+        n += 1;
+    }
+    if n == 0 {
+        None
+    } else {
+        Some(n)
+    }
+}
+
+/// What the receive path does about the interrupt after frames arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Irq {
+    /// Nothing: no frame pending, or the line is masked (NAPI owns the
+    /// queue and will look at the ring before unmasking).
+    Wait,
+    /// Fire the interrupt now.
+    Now,
+    /// Fire it after this many microseconds (unless already armed).
+    After(u32),
+}
+
+/// The coalescing decision for `pending` frames received since the line
+/// was unmasked: an interrupt after `rx_frames` frames or `rx_usecs`
+/// microseconds, whichever comes first; `rx_usecs` 0 fires at once.
+pub fn coalesce(pending: u32, masked: bool, rx_frames: u32, rx_usecs: u32) -> Irq {
+    if pending == 0 || masked {
+        Irq::Wait
+    } else if rx_usecs == 0 || pending >= rx_frames {
+        Irq::Now
+    } else {
+        Irq::After(rx_usecs)
+    }
+}
+
+/// The index of the slot `i` places after `head` in a ring of `slots`
+/// slots, for `head < slots` and `i <= slots` (no division: the data path
+/// has no panicking arithmetic).
+pub fn slot(head: usize, i: usize, slots: usize) -> usize {
+    let j = head + i;
+    if j >= slots {
+        j - slots
+    } else {
+        j
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse2(s: &str) -> Option<(usize, [u32; 2])> {
+        let mut v = [0; 2];
+        parse_numbers(s.as_bytes(), &mut v).map(|n| (n, v))
+    }
+
+    #[test]
+    fn parses_one_or_two_numbers() {
+        assert_eq!(parse2("1"), Some((1, [1, 0])));
+        assert_eq!(parse2("1\n"), Some((1, [1, 0])));
+        assert_eq!(parse2("7 16\n"), Some((2, [7, 16])));
+        assert_eq!(parse2("  7   16 "), Some((2, [7, 16])));
+        assert_eq!(parse2("4294967295"), Some((1, [u32::MAX, 0])));
+        assert_eq!(parse2("007"), Some((1, [7, 0])));
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        for s in [
+            "",
+            "\n",
+            " ",
+            "\n\n",
+            "1 2 3",
+            "-1",
+            "+1",
+            "1x",
+            "x",
+            "1\t2",
+            "4294967296",
+            "99999999999999999999",
+            "1 \n\n",
+            "١",
+        ] {
+            assert_eq!(parse2(s), None, "{s:?}");
+        }
+        let mut v = [0; 1];
+        assert_eq!(parse_numbers(b"1 2", &mut v), None);
+        assert_eq!(parse_numbers(b"\xff", &mut v), None);
+        let big = "7".repeat(5000);
+        assert_eq!(parse_numbers(big.as_bytes(), &mut v), None);
+    }
+
+    #[test]
+    fn coalescing() {
+        assert_eq!(coalesce(0, false, 1, 0), Irq::Wait);
+        assert_eq!(coalesce(5, true, 1, 0), Irq::Wait);
+        assert_eq!(coalesce(1, false, 32, 0), Irq::Now);
+        assert_eq!(coalesce(1, false, 32, 20), Irq::After(20));
+        assert_eq!(coalesce(31, false, 32, 20), Irq::After(20));
+        assert_eq!(coalesce(32, false, 32, 20), Irq::Now);
+        assert_eq!(coalesce(1, false, 1, 1_000_000), Irq::Now);
+    }
+
+    #[test]
+    fn ring_slots() {
+        assert_eq!(slot(0, 0, 4), 0);
+        assert_eq!(slot(3, 1, 4), 0);
+        assert_eq!(slot(2, 3, 4), 1);
+        assert_eq!(slot(3, 4, 4), 3);
+        // Walking a full ring from every head visits every slot once.
+        for head in 0..8 {
+            let mut seen = [false; 8];
+            for i in 0..8 {
+                seen[slot(head, i, 8)] = true;
+            }
+            assert!(seen.iter().all(|&s| s));
+        }
+    }
+}

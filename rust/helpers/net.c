@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Out-of-line wrappers for static inline net_device, NAPI, sk_buff, hrtimer
+ * and bottom-half functions; declared in net.h.  Included by the *_helpers.c
+ * of each module that uses rust/rnm/net/.
+ */
+#include <linux/etherdevice.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/hrtimer.h>
+#include <linux/bottom_half.h>
+
+#include "net.h"
+
+void *rnm_net_netdev_priv(const struct net_device *dev)
+{
+	return netdev_priv(dev);
+}
+
+void rnm_net_set_parent(struct net_device *dev, struct device *parent)
+{
+	SET_NETDEV_DEV(dev, parent);
+}
+
+void rnm_net_set_ops(struct net_device *dev, const struct net_device_ops *ops,
+		     const struct ethtool_ops *ethtool_ops)
+{
+	dev->netdev_ops = ops;
+	dev->ethtool_ops = ethtool_ops;
+}
+
+/* The offloads of a software device that hands frames on unchanged, as veth. */
+#define RNM_NET_SW_FEATURES (NETIF_F_HW_CSUM | NETIF_F_SG | NETIF_F_FRAGLIST | \
+			     NETIF_F_RXCSUM | NETIF_F_SCTP_CRC | NETIF_F_HIGHDMA | \
+			     NETIF_F_GSO_SOFTWARE | NETIF_F_GSO_ENCAP_ALL)
+
+void rnm_net_set_sw_features(struct net_device *dev)
+{
+	dev->priv_flags |= IFF_NO_QUEUE;
+	dev->features |= RNM_NET_SW_FEATURES;
+	dev->hw_features = RNM_NET_SW_FEATURES;
+	dev->hw_enc_features |= RNM_NET_SW_FEATURES;
+	dev->vlan_features = dev->features;
+	dev->max_mtu = ETH_MAX_MTU;
+}
+
+void rnm_net_hw_addr_random(struct net_device *dev)
+{
+	eth_hw_addr_random(dev);
+}
+
+bool rnm_net_running(const struct net_device *dev)
+{
+	return netif_running(dev);
+}
+
+bool rnm_net_carrier_ok(const struct net_device *dev)
+{
+	return netif_carrier_ok(dev);
+}
+
+void rnm_net_set_mtu(struct net_device *dev, unsigned int mtu)
+{
+	WRITE_ONCE(dev->mtu, mtu);
+}
+
+unsigned int rnm_net_mtu(const struct net_device *dev)
+{
+	return READ_ONCE(dev->mtu);
+}
+
+const char *rnm_net_name(const struct net_device *dev)
+{
+	return dev->name;
+}
+
+unsigned int rnm_net_num_rx_queues(const struct net_device *dev)
+{
+	return dev->num_rx_queues;
+}
+
+void rnm_net_netif_napi_add_weight(struct net_device *dev,
+				   struct napi_struct *napi,
+				   int (*poll)(struct napi_struct *, int),
+				   int weight)
+{
+	netif_napi_add_weight(dev, napi, poll, weight);
+}
+
+void rnm_net_netif_napi_del(struct napi_struct *napi)
+{
+	netif_napi_del(napi);
+}
+
+void rnm_net_napi_set_weight(struct napi_struct *napi, int weight)
+{
+	WRITE_ONCE(napi->weight, weight);
+}
+
+int rnm_net_napi_weight(const struct napi_struct *napi)
+{
+	return READ_ONCE(napi->weight);
+}
+
+gro_result_t rnm_net_napi_gro_receive(struct napi_struct *napi,
+				      struct sk_buff *skb)
+{
+	return napi_gro_receive(napi, skb);
+}
+
+void rnm_net_kfree_skb_any(struct sk_buff *skb)
+{
+	dev_kfree_skb_any(skb);
+}
+
+unsigned int rnm_net_skb_len(const struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+unsigned int rnm_net_skb_headlen(const struct sk_buff *skb)
+{
+	return skb_headlen(skb);
+}
+
+const unsigned char *rnm_net_skb_data(const struct sk_buff *skb)
+{
+	return skb->data;
+}
+
+u16 rnm_net_skb_protocol(const struct sk_buff *skb)
+{
+	return be16_to_cpu(skb->protocol);
+}
+
+u16 rnm_net_skb_queue_mapping(const struct sk_buff *skb)
+{
+	return skb_get_queue_mapping(skb);
+}
+
+void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
+{
+	skb_record_rx_queue(skb, queue);
+}
+
+void rnm_net_hrtimer_start_soft(struct hrtimer *timer, u64 ns)
+{
+	hrtimer_start(timer, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+}
+
+void rnm_net_local_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void rnm_net_local_bh_enable(void)
+{
+	local_bh_enable();
+}

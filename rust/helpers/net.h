@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Out-of-line wrappers for the static inline net_device, NAPI, sk_buff,
+ * hrtimer and bottom-half functions used by rust/rnm/net/ and rust/rnm/bh.rs.
+ * Defined in net.c.
+ */
+#ifndef RNM_HELPERS_NET_H
+#define RNM_HELPERS_NET_H
+
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/hrtimer.h>
+
+void *rnm_net_netdev_priv(const struct net_device *dev);
+void rnm_net_set_parent(struct net_device *dev, struct device *parent);
+void rnm_net_set_ops(struct net_device *dev, const struct net_device_ops *ops,
+		     const struct ethtool_ops *ethtool_ops);
+void rnm_net_set_sw_features(struct net_device *dev);
+void rnm_net_hw_addr_random(struct net_device *dev);
+bool rnm_net_running(const struct net_device *dev);
+bool rnm_net_carrier_ok(const struct net_device *dev);
+void rnm_net_set_mtu(struct net_device *dev, unsigned int mtu);
+unsigned int rnm_net_mtu(const struct net_device *dev);
+const char *rnm_net_name(const struct net_device *dev);
+unsigned int rnm_net_num_rx_queues(const struct net_device *dev);
+
+void rnm_net_netif_napi_add_weight(struct net_device *dev,
+				   struct napi_struct *napi,
+				   int (*poll)(struct napi_struct *, int),
+				   int weight);
+void rnm_net_netif_napi_del(struct napi_struct *napi);
+void rnm_net_napi_set_weight(struct napi_struct *napi, int weight);
+int rnm_net_napi_weight(const struct napi_struct *napi);
+gro_result_t rnm_net_napi_gro_receive(struct napi_struct *napi,
+				      struct sk_buff *skb);
+
+void rnm_net_kfree_skb_any(struct sk_buff *skb);
+unsigned int rnm_net_skb_len(const struct sk_buff *skb);
+unsigned int rnm_net_skb_headlen(const struct sk_buff *skb);
+const unsigned char *rnm_net_skb_data(const struct sk_buff *skb);
+u16 rnm_net_skb_protocol(const struct sk_buff *skb);
+u16 rnm_net_skb_queue_mapping(const struct sk_buff *skb);
+void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
+
+void rnm_net_hrtimer_start_soft(struct hrtimer *timer, u64 ns);
+void rnm_net_local_bh_disable(void);
+void rnm_net_local_bh_enable(void);
+
+#endif /* RNM_HELPERS_NET_H */

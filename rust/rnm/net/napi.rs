@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! NAPI contexts, each with a simulated interrupt line.
+//!
+//! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h),
+//! [`include/linux/hrtimer.h`](srctree/include/linux/hrtimer.h)
+//!
+//! A [`Napi`] is a `napi_struct` added to a device with a weight, plus the
+//! driver's per-queue data `P` and an interrupt line as a real NIC has one
+//! per receive queue:
+//!
+//! - [`Napi::raise_irq`] delivers an interrupt now, unless the line is
+//!   masked.  Delivery masks the line and runs [`Poller::interrupt`] (which
+//!   typically schedules NAPI), like an MSI-X vector with auto-masking.
+//! - [`Napi::arm_irq`] delivers it after a delay (a soft hrtimer), for
+//!   time-based interrupt coalescing; arming an armed line does nothing.
+//! - [`Napi::unmask_irq`] reopens the line, from the poll function
+//!   once NAPI has completed.
+//!
+//! [`Poller::poll`] runs in softirq context with a [`PollContext`], through
+//! which frames go up the stack (GRO) and NAPI is completed.
+
+use crate::rnm::{
+    bindings,
+    net::{device::Device, skb::SkBuff},
+};
+use core::{
+    mem::offset_of,
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{prelude::*, types::Opaque};
+
+/// The largest NAPI weight (`NAPI_POLL_WEIGHT`): the core warns above it.
+pub const MAX_WEIGHT: u32 = 64;
+
+/// What GRO did with a frame.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum GroResult {
+    /// Merged into a frame GRO holds.
+    Merged,
+    /// Held by GRO for later merging.
+    Held,
+    /// Passed up unmerged.
+    Normal,
+    /// Consumed otherwise (dropped or taken by a GRO handler).
+    Consumed,
+}
+
+/// The per-queue data of a NAPI context and its callbacks.
+pub trait Poller: Send + Sync + Sized {
+    /// Processes up to `budget` frames and returns how many; calls
+    /// [`PollContext::complete_done`] when it did less than `budget`.
+    fn poll(napi: &Napi<Self>, ctx: &mut PollContext<'_>, budget: u32) -> u32;
+
+    /// The interrupt handler; the line is masked while it runs and stays
+    /// masked until the poll function unmasks it.
+    fn interrupt(napi: &Napi<Self>);
+}
+
+/// A NAPI context with a simulated interrupt line and per-queue data `P`.
+///
+/// # Invariants
+///
+/// `napi` was added to a device with `netif_napi_add_weight` and `timer`
+/// set up with `hrtimer_setup`, both at this address (the object is never
+/// moved: it is only handed out pinned); `enabled` tells whether
+/// `napi_enable` was called last (rather than `napi_disable`).
+#[repr(C)]
+pub struct Napi<P: Poller> {
+    napi: Opaque<bindings::napi_struct>,
+    timer: Opaque<bindings::hrtimer>,
+    masked: AtomicBool,
+    armed: AtomicBool,
+    enabled: AtomicBool,
+    data: P,
+}
+
+// SAFETY: the C parts are used under the core's NAPI and hrtimer rules from
+// any CPU; `P` is `Send + Sync`.
+unsafe impl<P: Poller> Send for Napi<P> {}
+// SAFETY: as above; every method taking `&self` is safe to call
+// concurrently.
+unsafe impl<P: Poller> Sync for Napi<P> {}
+
+impl<P: Poller> Napi<P> {
+    /// Adds a NAPI context to `dev` with `weight` (1..=[`MAX_WEIGHT`]),
+    /// disabled, with its interrupt line unmasked.
+    pub fn new(dev: &Device, weight: u32, data: P) -> Result<Pin<KBox<Self>>> {
+        if weight == 0 || weight > MAX_WEIGHT {
+            return Err(EINVAL);
+        }
+        let this = KBox::new(
+            Self {
+                napi: Opaque::zeroed(),
+                timer: Opaque::zeroed(),
+                masked: AtomicBool::new(false),
+                armed: AtomicBool::new(false),
+                enabled: AtomicBool::new(false),
+                data,
+            },
+            GFP_KERNEL,
+        )?;
+        // SAFETY: the device is valid; `napi` and `timer` are zeroed and
+        // at their final address (the box is never moved out of, and is
+        // returned pinned).
+        unsafe {
+            bindings::rnm_net_netif_napi_add_weight(
+                dev.as_raw(),
+                this.napi.get(),
+                Some(Self::poll_callback),
+                weight as c_int,
+            );
+            bindings::hrtimer_setup(
+                this.timer.get(),
+                Some(Self::timer_callback),
+                bindings::CLOCK_MONOTONIC as i32,
+                bindings::hrtimer_mode_HRTIMER_MODE_REL_SOFT,
+            );
+        }
+        // INVARIANT: both set up at the box's address.
+        Ok(KBox::into_pin(this))
+    }
+
+    /// The per-queue data.
+    pub fn data(&self) -> &P {
+        &self.data
+    }
+
+    /// Enables polling (`napi_enable`); does nothing if enabled.  Process
+    /// context.
+    pub fn enable(&self) {
+        if !self.enabled.swap(true, Ordering::AcqRel) {
+            // SAFETY: the context is added and disabled (`enabled` was
+            // false), as `napi_enable` requires.
+            unsafe { bindings::napi_enable(self.napi.get()) };
+        }
+    }
+
+    /// Disables polling (`napi_disable`), waiting for a running poll to
+    /// finish, and cancels a pending delayed interrupt; does nothing if
+    /// disabled.  Process context.
+    pub fn disable(&self) {
+        if self.enabled.swap(false, Ordering::AcqRel) {
+            // SAFETY: the context is added and enabled.
+            unsafe { bindings::napi_disable(self.napi.get()) };
+        }
+        // SAFETY: the timer is set up; may sleep, process context.
+        unsafe { bindings::hrtimer_cancel(self.timer.get()) };
+        self.armed.store(false, Ordering::Release);
+    }
+
+    /// Schedules the poll function (`napi_schedule`); returns whether it
+    /// was scheduled now (false: already scheduled, or disabled).
+    pub fn schedule(&self) -> bool {
+        // SAFETY: the context is added.
+        if unsafe { bindings::napi_schedule_prep(self.napi.get()) } {
+            // SAFETY: `napi_schedule_prep` gave us the right to schedule.
+            unsafe { bindings::__napi_schedule(self.napi.get()) };
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The NAPI weight: the budget each poll gets.
+    pub fn weight(&self) -> u32 {
+        // SAFETY: the context is added; a plain read of `napi->weight`.
+        unsafe { bindings::rnm_net_napi_weight(self.napi.get()) as u32 }
+    }
+
+    /// Sets the NAPI weight (1..=[`MAX_WEIGHT`]); the next poll gets it.
+    pub fn set_weight(&self, weight: u32) -> Result {
+        if weight == 0 || weight > MAX_WEIGHT {
+            return Err(EINVAL);
+        }
+        // SAFETY: the context is added; `WRITE_ONCE` of `napi->weight`,
+        // which the core reads once per poll.
+        unsafe { bindings::rnm_net_napi_set_weight(self.napi.get(), weight as c_int) };
+        Ok(())
+    }
+
+    /// Whether the interrupt line is masked.
+    pub fn irq_masked(&self) -> bool {
+        self.masked.load(Ordering::Acquire)
+    }
+
+    /// Delivers an interrupt now unless the line is masked; returns whether
+    /// it was delivered.
+    pub fn raise_irq(&self) -> bool {
+        if self.masked.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        P::interrupt(self);
+        true
+    }
+
+    /// Delivers an interrupt `usecs` microseconds from now, unless the
+    /// line is masked by then.  Does nothing if already armed.
+    pub fn arm_irq(&self, usecs: u32) {
+        if self.armed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        // SAFETY: the timer is set up; starting it is valid in any context.
+        unsafe { bindings::rnm_net_hrtimer_start_soft(self.timer.get(), u64::from(usecs) * 1000) };
+    }
+
+    /// Reopens the interrupt line (from the poll function once NAPI has
+    /// completed, or after enabling NAPI).
+    pub fn unmask_irq(&self) {
+        self.masked.store(false, Ordering::Release);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn poll_callback(napi: *mut bindings::napi_struct, budget: c_int) -> c_int {
+        // SAFETY: `napi` is the first field of a `#[repr(C)]` `Napi<P>`
+        // (the only contexts this callback is registered for), alive
+        // while the context is added.
+        let this = unsafe { &*napi.cast::<Self>() };
+        let mut ctx = PollContext {
+            napi,
+            _p: core::marker::PhantomData,
+        };
+        let budget = u32::try_from(budget).unwrap_or(0);
+        P::poll(this, &mut ctx, budget).min(budget) as c_int
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn timer_callback(
+        timer: *mut bindings::hrtimer,
+    ) -> bindings::hrtimer_restart {
+        // SAFETY: `timer` is the `timer` field of a `Napi<P>` (the only
+        // timers this callback is set up for); `drop` cancels the timer
+        // before the object goes away.
+        let this = unsafe { &*timer.byte_sub(offset_of!(Self, timer)).cast::<Self>() };
+        this.armed.store(false, Ordering::Release);
+        this.raise_irq();
+        bindings::hrtimer_restart_HRTIMER_NORESTART
+    }
+}
+
+impl<P: Poller> Drop for Napi<P> {
+    fn drop(&mut self) {
+        self.disable();
+        // SAFETY: the context is added and disabled; its device is still
+        // allocated (private data, holding the `Napi`, is dropped before
+        // the device is freed).  `netif_napi_del` waits for an RCU grace
+        // period, after which the core no longer refers to it.
+        unsafe { bindings::rnm_net_netif_napi_del(self.napi.get()) };
+    }
+}
+
+/// What the poll function may do with its NAPI context while it owns it.
+pub struct PollContext<'a> {
+    napi: *mut bindings::napi_struct,
+    _p: core::marker::PhantomData<&'a ()>,
+}
+
+impl PollContext<'_> {
+    /// Hands `skb` to the stack through GRO (`napi_gro_receive`).
+    pub fn gro_receive(&mut self, skb: SkBuff) -> GroResult {
+        // SAFETY: inside the poll function we own the NAPI context; the
+        // buffer's reference passes to the stack.
+        let r = unsafe { bindings::rnm_net_napi_gro_receive(self.napi, skb.into_raw()) };
+        match r {
+            bindings::gro_result_GRO_MERGED | bindings::gro_result_GRO_MERGED_FREE => {
+                GroResult::Merged
+            }
+            bindings::gro_result_GRO_HELD => GroResult::Held,
+            bindings::gro_result_GRO_NORMAL => GroResult::Normal,
+            _ => GroResult::Consumed,
+        }
+    }
+
+    /// Completes NAPI after `work_done` frames (`napi_complete_done`);
+    /// returns false if the core wants another poll anyway (busy polling,
+    /// or a reschedule request), in which case interrupts stay masked.
+    pub fn complete_done(&mut self, work_done: u32) -> bool {
+        // SAFETY: inside the poll function we own the NAPI context.
+        unsafe { bindings::napi_complete_done(self.napi, work_done as c_int) }
+    }
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Socket buffers.
+//!
+//! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
+
+use crate::rnm::bindings;
+use core::{mem::ManuallyDrop, ptr::NonNull};
+
+/// An owned socket buffer (`struct sk_buff`).
+///
+/// Dropping it frees the buffer (`dev_kfree_skb_any`, valid in any
+/// context).  Handing it on (to the stack through
+/// [`PollContext::gro_receive`](super::napi::PollContext::gro_receive), to
+/// another device through [`Device::forward`](super::device::Device::forward))
+/// consumes it.
+///
+/// # Invariants
+///
+/// `ptr` points to a valid `sk_buff` and the `SkBuff` owns one reference
+/// to it: nothing else frees it while the `SkBuff` lives.
+pub struct SkBuff {
+    ptr: NonNull<bindings::sk_buff>,
+}
+
+// SAFETY: an owned `sk_buff` may be freed or handed on from any CPU and
+// any context; nothing in it is tied to the creating thread.
+unsafe impl Send for SkBuff {}
+// SAFETY: `&SkBuff` only reads the buffer's fields.
+unsafe impl Sync for SkBuff {}
+
+impl SkBuff {
+    /// Takes ownership of `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `sk_buff` whose reference the caller
+    /// gives up.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Option<Self> {
+        // INVARIANT: by the safety requirements.
+        NonNull::new(ptr).map(|ptr| Self { ptr })
+    }
+
+    /// Gives up ownership, returning the raw pointer.
+    pub(crate) fn into_raw(self) -> *mut bindings::sk_buff {
+        ManuallyDrop::new(self).ptr.as_ptr()
+    }
+
+    /// Length of the frame in bytes, linear part and fragments.
+    pub fn len(&self) -> u32 {
+        // SAFETY: `ptr` is valid by the type invariant.
+        unsafe { bindings::rnm_net_skb_len(self.ptr.as_ptr()) }
+    }
+
+    /// Whether the frame has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The linear part of the frame, from the current data pointer.
+    pub fn data(&self) -> &[u8] {
+        let p = self.ptr.as_ptr();
+        // SAFETY: `ptr` is valid by the type invariant; `skb->data` points
+        // to `skb_headlen()` readable bytes, which live as long as the
+        // buffer and are not written while `&self` is borrowed (the
+        // `SkBuff` owns the buffer).
+        unsafe {
+            core::slice::from_raw_parts(
+                bindings::rnm_net_skb_data(p),
+                bindings::rnm_net_skb_headlen(p) as usize,
+            )
+        }
+    }
+
+    /// The frame's protocol (`skb->protocol`), in host byte order.
+    pub fn protocol(&self) -> u16 {
+        // SAFETY: `ptr` is valid by the type invariant.
+        unsafe { bindings::rnm_net_skb_protocol(self.ptr.as_ptr()) }
+    }
+
+    /// The transmit queue the stack chose for the frame.
+    pub fn queue_mapping(&self) -> u16 {
+        // SAFETY: `ptr` is valid by the type invariant.
+        unsafe { bindings::rnm_net_skb_queue_mapping(self.ptr.as_ptr()) }
+    }
+
+    /// Records the receive queue the frame arrived on (for RPS and
+    /// `skb_get_rx_queue`).
+    pub fn record_rx_queue(&mut self, queue: u16) {
+        // SAFETY: `ptr` is valid and exclusively owned by the type
+        // invariant and `&mut self`.
+        unsafe { bindings::rnm_net_skb_record_rx_queue(self.ptr.as_ptr(), queue) };
+    }
+}
+
+impl Drop for SkBuff {
+    // Inline: emitted only in modules that use the type, so that others
+    // need not link the helper.
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant we own a reference to a valid
+        // buffer; `dev_kfree_skb_any` may be called in any context.
+        unsafe { bindings::rnm_net_kfree_skb_any(self.ptr.as_ptr()) };
+    }
+}

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vnapi: create two devices, link them, move them into two namespaces,
+# ping and a TCP transfer (checksums compared) in both directions over IPv4
+# and IPv6, tcpdump on the device sees both directions, ethtool reports,
+# unlink (carrier off, traffic stops), relink, delete.
+
+source "$(dirname "$0")/vnapi_lib.sh"
+require_cmd ip ping socat tcpdump ethtool sha256sum
+trap vnapi_cleanup EXIT
+
+vnapi_load
+vnapi_pair 2
+check_eq "peer of 1" "$(cat $VB/devices/vnapi1/peer)" 2
+check_eq "peer of 2" "$(cat $VB/devices/vnapi2/peer)" 1
+check_eq "queues" "$(cat $VB/devices/vnapi1/queues)" 2
+check_eq "live devices" "$(cat $VB/live_devices)" 2
+
+busywait 10000 ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null ||
+	die "no ping from $NSA to $NSB"
+ip netns exec "$NSA" ping -c 5 -i 0.2 -W 2 10.0.0.2 >/dev/null || fail "ping $NSA -> $NSB"
+ip netns exec "$NSB" ping -c 5 -i 0.2 -W 2 10.0.0.1 >/dev/null || fail "ping $NSB -> $NSA"
+ip netns exec "$NSA" ping -6 -c 3 -i 0.2 -W 2 fd00::2 >/dev/null || fail "ping -6 $NSA -> $NSB"
+log "ok: ping both directions, IPv4 and IPv6"
+
+# TCP transfer with checksum, both directions.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; vnapi_cleanup' EXIT
+head -c 4000000 /dev/urandom >"$tmp/data"
+want=$(sha256sum <"$tmp/data" | cut -d' ' -f1)
+tcp_transfer() { # FROM_NS TO_NS TO_ADDR PORT
+	rm -f "$tmp/out"
+	timeout 120 ip netns exec "$2" socat -u "TCP6-LISTEN:$4,reuseaddr,ipv6only=0" \
+		"OPEN:$tmp/out,creat,trunc" &
+	local srv=$!
+	busywait 10000 ip netns exec "$2" ss -ltn "sport = :$4" | grep -q LISTEN
+	timeout 120 ip netns exec "$1" socat -u "OPEN:$tmp/data" "TCP:$3:$4" ||
+		fail "socat $1 -> $3 failed"
+	wait $srv
+	check_eq "sha256 of $1 -> $3" "$(sha256sum <"$tmp/out" | cut -d' ' -f1)" "$want"
+}
+tcp_transfer "$NSA" "$NSB" 10.0.0.2 5001
+tcp_transfer "$NSB" "$NSA" 10.0.0.1 5002
+tcp_transfer "$NSA" "$NSB" "[fd00::2]" 5003
+log "ok: 4 MB TCP transfers, checksums equal"
+
+# tcpdump on the receiving device sees requests and replies.
+timeout 60 ip netns exec "$NSB" tcpdump -n -i vnapi2 -c 6 -w "$tmp/cap" icmp 2>/dev/null &
+dump=$!
+busywait 10000 test -e "$tmp/cap"
+sleep 1
+ip netns exec "$NSA" ping -c 3 -i 0.2 10.0.0.2 >/dev/null
+wait $dump
+req=$(tcpdump -n -r "$tmp/cap" 2>/dev/null | grep -c 'echo request')
+rep=$(tcpdump -n -r "$tmp/cap" 2>/dev/null | grep -c 'echo reply')
+check_eq "tcpdump echo requests" "$req" 3
+check_eq "tcpdump echo replies" "$rep" 3
+
+# ethtool reports.
+ip netns exec "$NSA" ethtool -i vnapi1 | grep -q '^driver: vnapi' || fail "ethtool -i"
+ip netns exec "$NSA" ethtool -l vnapi1 | grep -q 'Combined:.*2' || fail "ethtool -l"
+ip netns exec "$NSA" ethtool -g vnapi1 | grep -A1 'Pre-set' | grep -q 'RX:.*4096' || fail "ethtool -g"
+ip netns exec "$NSA" ethtool -S vnapi1 | grep -q 'rx1_gro_merged' || fail "ethtool -S"
+s_rx=$(ip netns exec "$NSB" ethtool -S vnapi2 | awk '/rx[0-9]_frames/ {s += $2} END {print s}')
+check_eq "ethtool -S rx frames = sysfs" "$s_rx" "$(qstat vnapi2 frames)"
+ip -n "$NSB" -s link show vnapi2 | grep -q . || fail "ip -s link"
+
+# Unlink: carrier goes, traffic stops; relink: it comes back.
+echo 1 >$VB/unlink_device || fail "unlink_device failed"
+check_eq "peer after unlink" "$(cat $VB/devices/vnapi2/peer)" none
+ip -n "$NSA" link show vnapi1 | grep -q NO-CARRIER || fail "vnapi1 has carrier after unlink"
+ip -n "$NSB" link show vnapi2 | grep -q NO-CARRIER || fail "vnapi2 has carrier after unlink"
+ip netns exec "$NSA" ping -c 2 -i 0.2 -W 1 10.0.0.2 >/dev/null && fail "ping works while unlinked"
+echo "2 1" >$VB/link_device || fail "relink failed"
+ip -n "$NSA" link show vnapi1 | grep -q NO-CARRIER && fail "vnapi1 has no carrier after relink"
+busywait 10000 ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null || fail "no ping after relink"
+log "ok: unlink stops traffic, relink restores it"
+
+# A device returns to the initial namespace when its namespace goes.
+ip netns del "$NSB"
+busywait 10000 ip link show vnapi2 >/dev/null 2>&1 || fail "vnapi2 not back in init_net"
+
+echo 2 >$VB/del_device || fail "del_device 2 failed"
+check_eq "peer after delete" "$(cat $VB/devices/vnapi1/peer)" none
+ip -n "$NSA" link show vnapi1 | grep -q NO-CARRIER || fail "no carrier loss when the peer goes"
+echo 1 >$VB/del_device || fail "del_device 1 failed"
+[ -e $VB/devices/vnapi1 ] && fail "vnapi1 still on the bus"
+check_eq "live devices" "$(cat $VB/live_devices)" 0
+check_eq "live frames" "$(cat $VB/live_frames)" 0
+rmmod vnapi || fail "rmmod failed"
+
+[ $RET = 0 ] && log "PASS: vnapi link, traffic, unlink, delete"
+exit $RET

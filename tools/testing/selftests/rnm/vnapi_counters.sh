@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vnapi counters: after a known number of frames every one is accounted
+# for (sent = received + dropped); a flood into a small ring gives drops
+# and polls that use their whole budget; raising rx-frames lowers the
+# interrupt count for the same traffic; resizing a ring that holds frames
+# keeps them.
+
+source "$(dirname "$0")/vnapi_lib.sh"
+require_cmd ip python3 ethtool
+trap vnapi_cleanup EXIT
+
+vnapi_load
+IPV6=0 vnapi_pair 1
+D2=$VB/devices/vnapi2
+settle() { busywait 20000 ring_empty vnapi2 || fail "vnapi2's ring does not drain"; }
+
+# Known traffic: N datagrams from 1 to 2, nothing else on the link.
+N=500
+settle
+rx0=$(qstat vnapi2 frames)
+tx0=$(qstat vnapi1 frames tx)
+udp_send "$NSA" 10.0.0.2 $N
+settle
+check_eq "frames sent by vnapi1" $(($(qstat vnapi1 frames tx) - tx0)) $N
+check_eq "frames received by vnapi2" $(($(qstat vnapi2 frames) - rx0)) $N
+check_eq "drops on vnapi2" "$(qstat vnapi2 drops)" 0
+bytes=$(ip netns exec "$NSB" ethtool -S vnapi2 | awk '/rx0_bytes/ {print $2}')
+[ "$bytes" -ge $((N * (64 + 8 + 20 + 14))) ] || fail "rx bytes $bytes too low for $N frames"
+log "ok: $N frames sent, $N received"
+
+# Interrupt coalescing: the same traffic with rx-frames 1 and 64.
+irqs_for() { # RX_FRAMES: interrupts for N frames
+	ip netns exec "$NSB" ethtool -C vnapi2 rx-frames "$1" rx-usecs 1000 ||
+		fail "ethtool -C rx-frames $1"
+	settle
+	local i0
+	i0=$(qstat vnapi2 interrupts)
+	udp_send "$NSA" 10.0.0.2 $N
+	settle
+	echo $(($(qstat vnapi2 interrupts) - i0))
+}
+i1=$(irqs_for 1)
+i64=$(irqs_for 64)
+log "interrupts for $N frames: rx-frames 1: $i1, rx-frames 64: $i64"
+[ "$i1" -gt 0 ] && [ "$i64" -gt 0 ] || fail "no interrupts counted"
+[ $((i64 * 4)) -lt "$i1" ] || fail "rx-frames 64 did not lower the interrupts ($i64 vs $i1)"
+
+# Flood a small ring: the interrupt waits (rx-frames 4096, rx-usecs 1 s),
+# the ring fills and drops, and a poll with weight 4 uses its budget.
+echo 16 >$D2/ring_size || fail "ring_size 16"
+echo 4 >$D2/napi_weight || fail "napi_weight 4"
+ip netns exec "$NSB" ethtool -C vnapi2 rx-frames 4096 rx-usecs 1000000 || fail "ethtool -C"
+settle
+d0=$(qstat vnapi2 drops)
+e0=$(qstat vnapi2 budget_exhausted)
+udp_send "$NSA" 10.0.0.2 200
+settle
+drops=$(($(qstat vnapi2 drops) - d0))
+exhausted=$(($(qstat vnapi2 budget_exhausted) - e0))
+log "flood of 200 frames into a 16-frame ring: $drops drops, $exhausted budget-exhausted polls"
+[ "$drops" -ge 100 ] || fail "too few drops: $drops"
+[ "$exhausted" -ge 3 ] || fail "too few budget-exhausted polls: $exhausted"
+
+# Resizing a ring that holds frames keeps them: fill 40 frames into a
+# 64-frame ring while the interrupt waits, shrink the ring to 16.
+echo 64 >$D2/ring_size || fail "ring_size 64"
+echo 64 >$D2/napi_weight || fail "napi_weight 64"
+settle
+r0=$(qstat vnapi2 frames)
+d0=$(qstat vnapi2 drops)
+# Send and shrink in one process: well within the 1 s the interrupt waits.
+held=$(ip netns exec "$NSA" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(40):
+    s.sendto(b"x" * 64, ("10.0.0.2", 9))
+d = sys.argv[1]
+held = open(d + "/queue_stats").read().split()[16]
+with open(d + "/ring_size", "w") as f:
+    f.write("16")
+print(held)
+' "$D2") || fail "shrinking the ring with frames in it failed"
+log "ring held $held frames when shrunk to 16"
+[ "$held" -gt 16 ] || fail "ring held only $held frames (timer fired early?)"
+settle
+check_eq "frames after shrinking" $(($(qstat vnapi2 frames) - r0)) 40
+check_eq "drops after shrinking" $(($(qstat vnapi2 drops) - d0)) 0
+
+# Everything adds up: sent = received + dropped, in both directions.
+ip netns exec "$NSB" ethtool -C vnapi2 rx-frames 32 rx-usecs 20
+settle
+busywait 20000 ring_empty vnapi1
+for pair in "vnapi1 vnapi2" "vnapi2 vnapi1"; do
+	set -- $pair
+	sent=$(qstat "$1" frames tx)
+	got=$(( $(qstat "$2" frames) + $(qstat "$2" drops) + $(qstat "$1" drops tx) ))
+	check_eq "$1 -> $2: sent vs received + dropped" "$got" "$sent"
+done
+ip -n "$NSB" -s link show vnapi2 | grep -q . || true
+
+echo 1 >$VB/del_device
+echo 2 >$VB/del_device
+check_eq "live frames" "$(cat $VB/live_frames)" 0
+check_eq "live devices" "$(cat $VB/live_devices)" 0
+rmmod vnapi || fail "rmmod failed"
+
+[ $RET = 0 ] && log "PASS: vnapi counters"
+exit $RET

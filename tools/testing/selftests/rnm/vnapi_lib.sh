@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the vnapi tests: devices on /sys/bus/vnapi, a linked pair in
+# two network namespaces, counters from queue_stats.
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+VB=/sys/bus/vnapi
+VS=/proc/sys/net/vnapi
+
+vnapi_load() {
+	[ -e $VB ] && die "$VB exists before the module is loaded"
+	rnm_insmod vnapi
+	[ -d $VB ] || die "$VB missing after loading vnapi"
+}
+
+# The module may already be gone (a test that unloads it checks that).
+vnapi_cleanup() {
+	cleanup_ns
+	[ -d /sys/module/vnapi ] && rmmod vnapi 2>/dev/null
+}
+
+# vnapi_new ID [QUEUES]
+vnapi_new() {
+	echo "$*" >$VB/new_device || die "new_device '$*' failed"
+	[ -d $VB/devices/vnapi$1/net/vnapi$1 ] || die "vnapi$1 has no net device"
+}
+
+# qstat DEV FIELD [rx|tx]: sum of FIELD over DEV's queues in queue_stats.
+qstat() {
+	awk -v f="$2" -v dir="${3:-rx}" '
+		index($1, dir) == 1 { for (i = 2; i < NF; i += 2) if ($i == f) s += $(i + 1) }
+		END { print s + 0 }' "$VB/devices/$1/queue_stats"
+}
+
+# ring_empty DEV: no frame waits in DEV's rx rings.
+ring_empty() {
+	[ "$(qstat "$1" ring)" = 0 ]
+}
+
+# vnapi_pair: devices 1 and 2 (QUEUES each, default 1), linked, in
+# namespaces $NSA and $NSB with 10.0.0.1/24 and 10.0.0.2/24 (and
+# fd00::1/2), up.  IPV6=0 disables IPv6 to keep the links quiet.
+vnapi_pair() {
+	local q=${1:-1}
+	setup_ns NSA NSB
+	vnapi_new 1 "$q"
+	vnapi_new 2 "$q"
+	echo "1 2" >$VB/link_device || die "link_device failed"
+	ip link set vnapi1 netns "$NSA" || die "cannot move vnapi1 to $NSA"
+	ip link set vnapi2 netns "$NSB" || die "cannot move vnapi2 to $NSB"
+	if [ "${IPV6:-1}" = 0 ]; then
+		ip netns exec "$NSA" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$NSB" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$NSA" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+		ip netns exec "$NSB" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	fi
+	ip -n "$NSA" addr add 10.0.0.1/24 dev vnapi1
+	ip -n "$NSB" addr add 10.0.0.2/24 dev vnapi2
+	if [ "${IPV6:-1}" != 0 ]; then
+		ip -n "$NSA" addr add fd00::1/64 dev vnapi1 nodad
+		ip -n "$NSB" addr add fd00::2/64 dev vnapi2 nodad
+	fi
+	ip -n "$NSA" link set vnapi1 up
+	ip -n "$NSB" link set vnapi2 up
+	# Static neighbours: no ARP traffic in the counts.
+	ip -n "$NSA" neigh replace 10.0.0.2 dev vnapi1 nud permanent \
+		lladdr "$(ip -n "$NSB" -br link show vnapi2 | awk '{print $3}')"
+	ip -n "$NSB" neigh replace 10.0.0.1 dev vnapi2 nud permanent \
+		lladdr "$(ip -n "$NSA" -br link show vnapi1 | awk '{print $3}')"
+}
+
+# udp_send NS DST COUNT [SIZE]: send COUNT UDP datagrams of SIZE bytes
+# (default 64) to DST port 9 from namespace NS.
+udp_send() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+p = b"x" * int(sys.argv[3])
+for _ in range(int(sys.argv[2])):
+    s.sendto(p, (sys.argv[1], 9))
+' "$2" "$3" "${4:-64}"
+}
+
+# reject FILE VALUE ERRNO_TEXT: writing VALUE to FILE must fail with that
+# error.  For write-only files; the caller checks that nothing changed.
+reject() {
+	local err
+	if err=$( (printf '%s' "$2" >"$1") 2>&1); then
+		fail "writing '${2:0:40}' to $1 succeeded, want '$3'"
+	elif [[ "$err" != *"$3"* ]]; then
+		fail "writing '${2:0:40}' to $1: got '${err##*: }', want '$3'"
+	fi
+}
