@@ -10,3 +10,10 @@
 #include <linux/slab.h>
 
 #include "../helpers/rnm_helpers.h"
+
+/* netfilter: conntrack helpers and expectations */
+#include <linux/netfilter.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+#include "../helpers/netfilter.h"

@@ -19,6 +19,9 @@
     unsafe_op_in_unsafe_fn,
     clippy::undocumented_unsafe_blocks
 )]
+// Bitfield accessors that bindgen emits for types the netfilter
+// allowlists reach.
+#![allow(clippy::ptr_as_ptr, clippy::ref_as_ptr, clippy::cast_lossless)]
 
 use kernel::ffi;
 use pin_init::MaybeZeroable;

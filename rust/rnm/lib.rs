@@ -15,3 +15,6 @@
 
 pub(crate) mod bindings;
 pub mod sysctl;
+
+// netfilter: conntrack helpers and expectations.
+pub mod netfilter;
