@@ -22,6 +22,29 @@ grep . /proc/sys/dev/rust_sysctl_sample/*
 echo "-- taint: $(cat /sys/module/rust_sysctl_sample/taint)"
 rmmod rust_sysctl_sample
 
+echo "== nf_conntrack_ftp_rs"
+modprobe nf_conntrack
+insmod "$(ko nf_conntrack_ftp_rs)"
+echo "-- sysctls (per network namespace)"
+grep . /proc/sys/net/netfilter/nf_conntrack_ftp_rs/*
+echo "-- counters"
+grep . /sys/kernel/nf_conntrack_ftp_rs/*
+echo "-- max_expected 0 (out of range)"
+echo 0 >/proc/sys/net/netfilter/nf_conntrack_ftp_rs/max_expected || true
+echo "-- the helper is found by name from nftables"
+nft -f - <<'NFT'
+table inet demo_ftp {
+	ct helper ftp-standard { type "ftp" protocol tcp; }
+	chain pre {
+		type filter hook prerouting priority filter;
+		tcp dport 21 ct helper set "ftp-standard"
+	}
+}
+NFT
+nft list table inet demo_ftp | grep -A1 'ct helper ftp'
+nft delete table inet demo_ftp
+rmmod nf_conntrack_ftp_rs
+
 echo "== kernel log"
 dmesg
 if dmesg | grep -Eq 'WARNING:|BUG:|Oops|Call Trace:|Invalid relocation'; then

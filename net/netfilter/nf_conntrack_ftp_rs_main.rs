@@ -49,13 +49,15 @@ mod ftp {
     #![forbid(unsafe_code)]
 
     use crate::ftp_proto::{self as proto, Segment, SeqTracker, Verdict as ProtoVerdict};
+    use crate::rnm::net_namespace::{NetRef, PernetData, PernetId, PernetRegistration};
     use crate::rnm::netfilter::{
-        conntrack::{ConntrackInfo, Direction},
+        conntrack::Direction,
         expect::{ExpectError, ExpectTuple, Expectation},
         helper::{HelpContext, Helper, Policy, Registration},
         Family, L4Proto, Verdict,
     };
-    use crate::rnm::sysctl::{self, Entry, IntValue};
+    use crate::rnm::sysctl::{Entry, IntValue};
+    use crate::rnm::sysfs::{Directory, File};
     use core::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
     use kernel::{
         error::code::*,
@@ -71,9 +73,54 @@ mod ftp {
 
     /// Expectations per control connection (`max_expected` of
     /// `nf_conntrack_ftp`): 1..=255, default 1.
-    pub(crate) static MAX_EXPECTED: IntValue = IntValue::new(1, 1, 255);
+    const MAX_EXPECTED: (i32, i32, i32) = (1, 1, 255);
     /// Lifetime of an expectation in seconds: 1..=86400, default 300.
-    pub(crate) static EXPECT_TIMEOUT: IntValue = IntValue::new(300, 1, 86400);
+    const EXPECT_TIMEOUT: (i32, i32, i32) = (300, 1, 86400);
+
+    static NET_ID: PernetId = PernetId::new();
+
+    /// The limits of one network namespace, published as
+    /// `net.netfilter.nf_conntrack_ftp_rs.*`.
+    struct FtpNet {
+        max_expected: IntValue,
+        expect_timeout: IntValue,
+    }
+
+    impl PernetData for FtpNet {
+        fn id() -> &'static PernetId {
+            &NET_ID
+        }
+
+        fn new(_net: NetRef<'_>) -> Result<Self> {
+            Ok(Self {
+                max_expected: IntValue::new(MAX_EXPECTED.0, MAX_EXPECTED.1, MAX_EXPECTED.2),
+                expect_timeout: IntValue::new(EXPECT_TIMEOUT.0, EXPECT_TIMEOUT.1, EXPECT_TIMEOUT.2),
+            })
+        }
+
+        fn sysctls(&self) -> Result<Option<(&'static CStr, KVec<Entry<'_>>)>> {
+            let mut entries = KVec::with_capacity(2, GFP_KERNEL)?;
+            entries.push(
+                Entry::new(c"max_expected", &self.max_expected, 0o644),
+                GFP_KERNEL,
+            )?;
+            entries.push(
+                Entry::new(c"expect_timeout", &self.expect_timeout, 0o644),
+                GFP_KERNEL,
+            )?;
+            Ok(Some((c"net/netfilter/nf_conntrack_ftp_rs", entries)))
+        }
+    }
+
+    impl FtpNet {
+        fn policy(&self) -> Policy {
+            // Both are positive (their ranges start at 1).
+            Policy::new(
+                self.max_expected.get() as u32,
+                self.expect_timeout.get() as u32,
+            )
+        }
+    }
 
     /// Event counters of the helper.
     pub(crate) struct Counters {
@@ -233,9 +280,9 @@ mod ftp {
                         sport: None,
                         dport: found.port,
                     });
-                    let policy = Policy::new(
-                        MAX_EXPECTED.get() as u32,
-                        EXPECT_TIMEOUT.get() as u32,
+                    let policy = FtpNet::get(&ctx.conn().net()).map_or(
+                        Policy::new(MAX_EXPECTED.0 as u32, EXPECT_TIMEOUT.0 as u32),
+                        FtpNet::policy,
                     );
                     let full = u32::from(ctx.conn().expecting(0)) >= policy.max_expected;
                     match exp.related(Some(policy)) {
@@ -270,10 +317,12 @@ mod ftp {
         }
     }
 
-    /// The module: the registered helper and its sysctls.
+    /// The module: the registered helper, the per-namespace limits it reads
+    /// and the counters it writes (both dropped after it: field order).
     pub(crate) struct FtpHelper {
         _helper: Registration<Ftp>,
-        _sysctl: sysctl::Registration<'static>,
+        _net: PernetRegistration<FtpNet>,
+        _counters: Directory,
     }
 
     impl kernel::Module for FtpHelper {
@@ -284,18 +333,23 @@ mod ftp {
             } else {
                 HELPER_NAME
             };
-            let sysctl = sysctl::Registration::register(
-                c"net/netfilter/nf_conntrack_ftp_rs",
+            let counters = Directory::create(
+                c"nf_conntrack_ftp_rs",
                 &[
-                    Entry::new(c"max_expected", &MAX_EXPECTED, 0o644),
-                    Entry::new(c"expect_timeout", &EXPECT_TIMEOUT, 0o644),
+                    File::counter(c"expect_created", &COUNTERS.created),
+                    File::counter(c"expect_evicted", &COUNTERS.evicted),
+                    File::counter(c"bounce_refused", &COUNTERS.bounce),
+                    File::counter(c"table_full", &COUNTERS.table_full),
+                    File::counter(c"expect_failed", &COUNTERS.failed),
+                    File::counter(c"parse_errors", &COUNTERS.parse_errors),
                 ],
             )?;
+            let net = PernetRegistration::<FtpNet>::register()?;
             let helper = Registration::<Ftp>::register(
                 name,
                 Family::Unspec,
                 L4Proto::Tcp,
-                Policy::new(MAX_EXPECTED.get() as u32, EXPECT_TIMEOUT.get() as u32),
+                Policy::new(MAX_EXPECTED.0 as u32, EXPECT_TIMEOUT.0 as u32),
                 module,
             )
             .inspect_err(|e| {
@@ -310,30 +364,15 @@ mod ftp {
                     pr_err!("cannot register conntrack helper: {:?}\n", e);
                 }
             })?;
-            pr_info!("registered conntrack helper \"{}\"\n", name.to_str().unwrap_or("?"));
+            pr_info!(
+                "registered conntrack helper \"{}\"\n",
+                name.to_str().unwrap_or("?")
+            );
             Ok(Self {
                 _helper: helper,
-                _sysctl: sysctl,
+                _net: net,
+                _counters: counters,
             })
         }
     }
-
-    // Only to keep the counters' users visible until sysfs publishes them.
-    #[allow(dead_code)]
-    fn counters_sum() -> u64 {
-        [
-            &COUNTERS.created,
-            &COUNTERS.evicted,
-            &COUNTERS.bounce,
-            &COUNTERS.table_full,
-            &COUNTERS.failed,
-            &COUNTERS.parse_errors,
-        ]
-        .iter()
-        .map(|c| c.load(Ordering::Relaxed))
-        .sum()
-    }
-
-    #[allow(dead_code)]
-    fn unused(_: ConntrackInfo) {}
 }

@@ -17,3 +17,7 @@
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include "../helpers/netfilter.h"
+
+/* sysfs: directories of attribute files */
+#include <linux/kobject.h>
+#include <linux/sysfs.h>

@@ -118,3 +118,8 @@ int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
 	*len = skb->len - dataoff;
 	return 0;
 }
+
+void *rnm_net_generic(const struct net *net, unsigned int id)
+{
+	return net_generic(net, id);
+}

@@ -11,6 +11,8 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 void rnm_local_bh_disable(void);
 void rnm_local_bh_enable(void);
@@ -30,5 +32,7 @@ int rnm_nf_ct_expect_related(struct nf_conntrack_expect *exp,
 
 int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
 			const u8 **data, unsigned int *len);
+
+void *rnm_net_generic(const struct net *net, unsigned int id);
 
 #endif /* RNM_HELPERS_NETFILTER_H */

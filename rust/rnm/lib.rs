@@ -18,3 +18,7 @@ pub mod sysctl;
 
 // netfilter: conntrack helpers and expectations.
 pub mod netfilter;
+// Network namespaces: per-namespace data.
+pub mod net_namespace;
+// sysfs: directories of counters and validated values.
+pub mod sysfs;

@@ -59,9 +59,7 @@ impl ConntrackInfo {
             x if x == bindings::ip_conntrack_info_IP_CT_ESTABLISHED => Self::Established,
             x if x == bindings::ip_conntrack_info_IP_CT_RELATED => Self::Related,
             x if x == bindings::ip_conntrack_info_IP_CT_NEW => Self::New,
-            x if x == bindings::ip_conntrack_info_IP_CT_ESTABLISHED_REPLY => {
-                Self::EstablishedReply
-            }
+            x if x == bindings::ip_conntrack_info_IP_CT_ESTABLISHED_REPLY => Self::EstablishedReply,
             x if x == bindings::ip_conntrack_info_IP_CT_RELATED_REPLY => Self::RelatedReply,
             _ => return None,
         })
@@ -172,5 +170,14 @@ impl<'a> Conn<'a> {
     pub fn expecting(&self, class: u32) -> u8 {
         // SAFETY: by the type invariant `ct` is valid.
         unsafe { bindings::rnm_nfct_help_expecting(self.ct.as_ptr(), class) }
+    }
+
+    /// The network namespace of the connection.
+    #[inline]
+    pub fn net(&self) -> crate::rnm::net_namespace::NetRef<'a> {
+        // SAFETY: by the type invariant `ct` is valid.
+        let net = unsafe { bindings::rnm_nf_ct_net(self.ct.as_ptr()) };
+        // SAFETY: a connection's namespace is never null and outlives it.
+        unsafe { crate::rnm::net_namespace::NetRef::from_raw(NonNull::new_unchecked(net)) }
     }
 }
