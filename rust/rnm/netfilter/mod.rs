@@ -15,6 +15,11 @@
 //!   to, and [`helper::HelpContext`] that of the packet.
 //! - [`expect::Expectation`] announces a related connection; its failures
 //!   are the typed [`expect::ExpectError`].
+//!
+//! The non-generic functions that call the C wrappers of
+//! `rust/helpers/netfilter.c` are `#[inline]`: the wrappers are linked only
+//! into the modules that use them, and an inline function is only emitted
+//! where it is called.
 
 pub mod conntrack;
 pub mod expect;

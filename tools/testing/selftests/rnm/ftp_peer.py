@@ -10,6 +10,10 @@
 #       Connects from source port SPORT (0: any) to ADDR port 21, sends each
 #       LINE ("\n" escapes allowed) and reads one reply to each, then keeps
 #       the connection open until the file HOLD exists (or for 120 s).
+#   ftp_peer.py sessions FILE HOLD
+#       Like session, for every line "ADDR SPORT;LINE;LINE..." of FILE, all
+#       held open together; a session whose reply does not come within 30 s
+#       is reported as "TIMEOUT <line number>".
 #   ftp_peer.py raw ADDR HOLD FILE
 #       Sends the bytes of FILE after the greeting, one byte per segment if
 #       HOLD ends in "-bytes", else in one write; then waits like session.
@@ -102,6 +106,26 @@ def session(addr, sport, hold, lines):
     s.close()
 
 
+def sessions(path, hold):
+    conns = []
+    for n, spec in enumerate(open(path).read().splitlines(), 1):
+        head, *lines = spec.split(';')
+        addr, sport = head.split()
+        try:
+            s, f = connect(addr, int(sport))
+            s.settimeout(30)
+            for line in lines:
+                s.sendall(line.encode() + b'\r\n')
+                f.readline()
+            conns.append(s)
+        except OSError:
+            print('TIMEOUT', n, flush=True)
+    print('HOLDING', flush=True)
+    wait_hold(hold)
+    for s in conns:
+        s.close()
+
+
 def raw(addr, hold, path):
     s, f = connect(addr, 0)
     s.sendall(b'USER anonymous\r\n')
@@ -135,6 +159,8 @@ def main():
         echo_server(sys.argv[2])
     elif cmd == 'session':
         session(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
+    elif cmd == 'sessions':
+        sessions(sys.argv[2], sys.argv[3])
     elif cmd == 'raw':
         raw(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == 'get':

@@ -14,47 +14,47 @@ require_cmd nft conntrack python3 ss
 modprobe nf_conntrack || skip "no nf_conntrack"
 modinfo nf_conntrack_ftp >/dev/null 2>&1 || skip "no nf_conntrack_ftp to compare with"
 
-# Session: "ADDR SPORT|LINE|LINE...".  Each session's control connection
+# Session: "ADDR SPORT;LINE;LINE...".  Each session's control connection
 # has its own source port, so that the expectations can be told apart.
 SESSIONS=(
-	"$E4 41001|USER anonymous|PORT 10,0,1,2,117,48"
-	"$E4 41002|USER anonymous|EPRT |1|10.0.1.2|30001|"
-	"$E4 41003|USER anonymous|ECHO 227 Entering Passive Mode (10,0,2,3,117,50)."
-	"$E4 41004|USER anonymous|ECHO 227 Entering Passive Mode 10,0,2,3,117,51"
-	"$E4 41005|USER anonymous|ECHO 227 =10,0,2,3,117,52"
-	"$E4 41006|USER anonymous|ECHO 229 Entering Extended Passive Mode (|||30005|)"
-	"$E4 41007|USER anonymous|PORT 10,0,1,99,117,54"
-	"$E4 41008|USER anonymous|PORT 10,0,1,2,117,55|PORT 10,0,1,2,117,56|PORT 10,0,1,2,117,57"
-	"$E4 41009|USER anonymous|port 10,0,1,2,117,58"
-	"$E4 41010|USER anonymous|EPRT !1!10.0.1.2!30011!"
-	"$E4 41011|USER anonymous|PORT 10,0,1,2,0,0"
-	"$E4 41012|USER anonymous|ECHO 227 Entering Passive Mode (10,0,2,99,117,60)."
-	"$E4 41013|USER anonymous|PASV|ECHO 227 Entering Passive Mode (010,000,002,003,117,61)"
-	"$E4 41014|USER anonymous|NOOP|PORT 10,0,1,2,117,62|NOOP|EPRT |1|10.0.1.2|30015|"
-	"$E6 41015|USER anonymous|EPRT |2|fd00:1::2|30016|"
-	"$E6 41016|USER anonymous|ECHO 229 Entering Extended Passive Mode (|||30017|)"
-	"$E6 41017|USER anonymous|PORT 10,0,1,2,117,66"
-	"$E6 41018|USER anonymous|EPRT |2|fd00:1::99|30019|"
-	"$E6 41019|USER anonymous|EPRT |2|fd00:1:0:0:0:0:0:2|30020|"
-	"$E6 41020|USER anonymous|ECHO 229 Entering Extended Passive Mode (!!!30021!)"
+	"$E4 41001;USER anonymous;PORT 10,0,1,2,117,48"
+	"$E4 41002;USER anonymous;EPRT |1|10.0.1.2|30001|"
+	"$E4 41003;USER anonymous;ECHO 227 Entering Passive Mode (10,0,2,3,117,50)."
+	"$E4 41004;USER anonymous;ECHO 227 Entering Passive Mode 10,0,2,3,117,51"
+	"$E4 41005;USER anonymous;ECHO 227 =10,0,2,3,117,52"
+	"$E4 41006;USER anonymous;ECHO 229 Entering Extended Passive Mode (|||30005|)"
+	"$E4 41007;USER anonymous;PORT 10,0,1,99,117,54"
+	"$E4 41008;USER anonymous;PORT 10,0,1,2,117,55;PORT 10,0,1,2,117,56;PORT 10,0,1,2,117,57"
+	"$E4 41009;USER anonymous;port 10,0,1,2,117,58"
+	"$E4 41010;USER anonymous;EPRT !1!10.0.1.2!30011!"
+	"$E4 41011;USER anonymous;PORT 10,0,1,2,0,0"
+	"$E4 41012;USER anonymous;ECHO 227 Entering Passive Mode (10,0,2,99,117,60)."
+	"$E4 41013;USER anonymous;PASV;ECHO 227 Entering Passive Mode (010,000,002,003,117,61)"
+	"$E4 41014;USER anonymous;NOOP;PORT 10,0,1,2,117,62;NOOP;EPRT |1|10.0.1.2|30015|"
+	"$E6 41015;USER anonymous;EPRT |2|fd00:1::2|30016|"
+	"$E6 41016;USER anonymous;ECHO 229 Entering Extended Passive Mode (|||30017|)"
+	"$E6 41017;USER anonymous;PORT 10,0,1,2,117,66"
+	"$E6 41018;USER anonymous;EPRT |2|fd00:1::99|30019|"
+	"$E6 41019;USER anonymous;EPRT |2|fd00:1:0:0:0:0:0:2|30020|"
+	"$E6 41020;USER anonymous;ECHO 229 Entering Extended Passive Mode (!!!30021!)"
 )
 
 # run_sessions OUT: fresh topology, every session, expectation table to OUT.
 run_sessions() {
-	local out=$1 s i=0 lines
+	local out=$1
 	ftp_topology
 	ftp_firewall ftp
 	nsx "$NS_S" python3 "$FTP_PEER" echo-server $E4 >/dev/null 2>&1 &
 	nsx "$NS_S" python3 "$FTP_PEER" echo-server $E6 >/dev/null 2>&1 &
 	busywait 30000 ftp_listening 2 || die "echo servers not listening"
-	for s in "${SESSIONS[@]}"; do
-		i=$((i + 1))
-		IFS='|' read -r -a lines <<<"${s#* }"
-		# shellcheck disable=SC2086
-		ftp_session "s$i" ${s%% *} "${lines[@]}"
-	done
+	printf '%s\n' "${SESSIONS[@]}" >"$FTP_TMP/sessions"
+	rm -f "$FTP_TMP/hold-all"
+	nsx "$NS_C" python3 "$FTP_PEER" sessions "$FTP_TMP/sessions" "$FTP_TMP/hold-all" \
+		>"$FTP_TMP/sessions.out" 2>&1 &
+	busywait 300000 grep -q HOLDING "$FTP_TMP/sessions.out" || fail "sessions did not complete"
+	grep TIMEOUT "$FTP_TMP/sessions.out" | sed 's/^/# /'
 	ftp_expect_list >"$out"
-	for i in $(seq ${#SESSIONS[@]}); do ftp_release "s$i"; done
+	ftp_release all
 	nsx "$NS_R" nft flush ruleset
 	cleanup_ns
 }
