@@ -120,8 +120,12 @@ ftp_expect_count_ge() {
 # ftp_expect_flush: remove the router's expectations (those of closed
 # control connections stay until their timeout otherwise).
 ftp_expect_flush() {
-	nsx "$NS_R" conntrack -F expect -f ipv4 >/dev/null 2>&1
-	nsx "$NS_R" conntrack -F expect -f ipv6 >/dev/null 2>&1
+	nsx "$NS_R" conntrack -F expect >/dev/null 2>&1
+	busywait 10000 ftp_expect_none || fail "cannot flush the expectations"
+}
+
+ftp_expect_none() {
+	[ "$(ftp_expect_count)" -eq 0 ]
 }
 
 # ftp_session TAG ADDR SPORT LINE...: a scripted control connection from
