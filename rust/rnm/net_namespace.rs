@@ -183,9 +183,9 @@ unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_
     let slot = unsafe { &mut *slot };
     let sysctl = match slot.value.sysctls() {
         Ok(None) => Ok(None),
-        // SAFETY: the table is stored in `slot.sysctl`, which is dropped
-        // before `slot.value` and before the namespace is freed.
         Ok(Some((path, entries))) => {
+            // SAFETY: the table is stored in `slot.sysctl`, which is dropped
+            // before `slot.value` and before the namespace is freed.
             unsafe { NetRegistration::register(&netref, path, &entries) }.map(Some)
         }
         Err(e) => Err(e),

@@ -208,7 +208,7 @@ impl NetRegistration {
         for e in entries {
             table.push(
                 bindings::ctl_table {
-                    procname: e.name.as_ptr().cast(),
+                    procname: e.name.as_char_ptr(),
                     data: e.value.value.as_ptr().cast(),
                     maxlen: size_of::<c_int>() as c_int,
                     mode: e.mode,
@@ -229,7 +229,7 @@ impl NetRegistration {
         let header = unsafe {
             bindings::register_net_sysctl_sz(
                 net.as_ptr(),
-                path.as_ptr().cast(),
+                path.as_char_ptr(),
                 table.as_mut_ptr(),
                 table.len(),
             )
