@@ -113,23 +113,7 @@ impl<'a> Registration<'a> {
     /// Registers `entries` under `/proc/sys/<path>/` (`path` uses `/` as
     /// separator, for example `c"net/example"`).
     pub fn register(path: &'static CStr, entries: &[Entry<'a>]) -> Result<Self> {
-        let mut table = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
-        for e in entries {
-            table.push(
-                bindings::ctl_table {
-                    procname: e.name.as_char_ptr(),
-                    data: e.value.value.as_ptr().cast(),
-                    maxlen: size_of::<c_int>() as c_int,
-                    mode: e.mode,
-                    proc_handler: Some(bindings::proc_dointvec_minmax),
-                    poll: ptr::null_mut(),
-                    // `proc_dointvec_minmax` only reads through these.
-                    extra1: ptr::from_ref(&e.value.min).cast_mut().cast(),
-                    extra2: ptr::from_ref(&e.value.max).cast_mut().cast(),
-                },
-                GFP_KERNEL,
-            )?;
-        }
+        let table = ctl_table_of(entries)?;
         // SAFETY: `path` is a valid C string that outlives the call (its
         // components are copied).  `table` holds `table.len()` initialised
         // entries whose name strings are `'static` and whose data and range
@@ -173,6 +157,28 @@ unsafe impl Send for Registration<'_> {}
 // SAFETY: `&Registration` gives no access to the header or the table.
 unsafe impl Sync for Registration<'_> {}
 
+/// The `ctl_table` entries of `entries`, handled by `proc_dointvec_minmax`.
+fn ctl_table_of(entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
+    let mut table = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
+    for e in entries {
+        table.push(
+            bindings::ctl_table {
+                procname: e.name.as_char_ptr(),
+                data: e.value.value.as_ptr().cast(),
+                maxlen: size_of::<c_int>() as c_int,
+                mode: e.mode,
+                proc_handler: Some(bindings::proc_dointvec_minmax),
+                poll: ptr::null_mut(),
+                // `proc_dointvec_minmax` only reads through these.
+                extra1: ptr::from_ref(&e.value.min).cast_mut().cast(),
+                extra2: ptr::from_ref(&e.value.max).cast_mut().cast(),
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(table)
+}
+
 /// A sysctl table registered in one network namespace
 /// (`register_net_sysctl_sz()`); unregistered on drop.
 ///
@@ -204,23 +210,7 @@ impl NetRegistration {
         path: &'static CStr,
         entries: &[Entry<'_>],
     ) -> Result<Self> {
-        let mut table = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
-        for e in entries {
-            table.push(
-                bindings::ctl_table {
-                    procname: e.name.as_char_ptr(),
-                    data: e.value.value.as_ptr().cast(),
-                    maxlen: size_of::<c_int>() as c_int,
-                    mode: e.mode,
-                    proc_handler: Some(bindings::proc_dointvec_minmax),
-                    poll: ptr::null_mut(),
-                    // `proc_dointvec_minmax` only reads through these.
-                    extra1: ptr::from_ref(&e.value.min).cast_mut().cast(),
-                    extra2: ptr::from_ref(&e.value.max).cast_mut().cast(),
-                },
-                GFP_KERNEL,
-            )?;
-        }
+        let mut table = ctl_table_of(entries)?;
         // SAFETY: `net` is valid and outlives the registration (caller);
         // `path` is a valid C string; `table` holds `table.len()` entries
         // whose names are `'static` and whose data and ranges outlive the
