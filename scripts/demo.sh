@@ -47,6 +47,28 @@ echo "-- live devices $(cat $B/live_devices), live frames $(cat $B/live_frames)"
 ip netns del vnapi-a
 ip netns del vnapi-b
 rmmod vnapi
+echo "== nf_conntrack_ftp_rs"
+modprobe nf_conntrack
+insmod "$(ko nf_conntrack_ftp_rs)"
+echo "-- sysctls (per network namespace)"
+grep . /proc/sys/net/netfilter/nf_conntrack_ftp_rs/*
+echo "-- counters"
+grep . /sys/kernel/nf_conntrack_ftp_rs/*
+echo "-- max_expected 0 (out of range)"
+echo 0 >/proc/sys/net/netfilter/nf_conntrack_ftp_rs/max_expected || true
+echo "-- the helper is found by name from nftables"
+nft -f - <<'NFT'
+table inet demo_ftp {
+	ct helper ftp-standard { type "ftp" protocol tcp; }
+	chain pre {
+		type filter hook prerouting priority filter;
+		tcp dport 21 ct helper set "ftp-standard"
+	}
+}
+NFT
+nft list table inet demo_ftp | grep -A1 'ct helper ftp'
+nft delete table inet demo_ftp
+rmmod nf_conntrack_ftp_rs
 
 echo "== kernel log"
 dmesg

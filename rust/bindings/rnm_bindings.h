@@ -19,3 +19,13 @@
 #include <linux/device.h>
 #include <linux/device/bus.h>
 #include <linux/hrtimer.h>
+/* netfilter: conntrack helpers and expectations */
+#include <linux/netfilter.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+#include "../helpers/netfilter.h"
+
+/* sysfs: directories of attribute files */
+#include <linux/kobject.h>
+#include <linux/sysfs.h>

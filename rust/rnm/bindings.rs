@@ -18,6 +18,8 @@
     unreachable_pub,
     unsafe_op_in_unsafe_fn,
     clippy::undocumented_unsafe_blocks,
+    // Bitfield accessors that bindgen emits for `net_device`, `nf_conn`
+    // and other types the allowlists reach.
     clippy::cast_lossless,
     clippy::ptr_as_ptr,
     clippy::ref_as_ptr

@@ -21,3 +21,9 @@ pub mod sysctl;
 pub mod bh;
 pub mod bus;
 pub mod net;
+// netfilter: conntrack helpers and expectations.
+pub mod netfilter;
+// Network namespaces: per-namespace data.
+pub mod net_namespace;
+// sysfs: directories of counters and validated values.
+pub mod sysfs;

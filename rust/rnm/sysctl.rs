@@ -113,23 +113,7 @@ impl<'a> Registration<'a> {
     /// Registers `entries` under `/proc/sys/<path>/` (`path` uses `/` as
     /// separator, for example `c"net/example"`).
     pub fn register(path: &'static CStr, entries: &[Entry<'a>]) -> Result<Self> {
-        let mut table = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
-        for e in entries {
-            table.push(
-                bindings::ctl_table {
-                    procname: e.name.as_char_ptr(),
-                    data: e.value.value.as_ptr().cast(),
-                    maxlen: size_of::<c_int>() as c_int,
-                    mode: e.mode,
-                    proc_handler: Some(bindings::proc_dointvec_minmax),
-                    poll: ptr::null_mut(),
-                    // `proc_dointvec_minmax` only reads through these.
-                    extra1: ptr::from_ref(&e.value.min).cast_mut().cast(),
-                    extra2: ptr::from_ref(&e.value.max).cast_mut().cast(),
-                },
-                GFP_KERNEL,
-            )?;
-        }
+        let table = ctl_table_of(entries)?;
         // SAFETY: `path` is a valid C string that outlives the call (its
         // components are copied).  `table` holds `table.len()` initialised
         // entries whose name strings are `'static` and whose data and range
@@ -172,3 +156,99 @@ impl Drop for Registration<'_> {
 unsafe impl Send for Registration<'_> {}
 // SAFETY: `&Registration` gives no access to the header or the table.
 unsafe impl Sync for Registration<'_> {}
+
+/// The `ctl_table` entries of `entries`, handled by `proc_dointvec_minmax`.
+fn ctl_table_of(entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
+    let mut table = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
+    for e in entries {
+        table.push(
+            bindings::ctl_table {
+                procname: e.name.as_char_ptr(),
+                data: e.value.value.as_ptr().cast(),
+                maxlen: size_of::<c_int>() as c_int,
+                mode: e.mode,
+                proc_handler: Some(bindings::proc_dointvec_minmax),
+                poll: ptr::null_mut(),
+                // `proc_dointvec_minmax` only reads through these.
+                extra1: ptr::from_ref(&e.value.min).cast_mut().cast(),
+                extra2: ptr::from_ref(&e.value.max).cast_mut().cast(),
+            },
+            GFP_KERNEL,
+        )?;
+    }
+    Ok(table)
+}
+
+/// A sysctl table registered in one network namespace
+/// (`register_net_sysctl_sz()`); unregistered on drop.
+///
+/// Unlike [`Registration`], whose files show the same values in every
+/// namespace, each namespace registers its own table, pointing at its own
+/// values (typically in its [`PernetData`](crate::rnm::net_namespace::PernetData)).
+///
+/// # Invariants
+///
+/// `header` was returned by a successful `register_net_sysctl_sz` for
+/// `table`, whose entries point at values that outlive the registration;
+/// it has not been unregistered.
+pub struct NetRegistration {
+    header: NonNull<bindings::ctl_table_header>,
+    table: KVec<bindings::ctl_table>,
+}
+
+impl NetRegistration {
+    /// Registers `entries` under `/proc/sys/<path>/` of the namespace `net`
+    /// (`path` starts with `net/`, for example `c"net/netfilter/example"`).
+    ///
+    /// # Safety
+    ///
+    /// The returned registration must be dropped before `net` is freed
+    /// (typically from the namespace's exit callback) and before the values
+    /// of `entries` are.
+    pub unsafe fn register(
+        net: &crate::rnm::net_namespace::NetRef<'_>,
+        path: &'static CStr,
+        entries: &[Entry<'_>],
+    ) -> Result<Self> {
+        let mut table = ctl_table_of(entries)?;
+        // SAFETY: `net` is valid and outlives the registration (caller);
+        // `path` is a valid C string; `table` holds `table.len()` entries
+        // whose names are `'static` and whose data and ranges outlive the
+        // registration (caller);
+        // its buffer stays in place until `drop` unregisters it.
+        let header = unsafe {
+            bindings::register_net_sysctl_sz(
+                net.as_ptr(),
+                path.as_char_ptr(),
+                table.as_mut_ptr(),
+                table.len(),
+            )
+        };
+        let header = NonNull::new(header).ok_or(ENOMEM)?;
+        // INVARIANT: registration succeeded for `table`.
+        Ok(Self { header, table })
+    }
+
+    /// Number of files in the table.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether the table has no files.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+impl Drop for NetRegistration {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant `header` is registered; afterwards no
+        // handler runs on `table` any more.
+        unsafe { bindings::unregister_net_sysctl_table(self.header.as_ptr()) };
+    }
+}
+
+// SAFETY: as for `Registration`: a handle used once, from `drop`.
+unsafe impl Send for NetRegistration {}
+// SAFETY: `&NetRegistration` gives no access to the header or the table.
+unsafe impl Sync for NetRegistration {}

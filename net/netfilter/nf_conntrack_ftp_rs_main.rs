@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! FTP connection tracking helper, a drop-in replacement for
+//! `nf_conntrack_ftp`.
+//!
+//! The helper follows FTP control connections, finds the data connections
+//! announced by `PORT` and `EPRT` (active mode, from the client) and by the
+//! `227` and `229` replies to `PASV` and `EPSV` (passive mode, from the
+//! server), and creates a conntrack expectation for each, so that a
+//! firewall accepting only `ct state established,related` lets exactly
+//! those data connections through.
+//!
+//! The protocol logic (parsers, line tracking, the decision of `help()`)
+//! is the `ftp_proto` crate in `net/netfilter/ftp_proto/`; this module ties
+//! it to conntrack.  See `Documentation/rnm/nf_conntrack_ftp_rs.rst`.
+
+use kernel::prelude::*;
+
+#[allow(dead_code)]
+#[path = "../../rust/rnm/lib.rs"]
+mod rnm;
+
+#[allow(dead_code, unused_attributes, unreachable_pub)]
+#[path = "ftp_proto/src/lib.rs"]
+mod ftp_proto;
+
+module! {
+    type: ftp::FtpHelper,
+    name: "nf_conntrack_ftp_rs",
+    authors: ["rust-netmods developers"],
+    description: "FTP connection tracking helper",
+    license: "GPL",
+    alias: ["nfct-helper-ftp"],
+    params: {
+        loose: bool {
+            default: false,
+            description: "Also expect data connections to an address other than the \
+                          sender's (like nf_conntrack_ftp's loose)",
+        },
+        alt_name: bool {
+            default: false,
+            description: "Register as helper \"ftp-rs\" instead of \"ftp\", to run beside \
+                          nf_conntrack_ftp",
+        },
+    },
+}
+
+mod ftp {
+    #![forbid(unsafe_code)]
+
+    use crate::ftp_proto::{self as proto, Segment, SeqTracker, Verdict as ProtoVerdict};
+    use crate::rnm::net_namespace::{NetRef, PernetData, PernetId, PernetRegistration};
+    use crate::rnm::netfilter::{
+        conntrack::Direction,
+        expect::{ExpectError, ExpectTuple, Expectation},
+        helper::{HelpContext, Helper, Policy, Registration},
+        Family, L4Proto, Verdict,
+    };
+    use crate::rnm::sysctl::{Entry, IntValue};
+    use crate::rnm::sysfs::{Directory, File};
+    use core::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+    use kernel::{
+        error::code::*,
+        prelude::*,
+        sync::SetOnce,
+        time::{Instant, Monotonic},
+    };
+
+    /// The helper name nftables and iptables rulesets use.
+    const HELPER_NAME: &CStr = c"ftp";
+    /// The name used with `alt_name=1`.
+    const ALT_HELPER_NAME: &CStr = c"ftp-rs";
+
+    /// Expectations per control connection (`max_expected` of
+    /// `nf_conntrack_ftp`): 1..=255, default 1.
+    const MAX_EXPECTED: (i32, i32, i32) = (1, 1, 255);
+    /// Lifetime of an expectation in seconds: 1..=86400, default 300.
+    const EXPECT_TIMEOUT: (i32, i32, i32) = (300, 1, 86400);
+
+    static NET_ID: PernetId = PernetId::new();
+
+    /// The limits of one network namespace, published as
+    /// `net.netfilter.nf_conntrack_ftp_rs.*`.
+    struct FtpNet {
+        max_expected: IntValue,
+        expect_timeout: IntValue,
+    }
+
+    impl PernetData for FtpNet {
+        fn id() -> &'static PernetId {
+            &NET_ID
+        }
+
+        fn new(_net: NetRef<'_>) -> Result<Self> {
+            Ok(Self {
+                max_expected: IntValue::new(MAX_EXPECTED.0, MAX_EXPECTED.1, MAX_EXPECTED.2),
+                expect_timeout: IntValue::new(EXPECT_TIMEOUT.0, EXPECT_TIMEOUT.1, EXPECT_TIMEOUT.2),
+            })
+        }
+
+        fn sysctls(&self) -> Result<Option<(&'static CStr, KVec<Entry<'_>>)>> {
+            let mut entries = KVec::with_capacity(2, GFP_KERNEL)?;
+            entries.push(
+                Entry::new(c"max_expected", &self.max_expected, 0o644),
+                GFP_KERNEL,
+            )?;
+            entries.push(
+                Entry::new(c"expect_timeout", &self.expect_timeout, 0o644),
+                GFP_KERNEL,
+            )?;
+            Ok(Some((c"net/netfilter/nf_conntrack_ftp_rs", entries)))
+        }
+    }
+
+    impl FtpNet {
+        fn policy(&self) -> Policy {
+            // Both are positive (their ranges start at 1).
+            Policy::new(
+                self.max_expected.get() as u32,
+                self.expect_timeout.get() as u32,
+            )
+        }
+    }
+
+    /// Event counters of the helper.
+    pub(crate) struct Counters {
+        /// Expectations registered.
+        pub(crate) created: AtomicU64,
+        /// Expectations that replaced an older one of the same control
+        /// connection because it had `max_expected` already.
+        pub(crate) evicted: AtomicU64,
+        /// Commands and replies whose address is not the sender's (not
+        /// expected unless `loose`).
+        pub(crate) bounce: AtomicU64,
+        /// Expectations refused because the namespace's expectation table
+        /// was full.
+        pub(crate) table_full: AtomicU64,
+        /// Expectations refused for another reason (clash, no memory).
+        pub(crate) failed: AtomicU64,
+        /// Lines that started like a command or reply but did not parse
+        /// (the packet is dropped, as by `nf_conntrack_ftp`).
+        pub(crate) parse_errors: AtomicU64,
+    }
+
+    pub(crate) static COUNTERS: Counters = Counters {
+        created: AtomicU64::new(0),
+        evicted: AtomicU64::new(0),
+        bounce: AtomicU64::new(0),
+        table_full: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        parse_errors: AtomicU64::new(0),
+    };
+
+    fn inc(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// At most `BURST` messages per `INTERVAL_MS` (the defaults of the
+    /// kernel's `printk_ratelimit()`).
+    struct RateLimit {
+        start_ms: AtomicI64,
+        printed: AtomicU32,
+    }
+
+    const INTERVAL_MS: i64 = 5000;
+    const BURST: u32 = 10;
+
+    static LOAD_TIME: SetOnce<Instant<Monotonic>> = SetOnce::new();
+    static LOG_LIMIT: RateLimit = RateLimit {
+        start_ms: AtomicI64::new(0),
+        printed: AtomicU32::new(0),
+    };
+
+    impl RateLimit {
+        fn allow(&self) -> bool {
+            let now = LOAD_TIME.as_ref().map_or(0, |t| t.elapsed().as_millis());
+            let start = self.start_ms.load(Ordering::Relaxed);
+            if now - start >= INTERVAL_MS
+                && self
+                    .start_ms
+                    .compare_exchange(start, now, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                self.printed.store(0, Ordering::Relaxed);
+            }
+            self.printed.fetch_add(1, Ordering::Relaxed) < BURST
+        }
+    }
+
+    /// The helper's per-connection state (`struct nf_ct_ftp_master`).
+    #[derive(Clone, Copy, Default)]
+    pub(crate) struct FtpConn {
+        tracker: SeqTracker,
+    }
+
+    fn proto_dir(dir: Direction) -> proto::Direction {
+        match dir {
+            Direction::Original => proto::Direction::Original,
+            Direction::Reply => proto::Direction::Reply,
+        }
+    }
+
+    struct Ftp;
+
+    impl Helper for Ftp {
+        type Data = FtpConn;
+
+        fn help(ctx: &mut HelpContext<'_>, conn: &mut FtpConn) -> Verdict {
+            // Until there has been traffic both ways, don't look in packets.
+            if !ctx.ctinfo().is_established() {
+                return Verdict::Accept;
+            }
+            let (family, pfamily) = match ctx.conn().family() {
+                Some(Family::Ipv4) => (Family::Ipv4, proto::Family::V4),
+                Some(Family::Ipv6) => (Family::Ipv6, proto::Family::V6),
+                _ => return Verdict::Accept,
+            };
+            let dir = ctx.direction();
+            let this = ctx.conn().tuple(dir);
+            let other = ctx.conn().tuple(dir.reverse());
+            let loose = crate::module_parameters::loose.value();
+
+            let saved = conn.tracker;
+            let verdict = {
+                let seg = match ctx.tcp_payload() {
+                    Ok(seg) => seg,
+                    Err(e) if e == ENOMEM => return Verdict::Drop,
+                    Err(_) => return Verdict::Accept,
+                };
+                let seg = Segment {
+                    data: seg.data,
+                    seq: seg.seq,
+                    dir: proto_dir(dir),
+                };
+                proto::help(&mut conn.tracker, &seg, pfamily, &this.src, loose)
+            };
+
+            match verdict {
+                ProtoVerdict::Accept => Verdict::Accept,
+                ProtoVerdict::Drop(ftype) => {
+                    inc(&COUNTERS.parse_errors);
+                    if LOG_LIMIT.allow() {
+                        pr_info!(
+                            "dropping packet: partial matching of `{}'\n",
+                            ftype.pattern()
+                        );
+                    }
+                    Verdict::Drop
+                }
+                ProtoVerdict::NotRecorded(found) => {
+                    inc(&COUNTERS.bounce);
+                    if LOG_LIMIT.allow() {
+                        pr_info!(
+                            "{} announces another address than the sender's: not expected\n",
+                            found.ftype.pattern().trim_end()
+                        );
+                    }
+                    Verdict::Accept
+                }
+                ProtoVerdict::Expect { found, daddr } => {
+                    let mut exp = match Expectation::alloc(ctx) {
+                        Ok(exp) => exp,
+                        Err(_) => {
+                            // As the C: the line start is not recorded.
+                            conn.tracker = saved;
+                            inc(&COUNTERS.failed);
+                            return Verdict::Drop;
+                        }
+                    };
+                    // The data connection goes the other way: from the peer
+                    // to the sender of the command.
+                    let dst = match daddr {
+                        proto::ExpectAddr::Peer => other.dst,
+                        proto::ExpectAddr::Announced(a) => a,
+                    };
+                    exp.init(&ExpectTuple {
+                        family,
+                        src: Some(other.src),
+                        dst,
+                        sport: None,
+                        dport: found.port,
+                    });
+                    let policy = FtpNet::get(&ctx.conn().net()).map_or(
+                        Policy::new(MAX_EXPECTED.0 as u32, EXPECT_TIMEOUT.0 as u32),
+                        FtpNet::policy,
+                    );
+                    let full = u32::from(ctx.conn().expecting(0)) >= policy.max_expected;
+                    match exp.related(Some(policy)) {
+                        Ok(()) => {
+                            inc(&COUNTERS.created);
+                            if full {
+                                inc(&COUNTERS.evicted);
+                            }
+                            Verdict::Accept
+                        }
+                        Err(err) => {
+                            if err == ExpectError::TableFull {
+                                inc(&COUNTERS.table_full);
+                            } else {
+                                inc(&COUNTERS.failed);
+                            }
+                            if LOG_LIMIT.allow() {
+                                pr_info!("dropping packet: cannot add expectation: {:?}\n", err);
+                            }
+                            // Can't expect this?  Best to drop the packet now.
+                            Verdict::Drop
+                        }
+                    }
+                }
+            }
+        }
+
+        fn restored(conn: &mut FtpConn) {
+            // Connections injected from user space: pick up line tracking
+            // on the next packet of each direction.
+            conn.tracker.set_pickup();
+        }
+    }
+
+    /// The module: the registered helper, the per-namespace limits it reads
+    /// and the counters it writes (both dropped after it: field order).
+    pub(crate) struct FtpHelper {
+        _helper: Registration<Ftp>,
+        _net: PernetRegistration<FtpNet>,
+        _counters: Directory,
+    }
+
+    impl kernel::Module for FtpHelper {
+        fn init(module: &'static ThisModule) -> Result<Self> {
+            LOAD_TIME.populate(Instant::now());
+            let name = if crate::module_parameters::alt_name.value() {
+                ALT_HELPER_NAME
+            } else {
+                HELPER_NAME
+            };
+            let counters = Directory::create(
+                c"nf_conntrack_ftp_rs",
+                &[
+                    File::counter(c"expect_created", &COUNTERS.created),
+                    File::counter(c"expect_evicted", &COUNTERS.evicted),
+                    File::counter(c"bounce_refused", &COUNTERS.bounce),
+                    File::counter(c"table_full", &COUNTERS.table_full),
+                    File::counter(c"expect_failed", &COUNTERS.failed),
+                    File::counter(c"parse_errors", &COUNTERS.parse_errors),
+                ],
+            )?;
+            let net = PernetRegistration::<FtpNet>::register()?;
+            let helper = Registration::<Ftp>::register(
+                name,
+                Family::Unspec,
+                L4Proto::Tcp,
+                Policy::new(MAX_EXPECTED.0 as u32, EXPECT_TIMEOUT.0 as u32),
+                module,
+            )
+            .inspect_err(|e| {
+                if *e == EBUSY {
+                    pr_err!(
+                        "conntrack helper \"{}\" is already registered (nf_conntrack_ftp \
+                         loaded?); load with alt_name=1 to register \"{}\"\n",
+                        name.to_str().unwrap_or("?"),
+                        ALT_HELPER_NAME.to_str().unwrap_or("?")
+                    );
+                } else {
+                    pr_err!("cannot register conntrack helper: {:?}\n", e);
+                }
+            })?;
+            pr_info!(
+                "registered conntrack helper \"{}\"\n",
+                name.to_str().unwrap_or("?")
+            );
+            Ok(Self {
+                _helper: helper,
+                _net: net,
+                _counters: counters,
+            })
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Out-of-line wrappers for the static inline conntrack, expectation and
+ * sk_buff accessors used by rust/rnm/netfilter/.
+ */
+#ifndef RNM_HELPERS_NETFILTER_H
+#define RNM_HELPERS_NETFILTER_H
+
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_expect.h>
+#include <net/netfilter/nf_conntrack_helper.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+void rnm_local_bh_disable(void);
+void rnm_local_bh_enable(void);
+
+u16 rnm_nf_ct_l3num(const struct nf_conn *ct);
+void *rnm_nfct_help_data(const struct nf_conn *ct);
+u8 rnm_nfct_help_expecting(const struct nf_conn *ct, unsigned int class);
+void rnm_nf_ct_tuple(const struct nf_conn *ct, unsigned int dir, u8 *src,
+		     u8 *dst, u16 *sport, u16 *dport);
+struct net *rnm_nf_ct_net(const struct nf_conn *ct);
+bool rnm_nfct_set_helper_policy(const struct nf_conn *ct, unsigned int class,
+				unsigned int max_expected,
+				unsigned int timeout);
+
+int rnm_nf_ct_expect_related(struct nf_conntrack_expect *exp,
+			     unsigned int flags);
+
+int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
+			const u8 **data, unsigned int *len);
+
+void *rnm_net_generic(const struct net *net, unsigned int id);
+
+#endif /* RNM_HELPERS_NETFILTER_H */

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The connection a packet belongs to (`struct nf_conn`).
+//!
+//! C header: [`include/net/netfilter/nf_conntrack.h`](srctree/include/net/netfilter/nf_conntrack.h)
+
+use super::Family;
+use crate::rnm::bindings;
+use core::{marker::PhantomData, ptr::NonNull};
+
+/// Direction of a packet relative to the connection (`enum ip_conntrack_dir`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// From the side that opened the connection (`IP_CT_DIR_ORIGINAL`).
+    Original,
+    /// From the other side (`IP_CT_DIR_REPLY`).
+    Reply,
+}
+
+impl Direction {
+    /// The opposite direction.
+    #[inline]
+    pub fn reverse(self) -> Self {
+        match self {
+            Direction::Original => Direction::Reply,
+            Direction::Reply => Direction::Original,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn index(self) -> u32 {
+        match self {
+            Direction::Original => 0,
+            Direction::Reply => 1,
+        }
+    }
+}
+
+/// State of the connection as seen by a packet (`enum ip_conntrack_info`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConntrackInfo {
+    /// Part of an established connection, original direction.
+    Established,
+    /// Related to another connection (an expectation matched), original
+    /// direction.
+    Related,
+    /// The first packets of a connection.
+    New,
+    /// Part of an established connection, reply direction.
+    EstablishedReply,
+    /// Related to another connection, reply direction.
+    RelatedReply,
+}
+
+impl ConntrackInfo {
+    #[inline]
+    pub(crate) fn from_raw(raw: u32) -> Option<Self> {
+        Some(match raw {
+            x if x == bindings::ip_conntrack_info_IP_CT_ESTABLISHED => Self::Established,
+            x if x == bindings::ip_conntrack_info_IP_CT_RELATED => Self::Related,
+            x if x == bindings::ip_conntrack_info_IP_CT_NEW => Self::New,
+            x if x == bindings::ip_conntrack_info_IP_CT_ESTABLISHED_REPLY => Self::EstablishedReply,
+            x if x == bindings::ip_conntrack_info_IP_CT_RELATED_REPLY => Self::RelatedReply,
+            _ => return None,
+        })
+    }
+
+    /// The direction of the packet (`CTINFO2DIR`).
+    #[inline]
+    pub fn direction(self) -> Direction {
+        match self {
+            Self::EstablishedReply | Self::RelatedReply => Direction::Reply,
+            _ => Direction::Original,
+        }
+    }
+
+    /// Whether traffic has been seen in both directions (`IP_CT_ESTABLISHED`
+    /// or `IP_CT_ESTABLISHED_REPLY`).
+    #[inline]
+    pub fn is_established(self) -> bool {
+        matches!(self, Self::Established | Self::EstablishedReply)
+    }
+}
+
+/// One direction of a connection (`struct nf_conntrack_tuple`), as seen by
+/// the packets of that direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuple {
+    /// Source address: the 16 bytes of `union nf_inet_addr`, network order
+    /// (an IPv4 address in the first four, the rest zero).
+    pub src: [u8; 16],
+    /// Destination address, as `src`.
+    pub dst: [u8; 16],
+    /// Source port, host order.
+    pub sport: u16,
+    /// Destination port, host order.
+    pub dport: u16,
+}
+
+/// A tracked connection, borrowed for the duration of a callback.
+///
+/// # Invariants
+///
+/// `ct` points at a valid `struct nf_conn` that the packet being processed
+/// holds a reference on for `'a`.
+pub struct Conn<'a> {
+    ct: NonNull<bindings::nf_conn>,
+    _p: PhantomData<&'a bindings::nf_conn>,
+}
+
+impl<'a> Conn<'a> {
+    /// # Safety
+    ///
+    /// `ct` must point at a valid `struct nf_conn` that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw(ct: NonNull<bindings::nf_conn>) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self {
+            ct,
+            _p: PhantomData,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn as_ptr(&self) -> *mut bindings::nf_conn {
+        self.ct.as_ptr()
+    }
+
+    /// The layer 3 protocol number (`nf_ct_l3num()`, `NFPROTO_IPV4` or
+    /// `NFPROTO_IPV6`).
+    #[inline]
+    pub fn l3num(&self) -> u16 {
+        // SAFETY: by the type invariant `ct` is valid.
+        unsafe { bindings::rnm_nf_ct_l3num(self.ct.as_ptr()) }
+    }
+
+    /// The layer 3 family of the connection.
+    #[inline]
+    pub fn family(&self) -> Option<Family> {
+        Family::from_raw(self.l3num())
+    }
+
+    /// The tuple of direction `dir`.
+    #[inline]
+    pub fn tuple(&self, dir: Direction) -> Tuple {
+        let mut t = Tuple {
+            src: [0; 16],
+            dst: [0; 16],
+            sport: 0,
+            dport: 0,
+        };
+        // SAFETY: by the type invariant `ct` is valid; the address buffers
+        // have the 16 bytes the helper writes, the ports are valid `u16`s.
+        unsafe {
+            bindings::rnm_nf_ct_tuple(
+                self.ct.as_ptr(),
+                dir.index(),
+                t.src.as_mut_ptr(),
+                t.dst.as_mut_ptr(),
+                &mut t.sport,
+                &mut t.dport,
+            )
+        };
+        t
+    }
+
+    /// How many expectations of class `class` the connection has now
+    /// (`nf_conn_help.expecting`), read without the expectation lock: a
+    /// snapshot that may change at any time.
+    #[inline]
+    pub fn expecting(&self, class: u32) -> u8 {
+        // SAFETY: by the type invariant `ct` is valid.
+        unsafe { bindings::rnm_nfct_help_expecting(self.ct.as_ptr(), class) }
+    }
+
+    /// The network namespace of the connection.
+    #[inline]
+    pub fn net(&self) -> crate::rnm::net_namespace::NetRef<'a> {
+        // SAFETY: by the type invariant `ct` is valid.
+        let net = unsafe { bindings::rnm_nf_ct_net(self.ct.as_ptr()) };
+        // SAFETY: a connection's namespace is never null and outlives it.
+        unsafe { crate::rnm::net_namespace::NetRef::from_raw(NonNull::new_unchecked(net)) }
+    }
+}

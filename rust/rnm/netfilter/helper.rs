@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Conntrack helpers (`struct nf_conntrack_helper`).
+//!
+//! C header: [`include/net/netfilter/nf_conntrack_helper.h`](srctree/include/net/netfilter/nf_conntrack_helper.h)
+//!
+//! A helper watches the packets of the connections it is assigned to (by
+//! `ct helper set` in nftables or `-j CT --helper` in iptables) and creates
+//! expectations for the related connections they announce.  A
+//! [`Registration`] registers the [`Helper`] implementation of a Rust type
+//! under a name; dropping it unregisters the helper and removes every
+//! expectation the helper created (`nf_conntrack_helper_unregister`).
+//!
+//! The `help` callback runs in softirq context (or with bottom halves
+//! disabled) under `rcu_read_lock()`.  All callbacks of the helpers of one
+//! module are serialised by one spinlock taken with bottom halves disabled,
+//! as `nf_conntrack_ftp` does with its `nf_ftp_lock`: this gives
+//! [`Helper::help`] exclusive access to the connection's helper data
+//! ([`Helper::Data`]), which both directions of a connection share.
+//!
+//! # Examples
+//!
+//! ```ignore
+//! struct Echo;
+//!
+//! impl Helper for Echo {
+//!     type Data = u32;
+//!
+//!     fn help(ctx: &mut HelpContext<'_>, packets: &mut u32) -> Verdict {
+//!         *packets += 1;
+//!         Verdict::Accept
+//!     }
+//! }
+//!
+//! let reg = Registration::<Echo>::register(
+//!     c"echo", Family::Unspec, L4Proto::Tcp, Policy::new(1, 300), module)?;
+//! ```
+
+use super::{
+    conntrack::{Conn, ConntrackInfo, Direction},
+    Family, L4Proto, Verdict,
+};
+use crate::rnm::bindings;
+use core::{
+    marker::PhantomData,
+    mem::{align_of, size_of, MaybeUninit},
+    ptr::{self, NonNull},
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{
+    error::{code::*, to_result},
+    ffi::{c_int, c_uint},
+    prelude::*,
+    sync::global_lock,
+};
+
+/// Size of the per-connection helper data area (`nf_conn_help.data`).
+pub const DATA_SIZE: usize = 32;
+/// Alignment of the per-connection helper data area.
+pub const DATA_ALIGN: usize = 8;
+
+global_lock! {
+    // SAFETY: initialised once by `lock_init` before the first helper is
+    // registered; nothing takes it before.
+    unsafe(uninit) static HELP_LOCK: SpinLock<()> = ();
+}
+
+static HELP_LOCK_READY: AtomicBool = AtomicBool::new(false);
+
+#[inline]
+fn lock_init() {
+    if HELP_LOCK_READY
+        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+    {
+        // SAFETY: the exchange succeeds once per module, and nothing takes
+        // the lock before a helper is registered, which happens after this.
+        unsafe { HELP_LOCK.init() };
+    }
+}
+
+/// Bottom halves disabled on this CPU for the life of the value
+/// (`local_bh_disable()` / `local_bh_enable()`).
+struct BhDisabled(PhantomData<*mut ()>);
+
+impl BhDisabled {
+    #[inline]
+    fn new() -> Self {
+        // SAFETY: always allowed outside of hard interrupt context, where
+        // netfilter callbacks never run; balanced in `drop`.
+        unsafe { bindings::rnm_local_bh_disable() };
+        Self(PhantomData)
+    }
+}
+
+impl Drop for BhDisabled {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: balances the `local_bh_disable()` of `new` on this CPU
+        // (the value is not `Send`).
+        unsafe { bindings::rnm_local_bh_enable() };
+    }
+}
+
+/// Runs `f` under the module's helper lock, with bottom halves disabled
+/// (`spin_lock_bh()`).
+#[inline]
+fn with_help_lock<R>(f: impl FnOnce() -> R) -> R {
+    let _bh = BhDisabled::new();
+    let _guard = HELP_LOCK.lock();
+    f()
+}
+
+/// Expectation policy of a helper (`struct nf_conntrack_expect_policy`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// How many expectations one connection may have at once (1..=255); a
+    /// new one beyond that replaces the oldest.
+    pub max_expected: u32,
+    /// Lifetime of an expectation, in seconds.
+    pub timeout: u32,
+}
+
+impl Policy {
+    /// A policy of at most `max_expected` expectations per connection,
+    /// each living `timeout` seconds.
+    #[inline]
+    pub const fn new(max_expected: u32, timeout: u32) -> Self {
+        Self {
+            max_expected,
+            timeout,
+        }
+    }
+
+    #[inline]
+    fn to_raw(self) -> bindings::nf_conntrack_expect_policy {
+        bindings::nf_conntrack_expect_policy {
+            max_expected: self.max_expected,
+            timeout: self.timeout,
+            name: [0; 16],
+        }
+    }
+}
+
+/// A conntrack helper implemented in Rust.
+pub trait Helper: 'static {
+    /// Per-connection state, kept in the helper area of the connection
+    /// (`nf_conn_help.data`, at most [`DATA_SIZE`] bytes aligned to at most
+    /// [`DATA_ALIGN`]).  It starts as `Default::default()` and has no
+    /// destructor (the area is freed with the connection).
+    type Data: Copy + Default + Send;
+
+    /// Called for every packet of a connection the helper is assigned to,
+    /// with exclusive access to the connection's data.
+    fn help(ctx: &mut HelpContext<'_>, data: &mut Self::Data) -> Verdict;
+
+    /// Called when a connection is restored through ctnetlink (for example
+    /// by conntrackd after a failover), whose earlier traffic the helper
+    /// has not seen.
+    #[inline]
+    fn restored(_data: &mut Self::Data) {}
+}
+
+/// The per-connection data as stored in the helper area: the area is
+/// zeroed when the helper is attached, which reads as "not initialised".
+#[repr(C)]
+struct Slot<T> {
+    init: bool,
+    value: MaybeUninit<T>,
+}
+
+impl<T: Copy + Default> Slot<T> {
+    const FITS: () = assert!(
+        size_of::<Slot<T>>() <= DATA_SIZE && align_of::<Slot<T>>() <= DATA_ALIGN,
+        "helper data does not fit nf_conn_help.data"
+    );
+
+    #[inline]
+    fn get(&mut self) -> &mut T {
+        if !self.init {
+            self.value.write(T::default());
+            self.init = true;
+        }
+        // SAFETY: `init` is set only once `value` has been written.
+        unsafe { self.value.assume_init_mut() }
+    }
+}
+
+/// Returns the helper data of `ct` as a `Slot<T>`, or `None` if the
+/// connection has no helper area.
+///
+/// # Safety
+///
+/// `ct` must be valid, its helper must be a `Registration<H>` with
+/// `H::Data == T`, and the caller must hold `HELP_LOCK` for the life of the
+/// returned reference.
+unsafe fn slot<'a, T: Copy + Default>(ct: *const bindings::nf_conn) -> Option<&'a mut Slot<T>> {
+    // SAFETY: `ct` is valid (caller).
+    let data = unsafe { bindings::rnm_nfct_help_data(ct) };
+    // SAFETY: the helper area is `DATA_SIZE` bytes aligned to `DATA_ALIGN`
+    // (checked against `Slot<T>` by `Slot::FITS`), zeroed when attached
+    // (a valid `Slot<T>`: `init` false) and written only as a `Slot<T>` by
+    // this helper; the lock the caller holds makes the access exclusive.
+    NonNull::new(data).map(|p| unsafe { p.cast::<Slot<T>>().as_mut() })
+}
+
+/// The packet a [`Helper::help`] call is about.
+///
+/// # Invariants
+///
+/// `skb` points at a valid packet whose transport header starts at
+/// `protoff` and that belongs to `conn`, for `'a`; nothing else accesses the
+/// packet during the callback.
+pub struct HelpContext<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    protoff: c_uint,
+    conn: Conn<'a>,
+    ctinfo: ConntrackInfo,
+}
+
+/// The TCP payload of a packet and its sequence number.
+pub struct TcpSegment<'b> {
+    /// Sequence number of the first byte of the payload (host order).
+    pub seq: u32,
+    /// The payload; empty if the packet has none.
+    pub data: &'b [u8],
+}
+
+impl<'a> HelpContext<'a> {
+    /// The connection the packet belongs to.
+    #[inline]
+    pub fn conn(&self) -> &Conn<'a> {
+        &self.conn
+    }
+
+    /// The state of the connection as seen by the packet.
+    #[inline]
+    pub fn ctinfo(&self) -> ConntrackInfo {
+        self.ctinfo
+    }
+
+    /// The direction of the packet.
+    #[inline]
+    pub fn direction(&self) -> Direction {
+        self.ctinfo.direction()
+    }
+
+    /// Makes the packet linear and returns its TCP sequence number and
+    /// payload, which never extends past the packet.
+    ///
+    /// Fails with `ENOMEM` if the packet cannot be made linear and `EINVAL`
+    /// if it is too short for its TCP header.
+    #[inline]
+    pub fn tcp_payload(&mut self) -> Result<TcpSegment<'_>> {
+        let mut seq = 0u32;
+        let mut data: *const u8 = ptr::null();
+        let mut len: c_uint = 0;
+        // SAFETY: by the type invariant `skb` is valid and its TCP header
+        // starts at `protoff`; the out pointers are valid for writes.
+        to_result(unsafe {
+            bindings::rnm_skb_tcp_payload(
+                self.skb.as_ptr(),
+                self.protoff,
+                &mut seq,
+                &mut data,
+                &mut len,
+            )
+        })?;
+        let data = if data.is_null() || len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: the packet is linear, `data` points into its data
+            // and `len` bytes up to its end are readable; the packet is not
+            // modified while `self` is borrowed (type invariant).
+            unsafe { core::slice::from_raw_parts(data, len as usize) }
+        };
+        Ok(TcpSegment { seq, data })
+    }
+}
+
+/// Callback of the helper (`nf_conntrack_helper.help`).
+///
+/// # Safety
+///
+/// Called by conntrack with a valid packet, its connection, which has this
+/// helper attached, the offset of the transport header and the packet's
+/// conntrack info, under `rcu_read_lock()`.
+unsafe extern "C" fn help_callback<H: Helper>(
+    skb: *mut bindings::sk_buff,
+    protoff: c_uint,
+    ct: *mut bindings::nf_conn,
+    ctinfo: bindings::ip_conntrack_info,
+) -> c_int {
+    let (Some(skb), Some(ct), Some(ctinfo)) = (
+        NonNull::new(skb),
+        NonNull::new(ct),
+        ConntrackInfo::from_raw(ctinfo),
+    ) else {
+        return Verdict::Drop.to_raw();
+    };
+    with_help_lock(|| {
+        // SAFETY: `ct` is valid and has this helper attached (see the
+        // function's safety section), so its data is an `H::Data` slot; the
+        // lock is held for the life of `slot`.
+        let Some(slot) = (unsafe { slot::<H::Data>(ct.as_ptr()) }) else {
+            return Verdict::Drop.to_raw();
+        };
+        // INVARIANT: conntrack hands the helper a valid packet of `ct`
+        // during the call and does not touch it until the call returns.
+        let mut ctx = HelpContext {
+            skb,
+            protoff,
+            // SAFETY: the packet holds a reference on `ct` during the call.
+            conn: unsafe { Conn::from_raw(ct) },
+            ctinfo,
+        };
+        H::help(&mut ctx, slot.get()).to_raw()
+    })
+}
+
+/// Callback for connections restored through ctnetlink
+/// (`nf_conntrack_helper.from_nlattr`).
+///
+/// # Safety
+///
+/// Called by ctnetlink with a valid connection that has this helper
+/// attached.
+unsafe extern "C" fn from_nlattr_callback<H: Helper>(
+    _attr: *mut bindings::nlattr,
+    ct: *mut bindings::nf_conn,
+) -> c_int {
+    with_help_lock(|| {
+        // SAFETY: `ct` is valid and has this helper attached (see the
+        // function's safety section); the lock is held for the life of
+        // `slot`.
+        match unsafe { slot::<H::Data>(ct) } {
+            Some(slot) => {
+                H::restored(slot.get());
+                0
+            }
+            None => ENOENT.to_errno(),
+        }
+    })
+}
+
+/// A registered conntrack helper; unregistered on drop, which also removes
+/// the expectations it created.
+///
+/// # Invariants
+///
+/// `helper` is the helper registered by `nf_conntrack_helper_register`,
+/// with callbacks for `H`, and has not been unregistered.
+pub struct Registration<H: Helper> {
+    helper: NonNull<bindings::nf_conntrack_helper>,
+    _h: PhantomData<H>,
+}
+
+impl<H: Helper> Registration<H> {
+    /// Registers `H` as the conntrack helper `name` (at most 15 bytes) for
+    /// `family` and `l4proto`, with the expectation policy `policy`,
+    /// belonging to `module`.
+    ///
+    /// Fails with `EBUSY` if a helper of that name is already registered
+    /// for the same protocols, and `EINVAL` if the name is too long or the
+    /// policy out of range.
+    #[inline]
+    pub fn register(
+        name: &CStr,
+        family: Family,
+        l4proto: L4Proto,
+        policy: Policy,
+        module: &'static ThisModule,
+    ) -> Result<Self> {
+        #[allow(clippy::let_unit_value)]
+        let () = Slot::<H::Data>::FITS;
+        if name.to_bytes().is_empty()
+            || name.to_bytes().len() >= bindings::NF_CT_HELPER_NAME_LEN as usize
+            || policy.max_expected == 0
+            || policy.max_expected > 255
+        {
+            return Err(EINVAL);
+        }
+        lock_init();
+
+        let raw_policy = policy.to_raw();
+        let mut template = MaybeUninit::<bindings::nf_conntrack_helper>::zeroed();
+        // SAFETY: `template` is writable; `name` is a NUL-terminated string
+        // (copied); `raw_policy` holds `expect_class_max + 1` = 1 policy
+        // (copied); the callbacks match the C prototypes; `module` is this
+        // module.
+        unsafe {
+            bindings::nf_ct_helper_init(
+                template.as_mut_ptr(),
+                family.to_raw(),
+                l4proto.to_raw().into(),
+                name.as_char_ptr().cast(),
+                &raw_policy,
+                0,
+                Some(help_callback::<H>),
+                Some(from_nlattr_callback::<H>),
+                module.as_ptr().cast(),
+            )
+        };
+        let mut helper: *mut bindings::nf_conntrack_helper = ptr::null_mut();
+        // SAFETY: `template` was initialised by `nf_ct_helper_init`; the
+        // kernel copies it and registers the copy, which it returns.
+        to_result(unsafe {
+            bindings::nf_conntrack_helper_register(template.as_mut_ptr(), &mut helper)
+        })?;
+        let helper = NonNull::new(helper).ok_or(ENOMEM)?;
+        // INVARIANT: registered just above, with `H`'s callbacks.
+        Ok(Self {
+            helper,
+            _h: PhantomData,
+        })
+    }
+}
+
+impl<H: Helper> Drop for Registration<H> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant `helper` is registered.  This
+        // unhooks the callbacks, waits for running ones (synchronize_rcu)
+        // and removes the helper's expectations; connections still holding
+        // the helper keep the (refcounted) structure, not our callbacks.
+        unsafe { bindings::nf_conntrack_helper_unregister(self.helper.as_ptr()) };
+    }
+}
+
+// SAFETY: the registration is only a handle used once, from `drop`, which
+// may run on any thread.
+unsafe impl<H: Helper> Send for Registration<H> {}
+// SAFETY: `&Registration` gives no access to anything.
+unsafe impl<H: Helper> Sync for Registration<H> {}
