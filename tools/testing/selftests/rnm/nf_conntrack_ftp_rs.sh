@@ -52,7 +52,12 @@ transfer "curl IPv6 active (EPRT |2|)" $CURL -P - "ftp://[$S6]/data.bin"
 transfer "lftp IPv6 passive (EPSV)" lftp -c "set net:timeout 30; set net:max-retries 1; open ftp://[$S6]; get data.bin -o $FTP_TMP/out"
 
 # The expectations themselves: scripted sessions against the echo server,
-# held open so that the expectations stay in the table.
+# held open so that the expectations stay in the table.  They must also be
+# reported as conntrack events and in /proc/net/nf_conntrack_expect.
+ip netns exec "$NS_R" conntrack -E expect >"$FTP_TMP/events" 2>&1 &
+events_pid=$!
+listening_events() { ls -l "/proc/$events_pid/fd" 2>/dev/null | grep -q 'socket:'; }
+busywait 20000 listening_events || fail "conntrack -E expect did not start"
 ftp_session p4 $E4 40001 "USER anonymous" "PORT 10,0,1,2,117,48"
 ftp_session e4 $E4 40002 "USER anonymous" "EPRT |1|10.0.1.2|30001|"
 ftp_session a4 $E4 40003 "USER anonymous" "ECHO 227 Entering Passive Mode (10,0,2,3,117,50)."
@@ -73,6 +78,15 @@ for want_exp in \
 	"proto=6 src=$C6 dst=$E6 sport=0 dport=30005 $M6 master-src=$C6 master-dst=$E6 sport=40006 dport=21 class=0 helper=ftp"; do
 	grep -qxF "$want_exp" <<<"$list" || fail "expectation missing: $want_exp"
 done
+proc=$(nsx "$NS_R" cat /proc/net/nf_conntrack_expect)
+for port in 30000 30001 30002 30003 30004 30005; do
+	busywait 20000 grep -q "\[NEW\] .* dport=$port mask-src" "$FTP_TMP/events" ||
+		fail "no NEW event for the expectation to port $port"
+	grep -q "proto=6 .* dport=$port ftp$" <<<"$proc" ||
+		fail "expectation to port $port missing from /proc/net/nf_conntrack_expect"
+done
+kill "$events_pid" 2>/dev/null
+log "ok: expectations reported by conntrack -E and /proc/net/nf_conntrack_expect"
 for t in p4 e4 a4 x4 e6 x6; do ftp_release $t; done
 
 # Without the helper the firewall must block every data connection.
