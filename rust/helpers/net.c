@@ -8,7 +8,6 @@
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/hrtimer.h>
-#include <linux/bottom_half.h>
 
 #include "net.h"
 
@@ -146,14 +145,4 @@ void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 void rnm_net_hrtimer_start_soft(struct hrtimer *timer, u64 ns)
 {
 	hrtimer_start(timer, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
-}
-
-void rnm_net_local_bh_disable(void)
-{
-	local_bh_disable();
-}
-
-void rnm_net_local_bh_enable(void)
-{
-	local_bh_enable();
 }

@@ -43,7 +43,5 @@ u16 rnm_net_skb_queue_mapping(const struct sk_buff *skb);
 void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 
 void rnm_net_hrtimer_start_soft(struct hrtimer *timer, u64 ns);
-void rnm_net_local_bh_disable(void);
-void rnm_net_local_bh_enable(void);
 
 #endif /* RNM_HELPERS_NET_H */

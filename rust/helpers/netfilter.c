@@ -4,20 +4,9 @@
  * sk_buff accessors used by rust/rnm/netfilter/.
  */
 
-#include <linux/bottom_half.h>
 #include <linux/string.h>
 
 #include "netfilter.h"
-
-void rnm_local_bh_disable(void)
-{
-	local_bh_disable();
-}
-
-void rnm_local_bh_enable(void)
-{
-	local_bh_enable();
-}
 
 u16 rnm_nf_ct_l3num(const struct nf_conn *ct)
 {

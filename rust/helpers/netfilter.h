@@ -14,9 +14,6 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
-void rnm_local_bh_disable(void);
-void rnm_local_bh_enable(void);
-
 u16 rnm_nf_ct_l3num(const struct nf_conn *ct);
 void *rnm_nfct_help_data(const struct nf_conn *ct);
 u8 rnm_nfct_help_expecting(const struct nf_conn *ct, unsigned int class);

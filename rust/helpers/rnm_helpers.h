@@ -7,6 +7,8 @@
 #ifndef RNM_HELPERS_H
 #define RNM_HELPERS_H
 
+/* bottom halves (rust/rnm/bh.rs) */
+#include "bh.h"
 /* net: net_device, NAPI, sk_buff, hrtimer, bottom halves */
 #include "net.h"
 

@@ -28,7 +28,7 @@ pub struct BhGuard(PhantomData<*mut ()>);
 pub fn disable() -> BhGuard {
     // SAFETY: `local_bh_disable` has no preconditions outside hard
     // interrupt context; it is balanced by `local_bh_enable` in `drop`.
-    unsafe { bindings::rnm_net_local_bh_disable() };
+    unsafe { bindings::rnm_local_bh_disable() };
     BhGuard(PhantomData)
 }
 
@@ -39,6 +39,6 @@ impl Drop for BhGuard {
     fn drop(&mut self) {
         // SAFETY: balances the `local_bh_disable` of `disable`, on the same
         // CPU since the guard is not `Send`.
-        unsafe { bindings::rnm_net_local_bh_enable() };
+        unsafe { bindings::rnm_local_bh_enable() };
     }
 }

@@ -114,12 +114,9 @@ impl<'a> Registration<'a> {
     /// separator, for example `c"net/example"`).
     pub fn register(path: &'static CStr, entries: &[Entry<'a>]) -> Result<Self> {
         let table = ctl_table_of(entries)?;
-        // SAFETY: `path` is a valid C string that outlives the call (its
-        // components are copied).  `table` holds `table.len()` initialised
-        // entries whose name strings are `'static` and whose data and range
-        // pointers point at `IntValue`s living for `'a`; the table's buffer
-        // is not moved or freed before `unregister_sysctl_table` in `drop`,
-        // and `Self` cannot outlive `'a`.
+        // SAFETY: `path` is a valid C string; `table`'s entries have
+        // `'static` names and point at values living for `'a`, which `Self`
+        // cannot outlive; its buffer stays in place until `drop` unregisters.
         let header = unsafe {
             bindings::register_sysctl_sz(path.as_char_ptr(), table.as_ptr(), table.len())
         };
@@ -211,11 +208,9 @@ impl NetRegistration {
         entries: &[Entry<'_>],
     ) -> Result<Self> {
         let mut table = ctl_table_of(entries)?;
-        // SAFETY: `net` is valid and outlives the registration (caller);
-        // `path` is a valid C string; `table` holds `table.len()` entries
-        // whose names are `'static` and whose data and ranges outlive the
-        // registration (caller);
-        // its buffer stays in place until `drop` unregisters it.
+        // SAFETY: `net`, and the data `table` points at, outlive the
+        // registration (caller); `path` is a valid C string; the names are
+        // `'static`; the buffer stays in place until `drop` unregisters it.
         let header = unsafe {
             bindings::register_net_sysctl_sz(
                 net.as_ptr(),

@@ -40,7 +40,7 @@ use super::{
     conntrack::{Conn, ConntrackInfo, Direction},
     Family, L4Proto, Verdict,
 };
-use crate::rnm::bindings;
+use crate::rnm::{bh, bindings};
 use core::{
     marker::PhantomData,
     mem::{align_of, size_of, MaybeUninit},
@@ -79,34 +79,11 @@ fn lock_init() {
     }
 }
 
-/// Bottom halves disabled on this CPU for the life of the value
-/// (`local_bh_disable()` / `local_bh_enable()`).
-struct BhDisabled(PhantomData<*mut ()>);
-
-impl BhDisabled {
-    #[inline]
-    fn new() -> Self {
-        // SAFETY: always allowed outside of hard interrupt context, where
-        // netfilter callbacks never run; balanced in `drop`.
-        unsafe { bindings::rnm_local_bh_disable() };
-        Self(PhantomData)
-    }
-}
-
-impl Drop for BhDisabled {
-    #[inline]
-    fn drop(&mut self) {
-        // SAFETY: balances the `local_bh_disable()` of `new` on this CPU
-        // (the value is not `Send`).
-        unsafe { bindings::rnm_local_bh_enable() };
-    }
-}
-
 /// Runs `f` under the module's helper lock, with bottom halves disabled
 /// (`spin_lock_bh()`).
 #[inline]
 fn with_help_lock<R>(f: impl FnOnce() -> R) -> R {
-    let _bh = BhDisabled::new();
+    let _bh = bh::disable();
     let _guard = HELP_LOCK.lock();
     f()
 }
