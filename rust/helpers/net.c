@@ -8,6 +8,7 @@
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/hrtimer.h>
+#include <net/busy_poll.h>
 
 #include "net.h"
 
@@ -105,6 +106,25 @@ gro_result_t rnm_net_napi_gro_receive(struct napi_struct *napi,
 				      struct sk_buff *skb)
 {
 	return napi_gro_receive(napi, skb);
+}
+
+/*
+ * GRO holds no frame, and napi_complete_done() will flush whatever it is
+ * given: no gro_flush_timeout keeps frames past the poll, and the context is
+ * not being busy-polled.  A frame that is the only one of a poll that
+ * completes then has nothing to be merged with.
+ */
+bool rnm_net_napi_gro_idle(const struct napi_struct *napi)
+{
+	return !napi->gro.bitmask && !READ_ONCE(napi->gro_flush_timeout) &&
+	       !(READ_ONCE(napi->state) & NAPIF_STATE_IN_BUSY_POLL);
+}
+
+/* What napi_gro_receive() does for a frame it passes up unmerged. */
+int rnm_net_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
+{
+	skb_mark_napi_id(skb, napi);
+	return netif_receive_skb(skb);
 }
 
 void rnm_net_kfree_skb_any(struct sk_buff *skb)

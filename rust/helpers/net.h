@@ -33,6 +33,8 @@ void rnm_net_napi_set_weight(struct napi_struct *napi, int weight);
 int rnm_net_napi_weight(const struct napi_struct *napi);
 gro_result_t rnm_net_napi_gro_receive(struct napi_struct *napi,
 				      struct sk_buff *skb);
+bool rnm_net_napi_gro_idle(const struct napi_struct *napi);
+int rnm_net_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
 
 void rnm_net_kfree_skb_any(struct sk_buff *skb);
 unsigned int rnm_net_skb_len(const struct sk_buff *skb);

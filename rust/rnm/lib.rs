@@ -25,5 +25,7 @@ pub mod net;
 pub mod netfilter;
 // Network namespaces: per-namespace data.
 pub mod net_namespace;
+// RCU: an optional Arc published to lock-free readers.
+pub mod rcu;
 // sysfs: directories of counters and validated values.
 pub mod sysfs;

@@ -7,9 +7,8 @@
 
 use crate::bus::{VnapiBus, BUS};
 use crate::config::{self, Config, LIVE_DEVICES};
-use crate::queue::{Counter, RxQueue, RxStats};
+use crate::queue::{LocalCounter, RxQueue, RxStats};
 use crate::rnm::{
-    bh,
     bus::DeviceRegistration,
     net::{
         device::{Device, DeviceOps, Registration, Stats64},
@@ -17,24 +16,24 @@ use crate::rnm::{
         napi::Napi,
         skb::SkBuff,
     },
+    rcu::RcuArc,
 };
 use core::sync::atomic::Ordering;
 use kernel::{
-    new_spinlock,
     prelude::*,
     str::CString,
-    sync::{Arc, SpinLock},
+    sync::{rcu, Arc},
 };
 
-/// The counters of one transmit queue.
+/// The counters of one transmit queue, written under its transmit lock.
 #[derive(Default)]
 pub(crate) struct TxStats {
     /// Frames transmitted.
-    pub(crate) frames: Counter,
+    pub(crate) frames: LocalCounter,
     /// Bytes transmitted.
-    pub(crate) bytes: Counter,
+    pub(crate) bytes: LocalCounter,
     /// Frames dropped for want of a peer.
-    pub(crate) drops: Counter,
+    pub(crate) drops: LocalCounter,
 }
 
 impl TxStats {
@@ -52,7 +51,8 @@ pub(crate) struct PortDev {
     cfg: Arc<Config>,
     queues: KVec<Pin<KBox<Napi<RxQueue>>>>,
     tx: KVec<TxStats>,
-    peer: Pin<KBox<SpinLock<Option<Arc<Port>>>>>,
+    /// The linked device, reached by the transmit path under RCU.
+    peer: RcuArc<Port>,
 }
 
 /// A vnapi device.
@@ -82,13 +82,12 @@ impl Port {
                 napis.push(Napi::new(dev, weight, q)?, GFP_KERNEL)?;
                 tx.push(TxStats::default(), GFP_KERNEL)?;
             }
-            let peer = KBox::pin_init(new_spinlock!(None, "vnapi_peer"), GFP_KERNEL)?;
             LIVE_DEVICES.fetch_add(1, Ordering::Relaxed);
             Ok(PortDev {
                 cfg: cfg.clone(),
                 queues: napis,
                 tx,
-                peer,
+                peer: RcuArc::new(),
             })
         })?;
         let busdev = DeviceRegistration::new(&BUS, &name, id)?;
@@ -108,14 +107,11 @@ impl Port {
         self.netdev.data()
     }
 
-    /// Sets or clears the peer, and the carrier with it.  Process context.
-    /// Returns the previous peer.
+    /// Sets or clears the peer, and the carrier with it.  Process context;
+    /// waits until no transmit uses the previous peer, and returns it.
     pub(crate) fn set_peer(&self, peer: Option<Arc<Port>>) -> Option<Arc<Port>> {
         let linked = peer.is_some();
-        let old = {
-            let _bh = bh::disable();
-            core::mem::replace(&mut *self.data().peer.lock(), peer)
-        };
+        let old = self.data().peer.replace(peer);
         if linked {
             self.netdev.device().carrier_on();
         } else {
@@ -126,8 +122,7 @@ impl Port {
 
     /// The peer's id, if linked.
     pub(crate) fn peer_id(&self) -> Option<u32> {
-        let _bh = bh::disable();
-        self.data().peer.lock().as_ref().map(|p| p.id)
+        self.data().peer.get(&rcu::read_lock()).map(|p| p.id)
     }
 }
 
@@ -203,8 +198,8 @@ impl DeviceOps for PortDev {
         };
         tx.frames.add(1);
         tx.bytes.add(u64::from(skb.len()));
-        let peer = data.peer.lock().clone();
-        let Some(peer) = peer else {
+        let guard = rcu::read_lock();
+        let Some(peer) = data.peer.get(&guard) else {
             tx.drops.add(1);
             return;
         };

@@ -34,7 +34,7 @@ const ETH_HLEN: u64 = 14;
 /// Frames taken from the ring per lock hold in a poll.
 const POLL_BATCH: usize = 16;
 
-/// A counter the data path increments without locks.
+/// A counter that any context may increment at any time (an atomic add).
 #[derive(Default)]
 pub(crate) struct Counter(AtomicU64);
 
@@ -48,23 +48,42 @@ impl Counter {
     }
 }
 
+/// A counter with one writer at a time, which the core serialises: the
+/// poll function of one NAPI context, or the transmit path of one queue
+/// under its transmit lock.  The writer updates it with a plain load and
+/// store, cheaper than an atomic add; anyone may read it.  (Were two
+/// writers to race after all, a count could be lost, nothing worse.)
+#[derive(Default)]
+pub(crate) struct LocalCounter(AtomicU64);
+
+impl LocalCounter {
+    pub(crate) fn add(&self, n: u64) {
+        let v = self.0.load(Ordering::Relaxed);
+        self.0.store(v.wrapping_add(n), Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// The counters of one receive queue.
 #[derive(Default)]
 pub(crate) struct RxStats {
     /// Frames handed to the stack.
-    pub(crate) frames: Counter,
+    pub(crate) frames: LocalCounter,
     /// Bytes handed to the stack, Ethernet header included.
-    pub(crate) bytes: Counter,
+    pub(crate) bytes: LocalCounter,
     /// Frames dropped: ring full, device down, or not receivable.
     pub(crate) drops: Counter,
     /// Interrupts delivered.
     pub(crate) interrupts: Counter,
     /// Poll calls.
-    pub(crate) polls: Counter,
+    pub(crate) polls: LocalCounter,
     /// Polls that used their whole budget (NAPI stayed scheduled).
-    pub(crate) exhausted: Counter,
+    pub(crate) exhausted: LocalCounter,
     /// Frames GRO merged into another.
-    pub(crate) gro_merged: Counter,
+    pub(crate) gro_merged: LocalCounter,
 }
 
 impl RxStats {
@@ -146,6 +165,8 @@ impl Ring {
         Ok(())
     }
 
+    /// Takes the oldest frame; the caller accounts for it in
+    /// [`LIVE_FRAMES`].
     fn pop(&mut self) -> Option<SkBuff> {
         if self.len == 0 {
             return None;
@@ -153,7 +174,6 @@ impl Ring {
         let skb = self.slots[self.head].take();
         self.head = self.slot(1);
         self.len -= 1;
-        LIVE_FRAMES.fetch_sub(1, Ordering::Relaxed);
         skb
     }
 
@@ -305,11 +325,17 @@ impl Poller for RxQueue {
                     n += 1;
                 }
             }
+            LIVE_FRAMES.fetch_sub(n as i64, Ordering::Relaxed);
+            // A frame alone in a poll that completes has nothing to be
+            // merged with: it skips GRO.
+            let alone = done == 0 && n == 1 && n < want && ctx.gro_idle();
             for mut skb in batch.iter_mut().take(n).filter_map(Option::take) {
                 skb.record_rx_queue(q.index);
                 q.stats.frames.add(1);
                 q.stats.bytes.add(u64::from(skb.len()) + ETH_HLEN);
-                if ctx.gro_receive(skb) == GroResult::Merged {
+                if alone {
+                    ctx.receive(skb);
+                } else if ctx.gro_receive(skb) == GroResult::Merged {
                     q.stats.gro_merged.add(1);
                 }
             }

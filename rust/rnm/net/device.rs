@@ -146,7 +146,10 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized {
     }
 
     /// Transmits `skb` (`ndo_start_xmit`).  The frame is consumed: handed
-    /// on or dropped (and counted) by the driver.
+    /// on or dropped (and counted) by the driver.  Called in softirq or
+    /// process context with bottom halves disabled, under the RCU read
+    /// lock; calls for one transmit queue are serialised by the queue's
+    /// transmit lock (the device is not `lltx`).
     fn start_xmit(dev: &Device, data: &Self, skb: SkBuff);
 
     /// Reports the interface counters (`ndo_get_stats64`).

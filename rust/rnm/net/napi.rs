@@ -277,6 +277,27 @@ impl PollContext<'_> {
         }
     }
 
+    /// Whether GRO would have nothing to merge a frame with if this poll
+    /// completes: it holds no frame, and completing flushes whatever it is
+    /// given (no `gro_flush_timeout`, no busy polling).  A poll that
+    /// delivers a single frame and then completes may then hand it up with
+    /// [`PollContext::receive`] and spare the stack GRO's work.
+    pub fn gro_idle(&self) -> bool {
+        // SAFETY: inside the poll function we own the NAPI context; plain
+        // reads of its GRO state and settings.
+        unsafe { bindings::rnm_net_napi_gro_idle(self.napi) }
+    }
+
+    /// Hands `skb` to the stack directly (`netif_receive_skb`), marked
+    /// with this context's NAPI id as GRO would mark it.  For a frame GRO
+    /// has nothing to merge with (see [`PollContext::gro_idle`]).
+    pub fn receive(&mut self, skb: SkBuff) {
+        // SAFETY: inside the poll function (softirq context) we own the
+        // NAPI context; the buffer's reference passes to the stack, which
+        // frees it whatever it returns.
+        unsafe { bindings::rnm_net_napi_receive_skb(self.napi, skb.into_raw()) };
+    }
+
     /// Completes NAPI after `work_done` frames (`napi_complete_done`);
     /// returns false if the core wants another poll anyway (busy polling,
     /// or a reschedule request), in which case interrupts stay masked.

@@ -5,7 +5,7 @@
 # for (sent = received + dropped); a flood into a small ring gives drops
 # and polls that use their whole budget; raising rx-frames lowers the
 # interrupt count for the same traffic; resizing a ring that holds frames
-# keeps them.
+# keeps them; GRO merges the TCP segments that polls deliver together.
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3 ethtool
@@ -87,6 +87,44 @@ log "ring held $held frames when shrunk to 16"
 settle
 check_eq "frames after shrinking" $(($(qstat vnapi2 frames) - r0)) 40
 check_eq "drops after shrinking" $(($(qstat vnapi2 drops) - d0)) 0
+
+# GRO: MTU-sized TCP segments (vnapi1 segments them itself: no TSO, no
+# GSO) that arrive while the interrupt is coalesced reach the poll
+# together, and GRO merges them.
+ip netns exec "$NSA" ethtool -K vnapi1 tso off gso off || fail "ethtool -K tso off"
+ip netns exec "$NSB" ethtool -C vnapi2 rx-frames 64 rx-usecs 1000 || fail "ethtool -C"
+settle
+g0=$(qstat vnapi2 gro_merged)
+ip netns exec "$NSB" python3 -c '
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.0.0.2", 5010))
+s.listen(1)
+open("/tmp/vnapi_gro_ready", "w").close()
+c, _ = s.accept()
+n = 0
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    n += len(b)
+print(n)
+' >/tmp/vnapi_gro_got &
+busywait 20000 test -e /tmp/vnapi_gro_ready || fail "TCP receiver did not start"
+rm -f /tmp/vnapi_gro_ready
+ip netns exec "$NSA" python3 -c '
+import socket
+s = socket.create_connection(("10.0.0.2", 5010))
+s.sendall(b"g" * (2 << 20))
+s.close()
+' || fail "TCP sender failed"
+wait $! || fail "TCP receiver failed"
+check_eq "bytes received over TCP" "$(cat /tmp/vnapi_gro_got)" $((2 << 20))
+merged=$(($(qstat vnapi2 gro_merged) - g0))
+log "2 MiB of MTU-sized TCP segments: $merged merged by GRO"
+[ "$merged" -ge 100 ] || fail "GRO merged only $merged segments"
+ip netns exec "$NSA" ethtool -K vnapi1 tso on gso on || fail "ethtool -K tso on"
 
 # Everything adds up: sent = received + dropped, in both directions.
 ip netns exec "$NSB" ethtool -C vnapi2 rx-frames 32 rx-usecs 20

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! An optional [`Arc`] published under RCU.
+//!
+//! C header: [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h)
+//!
+//! [`RcuArc`] is the Rust form of the C pattern of an `__rcu` pointer to a
+//! reference-counted object: readers (a transmit path, say) reach the
+//! object under the RCU read lock without taking a lock or touching the
+//! reference count (`rcu_dereference()`), and a writer in process context
+//! publishes a new object (`rcu_assign_pointer()`) and waits for a grace
+//! period (`synchronize_rcu()`) before it drops its reference to the old
+//! one.
+//!
+//! ```ignore
+//! let guard = rcu::read_lock();
+//! if let Some(peer) = dev.peer.get(&guard) {
+//!     peer.receive(skb);
+//! }
+//! ```
+
+use core::{
+    marker::PhantomData,
+    ptr,
+    sync::atomic::{AtomicPtr, Ordering},
+};
+use kernel::sync::{rcu, Arc, ArcBorrow};
+
+/// An optional `Arc<T>` that readers reach under the RCU read lock.
+///
+/// # Invariants
+///
+/// `ptr` is null or comes from [`Arc::into_raw`], and the reference it
+/// stands for is owned by this object.  A reference taken out of `ptr` by
+/// [`RcuArc::replace`] is dropped only after an RCU grace period that
+/// started after it was taken out.
+pub struct RcuArc<T: Send + Sync> {
+    ptr: AtomicPtr<T>,
+    _p: PhantomData<Option<Arc<T>>>,
+}
+
+// SAFETY: the object holds an `Option<Arc<T>>`, which is `Send` for
+// `T: Send + Sync`.
+unsafe impl<T: Send + Sync> Send for RcuArc<T> {}
+// SAFETY: shared access reads the pointer atomically and hands out `&T`
+// (`T: Sync`) or new `Arc<T>` references (`T: Send + Sync`).
+unsafe impl<T: Send + Sync> Sync for RcuArc<T> {}
+
+impl<T: Send + Sync> RcuArc<T> {
+    /// An empty `RcuArc`.
+    pub const fn new() -> Self {
+        // INVARIANT: null.
+        Self {
+            ptr: AtomicPtr::new(ptr::null_mut()),
+            _p: PhantomData,
+        }
+    }
+
+    /// The published object, valid while the caller holds the RCU read
+    /// lock.  Lock-free; any context.
+    pub fn get<'a>(&'a self, _guard: &'a rcu::Guard) -> Option<&'a T> {
+        let p = self.ptr.load(Ordering::Acquire);
+        // SAFETY: a non-null `p` comes from `Arc::into_raw` (type
+        // invariant).  Its reference is dropped either after a grace
+        // period that starts after `p` is taken out, which cannot end
+        // while `_guard` holds the read lock, or when `self` is dropped,
+        // which the lifetime `'a` rules out.
+        unsafe { p.as_ref() }
+    }
+
+    /// A new reference to the published object.
+    pub fn get_arc(&self) -> Option<Arc<T>> {
+        let guard = rcu::read_lock();
+        let p = self.ptr.load(Ordering::Acquire);
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` comes from `Arc::into_raw`; the object's reference
+        // count stays above zero while `guard` lives (as in `get`), so a
+        // borrow of it may take a new reference.
+        let borrow = unsafe { ArcBorrow::from_raw(p) };
+        let arc = Arc::from(borrow);
+        drop(guard);
+        Some(arc)
+    }
+
+    /// Publishes `new` and returns the previously published object once no
+    /// reader can still see it: waits for an RCU grace period if there was
+    /// one, so it may sleep.  Process context.
+    pub fn replace(&self, new: Option<Arc<T>>) -> Option<Arc<T>> {
+        let p = new.map_or(ptr::null_mut(), |a| Arc::into_raw(a).cast_mut());
+        // INVARIANT: `p` is null or from `Arc::into_raw`; its reference is
+        // now owned here.  Release pairs with the readers' Acquire, so that
+        // they see the object initialised.
+        let old = self.ptr.swap(p, Ordering::AcqRel);
+        if old.is_null() {
+            return None;
+        }
+        // INVARIANT: `old` was taken out above; the grace period starts
+        // now.
+        rcu::synchronize_rcu();
+        // SAFETY: `old` comes from `Arc::into_raw` and its reference was
+        // owned by `self`; after the grace period no reader holds a `&T`
+        // obtained from it.
+        Some(unsafe { Arc::from_raw(old) })
+    }
+}
+
+impl<T: Send + Sync> Default for RcuArc<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Send + Sync> Drop for RcuArc<T> {
+    fn drop(&mut self) {
+        let p = *self.ptr.get_mut();
+        if !p.is_null() {
+            // SAFETY: `p` comes from `Arc::into_raw` and its reference is
+            // owned by `self`; no `&T` from `get` outlives the borrow of
+            // `self` it came from, and there is none left as `self` is
+            // mutably borrowed.
+            drop(unsafe { Arc::from_raw(p) });
+        }
+    }
+}
