@@ -24,7 +24,7 @@ use core::{
     ptr,
     sync::atomic::{AtomicPtr, Ordering},
 };
-use kernel::sync::{rcu, Arc, ArcBorrow};
+use kernel::sync::{rcu, Arc};
 
 /// An optional `Arc<T>` that readers reach under the RCU read lock.
 ///
@@ -43,7 +43,7 @@ pub struct RcuArc<T: Send + Sync> {
 // `T: Send + Sync`.
 unsafe impl<T: Send + Sync> Send for RcuArc<T> {}
 // SAFETY: shared access reads the pointer atomically and hands out `&T`
-// (`T: Sync`) or new `Arc<T>` references (`T: Send + Sync`).
+// (`T: Sync`), or swaps in and returns `Arc<T>`s (`T: Send + Sync`).
 unsafe impl<T: Send + Sync> Sync for RcuArc<T> {}
 
 impl<T: Send + Sync> RcuArc<T> {
@@ -60,28 +60,9 @@ impl<T: Send + Sync> RcuArc<T> {
     /// lock.  Lock-free; any context.
     pub fn get<'a>(&'a self, _guard: &'a rcu::Guard) -> Option<&'a T> {
         let p = self.ptr.load(Ordering::Acquire);
-        // SAFETY: a non-null `p` comes from `Arc::into_raw` (type
-        // invariant).  Its reference is dropped either after a grace
-        // period that starts after `p` is taken out, which cannot end
-        // while `_guard` holds the read lock, or when `self` is dropped,
-        // which the lifetime `'a` rules out.
+        // SAFETY: non-null `p` is from `Arc::into_raw`; it is dropped only
+        // after a grace period (`_guard` holds one off) or with `self` (`'a`).
         unsafe { p.as_ref() }
-    }
-
-    /// A new reference to the published object.
-    pub fn get_arc(&self) -> Option<Arc<T>> {
-        let guard = rcu::read_lock();
-        let p = self.ptr.load(Ordering::Acquire);
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: `p` comes from `Arc::into_raw`; the object's reference
-        // count stays above zero while `guard` lives (as in `get`), so a
-        // borrow of it may take a new reference.
-        let borrow = unsafe { ArcBorrow::from_raw(p) };
-        let arc = Arc::from(borrow);
-        drop(guard);
-        Some(arc)
     }
 
     /// Publishes `new` and returns the previously published object once no
