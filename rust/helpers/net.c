@@ -9,6 +9,8 @@
 #include <linux/skbuff.h>
 #include <linux/hrtimer.h>
 #include <net/busy_poll.h>
+#include <linux/smp.h>
+#include <linux/cpumask.h>
 
 #include "net.h"
 
@@ -162,7 +164,27 @@ void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 	skb_record_rx_queue(skb, queue);
 }
 
-void rnm_net_hrtimer_start_soft(struct hrtimer *timer, u64 ns)
+void rnm_net_hrtimer_start(struct hrtimer *timer, u64 ns)
 {
-	hrtimer_start(timer, ns_to_ktime(ns), HRTIMER_MODE_REL_SOFT);
+	hrtimer_start(timer, ns_to_ktime(ns), HRTIMER_MODE_REL);
+}
+
+/*
+ * The simulated interrupt line's delivery to another CPU: an asynchronous
+ * cross-CPU function call (an IPI), as a NIC's MSI-X vector steered there.
+ */
+void rnm_net_irq_csd_init(struct __call_single_data *csd,
+			  void (*func)(void *), void *info)
+{
+	INIT_CSD(csd, func, info);
+}
+
+int rnm_net_irq_send(int cpu, struct __call_single_data *csd)
+{
+	return smp_call_function_single_async(cpu, csd);
+}
+
+bool rnm_net_cpu_online(unsigned int cpu)
+{
+	return cpu < nr_cpu_ids && cpu_online(cpu);
 }

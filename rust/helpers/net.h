@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Out-of-line wrappers for the static inline net_device, NAPI, sk_buff,
- * hrtimer and bottom-half functions used by rust/rnm/net/ and rust/rnm/bh.rs.
+ * hrtimer, cross-CPU call and bottom-half functions used by rust/rnm/net/ and rust/rnm/bh.rs.
  * Defined in net.c.
  */
 #ifndef RNM_HELPERS_NET_H
@@ -10,6 +10,7 @@
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/hrtimer.h>
+#include <linux/smp.h>
 
 void *rnm_net_netdev_priv(const struct net_device *dev);
 void rnm_net_set_parent(struct net_device *dev, struct device *parent);
@@ -44,6 +45,11 @@ u16 rnm_net_skb_protocol(const struct sk_buff *skb);
 u16 rnm_net_skb_queue_mapping(const struct sk_buff *skb);
 void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 
-void rnm_net_hrtimer_start_soft(struct hrtimer *timer, u64 ns);
+void rnm_net_hrtimer_start(struct hrtimer *timer, u64 ns);
+
+void rnm_net_irq_csd_init(struct __call_single_data *csd,
+			  void (*func)(void *), void *info);
+int rnm_net_irq_send(int cpu, struct __call_single_data *csd);
+bool rnm_net_cpu_online(unsigned int cpu);
 
 #endif /* RNM_HELPERS_NET_H */

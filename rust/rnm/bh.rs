@@ -5,7 +5,7 @@
 //! C header: [`include/linux/bottom_half.h`](srctree/include/linux/bottom_half.h)
 //!
 //! Data shared between process context and softirq context (a transmit
-//! path, a NAPI poll, a soft hrtimer) can be protected by a plain spinlock
+//! path, a NAPI poll) can be protected by a plain spinlock
 //! if process context holds it with bottom halves disabled, as
 //! `spin_lock_bh()` does in C:
 //!

@@ -47,6 +47,7 @@ const RX_USECS: usize = 3;
 const QUEUES: usize = 4;
 const PEER: usize = 5;
 const QUEUE_STATS: usize = 6;
+const IRQ_CPU: usize = 7;
 
 /// Parses a sysfs write of at most `N` numbers (see
 /// [`crate::logic::parse_numbers`]); returns how many there were.
@@ -179,6 +180,17 @@ impl VnapiBus {
         }
         Ok(())
     }
+
+    fn show_irq_cpu(port: &Port, out: &mut SysfsWriter<'_>) -> Result {
+        for (i, q) in port.data().queues().iter().enumerate() {
+            match q.irq_cpu() {
+                Some(cpu) => writeln!(out, "rx{i} {cpu}"),
+                None => writeln!(out, "rx{i} local"),
+            }
+            .map_err(|_| EINVAL)?;
+        }
+        Ok(())
+    }
 }
 
 impl Bus for VnapiBus {
@@ -200,6 +212,7 @@ impl Bus for VnapiBus {
         Attr::read_only(c"queues"),
         Attr::read_only(c"peer"),
         Attr::read_only(c"queue_stats"),
+        Attr::read_write(c"irq_cpu"),
     ];
 
     fn bus_show(&self, index: usize, out: &mut SysfsWriter<'_>) -> Result {
@@ -236,12 +249,20 @@ impl Bus for VnapiBus {
                 None => writeln!(out, "none"),
             },
             QUEUE_STATS => return Self::show_queue_stats(port, out),
+            IRQ_CPU => return Self::show_irq_cpu(port, out),
             _ => return Err(EIO),
         };
         r.map_err(|_| EINVAL)
     }
 
     fn device_store(&self, id: &u32, index: usize, input: &[u8]) -> Result {
+        if index == IRQ_CPU {
+            let (queue, cpu) = crate::logic::parse_irq_cpu(input).ok_or(EINVAL)?;
+            let ports = self.ports.lock();
+            let d = ports[find(&ports, *id)?].data();
+            let q = usize::try_from(queue).map_err(|_| EINVAL)?;
+            return d.queues().get(q).ok_or(EINVAL)?.set_irq_cpu(cpu);
+        }
         let v = parse_one(input)?;
         let ports = self.ports.lock();
         let d = ports[find(&ports, *id)?].data();

@@ -9,6 +9,7 @@ use crate::bus::{VnapiBus, BUS};
 use crate::config::{self, Config, LIVE_DEVICES};
 use crate::queue::{LocalCounter, RxQueue, RxStats};
 use crate::rnm::{
+    bh,
     bus::DeviceRegistration,
     net::{
         device::{Device, DeviceOps, Registration, Stats64},
@@ -176,7 +177,10 @@ impl DeviceOps for PortDev {
     fn open(_dev: &Device, data: &Self) -> Result {
         for q in data.queues.iter() {
             q.enable();
-            // Deliver what arrived before the device was last stopped.
+            // Deliver what arrived before the device was last stopped; a
+            // NAPI the interrupt schedules here is polled when bottom
+            // halves are enabled again.
+            let _bh = bh::disable();
             RxQueue::unmask(q);
         }
         Ok(())

@@ -4,9 +4,10 @@
 //! poll that empties it.
 //!
 //! Locking: the ring and its coalescing state (`pending`) sit under one
-//! spinlock.  The data path (peer transmit, poll, the interrupt timer) runs
-//! with bottom halves disabled; process context (resizing the ring) takes
-//! the lock with bottom halves disabled too.  Unmasking the interrupt and
+//! spinlock.  The data path (peer transmit, poll) runs with bottom halves
+//! disabled; process context (resizing the ring) takes the lock with bottom
+//! halves disabled too.  The interrupt handler, which may run in hard
+//! interrupt context (the coalescing timer, an IPI), never takes it.  Unmasking the interrupt and
 //! checking the ring happen under that lock, so a frame that arrives while
 //! the poll completes is never left without an interrupt.
 
@@ -49,8 +50,8 @@ impl Counter {
 }
 
 /// A counter with one writer at a time, which the core serialises: the
-/// poll function of one NAPI context, or the transmit path of one queue
-/// under its transmit lock.  The writer updates it with a plain load and
+/// poll function of one NAPI context, the transmit path of one queue under
+/// its transmit lock, or the handler of one interrupt line.  The writer updates it with a plain load and
 /// store, cheaper than an atomic add; anyone may read it.  (Were two
 /// writers to race after all, a count could be lost, nothing worse.)
 #[derive(Default)]
@@ -76,8 +77,12 @@ pub(crate) struct RxStats {
     pub(crate) bytes: LocalCounter,
     /// Frames dropped: ring full, device down, or not receivable.
     pub(crate) drops: Counter,
-    /// Interrupts delivered.
-    pub(crate) interrupts: Counter,
+    /// Interrupts delivered.  (One handler at a time: the line stays
+    /// masked from one delivery until the poll it leads to unmasks it.)
+    pub(crate) interrupts: LocalCounter,
+    /// Interrupts raised on another CPU and delivered by an IPI to the CPU
+    /// the queue's interrupt is steered to.
+    pub(crate) remote_interrupts: LocalCounter,
     /// Poll calls.
     pub(crate) polls: LocalCounter,
     /// Polls that used their whole budget (NAPI stayed scheduled).
@@ -88,7 +93,7 @@ pub(crate) struct RxStats {
 
 impl RxStats {
     /// The counters' names, in [`RxStats::values`] order.
-    pub(crate) const NAMES: [&'static str; 7] = [
+    pub(crate) const NAMES: [&'static str; 8] = [
         "frames",
         "bytes",
         "drops",
@@ -96,10 +101,11 @@ impl RxStats {
         "polls",
         "budget_exhausted",
         "gro_merged",
+        "remote_interrupts",
     ];
 
     /// The counters' values.
-    pub(crate) fn values(&self) -> [u64; 7] {
+    pub(crate) fn values(&self) -> [u64; 8] {
         [
             self.frames.get(),
             self.bytes.get(),
@@ -108,6 +114,7 @@ impl RxStats {
             self.polls.get(),
             self.exhausted.get(),
             self.gro_merged.get(),
+            self.remote_interrupts.get(),
         ]
     }
 }
@@ -298,8 +305,12 @@ impl RxQueue {
 }
 
 impl Poller for RxQueue {
-    fn interrupt(napi: &Napi<Self>) {
-        napi.data().stats.interrupts.add(1);
+    fn interrupt(napi: &Napi<Self>, remote: bool) {
+        let stats = &napi.data().stats;
+        stats.interrupts.add(1);
+        if remote {
+            stats.remote_interrupts.add(1);
+        }
         napi.schedule();
     }
 

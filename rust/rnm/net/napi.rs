@@ -3,7 +3,8 @@
 //! NAPI contexts, each with a simulated interrupt line.
 //!
 //! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h),
-//! [`include/linux/hrtimer.h`](srctree/include/linux/hrtimer.h)
+//! [`include/linux/hrtimer.h`](srctree/include/linux/hrtimer.h),
+//! [`include/linux/smp.h`](srctree/include/linux/smp.h)
 //!
 //! A [`Napi`] is a `napi_struct` added to a device with a weight, plus the
 //! driver's per-queue data `P` and an interrupt line as a real NIC has one
@@ -12,23 +13,32 @@
 //! - [`Napi::raise_irq`] delivers an interrupt now, unless the line is
 //!   masked.  Delivery masks the line and runs [`Poller::interrupt`] (which
 //!   typically schedules NAPI), like an MSI-X vector with auto-masking.
-//! - [`Napi::arm_irq`] delivers it after a delay (a soft hrtimer), for
+//! - [`Napi::arm_irq`] delivers it after a delay (an hrtimer, expiring in
+//!   hard interrupt context as a device's interrupt would), for
 //!   time-based interrupt coalescing; arming an armed line does nothing.
 //! - [`Napi::unmask_irq`] reopens the line, from the poll function
 //!   once NAPI has completed.
+//! - [`Napi::set_irq_cpu`] steers the line to one CPU, as
+//!   `/proc/irq/N/smp_affinity_list` steers a NIC's vector: an interrupt
+//!   raised elsewhere reaches that CPU by an IPI (an asynchronous cross-CPU
+//!   call), and NAPI, scheduled by the handler, polls there.  Unsteered, the
+//!   handler runs on the CPU that raised the interrupt.
 //!
-//! [`Poller::poll`] runs in softirq context with a [`PollContext`], through
-//! which frames go up the stack (GRO) and NAPI is completed.
+//! [`Poller::poll`] runs in softirq context, or with bottom halves disabled
+//! in the context's kernel thread when the device's NAPI is threaded
+//! (`/sys/class/net/DEV/threaded`), with a [`PollContext`], through which
+//! frames go up the stack (GRO) and NAPI is completed.
 
 use crate::rnm::{
     bindings,
     net::{device::Device, skb::SkBuff},
 };
 use core::{
+    ffi::c_void,
     mem::offset_of,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{AtomicBool, AtomicI32, Ordering},
 };
-use kernel::{prelude::*, types::Opaque};
+use kernel::{cpu::CpuId, prelude::*, types::Opaque};
 
 /// The largest NAPI weight (`NAPI_POLL_WEIGHT`): the core warns above it.
 pub const MAX_WEIGHT: u32 = 64;
@@ -53,22 +63,36 @@ pub trait Poller: Send + Sync + Sized {
     fn poll(napi: &Napi<Self>, ctx: &mut PollContext<'_>, budget: u32) -> u32;
 
     /// The interrupt handler; the line is masked while it runs and stays
-    /// masked until the poll function unmasks it.
-    fn interrupt(napi: &Napi<Self>);
+    /// masked until the poll function unmasks it.  Runs on the CPU the line
+    /// is steered to (see [`Napi::set_irq_cpu`]), in hard interrupt context
+    /// when the delay of [`Napi::arm_irq`] or an IPI delivers it, with
+    /// bottom halves disabled otherwise; `remote` tells that the interrupt
+    /// was raised on another CPU and reached this one by an IPI.
+    fn interrupt(napi: &Napi<Self>, remote: bool);
 }
+
+/// No CPU: the line's interrupts are handled where they are raised.
+const IRQ_CPU_LOCAL: i32 = -1;
 
 /// A NAPI context with a simulated interrupt line and per-queue data `P`.
 ///
 /// # Invariants
 ///
-/// `napi` was added to a device with `netif_napi_add_weight` and `timer`
-/// set up with `hrtimer_setup`, both at this address (the object is never
-/// moved: it is only handed out pinned); `enabled` tells whether
-/// `napi_enable` was called last (rather than `napi_disable`).
+/// `napi` was added to a device with `netif_napi_add_weight`, `timer` set
+/// up with `hrtimer_setup` and `csd` with `INIT_CSD` to call
+/// [`Napi::ipi_callback`] with this object's address, all at this address
+/// (the object is never moved: it is only handed out pinned); `enabled`
+/// tells whether `napi_enable` was called last (rather than
+/// `napi_disable`); `ipi_pending` is true from before `csd` is queued to
+/// another CPU until its callback is done with the object; `irq_cpu` is
+/// [`IRQ_CPU_LOCAL`] or a CPU id below `nr_cpu_ids`.
 #[repr(C)]
 pub struct Napi<P: Poller> {
     napi: Opaque<bindings::napi_struct>,
     timer: Opaque<bindings::hrtimer>,
+    csd: Opaque<bindings::__call_single_data>,
+    irq_cpu: AtomicI32,
+    ipi_pending: AtomicBool,
     masked: AtomicBool,
     armed: AtomicBool,
     enabled: AtomicBool,
@@ -93,6 +117,9 @@ impl<P: Poller> Napi<P> {
             Self {
                 napi: Opaque::zeroed(),
                 timer: Opaque::zeroed(),
+                csd: Opaque::zeroed(),
+                irq_cpu: AtomicI32::new(IRQ_CPU_LOCAL),
+                ipi_pending: AtomicBool::new(false),
                 masked: AtomicBool::new(false),
                 armed: AtomicBool::new(false),
                 enabled: AtomicBool::new(false),
@@ -100,8 +127,11 @@ impl<P: Poller> Napi<P> {
             },
             GFP_KERNEL,
         )?;
-        // SAFETY: the device is valid; `napi` and `timer` are zeroed and
-        // at their final address (the box is never moved out of, and is
+        let info = core::ptr::from_ref::<Self>(&this)
+            .cast_mut()
+            .cast::<c_void>();
+        // SAFETY: the device is valid; `napi`, `timer` and `csd` are zeroed
+        // and at their final address (the box is never moved out of, and is
         // returned pinned).
         unsafe {
             bindings::rnm_net_netif_napi_add_weight(
@@ -114,10 +144,11 @@ impl<P: Poller> Napi<P> {
                 this.timer.get(),
                 Some(Self::timer_callback),
                 bindings::CLOCK_MONOTONIC as i32,
-                bindings::hrtimer_mode_HRTIMER_MODE_REL_SOFT,
+                bindings::hrtimer_mode_HRTIMER_MODE_REL,
             );
+            bindings::rnm_net_irq_csd_init(this.csd.get(), Some(Self::ipi_callback), info);
         }
-        // INVARIANT: both set up at the box's address.
+        // INVARIANT: all three set up at the box's address.
         Ok(KBox::into_pin(this))
     }
 
@@ -137,8 +168,9 @@ impl<P: Poller> Napi<P> {
     }
 
     /// Disables polling (`napi_disable`), waiting for a running poll to
-    /// finish, and cancels a pending delayed interrupt; does nothing if
-    /// disabled.  Process context.
+    /// finish, cancels a pending delayed interrupt and waits for an
+    /// interrupt on its way to another CPU; does nothing if disabled.
+    /// Process context.
     pub fn disable(&self) {
         if self.enabled.swap(false, Ordering::AcqRel) {
             // SAFETY: the context is added and enabled.
@@ -147,6 +179,12 @@ impl<P: Poller> Napi<P> {
         // SAFETY: the timer is set up; may sleep, process context.
         unsafe { bindings::hrtimer_cancel(self.timer.get()) };
         self.armed.store(false, Ordering::Release);
+        // An IPI already sent is handled within microseconds: the target
+        // CPU is online (or the call would have failed) and takes it as
+        // soon as it enables interrupts.
+        while self.ipi_pending.load(Ordering::Acquire) {
+            kernel::processor::cpu_relax();
+        }
     }
 
     /// Schedules the poll function (`napi_schedule`); returns whether it
@@ -184,13 +222,68 @@ impl<P: Poller> Napi<P> {
         self.masked.load(Ordering::Acquire)
     }
 
+    /// The CPU the line is steered to, or `None` if its interrupts are
+    /// handled where they are raised.
+    pub fn irq_cpu(&self) -> Option<u32> {
+        u32::try_from(self.irq_cpu.load(Ordering::Relaxed)).ok()
+    }
+
+    /// Steers the line to `cpu`, or with `None` lets each interrupt be
+    /// handled on the CPU that raises it.  Fails with `EINVAL` (and changes
+    /// nothing) if `cpu` is not online.  Takes effect from the next
+    /// interrupt.
+    pub fn set_irq_cpu(&self, cpu: Option<u32>) -> Result {
+        let v = match cpu {
+            None => IRQ_CPU_LOCAL,
+            Some(c) => {
+                // SAFETY: reads the online mask; any value is valid.
+                if !unsafe { bindings::rnm_net_cpu_online(c) } {
+                    return Err(EINVAL);
+                }
+                i32::try_from(c).map_err(|_| EINVAL)?
+            }
+        };
+        self.irq_cpu.store(v, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Delivers an interrupt now unless the line is masked; returns whether
-    /// it was delivered.
+    /// it was delivered.  The handler runs here, or on the CPU the line is
+    /// steered to.
+    ///
+    /// Call it with bottom halves disabled (the transmit path, a NAPI poll,
+    /// a timer; in process context under a [`crate::rnm::bh::disable`]
+    /// guard), as a NAPI scheduled here is only polled when they are
+    /// enabled again.
     pub fn raise_irq(&self) -> bool {
         if self.masked.swap(true, Ordering::AcqRel) {
             return false;
         }
-        P::interrupt(self);
+        // With bottom halves disabled this is the CPU the handler runs on
+        // if it runs here.  (Were the caller to migrate after all, the IPI
+        // would go to a CPU that is now its own, which runs the handler at
+        // once: nothing worse than a miscounted remote interrupt.)
+        let target = self.irq_cpu.load(Ordering::Relaxed);
+        if target != IRQ_CPU_LOCAL && target != i32::from(CpuId::current()) {
+            // INVARIANT: set before the call is queued; cleared by the
+            // callback, or below if the call was not queued.
+            self.ipi_pending.store(true, Ordering::Release);
+            // SAFETY: `csd` was set up by `INIT_CSD`; it is free: the line
+            // was unmasked, so the callback of the previous IPI (which runs
+            // before the line can be unmasked again) has been called, and
+            // the csd is released before its callback runs.
+            let ret = unsafe { bindings::rnm_net_irq_send(target, self.csd.get()) };
+            if ret == 0 {
+                return true;
+            }
+            // The CPU went offline: handle the interrupt here.  (`EBUSY`, a
+            // call still in flight, cannot happen, as said above; were it
+            // to, that call's callback clears the flag.)
+            if ret != EBUSY.to_errno() {
+                self.ipi_pending.store(false, Ordering::Release);
+            }
+        }
+        P::interrupt(self, false);
         true
     }
 
@@ -201,7 +294,7 @@ impl<P: Poller> Napi<P> {
             return;
         }
         // SAFETY: the timer is set up; starting it is valid in any context.
-        unsafe { bindings::rnm_net_hrtimer_start_soft(self.timer.get(), u64::from(usecs) * 1000) };
+        unsafe { bindings::rnm_net_hrtimer_start(self.timer.get(), u64::from(usecs) * 1000) };
     }
 
     /// Reopens the interrupt line (from the poll function once NAPI has
@@ -225,6 +318,20 @@ impl<P: Poller> Napi<P> {
         };
         let budget = u32::try_from(budget).unwrap_or(0);
         P::poll(this, &mut ctx, budget).min(budget) as c_int
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback `csd` is set up with,
+    /// with the argument it is set up with.
+    unsafe extern "C" fn ipi_callback(info: *mut c_void) {
+        // SAFETY: `info` is the address of the `Napi<P>` whose `csd` this
+        // is; `ipi_pending` is set, so `disable` (which runs before the
+        // object is dropped) waits until the store below.
+        let this = unsafe { &*info.cast::<Self>() };
+        P::interrupt(this, true);
+        // Last access to `this`: the object may go once this is seen.
+        this.ipi_pending.store(false, Ordering::Release);
     }
 
     /// # Safety

@@ -16,7 +16,7 @@ BAD="abc 12abc -1 99999999999999999999 $BIG"
 
 # Global sysctls: defaults, ranges.
 for f in max_devices:64:1:1024 default_queues:1:1:16 default_ring_size:256:16:4096 \
-	default_napi_weight:64:1:64 default_rx_frames:32:1:4096 default_rx_usecs:20:0:1000000; do
+	default_napi_weight:64:1:64 default_rx_frames:32:1:4096 default_rx_usecs:0:0:1000000; do
 	IFS=: read -r name def min max <<<"$f"
 	check_eq "$name default" "$(cat $VS/$name)" "$def"
 	write_ok $VS/$name "$max" && check_eq "$name" "$(cat $VS/$name)" "$max"
@@ -71,7 +71,7 @@ check_eq "devices after bad writes" "$(ls $VB/devices | tr '\n' ' ')" "vnapi7 vn
 
 # Per-device files.
 D=$VB/devices/vnapi8
-for f in ring_size:256:16:4096 napi_weight:64:1:64 rx_frames:32:1:4096 rx_usecs:20:0:1000000; do
+for f in ring_size:256:16:4096 napi_weight:64:1:64 rx_frames:32:1:4096 rx_usecs:0:0:1000000; do
 	IFS=: read -r name def min max <<<"$f"
 	check_eq "$name default" "$(cat $D/$name)" "$def"
 	write_ok $D/$name "$max" && check_eq "$name" "$(cat $D/$name)" "$max"
@@ -82,6 +82,24 @@ for f in ring_size:256:16:4096 napi_weight:64:1:64 rx_frames:32:1:4096 rx_usecs:
 	done
 	check_eq "$name after bad writes" "$(cat $D/$name)" "$def"
 done
+
+# irq_cpu: "QUEUE CPU" or "QUEUE local", for a queue that exists and a CPU
+# that is online.  vnapi9 has 2 queues.
+echo 9 >$VB/del_device || fail "del_device 9"
+vnapi_new 9 2
+I=$VB/devices/vnapi9/irq_cpu
+check_eq "irq_cpu default" "$(cat $I | tr '\n' ' ')" "rx0 local rx1 local "
+ncpu=$(nproc)
+write_ok $I "1 $((ncpu - 1))"
+write_ok $I "0 0"
+check_eq "irq_cpu" "$(cat $I | tr '\n' ' ')" "rx0 0 rx1 $((ncpu - 1)) "
+for v in "2 0" "0 $ncpu" "0 4096" "0 4294967295" "0 -1" "-1 0" "0" "local" "0 Local" \
+	"0 1 2" "0 x" "x 0" "0 1x" " " "0 $BIG" "$BIG 0"; do
+	write_rejected $I "$v"
+done
+check_eq "irq_cpu after bad writes" "$(cat $I | tr '\n' ' ')" "rx0 0 rx1 $((ncpu - 1)) "
+write_ok $I "1 local"
+check_eq "irq_cpu back to local" "$(cat $I | tr '\n' ' ')" "rx0 0 rx1 local "
 
 # ethtool -G / -C: the same limits.
 ethtool -G vnapi8 rx 1024 || fail "ethtool -G rx 1024"

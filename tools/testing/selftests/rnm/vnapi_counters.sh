@@ -4,8 +4,9 @@
 # vnapi counters: after a known number of frames every one is accounted
 # for (sent = received + dropped); a flood into a small ring gives drops
 # and polls that use their whole budget; raising rx-frames lowers the
-# interrupt count for the same traffic; resizing a ring that holds frames
-# keeps them; GRO merges the TCP segments that polls deliver together.
+# interrupt count for the same traffic; an interrupt steered to another
+# CPU gets there by IPI; resizing a ring that holds frames keeps them; GRO
+# merges the TCP segments that polls deliver together.
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3 ethtool
@@ -47,6 +48,45 @@ log "interrupts for $N frames: rx-frames 1: $i1, rx-frames 64: $i64"
 [ "$i1" -gt 0 ] && [ "$i64" -gt 0 ] || fail "no interrupts counted"
 [ $((i64 * 4)) -lt "$i1" ] || fail "rx-frames 64 did not lower the interrupts ($i64 vs $i1)"
 
+# Interrupt steering: with vnapi2's interrupt steered to CPU 1 and the
+# sender pinned to CPU 0, the interrupts raised on CPU 0 reach CPU 1 by an
+# IPI and NAPI polls there (CPU 1 runs NET_RX softirqs); unsteered, every
+# interrupt is handled where it is raised.
+netrx_cpu1() { awk '$1 == "NET_RX:" { print $3 }' /proc/softirqs; }
+if [ "$(nproc)" -ge 2 ]; then
+	ip netns exec "$NSB" ethtool -C vnapi2 rx-frames 1 rx-usecs 1000 || fail "ethtool -C"
+	for target in 1 local; do
+		echo "0 $target" >$D2/irq_cpu || fail "irq_cpu 0 $target"
+		settle
+		i0=$(qstat vnapi2 interrupts)
+		r0=$(qstat vnapi2 remote_interrupts)
+		s0=$(netrx_cpu1)
+		(taskset -pc 0 $BASHPID >/dev/null && udp_send "$NSA" 10.0.0.2 $N) ||
+			fail "sending from CPU 0 failed"
+		settle
+		irqs=$(($(qstat vnapi2 interrupts) - i0))
+		remote=$(($(qstat vnapi2 remote_interrupts) - r0))
+		softirqs=$(($(netrx_cpu1) - s0))
+		log "irq_cpu $target: $irqs interrupts, $remote by IPI; CPU 1 ran $softirqs NET_RX softirqs"
+		# Steered, the interrupts raised on CPU 0 go by IPI; those that
+		# CPU 1 raises itself, when a poll unmasks the line and finds
+		# frames, are handled there directly.
+		if [ $target = 1 ]; then
+			[ "$remote" -gt 0 ] || fail "steered to CPU 1: no interrupt by IPI"
+			[ $((softirqs * 2)) -ge "$remote" ] ||
+				fail "steered to CPU 1: $remote IPIs but CPU 1 ran $softirqs NET_RX softirqs"
+		else
+			[ "$irqs" -gt 0 ] || fail "unsteered: no interrupts"
+			check_eq "unsteered: interrupts by IPI" "$remote" 0
+			[ $((softirqs * 10)) -lt "$irqs" ] ||
+				fail "unsteered: CPU 1 ran $softirqs NET_RX softirqs for $irqs interrupts on CPU 0"
+		fi
+	done
+	check_eq "drops after steering" "$(qstat vnapi2 drops)" 0
+else
+	log "SKIP: interrupt steering needs two CPUs"
+fi
+
 # Flood a small ring: the interrupt waits (rx-frames 4096, rx-usecs 1 s),
 # the ring fills and drops, and a poll with weight 4 uses its budget.
 echo 16 >$D2/ring_size || fail "ring_size 16"
@@ -77,7 +117,8 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(40):
     s.sendto(b"x" * 64, ("10.0.0.2", 9))
 d = sys.argv[1]
-held = open(d + "/queue_stats").read().split()[16]
+words = open(d + "/queue_stats").read().split()
+held = words[words.index("ring") + 1]
 with open(d + "/ring_size", "w") as f:
     f.write("16")
 print(held)

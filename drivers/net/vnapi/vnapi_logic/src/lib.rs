@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Pure logic of the vnapi virtual NIC: parsing the numbers written to its
+//! Pure logic of the vnapi virtual NIC: parsing what is written to its
 //! sysfs files, the interrupt coalescing decision, and ring index
 //! arithmetic.
 //!
@@ -35,6 +35,35 @@ pub fn parse_numbers<const N: usize>(input: &[u8], out: &mut [u32; N]) -> Option
     } else {
         Some(n)
     }
+}
+
+/// Parses a write to `irq_cpu`: `QUEUE CPU` steers queue `QUEUE`'s
+/// interrupt to `CPU`, `QUEUE local` lets it be handled wherever it is
+/// raised (`None`).  Words are separated by spaces, with at most one
+/// trailing newline.
+///
+/// Returns `None` (the caller's `EINVAL`) for anything else.  Whether the
+/// queue and the CPU exist is for the caller to check.
+pub fn parse_irq_cpu(input: &[u8]) -> Option<(u32, Option<u32>)> {
+    let s = core::str::from_utf8(input).ok()?;
+    let s = s.strip_suffix('\n').unwrap_or(s);
+    let mut words = s.split(' ').filter(|w| !w.is_empty());
+    let number = |w: &str| {
+        if w.bytes().all(|b| b.is_ascii_digit()) {
+            w.parse::<u32>().ok()
+        } else {
+            None
+        }
+    };
+    let queue = number(words.next()?)?;
+    let cpu = match words.next()? {
+        "local" => None,
+        w => Some(number(w)?),
+    };
+    if words.next().is_some() {
+        return None;
+    }
+    Some((queue, cpu))
 }
 
 /// What the receive path does about the interrupt after frames arrived.
@@ -118,6 +147,38 @@ mod tests {
         assert_eq!(parse_numbers(b"\xff", &mut v), None);
         let big = "7".repeat(5000);
         assert_eq!(parse_numbers(big.as_bytes(), &mut v), None);
+    }
+
+    #[test]
+    fn irq_cpu() {
+        assert_eq!(parse_irq_cpu(b"0 1"), Some((0, Some(1))));
+        assert_eq!(parse_irq_cpu(b"3 local\n"), Some((3, None)));
+        assert_eq!(parse_irq_cpu(b" 1   0 "), Some((1, Some(0))));
+        assert_eq!(parse_irq_cpu(b"0 4294967295"), Some((0, Some(u32::MAX))));
+        for s in [
+            "",
+            "\n",
+            "0",
+            "0\n",
+            "local",
+            "local 0",
+            "0 Local",
+            "0 local 1",
+            "0 1 2",
+            "0 -1",
+            "-1 0",
+            "0 +1",
+            "0 1x",
+            "x 1",
+            "0\t1",
+            "0 4294967296",
+            "0 1\n\n",
+        ] {
+            assert_eq!(parse_irq_cpu(s.as_bytes()), None, "{s:?}");
+        }
+        assert_eq!(parse_irq_cpu(b"0 \xff"), None);
+        let big = format!("0 {}", "7".repeat(5000));
+        assert_eq!(parse_irq_cpu(big.as_bytes()), None);
     }
 
     #[test]
