@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Out-of-line wrappers for the static inline net_device, NAPI, sk_buff,
- * hrtimer, cross-CPU call and bottom-half functions used by rust/rnm/net/ and rust/rnm/bh.rs.
- * Defined in net.c.
+ * hrtimer, cross-CPU call and bottom-half functions used by rust/rnm/net/
+ * and rust/rnm/bh.rs.  Defined in net.c.
  */
 #ifndef RNM_HELPERS_NET_H
 #define RNM_HELPERS_NET_H

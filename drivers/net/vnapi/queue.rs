@@ -7,9 +7,10 @@
 //! spinlock.  The data path (peer transmit, poll) runs with bottom halves
 //! disabled; process context (resizing the ring) takes the lock with bottom
 //! halves disabled too.  The interrupt handler, which may run in hard
-//! interrupt context (the coalescing timer, an IPI), never takes it.  Unmasking the interrupt and
-//! checking the ring happen under that lock, so a frame that arrives while
-//! the poll completes is never left without an interrupt.
+//! interrupt context (the coalescing timer, an IPI), never takes it.
+//! Unmasking the interrupt and checking the ring happen under that lock, so
+//! a frame that arrives while the poll completes is never left without an
+//! interrupt.
 
 #![forbid(unsafe_code)]
 
@@ -51,9 +52,10 @@ impl Counter {
 
 /// A counter with one writer at a time, which the core serialises: the
 /// poll function of one NAPI context, the transmit path of one queue under
-/// its transmit lock, or the handler of one interrupt line.  The writer updates it with a plain load and
-/// store, cheaper than an atomic add; anyone may read it.  (Were two
-/// writers to race after all, a count could be lost, nothing worse.)
+/// its transmit lock, or the handler of one interrupt line.  The writer
+/// updates it with a plain load and store, cheaper than an atomic add;
+/// anyone may read it.  (Were two writers to race after all, a count could
+/// be lost, nothing worse.)
 #[derive(Default)]
 pub(crate) struct LocalCounter(AtomicU64);
 

@@ -14,15 +14,17 @@
 //!   masked.  Delivery masks the line and runs [`Poller::interrupt`] (which
 //!   typically schedules NAPI), like an MSI-X vector with auto-masking.
 //! - [`Napi::arm_irq`] delivers it after a delay (an hrtimer, expiring in
-//!   hard interrupt context as a device's interrupt would), for
+//!   hard interrupt context as a device's interrupt would, except on
+//!   PREEMPT_RT), for
 //!   time-based interrupt coalescing; arming an armed line does nothing.
 //! - [`Napi::unmask_irq`] reopens the line, from the poll function
 //!   once NAPI has completed.
 //! - [`Napi::set_irq_cpu`] steers the line to one CPU, as
 //!   `/proc/irq/N/smp_affinity_list` steers a NIC's vector: an interrupt
 //!   raised elsewhere reaches that CPU by an IPI (an asynchronous cross-CPU
-//!   call), and NAPI, scheduled by the handler, polls there.  Unsteered, the
-//!   handler runs on the CPU that raised the interrupt.
+//!   call), and NAPI, scheduled by the handler, polls there (unless it is
+//!   threaded: then the handler wakes its thread).  Unsteered, the handler
+//!   runs on the CPU that raised the interrupt.
 //!
 //! [`Poller::poll`] runs in softirq context, or with bottom halves disabled
 //! in the context's kernel thread when the device's NAPI is threaded
@@ -36,9 +38,14 @@ use crate::rnm::{
 use core::{
     ffi::c_void,
     mem::offset_of,
-    sync::atomic::{AtomicBool, AtomicI32, Ordering},
+    sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering},
 };
-use kernel::{cpu::CpuId, prelude::*, types::Opaque};
+use kernel::{
+    cpu::CpuId,
+    prelude::*,
+    time::{delay::fsleep, Delta},
+    types::Opaque,
+};
 
 /// The largest NAPI weight (`NAPI_POLL_WEIGHT`): the core warns above it.
 pub const MAX_WEIGHT: u32 = 64;
@@ -65,14 +72,31 @@ pub trait Poller: Send + Sync + Sized {
     /// The interrupt handler; the line is masked while it runs and stays
     /// masked until the poll function unmasks it.  Runs on the CPU the line
     /// is steered to (see [`Napi::set_irq_cpu`]), in hard interrupt context
-    /// when the delay of [`Napi::arm_irq`] or an IPI delivers it, with
-    /// bottom halves disabled otherwise; `remote` tells that the interrupt
-    /// was raised on another CPU and reached this one by an IPI.
+    /// when an IPI or (except on PREEMPT_RT) the delay of [`Napi::arm_irq`]
+    /// delivers it, with bottom halves disabled otherwise: it must not
+    /// sleep, nor take a lock that is held elsewhere with interrupts
+    /// enabled.  `remote` tells that the interrupt was raised on another CPU
+    /// and reached this one by an IPI.
     fn interrupt(napi: &Napi<Self>, remote: bool);
 }
 
 /// No CPU: the line's interrupts are handled where they are raised.
 const IRQ_CPU_LOCAL: i32 = -1;
+
+// States of the IPI that carries an interrupt to the CPU the line is
+// steered to.
+/// No IPI is on its way; `csd` is free.
+const IPI_IDLE: u32 = 0;
+/// An IPI is on its way or its callback runs.
+const IPI_SENT: u32 = 1;
+/// As [`IPI_SENT`], and another interrupt was raised meanwhile: the
+/// callback delivers it too.
+const IPI_AGAIN: u32 = 2;
+
+/// A `call_single_data_t`, with the alignment the C type has (bindgen
+/// drops it): it then never straddles two cache lines.
+#[repr(C, align(32))]
+struct Csd(Opaque<bindings::__call_single_data>);
 
 /// A NAPI context with a simulated interrupt line and per-queue data `P`.
 ///
@@ -83,16 +107,17 @@ const IRQ_CPU_LOCAL: i32 = -1;
 /// [`Napi::ipi_callback`] with this object's address, all at this address
 /// (the object is never moved: it is only handed out pinned); `enabled`
 /// tells whether `napi_enable` was called last (rather than
-/// `napi_disable`); `ipi_pending` is true from before `csd` is queued to
-/// another CPU until its callback is done with the object; `irq_cpu` is
-/// [`IRQ_CPU_LOCAL`] or a CPU id below `nr_cpu_ids`.
+/// `napi_disable`); `ipi` is [`IPI_IDLE`] except from before `csd` is
+/// queued to another CPU until its callback's last access to the object,
+/// and `csd` is queued only on the move from [`IPI_IDLE`] to [`IPI_SENT`];
+/// `irq_cpu` is [`IRQ_CPU_LOCAL`] or a CPU id below `nr_cpu_ids`.
 #[repr(C)]
 pub struct Napi<P: Poller> {
     napi: Opaque<bindings::napi_struct>,
     timer: Opaque<bindings::hrtimer>,
-    csd: Opaque<bindings::__call_single_data>,
+    csd: Csd,
     irq_cpu: AtomicI32,
-    ipi_pending: AtomicBool,
+    ipi: AtomicU32,
     masked: AtomicBool,
     armed: AtomicBool,
     enabled: AtomicBool,
@@ -117,9 +142,9 @@ impl<P: Poller> Napi<P> {
             Self {
                 napi: Opaque::zeroed(),
                 timer: Opaque::zeroed(),
-                csd: Opaque::zeroed(),
+                csd: Csd(Opaque::zeroed()),
                 irq_cpu: AtomicI32::new(IRQ_CPU_LOCAL),
-                ipi_pending: AtomicBool::new(false),
+                ipi: AtomicU32::new(IPI_IDLE),
                 masked: AtomicBool::new(false),
                 armed: AtomicBool::new(false),
                 enabled: AtomicBool::new(false),
@@ -146,7 +171,7 @@ impl<P: Poller> Napi<P> {
                 bindings::CLOCK_MONOTONIC as i32,
                 bindings::hrtimer_mode_HRTIMER_MODE_REL,
             );
-            bindings::rnm_net_irq_csd_init(this.csd.get(), Some(Self::ipi_callback), info);
+            bindings::rnm_net_irq_csd_init(this.csd.0.get(), Some(Self::ipi_callback), info);
         }
         // INVARIANT: all three set up at the box's address.
         Ok(KBox::into_pin(this))
@@ -182,8 +207,8 @@ impl<P: Poller> Napi<P> {
         // An IPI already sent is handled within microseconds: the target
         // CPU is online (or the call would have failed) and takes it as
         // soon as it enables interrupts.
-        while self.ipi_pending.load(Ordering::Acquire) {
-            kernel::processor::cpu_relax();
+        while self.ipi.load(Ordering::Acquire) != IPI_IDLE {
+            fsleep(Delta::from_micros(10));
         }
     }
 
@@ -265,23 +290,36 @@ impl<P: Poller> Napi<P> {
         // once: nothing worse than a miscounted remote interrupt.)
         let target = self.irq_cpu.load(Ordering::Relaxed);
         if target != IRQ_CPU_LOCAL && target != i32::from(CpuId::current()) {
-            // INVARIANT: set before the call is queued; cleared by the
-            // callback, or below if the call was not queued.
-            self.ipi_pending.store(true, Ordering::Release);
-            // SAFETY: `csd` was set up by `INIT_CSD`; it is free: the line
-            // was unmasked, so the callback of the previous IPI (which runs
-            // before the line can be unmasked again) has been called, and
-            // the csd is released before its callback runs.
-            let ret = unsafe { bindings::rnm_net_irq_send(target, self.csd.get()) };
-            if ret == 0 {
+            // The line is masked while the poll runs, but busy polling and
+            // threaded NAPI may complete and unmask before the callback of
+            // the previous IPI is done: then that callback delivers this
+            // interrupt too.
+            let mut state = IPI_IDLE;
+            loop {
+                let next = if state == IPI_IDLE {
+                    IPI_SENT
+                } else {
+                    IPI_AGAIN
+                };
+                match self
+                    .ipi
+                    .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(IPI_IDLE) => break,
+                    Ok(_) | Err(IPI_AGAIN) => return true,
+                    Err(now) => state = now,
+                }
+            }
+            // SAFETY: `csd` was set up by `INIT_CSD`; it is free: this is
+            // the only sender (the move to `IPI_SENT` is ours), and the
+            // previous callback, which the C side calls after releasing the
+            // csd, moved `ipi` back to `IPI_IDLE` as its last step.
+            if unsafe { bindings::rnm_net_irq_send(target, self.csd.0.get()) } == 0 {
                 return true;
             }
-            // The CPU went offline: handle the interrupt here.  (`EBUSY`, a
-            // call still in flight, cannot happen, as said above; were it
-            // to, that call's callback clears the flag.)
-            if ret != EBUSY.to_errno() {
-                self.ipi_pending.store(false, Ordering::Release);
-            }
+            // Not queued (the CPU went offline): handle it here, and with
+            // it any interrupt raised meanwhile.
+            self.ipi.store(IPI_IDLE, Ordering::Release);
         }
         P::interrupt(self, false);
         true
@@ -326,12 +364,22 @@ impl<P: Poller> Napi<P> {
     /// with the argument it is set up with.
     unsafe extern "C" fn ipi_callback(info: *mut c_void) {
         // SAFETY: `info` is the address of the `Napi<P>` whose `csd` this
-        // is; `ipi_pending` is set, so `disable` (which runs before the
-        // object is dropped) waits until the store below.
+        // is; `ipi` is not `IPI_IDLE`, so `disable` (which runs before the
+        // object is dropped) waits until the move to `IPI_IDLE` below.
         let this = unsafe { &*info.cast::<Self>() };
-        P::interrupt(this, true);
-        // Last access to `this`: the object may go once this is seen.
-        this.ipi_pending.store(false, Ordering::Release);
+        loop {
+            P::interrupt(this, true);
+            // Last access to `this` when it succeeds: the object may go
+            // once `IPI_IDLE` is seen.
+            match this
+                .ipi
+                .compare_exchange(IPI_SENT, IPI_IDLE, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                // Raised again meanwhile: deliver that one too.
+                Err(_) => this.ipi.store(IPI_SENT, Ordering::Release),
+            }
+        }
     }
 
     /// # Safety

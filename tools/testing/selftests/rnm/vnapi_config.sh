@@ -89,15 +89,17 @@ echo 9 >$VB/del_device || fail "del_device 9"
 vnapi_new 9 2
 I=$VB/devices/vnapi9/irq_cpu
 check_eq "irq_cpu default" "$(cat $I | tr '\n' ' ')" "rx0 local rx1 local "
-ncpu=$(nproc)
-write_ok $I "1 $((ncpu - 1))"
+# The last online CPU, and the first id past every possible one.
+last=$(sed 's/.*[-,]//' /sys/devices/system/cpu/online)
+past=$(($(sed 's/.*[-,]//' /sys/devices/system/cpu/possible) + 1))
+write_ok $I "1 $last"
 write_ok $I "0 0"
-check_eq "irq_cpu" "$(cat $I | tr '\n' ' ')" "rx0 0 rx1 $((ncpu - 1)) "
-for v in "2 0" "0 $ncpu" "0 4096" "0 4294967295" "0 -1" "-1 0" "0" "local" "0 Local" \
+check_eq "irq_cpu" "$(cat $I | tr '\n' ' ')" "rx0 0 rx1 $last "
+for v in "2 0" "0 $past" "0 4096" "0 4294967295" "0 -1" "-1 0" "0" "local" "0 Local" \
 	"0 1 2" "0 x" "x 0" "0 1x" " " "0 $BIG" "$BIG 0"; do
 	write_rejected $I "$v"
 done
-check_eq "irq_cpu after bad writes" "$(cat $I | tr '\n' ' ')" "rx0 0 rx1 $((ncpu - 1)) "
+check_eq "irq_cpu after bad writes" "$(cat $I | tr '\n' ' ')" "rx0 0 rx1 $last "
 write_ok $I "1 local"
 check_eq "irq_cpu back to local" "$(cat $I | tr '\n' ' ')" "rx0 0 rx1 local "
 
