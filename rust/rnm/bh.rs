@@ -5,9 +5,9 @@
 //! C header: [`include/linux/bottom_half.h`](srctree/include/linux/bottom_half.h)
 //!
 //! Data shared between process context and softirq context (a transmit
-//! path, a NAPI poll) can be protected by a plain spinlock
-//! if process context holds it with bottom halves disabled, as
-//! `spin_lock_bh()` does in C:
+//! path, a NAPI poll) can be protected by a plain spinlock if process
+//! context holds it with bottom halves disabled, as `spin_lock_bh()` does
+//! in C:
 //!
 //! ```ignore
 //! let _bh = bh::disable();

@@ -15,8 +15,8 @@
 //!   typically schedules NAPI), like an MSI-X vector with auto-masking.
 //! - [`Napi::arm_irq`] delivers it after a delay (an hrtimer, expiring in
 //!   hard interrupt context as a device's interrupt would, except on
-//!   PREEMPT_RT), for
-//!   time-based interrupt coalescing; arming an armed line does nothing.
+//!   PREEMPT_RT), for time-based interrupt coalescing; arming an armed line
+//!   does nothing.
 //! - [`Napi::unmask_irq`] reopens the line, from the poll function
 //!   once NAPI has completed.
 //! - [`Napi::set_irq_cpu`] steers the line to one CPU, as

@@ -13,6 +13,23 @@
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 
+/// The space-separated words of a sysfs write with at most one trailing
+/// newline, or `None` if it is not UTF-8.
+fn words(input: &[u8]) -> Option<impl Iterator<Item = &str>> {
+    let s = core::str::from_utf8(input).ok()?;
+    let s = s.strip_suffix('\n').unwrap_or(s);
+    Some(s.split(' ').filter(|w| !w.is_empty()))
+}
+
+/// An unsigned decimal number up to `u32::MAX`, digits only (no sign).
+fn number(word: &str) -> Option<u32> {
+    if word.bytes().all(|b| b.is_ascii_digit()) {
+        word.parse().ok()
+    } else {
+        None
+    }
+}
+
 /// Parses a sysfs write of at most `N` unsigned decimal numbers separated
 /// by spaces, with at most one trailing newline, into `out`.
 ///
@@ -20,14 +37,12 @@
 /// for anything else: no number, more than `N`, a sign, another character,
 /// a value above `u32::MAX`, bytes that are not UTF-8.
 pub fn parse_numbers<const N: usize>(input: &[u8], out: &mut [u32; N]) -> Option<usize> {
-    let s = core::str::from_utf8(input).ok()?;
-    let s = s.strip_suffix('\n').unwrap_or(s);
     let mut n = 0;
-    for word in s.split(' ').filter(|w| !w.is_empty()) {
-        if n == N || !word.bytes().all(|b| b.is_ascii_digit()) {
+    for word in words(input)? {
+        if n == N {
             return None;
         }
-        out[n] = word.parse::<u32>().ok()?;
+        out[n] = number(word)?;
         n += 1;
     }
     if n == 0 {
@@ -45,16 +60,7 @@ pub fn parse_numbers<const N: usize>(input: &[u8], out: &mut [u32; N]) -> Option
 /// Returns `None` (the caller's `EINVAL`) for anything else.  Whether the
 /// queue and the CPU exist is for the caller to check.
 pub fn parse_irq_cpu(input: &[u8]) -> Option<(u32, Option<u32>)> {
-    let s = core::str::from_utf8(input).ok()?;
-    let s = s.strip_suffix('\n').unwrap_or(s);
-    let mut words = s.split(' ').filter(|w| !w.is_empty());
-    let number = |w: &str| {
-        if w.bytes().all(|b| b.is_ascii_digit()) {
-            w.parse::<u32>().ok()
-        } else {
-            None
-        }
-    };
+    let mut words = words(input)?;
     let queue = number(words.next()?)?;
     let cpu = match words.next()? {
         "local" => None,
