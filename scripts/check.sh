@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The whole test suite: set up (or reuse) the build root and kernel tree,
-# build the modules, run the unit tests of the pure-logic crates, a bounded
-# fuzzing run, and the kselftests in QEMU against the stock kernel.  Ends
+# build the modules, check that every compile-fail probe (rust/probes/)
+# fails to build for its reason, run the unit tests of the pure-logic
+# crates, a bounded fuzzing run, and the kselftests in QEMU against the
+# stock kernel.  Ends
 # with "N passed, N failed" (and skips, if any); exits non-zero on any
 # failure.
 #
@@ -57,6 +59,18 @@ else
 	grep -E 'error|ERROR' out/build.log | head -n 20
 	result fail build "see out/build.log"
 	summary
+fi
+
+# Compile-fail probes: each misuse of the abstractions must not compile.
+if [ $UNIT_ONLY = 0 ]; then
+	scripts/probes.sh >out/probes.log 2>&1
+	while read -r line; do
+		case "$line" in
+		"ok "*) result ok "${line#ok * }" ;;
+		"not ok "*) line=${line#not ok * }; result fail "${line%% # *}" "${line#* # }" ;;
+		esac
+	done <out/probes.log
+	grep -q '^# probes: ' out/probes.log || { tail -n 5 out/probes.log; result fail probes "see out/probes.log"; }
 fi
 
 # Unit tests of the pure-logic crates, with the build root's cargo.

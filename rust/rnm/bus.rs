@@ -550,7 +550,7 @@ impl<T: Bus> DeviceRegistration<T> {
         unsafe { &self.inner.as_ref().data }
     }
 
-    pub(crate) fn as_raw(&self) -> *mut bindings::device {
+    pub(in crate::rnm) fn as_raw(&self) -> *mut bindings::device {
         // SAFETY: `inner` is alive while we hold our reference.
         unsafe { self.inner.as_ref().dev.get() }
     }

@@ -13,7 +13,7 @@
 
 #![allow(unreachable_pub)]
 
-pub(crate) mod bindings;
+mod bindings;
 pub mod sysctl;
 
 // The NAPI virtual NIC's abstractions: bus and sysfs, bottom halves,

@@ -61,7 +61,7 @@ impl NetRef<'_> {
     ///
     /// `net` must point at a namespace that stays alive for `'a`.
     #[inline]
-    pub(crate) unsafe fn from_raw(net: NonNull<bindings::net>) -> Self {
+    pub(in crate::rnm) unsafe fn from_raw(net: NonNull<bindings::net>) -> Self {
         // INVARIANT: guaranteed by the caller.
         Self {
             net,
@@ -70,7 +70,7 @@ impl NetRef<'_> {
     }
 
     #[inline]
-    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+    pub(in crate::rnm) fn as_ptr(&self) -> *mut bindings::net {
         self.net.as_ptr()
     }
 }

@@ -39,13 +39,13 @@ impl Device {
     /// # Safety
     ///
     /// `ptr` must point to a valid `net_device` that outlives `'a`.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::net_device) -> &'a Self {
+    pub(in crate::rnm) unsafe fn from_raw<'a>(ptr: *mut bindings::net_device) -> &'a Self {
         // SAFETY: `Device` is a transparent wrapper of `net_device`; the
         // caller guarantees validity for `'a`.
         unsafe { &*ptr.cast() }
     }
 
-    pub(crate) fn as_raw(&self) -> *mut bindings::net_device {
+    pub(in crate::rnm) fn as_raw(&self) -> *mut bindings::net_device {
         self.0.get()
     }
 

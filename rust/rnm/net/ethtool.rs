@@ -141,7 +141,7 @@ pub trait EthtoolOps: Sized {
     }
 }
 
-pub(crate) struct Adapter<T: DeviceOps>(PhantomData<T>);
+pub(in crate::rnm) struct Adapter<T: DeviceOps>(PhantomData<T>);
 
 impl<T: DeviceOps> Adapter<T> {
     /// # Safety
@@ -353,7 +353,7 @@ impl<T: DeviceOps> Adapter<T> {
         ..pin_init::zeroed()
     };
 
-    pub(crate) const fn ops() -> &'static bindings::ethtool_ops {
+    pub(in crate::rnm) const fn ops() -> &'static bindings::ethtool_ops {
         &Self::OPS
     }
 }

@@ -36,13 +36,13 @@ impl SkBuff {
     ///
     /// `ptr` must point to a valid `sk_buff` whose reference the caller
     /// gives up.
-    pub(crate) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Option<Self> {
+    pub(in crate::rnm) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Option<Self> {
         // INVARIANT: by the safety requirements.
         NonNull::new(ptr).map(|ptr| Self { ptr })
     }
 
     /// Gives up ownership, returning the raw pointer.
-    pub(crate) fn into_raw(self) -> *mut bindings::sk_buff {
+    pub(in crate::rnm) fn into_raw(self) -> *mut bindings::sk_buff {
         ManuallyDrop::new(self).ptr.as_ptr()
     }
 

@@ -28,7 +28,7 @@ impl Direction {
     }
 
     #[inline]
-    pub(crate) fn index(self) -> u32 {
+    pub(in crate::rnm) fn index(self) -> u32 {
         match self {
             Direction::Original => 0,
             Direction::Reply => 1,
@@ -54,7 +54,7 @@ pub enum ConntrackInfo {
 
 impl ConntrackInfo {
     #[inline]
-    pub(crate) fn from_raw(raw: u32) -> Option<Self> {
+    pub(in crate::rnm) fn from_raw(raw: u32) -> Option<Self> {
         Some(match raw {
             x if x == bindings::ip_conntrack_info_IP_CT_ESTABLISHED => Self::Established,
             x if x == bindings::ip_conntrack_info_IP_CT_RELATED => Self::Related,
@@ -112,7 +112,7 @@ impl<'a> Conn<'a> {
     /// # Safety
     ///
     /// `ct` must point at a valid `struct nf_conn` that stays alive for `'a`.
-    pub(crate) unsafe fn from_raw(ct: NonNull<bindings::nf_conn>) -> Self {
+    pub(in crate::rnm) unsafe fn from_raw(ct: NonNull<bindings::nf_conn>) -> Self {
         // INVARIANT: guaranteed by the caller.
         Self {
             ct,
@@ -121,7 +121,7 @@ impl<'a> Conn<'a> {
     }
 
     #[inline]
-    pub(crate) fn as_ptr(&self) -> *mut bindings::nf_conn {
+    pub(in crate::rnm) fn as_ptr(&self) -> *mut bindings::nf_conn {
         self.ct.as_ptr()
     }
 

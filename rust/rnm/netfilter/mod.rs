@@ -38,7 +38,7 @@ pub enum Verdict {
 
 impl Verdict {
     #[inline]
-    pub(crate) fn to_raw(self) -> kernel::ffi::c_int {
+    pub(in crate::rnm) fn to_raw(self) -> kernel::ffi::c_int {
         match self {
             Verdict::Accept => bindings::NF_ACCEPT as kernel::ffi::c_int,
             Verdict::Drop => bindings::NF_DROP as kernel::ffi::c_int,
