@@ -3,11 +3,11 @@
 #
 # The whole test suite: set up (or reuse) the build root and kernel tree,
 # build the modules, check that every compile-fail probe (rust/probes/)
-# fails to build for its reason, run the unit tests of the pure-logic
-# crates, a bounded fuzzing run, and the kselftests in QEMU against the
-# stock kernel.  Ends
-# with "N passed, N failed" (and skips, if any); exits non-zero on any
-# failure.
+# fails to build for its reason and that every example in the
+# abstractions' documentation compiles, run the unit tests of the
+# pure-logic crates, a bounded fuzzing run, and the kselftests in QEMU
+# against the stock kernel.  Ends with "N passed, N failed" (and skips, if
+# any); exits non-zero on any failure.
 #
 # Usage: scripts/check.sh [--unit-only] [--no-fuzz]
 # Environment: RNM_TESTS="a.sh b.sh" runs only those kselftests;
@@ -61,16 +61,22 @@ else
 	summary
 fi
 
-# Compile-fail probes: each misuse of the abstractions must not compile.
+# Compile-fail probes (each misuse of the abstractions must not compile)
+# and the examples in the abstractions' documentation (each must compile).
 if [ $UNIT_ONLY = 0 ]; then
-	scripts/probes.sh >out/probes.log 2>&1
-	while read -r line; do
-		case "$line" in
-		"ok "*) result ok "${line#ok * }" ;;
-		"not ok "*) line=${line#not ok * }; result fail "${line%% # *}" "${line#* # }" ;;
-		esac
-	done <out/probes.log
-	grep -q '^# probes: ' out/probes.log || { tail -n 5 out/probes.log; result fail probes "see out/probes.log"; }
+	for kind in probes doctests; do
+		scripts/$kind.sh >out/$kind.log 2>&1
+		while read -r line; do
+			case "$line" in
+			"ok "*) result ok "${line#ok * }" ;;
+			"not ok "*)
+				line=${line#not ok * }
+				result fail "${line%% # *}" "${line#* # }" ;;
+			esac
+		done <out/$kind.log
+		grep -q "^# $kind: " out/$kind.log ||
+			{ tail -n 5 out/$kind.log; result fail "$kind" "see out/$kind.log"; }
+	done
 fi
 
 # Unit tests of the pure-logic crates, with the build root's cargo.
