@@ -30,7 +30,19 @@ for a in "$@"; do
 done
 
 [ "$(id -u)" = 0 ] || die "setup needs root (debootstrap, chroot, mounts)"
-MIRROR=${RNM_MIRROR:-http://deb.debian.org/debian}
+# The Debian archive: the one the host's own apt uses (so that a machine
+# behind a local mirror or proxy works unchanged), or RNM_MIRROR.
+host_mirror() {
+	apt-get indextargets --format '$(TARGET_OF) $(LABEL) $(REPO_URI)' 2>/dev/null |
+		sed -n 's|^deb Debian \([^ ]*[^/]\)/*$|\1|p' | head -n1
+}
+MIRROR=${RNM_MIRROR:-$(host_mirror)}
+[ -n "$MIRROR" ] || die "no Debian archive in the host's apt sources: set RNM_MIRROR to one"
+# The host's apt proxy settings, for debootstrap and for apt in the root.
+APT_PROXY=$(apt-config dump 2>/dev/null | grep -i '^Acquire::[a-z]*::Proxy ' || true)
+http_proxy=${http_proxy:-$(apt-config dump 2>/dev/null |
+	sed -n 's/^Acquire::http::Proxy "\(.*\)";$/\1/Ip' | head -n1)}
+[ -n "$http_proxy" ] && export http_proxy
 STAMPS=$RNM_ROOT/.rnm
 mkdir -p "$RNM_CACHE"
 
@@ -65,6 +77,9 @@ EOS
 	printf '#!/bin/sh\nexit 101\n' >"$RNM_ROOT/usr/sbin/policy-rc.d"
 	chmod +x "$RNM_ROOT/usr/sbin/policy-rc.d"
 	echo 'APT::Install-Recommends "false";' >"$RNM_ROOT/etc/apt/apt.conf.d/90rnm"
+	if [ -n "$APT_PROXY" ]; then
+		printf '%s\n' "$APT_PROXY" >"$RNM_ROOT/etc/apt/apt.conf.d/80rnm-proxy"
+	fi
 	set_stamp debootstrap
 fi
 
