@@ -279,7 +279,7 @@ impl Bus for VnapiBus {
 /// The module: the sysctl table and the bus with its devices.
 pub(crate) struct VnapiModule {
     bus: BusRegistration<VnapiBus>,
-    _sysctl: sysctl::Registration<'static>,
+    _sysctl: sysctl::Registration,
 }
 
 impl kernel::Module for VnapiModule {
