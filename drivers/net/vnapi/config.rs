@@ -9,6 +9,11 @@ use crate::rnm::{net::napi, sysctl::IntValue};
 use core::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use kernel::prelude::*;
 
+/// Largest device id: the net device is `vnapi<id>`, whose name must be
+/// shorter than `IFNAMSIZ` (16 bytes with its NUL).
+pub(crate) const ID_MAX: u32 = 65535;
+const _: () = assert!("vnapi65535".len() < 16);
+
 /// Smallest rx ring.
 pub(crate) const RING_MIN: u32 = 16;
 /// Largest rx ring.

@@ -5,7 +5,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::bus::{VnapiBus, BUS};
+use crate::bus::VnapiBus;
 use crate::config::{self, Config, LIVE_DEVICES};
 use crate::queue::{LocalCounter, RxQueue, RxStats};
 use crate::rnm::{
@@ -56,19 +56,21 @@ pub(crate) struct PortDev {
     peer: RcuArc<Port>,
 }
 
-/// A vnapi device.
-///
-/// The net_device is unregistered before the bus device it sits under
-/// (fields drop in order).
+/// A vnapi device's net_device.  Its bus device (the parent it sits
+/// under in sysfs) owns it and outlives it (see `crate::bus`).
 pub(crate) struct Port {
     pub(crate) id: u32,
     pub(crate) netdev: Registration<PortDev>,
-    _busdev: DeviceRegistration<VnapiBus>,
 }
 
 impl Port {
-    /// Creates device `id` with `queues` queues (1..=16).
-    pub(crate) fn new(id: u32, queues: u32) -> Result<Arc<Self>> {
+    /// Creates the net device `vnapi<id>` with `queues` queues (1..=16)
+    /// under the bus device `parent`.
+    pub(crate) fn new(
+        id: u32,
+        queues: u32,
+        parent: &DeviceRegistration<VnapiBus>,
+    ) -> Result<Arc<Self>> {
         if queues == 0 || queues > config::QUEUES_MAX {
             return Err(EINVAL);
         }
@@ -91,17 +93,9 @@ impl Port {
                 peer: RcuArc::new(),
             })
         })?;
-        let busdev = DeviceRegistration::new(&BUS, &name, id)?;
-        netdev.register(Some(&busdev))?;
+        netdev.register(Some(parent))?;
         netdev.device().carrier_off();
-        Ok(Arc::new(
-            Self {
-                id,
-                netdev,
-                _busdev: busdev,
-            },
-            GFP_KERNEL,
-        )?)
+        Ok(Arc::new(Self { id, netdev }, GFP_KERNEL)?)
     }
 
     pub(crate) fn data(&self) -> &PortDev {

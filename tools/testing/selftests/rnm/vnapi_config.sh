@@ -39,7 +39,9 @@ write_ok $VS/default_ring_size 256
 write_ok $VS/default_queues 1
 
 # new_device: malformed input, bad queue counts, duplicates, the limit.
-for v in abc "1 2 3" "1 0" "1 17" -1 "1 -2" 4294967296 "1 x" " " "$BIG"; do
+# Ids go up to 65535: every name vnapi<id> fits in IFNAMSIZ.
+for v in abc "1 2 3" "1 0" "1 17" -1 "1 -2" 4294967296 "1 x" " " "$BIG" \
+	65536 4294967295 "4294967295 1" 99999999999; do
 	reject $VB/new_device "$v" "Invalid argument"
 done
 reject $VB/new_device 7 "File exists"
