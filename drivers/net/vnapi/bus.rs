@@ -8,13 +8,13 @@
 
 use crate::config::{self, LIVE_DEVICES, LIVE_FRAMES};
 use crate::port::{Port, TxStats};
-use crate::queue::RxStats;
+use crate::queue::{RxQueue, RxStats};
 use crate::rnm::{
     bus::{Attr, Bus, BusRegistration, BusType, DeviceRegistration, SysfsWriter},
-    net::synchronize_net,
+    net::{napi::Napi, synchronize_net},
     sysctl::{self, Entry},
 };
-use core::sync::atomic::Ordering;
+use core::{fmt, sync::atomic::Ordering};
 use kernel::{
     alloc::kvec::PushError,
     new_mutex,
@@ -148,6 +148,33 @@ fn parse_one(input: &[u8]) -> Result<u32> {
     Ok(v[0])
 }
 
+/// One line of `queue_stats` for receive queue `.0`.
+struct RxLine<'a>(usize, &'a Napi<RxQueue>);
+
+impl fmt::Display for RxLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let q = self.1.data();
+        write!(f, "rx{}", self.0)?;
+        for (n, v) in RxStats::NAMES.iter().zip(q.stats.values()) {
+            write!(f, " {n} {v}")?;
+        }
+        write!(f, " ring {}", q.ring_len())
+    }
+}
+
+/// One line of `queue_stats` for transmit queue `.0`.
+struct TxLine<'a>(usize, &'a TxStats);
+
+impl fmt::Display for TxLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tx{}", self.0)?;
+        for (n, v) in TxStats::NAMES.iter().zip(self.1.values()) {
+            write!(f, " {n} {v}")?;
+        }
+        Ok(())
+    }
+}
+
 impl VnapiBus {
     /// Reserves `id` for a device being created, and room for it.
     fn reserve(&self, id: u32) -> Result {
@@ -260,21 +287,22 @@ impl VnapiBus {
         Ok(())
     }
 
+    /// `queue_stats`: a line per queue.  If they do not all fit in the
+    /// page (16 queues with very large counters), the output ends after
+    /// the last whole line that fits.
     fn show_queue_stats(port: &Port, out: &mut SysfsWriter<'_>) -> Result {
         let d = port.data();
-        for (i, q) in d.queues().iter().enumerate() {
-            write!(out, "rx{i}")?;
-            for (n, v) in RxStats::NAMES.iter().zip(q.data().stats.values()) {
-                write!(out, " {n} {v}")?;
+        let rx = d.queues().iter().enumerate();
+        let tx = d.tx().iter().enumerate();
+        for (i, q) in rx {
+            if writeln!(out, "{}", RxLine(i, q)).is_err() {
+                return Ok(());
             }
-            writeln!(out, " ring {}", q.data().ring_len())?;
         }
-        for (i, t) in d.tx().iter().enumerate() {
-            write!(out, "tx{i}")?;
-            for (n, v) in TxStats::NAMES.iter().zip(t.values()) {
-                write!(out, " {n} {v}")?;
+        for (i, t) in tx {
+            if writeln!(out, "{}", TxLine(i, t)).is_err() {
+                return Ok(());
             }
-            writeln!(out)?;
         }
         Ok(())
     }

@@ -74,7 +74,7 @@ impl Port {
         if queues == 0 || queues > config::QUEUES_MAX {
             return Err(EINVAL);
         }
-        let cfg = Arc::new(Config::from_defaults(), GFP_KERNEL)?;
+        let cfg = Arc::pin_init(Config::from_defaults(), GFP_KERNEL)?;
         let name = CString::try_from_fmt(fmt!("vnapi{id}"))?;
         let weight = u32::try_from(config::DEFAULT_NAPI_WEIGHT.get()).map_err(|_| EINVAL)?;
         let mut netdev = Registration::new(&name, queues, |dev| {
@@ -134,13 +134,19 @@ impl PortDev {
         &self.tx
     }
 
-    /// Resizes every rx ring, keeping their frames.
+    /// Resizes every rx ring, keeping their frames: all of them, or (on a
+    /// bad size or a failed allocation) none.  Process context.
     pub(crate) fn set_ring_size(&self, v: u32) -> Result {
-        let v = Config::check_ring_size(v)?;
+        let (v, resizing) = self.cfg.start_resize(v)?;
+        // Allocate everything first, then switch.
+        let mut slots = KVec::with_capacity(self.queues.len(), GFP_KERNEL)?;
         for q in self.queues.iter() {
-            q.data().resize(v as usize)?;
+            slots.push(q.data().resize_slots(v as usize)?, GFP_KERNEL)?;
         }
-        self.cfg.store_ring_size(v);
+        for (q, s) in self.queues.iter().zip(slots) {
+            q.data().resize(s);
+        }
+        self.cfg.store_ring_size(v, &resizing);
         Ok(())
     }
 
