@@ -27,6 +27,7 @@
 //! # Examples
 //!
 //! ```
+//! # use kernel::prelude::*;
 //! use crate::rnm::bus::{Attr, Bus, BusRegistration, BusType, DeviceRegistration, SysfsWriter};
 //! use kernel::{new_mutex, sync::Mutex};
 //!
@@ -472,11 +473,13 @@ impl<T: Bus> BusRegistration<T> {
             let ret = unsafe { bindings::bus_create_file(bus.bus.get(), bus.attr(i)) };
             if let Err(e) = to_result(ret) {
                 // SAFETY: registered, with the files before `i` created.
-                unsafe {
-                    bus.remove_files(i);
-                    bindings::bus_unregister(bus.bus.get());
-                }
+                // As in `drop`: the files, then the context (with any
+                // device their writers created), then the bus.
+                unsafe { bus.remove_files(i) };
                 bus.ctx.store(ptr::null_mut(), Release);
+                drop(ctx);
+                // SAFETY: registered above.
+                unsafe { bindings::bus_unregister(bus.bus.get()) };
                 return Err(e);
             }
         }
@@ -490,11 +493,6 @@ impl<T: Bus> BusRegistration<T> {
     /// The context.
     pub fn ctx(&self) -> &T {
         &self.ctx
-    }
-
-    /// The bus type.
-    pub fn bus(&self) -> &'static BusType<T> {
-        self.bus
     }
 }
 
