@@ -16,6 +16,7 @@
 //! # Examples
 //!
 //! ```
+//! # use kernel::prelude::*;
 //! use crate::rnm::sysctl::{Entry, IntValue, Registration};
 //!
 //! static LIMIT: IntValue = IntValue::new(64, 1, 1000);
@@ -200,7 +201,8 @@ fn ctl_table_of(entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
 /// it has not been unregistered.
 pub struct NetRegistration {
     header: NonNull<bindings::ctl_table_header>,
-    table: KVec<bindings::ctl_table>,
+    /// Kept in place until `drop` unregisters it.
+    _table: KVec<bindings::ctl_table>,
 }
 
 impl NetRegistration {
@@ -231,17 +233,10 @@ impl NetRegistration {
         };
         let header = NonNull::new(header).ok_or(ENOMEM)?;
         // INVARIANT: registration succeeded for `table`.
-        Ok(Self { header, table })
-    }
-
-    /// Number of files in the table.
-    pub fn len(&self) -> usize {
-        self.table.len()
-    }
-
-    /// Whether the table has no files.
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        Ok(Self {
+            header,
+            _table: table,
+        })
     }
 }
 
