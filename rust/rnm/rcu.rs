@@ -13,6 +13,7 @@
 //! one.
 //!
 //! ```
+//! # use kernel::prelude::*;
 //! use crate::rnm::rcu::RcuArc;
 //! use kernel::sync::{rcu, Arc};
 //!

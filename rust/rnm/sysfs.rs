@@ -18,6 +18,7 @@
 //! # Examples
 //!
 //! ```
+//! # use kernel::prelude::*;
 //! use crate::rnm::sysfs::{Directory, File};
 //! use core::sync::atomic::AtomicU64;
 //!
