@@ -53,7 +53,7 @@ bounded() {
 # reader: as nobody, open and read every file of vnapi7 on the bus, in a
 # loop; on SIGTERM print how many times a file could be opened.
 reader() {
-	python3 -c '
+	exec python3 -c '
 import os, signal, sys
 os.setgid(65534)
 os.setuid(65534)
@@ -83,7 +83,7 @@ while True:
 # creator N: N times "7" into new_device; prints "<errno name> <count>"
 # for each outcome.
 creator() {
-	python3 -c '
+	exec python3 -c '
 import collections, errno, os, sys
 seen = collections.Counter()
 for _ in range(int(sys.argv[1])):

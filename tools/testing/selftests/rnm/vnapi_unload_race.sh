@@ -29,7 +29,7 @@ gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # writer SEED: random writes to the bus files until the bus is gone.
 writer() {
-	python3 -c '
+	exec python3 -c '
 import os, random, sys
 random.seed(int(sys.argv[1]))
 vb = "/sys/bus/vnapi/"
@@ -57,6 +57,11 @@ while os.path.exists(vb):
 ' "$1"
 }
 
+# linked: some device has a peer now.
+linked() {
+	cat $VB/devices/*/peer 2>/dev/null | grep -qv none
+}
+
 no_vnapi_left() {
 	local left
 	left=$(ip -br link | awk '$1 ~ /^vnapi/ { print $1 }' | tr '\n' ' ')
@@ -71,7 +76,7 @@ for round in $(seq "$ROUNDS"); do
 		WRITERS+=($!)
 	done
 	# Unload once devices and links exist and the writers are busy.
-	busywait 60000 grep -qv none $VB/devices/*/peer 2>/dev/null ||
+	busywait 60000 linked ||
 		log "round $round: no linked device seen before the unload"
 	log "round $round: devices before unload: $(ls $VB/devices 2>/dev/null | tr '\n' ' ')"
 	rmmod vnapi &
