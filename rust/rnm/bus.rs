@@ -9,32 +9,76 @@
 //! A driver describes its bus with a type `T` implementing [`Bus`]: the
 //! names of the bus attribute files (`/sys/bus/<name>/<attr>`) and device
 //! attribute files (`/sys/bus/<name>/devices/<dev>/<attr>`), and the
-//! methods that show and store them.  The bus lives in a `static`
+//! functions that show and store them.  The bus lives in a `static`
 //! [`BusType`]; [`BusRegistration::register`] registers it with its
-//! context (a `T`, which the attribute methods get); each
-//! [`DeviceRegistration`] puts a device with its data on the bus.
+//! context (a `T`, which the bus attribute methods get); each
+//! [`DeviceRegistration`] puts a device with its data on the bus, and the
+//! device attribute functions get that data, reached through the device
+//! itself (never through a global list).
 //!
-//! ```ignore
+//! Teardown order, held by [`BusRegistration`]'s drop: the bus attribute
+//! files go first (waiting for running callbacks, so that none can create a
+//! device any more), then the context is dropped (the driver's devices,
+//! which it owns, with it), then the bus.  A driver keeps its
+//! [`DeviceRegistration`]s in its context, and never drops one while
+//! holding a lock that its device attribute functions take: unregistering
+//! a device waits for them.
+//!
+//! # Examples
+//!
+//! ```
+//! # use kernel::prelude::*;
+//! use crate::rnm::bus::{Attr, Bus, BusRegistration, BusType, DeviceRegistration, SysfsWriter};
+//! use kernel::{new_mutex, sync::Mutex};
+//!
 //! static BUS: BusType<MyBus> = BusType::new();
+//!
+//! #[pin_data]
+//! struct MyBus {
+//!     #[pin]
+//!     devices: Mutex<KVec<DeviceRegistration<MyBus>>>,
+//! }
 //!
 //! impl Bus for MyBus {
 //!     type DeviceData = u32;
-//!     const NAME: &'static CStr = c"mybus";
+//!     const NAME: &'static CStr = c"rnm_example";
 //!     const BUS_ATTRS: &'static [Attr] = &[Attr::write_only(c"new_device")];
 //!     const DEVICE_ATTRS: &'static [Attr] = &[Attr::read_only(c"id")];
-//!     fn bus_store(&self, index: usize, input: &[u8]) -> Result { ... }
-//!     fn device_show(&self, id: &u32, index: usize, out: &mut SysfsWriter<'_>) -> Result { ... }
+//!
+//!     fn bus_store(&self, _index: usize, _input: &[u8]) -> Result {
+//!         let dev = DeviceRegistration::new(&BUS, c"example0", Ok::<_, Error>(0))?;
+//!         self.devices.lock().push(dev, GFP_KERNEL)?;
+//!         Ok(())
+//!     }
+//!
+//!     fn device_show(id: &u32, _index: usize, out: &mut SysfsWriter<'_>) -> Result {
+//!         writeln!(out, "{id}")
+//!     }
 //! }
+//!
+//! let reg = BusRegistration::register(
+//!     &BUS,
+//!     try_pin_init!(MyBus { devices <- new_mutex!(KVec::new()) }),
+//! )?;
+//! assert_eq!(reg.ctx().devices.lock().len(), 0);
 //! ```
 
 use crate::rnm::bindings;
 use core::{
-    fmt,
     marker::PhantomData,
+    mem::ManuallyDrop,
+    pin::Pin,
     ptr::{self, NonNull},
-    sync::atomic::{AtomicPtr, Ordering},
 };
-use kernel::{error::to_result, prelude::*, types::Opaque};
+use kernel::{
+    error::{from_result, to_result},
+    ffi::c_char,
+    prelude::*,
+    sync::atomic::{Acquire, Atomic, Full, Relaxed, Release},
+    types::Opaque,
+};
+
+pub use crate::rnm::sysfs::SysfsWriter;
 
 /// Largest number of bus attributes and of device attributes.
 pub const MAX_ATTRS: usize = 8;
@@ -62,30 +106,14 @@ impl Attr {
     }
 }
 
-/// The output of a sysfs `show` method: a page, filled with `write!`.
-pub struct SysfsWriter<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl fmt::Write for SysfsWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if end > self.buf.len() {
-            return Err(fmt::Error);
-        }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// A bus and the methods behind its attribute files.
+/// A bus and the functions behind its attribute files.
 ///
 /// The `index` arguments are positions in [`Bus::BUS_ATTRS`] and
-/// [`Bus::DEVICE_ATTRS`].  A `store` method gets the bytes written (with
+/// [`Bus::DEVICE_ATTRS`].  A `store` function gets the bytes written (with
 /// a trailing newline, if any) and returns an error, which the writer
-/// sees, or success: the write is then accepted whole.
+/// sees, or success: the write is then accepted whole.  All are called in
+/// process context, from the `read`/`write` of the file, and may sleep.
+/// The default implementations fail with `EIO`.
 pub trait Bus: Send + Sync + Sized + 'static {
     /// The data of each device on the bus.
     type DeviceData: Send + Sync;
@@ -110,29 +138,27 @@ pub trait Bus: Send + Sync + Sized + 'static {
     }
 
     /// Shows attribute `index` of the device with data `dev`.
-    fn device_show(
-        &self,
-        _dev: &Self::DeviceData,
-        _index: usize,
-        _out: &mut SysfsWriter<'_>,
-    ) -> Result {
+    fn device_show(_dev: &Self::DeviceData, _index: usize, _out: &mut SysfsWriter<'_>) -> Result {
         Err(EIO)
     }
 
     /// Stores into attribute `index` of the device with data `dev`.
-    fn device_store(&self, _dev: &Self::DeviceData, _index: usize, _input: &[u8]) -> Result {
+    fn device_store(_dev: &Self::DeviceData, _index: usize, _input: &[u8]) -> Result {
         Err(EIO)
     }
 }
 
-type BusShow = unsafe extern "C" fn(*const bindings::bus_type, *mut u8) -> isize;
-type BusStore = unsafe extern "C" fn(*const bindings::bus_type, *const u8, usize) -> isize;
-type DevShow =
-    unsafe extern "C" fn(*mut bindings::device, *mut bindings::device_attribute, *mut u8) -> isize;
+type BusShow = unsafe extern "C" fn(*const bindings::bus_type, *mut c_char) -> isize;
+type BusStore = unsafe extern "C" fn(*const bindings::bus_type, *const c_char, usize) -> isize;
+type DevShow = unsafe extern "C" fn(
+    *mut bindings::device,
+    *mut bindings::device_attribute,
+    *mut c_char,
+) -> isize;
 type DevStore = unsafe extern "C" fn(
     *mut bindings::device,
     *mut bindings::device_attribute,
-    *const u8,
+    *const c_char,
     usize,
 ) -> isize;
 
@@ -141,23 +167,19 @@ type DevStore = unsafe extern "C" fn(
 /// # Invariants
 ///
 /// `ctx` is null, or points to the `T` of the [`BusRegistration`] that
-/// registered `bus` and is still alive.
+/// registered `bus`, which stays alive until the bus attribute files are
+/// removed.  `attrs[..T::BUS_ATTRS.len()]` are the bus attributes, which
+/// exist as files exactly while `ctx` is not null.
 pub struct BusType<T: Bus> {
     bus: Opaque<bindings::bus_type>,
-    ctx: AtomicPtr<T>,
+    attrs: Opaque<[bindings::bus_attribute; MAX_ATTRS]>,
+    ctx: Atomic<*mut T>,
 }
 
-// SAFETY: the `bus_type` is only changed by the driver core under its own
-// locks; `ctx` is atomic.
+// SAFETY: `bus` and `attrs` are written only by the driver core, while it
+// registers them and under its own locks; `ctx` is atomic, and what it
+// points at (a `T`, which is `Sync`) is only shared as `&T`.
 unsafe impl<T: Bus> Sync for BusType<T> {}
-
-/// `show`/`store` output and input as results.
-fn show_result(r: Result, len: usize) -> isize {
-    match r {
-        Ok(()) => len as isize,
-        Err(e) => e.to_errno() as isize,
-    }
-}
 
 impl<T: Bus> BusType<T> {
     const ZERO_BUS_ATTR: bindings::bus_attribute = pin_init::zeroed();
@@ -227,17 +249,6 @@ impl<T: Bus> BusType<T> {
         t
     };
 
-    const BUS_ATTR_PTRS: [*mut bindings::attribute; MAX_ATTRS + 1] = {
-        let table: &'static [bindings::bus_attribute; MAX_ATTRS] = &Self::BUS_ATTR_TABLE;
-        let mut p = [ptr::null_mut(); MAX_ATTRS + 1];
-        let mut i = 0;
-        while i < T::BUS_ATTRS.len() {
-            p[i] = ptr::from_ref(&table[i].attr).cast_mut();
-            i += 1;
-        }
-        p
-    };
-
     const DEV_ATTR_PTRS: [*mut bindings::attribute; MAX_ATTRS + 1] = {
         let table: &'static [bindings::device_attribute; MAX_ATTRS] = &Self::DEV_ATTR_TABLE;
         let mut p = [ptr::null_mut(); MAX_ATTRS + 1];
@@ -249,13 +260,6 @@ impl<T: Bus> BusType<T> {
         p
     };
 
-    const BUS_GROUP: bindings::attribute_group = bindings::attribute_group {
-        __bindgen_anon_2: bindings::attribute_group__bindgen_ty_2 {
-            attrs: ptr::from_ref(&Self::BUS_ATTR_PTRS).cast_mut().cast(),
-        },
-        ..pin_init::zeroed()
-    };
-
     const DEV_GROUP: bindings::attribute_group = bindings::attribute_group {
         __bindgen_anon_2: bindings::attribute_group__bindgen_ty_2 {
             attrs: ptr::from_ref(&Self::DEV_ATTR_PTRS).cast_mut().cast(),
@@ -263,43 +267,59 @@ impl<T: Bus> BusType<T> {
         ..pin_init::zeroed()
     };
 
-    const BUS_GROUPS: [*const bindings::attribute_group; 2] =
-        [ptr::from_ref(&Self::BUS_GROUP), ptr::null()];
-
     const DEV_GROUPS: [*const bindings::attribute_group; 2] =
         [ptr::from_ref(&Self::DEV_GROUP), ptr::null()];
 
     /// The bus type, not registered yet.
     pub const fn new() -> Self {
         Self {
+            // The bus attributes are not `bus_groups`: they are created
+            // after the bus and removed before the devices (see `Drop` of
+            // `BusRegistration`).
             bus: Opaque::new(bindings::bus_type {
                 name: kernel::str::as_char_ptr_in_const_context(T::NAME).cast(),
-                bus_groups: ptr::from_ref(&Self::BUS_GROUPS).cast_mut().cast(),
                 dev_groups: ptr::from_ref(&Self::DEV_GROUPS).cast_mut().cast(),
                 ..pin_init::zeroed()
             }),
-            // INVARIANT: null.
-            ctx: AtomicPtr::new(ptr::null_mut()),
+            attrs: Opaque::new(Self::BUS_ATTR_TABLE),
+            // INVARIANT: null, and no bus attribute file exists.
+            ctx: Atomic::new(ptr::null_mut()),
         }
     }
 
     /// The registered context, if any.
     fn ctx(&self) -> Option<&T> {
-        let p = self.ctx.load(Ordering::Acquire);
+        let p = self.ctx.load(Acquire);
         // SAFETY: by the type invariant `p` is null or points to a live
-        // `T`; attribute callbacks, the only callers, run while the bus is
-        // registered, and unregistration waits for them before the `T`
+        // `T`; bus attribute callbacks, the only callers, run while the
+        // files exist, and their removal waits for them before the `T`
         // goes away.
         unsafe { p.as_ref() }
+    }
+
+    /// Bus attribute `i` (`i < MAX_ATTRS`).
+    fn attr(&self, i: usize) -> *mut bindings::bus_attribute {
+        self.attrs.get().cast::<bindings::bus_attribute>().wrapping_add(i)
+    }
+
+    /// Removes the first `n` bus attribute files, waiting for their running
+    /// callbacks.
+    ///
+    /// # Safety
+    ///
+    /// The bus must be registered with those files created.
+    unsafe fn remove_files(&self, n: usize) {
+        for i in 0..n {
+            // SAFETY: as required by the caller.
+            unsafe { bindings::bus_remove_file(self.bus.get(), self.attr(i)) };
+        }
     }
 
     /// # Safety
     ///
     /// `bus` must point to the `bus_type` of a `BusType<T>`.
     unsafe fn from_bus<'a>(bus: *const bindings::bus_type) -> &'a Self {
-        // SAFETY: `bus` is the `bus` field of a `'static` `BusType<T>`;
-        // `Opaque` is transparent and the field is at offset 0 only if we
-        // compute it, so subtract its offset.
+        // SAFETY: `bus` is the `bus` field of a `'static` `BusType<T>`.
         unsafe {
             &*bus
                 .byte_sub(core::mem::offset_of!(Self, bus))
@@ -313,18 +333,16 @@ impl<T: Bus> BusType<T> {
     /// installed as, with the arguments that callback gets.
     unsafe extern "C" fn bus_show<const N: usize>(
         bus: *const bindings::bus_type,
-        buf: *mut u8,
+        buf: *mut c_char,
     ) -> isize {
-        // SAFETY: only registered for our bus types.
+        // SAFETY: only installed for our bus types.
         let this = unsafe { Self::from_bus(bus) };
-        // SAFETY: sysfs passes a page-sized buffer.
-        let buf = unsafe { core::slice::from_raw_parts_mut(buf, kernel::page::PAGE_SIZE) };
-        let mut w = SysfsWriter { buf, len: 0 };
-        let r = match this.ctx() {
-            Some(ctx) => ctx.bus_show(N, &mut w),
-            None => Err(ENODEV),
-        };
-        show_result(r, w.len)
+        // SAFETY: sysfs passes a page it gives us alone for this call.
+        let mut out = unsafe { SysfsWriter::from_page(buf) };
+        from_result(|| {
+            this.ctx().ok_or(ENODEV)?.bus_show(N, &mut out)?;
+            Ok(out.len() as isize)
+        })
     }
 
     /// # Safety
@@ -333,40 +351,39 @@ impl<T: Bus> BusType<T> {
     /// installed as, with the arguments that callback gets.
     unsafe extern "C" fn bus_store<const N: usize>(
         bus: *const bindings::bus_type,
-        buf: *const u8,
+        buf: *const c_char,
         count: usize,
     ) -> isize {
-        // SAFETY: only registered for our bus types.
+        // SAFETY: only installed for our bus types.
         let this = unsafe { Self::from_bus(bus) };
         // SAFETY: sysfs passes `count` readable bytes.
-        let input = unsafe { core::slice::from_raw_parts(buf, count) };
-        let r = match this.ctx() {
-            Some(ctx) => ctx.bus_store(N, input),
-            None => Err(ENODEV),
-        };
-        show_result(r, count)
+        let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+        from_result(|| {
+            this.ctx().ok_or(ENODEV)?.bus_store(N, input)?;
+            Ok(count as isize)
+        })
     }
 
     /// # Safety
     ///
-    /// `dev` must be a device of a [`DeviceRegistration<T>`] and `attr` one
-    /// of `DEV_ATTR_TABLE`'s entries.
+    /// `dev` must be the device of a live [`DeviceRegistration<T>`]'s
+    /// `DeviceInner<T>` and `attr` one of `DEV_ATTR_TABLE`'s entries.
     unsafe fn dev_parts<'a>(
         dev: *mut bindings::device,
         attr: *mut bindings::device_attribute,
-    ) -> (&'a Self, &'a T::DeviceData, usize) {
+    ) -> (&'a T::DeviceData, usize) {
         // SAFETY: by the safety requirements `dev` is the first field of a
-        // live `DeviceInner<T>`.
+        // live `DeviceInner<T>` (`repr(C)`).
         let inner = unsafe { &*dev.cast::<DeviceInner<T>>() };
         // The attribute's position, by name (the constant tables may exist
         // in several copies, so pointers are not compared).
         // SAFETY: `attr` is a valid attribute with a NUL-terminated name.
-        let name = unsafe { CStr::from_char_ptr((*attr).attr.name.cast()) };
+        let name = unsafe { CStr::from_char_ptr((*attr).attr.name) };
         let index = T::DEVICE_ATTRS
             .iter()
             .position(|a| a.name == name)
             .unwrap_or(MAX_ATTRS);
-        (inner.bus, &inner.data, index)
+        (&inner.data, index)
     }
 
     /// # Safety
@@ -376,18 +393,17 @@ impl<T: Bus> BusType<T> {
     unsafe extern "C" fn dev_show(
         dev: *mut bindings::device,
         attr: *mut bindings::device_attribute,
-        buf: *mut u8,
+        buf: *mut c_char,
     ) -> isize {
-        // SAFETY: sysfs calls this for our devices' attributes only.
-        let (this, data, index) = unsafe { Self::dev_parts(dev, attr) };
-        // SAFETY: sysfs passes a page-sized buffer.
-        let buf = unsafe { core::slice::from_raw_parts_mut(buf, kernel::page::PAGE_SIZE) };
-        let mut w = SysfsWriter { buf, len: 0 };
-        let r = match this.ctx() {
-            Some(ctx) => ctx.device_show(data, index, &mut w),
-            None => Err(ENODEV),
-        };
-        show_result(r, w.len)
+        // SAFETY: sysfs calls this for the attributes of our devices only
+        // (`dev_groups` of our bus), while the device is registered.
+        let (data, index) = unsafe { Self::dev_parts(dev, attr) };
+        // SAFETY: sysfs passes a page it gives us alone for this call.
+        let mut out = unsafe { SysfsWriter::from_page(buf) };
+        from_result(|| {
+            T::device_show(data, index, &mut out)?;
+            Ok(out.len() as isize)
+        })
     }
 
     /// # Safety
@@ -397,18 +413,17 @@ impl<T: Bus> BusType<T> {
     unsafe extern "C" fn dev_store(
         dev: *mut bindings::device,
         attr: *mut bindings::device_attribute,
-        buf: *const u8,
+        buf: *const c_char,
         count: usize,
     ) -> isize {
-        // SAFETY: sysfs calls this for our devices' attributes only.
-        let (this, data, index) = unsafe { Self::dev_parts(dev, attr) };
+        // SAFETY: as in `dev_show`.
+        let (data, index) = unsafe { Self::dev_parts(dev, attr) };
         // SAFETY: sysfs passes `count` readable bytes.
-        let input = unsafe { core::slice::from_raw_parts(buf, count) };
-        let r = match this.ctx() {
-            Some(ctx) => ctx.device_store(data, index, input),
-            None => Err(ENODEV),
-        };
-        show_result(r, count)
+        let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+        from_result(|| {
+            T::device_store(data, index, input)?;
+            Ok(count as isize)
+        })
     }
 }
 
@@ -420,72 +435,98 @@ impl<T: Bus> Default for BusType<T> {
 
 /// A registered bus with its context; unregistered on drop.
 ///
-/// Devices on the bus must be unregistered before the registration is
-/// dropped.
+/// Dropping it removes the bus attribute files (waiting for running
+/// callbacks: no bus attribute method runs or starts afterwards), then
+/// drops the context, which must own every [`DeviceRegistration`] of the
+/// bus (so they are unregistered with it), then unregisters the bus.
 ///
 /// # Invariants
 ///
-/// `bus` is registered and its `ctx` points to `ctx`'s contents.
+/// `bus` is registered, its bus attribute files exist and its `ctx` points
+/// to `ctx`'s contents, which are dropped only in `drop`.
 pub struct BusRegistration<T: Bus> {
     bus: &'static BusType<T>,
-    ctx: Pin<KBox<T>>,
+    ctx: ManuallyDrop<Pin<KBox<T>>>,
 }
 
 impl<T: Bus> BusRegistration<T> {
-    /// Registers `bus` with the context `ctx`, which its attribute methods
-    /// get.
+    /// Registers `bus` with the context `ctx`, which its bus attribute
+    /// methods get, and creates the bus attribute files.  Process context.
+    ///
+    /// Fails with `EBUSY` if `bus` is registered already, or with the
+    /// error of the allocation or of the driver core.
     pub fn register(bus: &'static BusType<T>, ctx: impl PinInit<T, Error>) -> Result<Self> {
         let ctx = KBox::pin_init(ctx, GFP_KERNEL)?;
-        if bus
-            .ctx
-            .compare_exchange(
-                ptr::null_mut(),
-                ptr::from_ref(&*ctx).cast_mut(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_err()
-        {
+        let p = ptr::from_ref::<T>(&ctx).cast_mut();
+        if bus.ctx.cmpxchg(ptr::null_mut(), p, Full).is_err() {
             return Err(EBUSY);
         }
         // SAFETY: the bus type is `'static` and not registered (`ctx` was
-        // null); its attribute tables are `'static`.
+        // null); its device attribute tables are `'static`.
         if let Err(e) = to_result(unsafe { bindings::bus_register(bus.bus.get()) }) {
-            bus.ctx.store(ptr::null_mut(), Ordering::Release);
+            bus.ctx.store(ptr::null_mut(), Release);
             return Err(e);
         }
-        // INVARIANT: registered with `ctx` published.
-        Ok(Self { bus, ctx })
+        for i in 0..T::BUS_ATTRS.len() {
+            // SAFETY: the bus is registered; its attributes live in the
+            // `'static` `bus` and are set up (`BUS_ATTR_TABLE`).
+            let ret = unsafe { bindings::bus_create_file(bus.bus.get(), bus.attr(i)) };
+            if let Err(e) = to_result(ret) {
+                // SAFETY: registered, with the files before `i` created.
+                // As in `drop`: the files, then the context (with any
+                // device their writers created), then the bus.
+                unsafe { bus.remove_files(i) };
+                bus.ctx.store(ptr::null_mut(), Release);
+                drop(ctx);
+                // SAFETY: registered above.
+                unsafe { bindings::bus_unregister(bus.bus.get()) };
+                return Err(e);
+            }
+        }
+        // INVARIANT: registered, with the files and `ctx` published.
+        Ok(Self {
+            bus,
+            ctx: ManuallyDrop::new(ctx),
+        })
     }
 
     /// The context.
     pub fn ctx(&self) -> &T {
         &self.ctx
     }
-
-    /// The bus type.
-    pub fn bus(&self) -> &'static BusType<T> {
-        self.bus
-    }
 }
 
 impl<T: Bus> Drop for BusRegistration<T> {
     fn drop(&mut self) {
-        // SAFETY: registered by the type invariant.  Removes the bus
-        // attribute files, waiting for running callbacks.
+        // SAFETY: registered with its files (type invariant).  Removing the
+        // files waits for running bus attribute callbacks; none can start
+        // afterwards, so no device can be created any more.
+        unsafe { self.bus.remove_files(T::BUS_ATTRS.len()) };
+        // INVARIANT: the files are gone.
+        self.bus.ctx.store(ptr::null_mut(), Release);
+        // SAFETY: dropped once, here; no callback can reach it any more.
+        // Dropping it unregisters the devices it owns.
+        unsafe { ManuallyDrop::drop(&mut self.ctx) };
+        // SAFETY: registered (type invariant).
         unsafe { bindings::bus_unregister(self.bus.bus.get()) };
-        self.bus.ctx.store(ptr::null_mut(), Ordering::Release);
     }
 }
 
+/// A device on the bus and its data, in one allocation freed by the
+/// device's `release` callback.
 #[repr(C)]
+#[pin_data]
 struct DeviceInner<T: Bus> {
     dev: Opaque<bindings::device>,
-    bus: &'static BusType<T>,
+    #[pin]
     data: T::DeviceData,
 }
 
 /// A device on a bus, with data; unregistered on drop.
+///
+/// Unregistering waits for the device's running attribute callbacks: do
+/// not drop it while holding a lock that [`Bus::device_show`] or
+/// [`Bus::device_store`] take.
 ///
 /// # Invariants
 ///
@@ -497,28 +538,44 @@ pub struct DeviceRegistration<T: Bus> {
     _p: PhantomData<T::DeviceData>,
 }
 
-// SAFETY: the registration may be dropped on any thread; the data is
-// `Send + Sync`.
+// SAFETY: dropping the registration (on any thread, in process context)
+// unregisters the device and may drop `T::DeviceData` there, which is
+// `Send`; the reference count of the device is atomic.
 unsafe impl<T: Bus> Send for DeviceRegistration<T> {}
-// SAFETY: `&DeviceRegistration` only gives `&T::DeviceData`, which is `Sync`.
+// SAFETY: `&DeviceRegistration` only gives `&T::DeviceData`, which is
+// `Sync`, and the device pointer to the abstractions.
 unsafe impl<T: Bus> Sync for DeviceRegistration<T> {}
 
 impl<T: Bus> DeviceRegistration<T> {
-    /// Registers a device named `name` on `bus` with `data`.
-    pub fn new(bus: &'static BusType<T>, name: &CStr, data: T::DeviceData) -> Result<Self> {
-        let inner = KBox::new(
-            DeviceInner {
+    /// Registers a device named `name` on `bus` with the data `data`,
+    /// which its attribute functions get (its files may be read as soon as
+    /// this returns, and even before).  Process context.
+    ///
+    /// Fails with `ENODEV` if the bus is not registered, `EEXIST` if a
+    /// device of that name exists (the kernel logs the conflict: keep
+    /// names unique), or the error of the allocation or of `data`.
+    pub fn new(
+        bus: &'static BusType<T>,
+        name: &CStr,
+        data: impl PinInit<T::DeviceData, Error>,
+    ) -> Result<Self> {
+        if bus.ctx.load(Relaxed).is_null() {
+            return Err(ENODEV);
+        }
+        let inner = KBox::pin_init(
+            try_pin_init!(DeviceInner {
                 dev: Opaque::zeroed(),
-                bus,
-                data,
-            },
+                data <- data,
+            }),
             GFP_KERNEL,
         )?;
-        let inner = KBox::into_raw(inner);
+        // SAFETY: the allocation stays where it is (freed in place by
+        // `release`).
+        let inner = KBox::into_raw(unsafe { Pin::into_inner_unchecked(inner) });
         // SAFETY: `inner` is a valid allocation; its device is zeroed.
         let dev = unsafe { (*inner).dev.get() };
         // SAFETY: `dev` is zeroed memory; after `device_initialize` the
-        // device is refcounted and `release` frees `inner`.
+        // device is reference counted and `release` frees `inner`.
         unsafe {
             bindings::device_initialize(dev);
             (*dev).bus = bus.bus.get();

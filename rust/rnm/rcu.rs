@@ -12,19 +12,26 @@
 //! period (`synchronize_rcu()`) before it drops its reference to the old
 //! one.
 //!
-//! ```ignore
-//! let guard = rcu::read_lock();
-//! if let Some(peer) = dev.peer.get(&guard) {
-//!     peer.receive(skb);
+//! ```
+//! # use kernel::prelude::*;
+//! use crate::rnm::rcu::RcuArc;
+//! use kernel::sync::{rcu, Arc};
+//!
+//! let peer: RcuArc<u32> = RcuArc::new();
+//! assert!(peer.replace(Some(Arc::new(7, GFP_KERNEL)?)).is_none());
+//! {
+//!     let guard = rcu::read_lock();
+//!     assert_eq!(peer.get(&guard), Some(&7));
 //! }
+//! // Waits for a grace period before handing the old value back.
+//! assert_eq!(peer.replace(None).as_deref(), Some(&7));
 //! ```
 
-use core::{
-    marker::PhantomData,
-    ptr,
-    sync::atomic::{AtomicPtr, Ordering},
+use core::{marker::PhantomData, ptr};
+use kernel::sync::{
+    atomic::{Acquire, Atomic, Full},
+    rcu, Arc,
 };
-use kernel::sync::{rcu, Arc};
 
 /// An optional `Arc<T>` that readers reach under the RCU read lock.
 ///
@@ -35,12 +42,13 @@ use kernel::sync::{rcu, Arc};
 /// [`RcuArc::replace`] is dropped only after an RCU grace period that
 /// started after it was taken out.
 pub struct RcuArc<T: Send + Sync> {
-    ptr: AtomicPtr<T>,
+    ptr: Atomic<*mut T>,
     _p: PhantomData<Option<Arc<T>>>,
 }
 
-// SAFETY: the object holds an `Option<Arc<T>>`, which is `Send` for
-// `T: Send + Sync`.
+// SAFETY: the object owns an `Option<Arc<T>>` (the reference `ptr` stands
+// for), which may be dropped on another thread: sound for `T: Send + Sync`,
+// as for `Arc<T>` itself.
 unsafe impl<T: Send + Sync> Send for RcuArc<T> {}
 // SAFETY: shared access reads the pointer atomically and hands out `&T`
 // (`T: Sync`), or swaps in and returns `Arc<T>`s (`T: Send + Sync`).
@@ -51,7 +59,7 @@ impl<T: Send + Sync> RcuArc<T> {
     pub const fn new() -> Self {
         // INVARIANT: null.
         Self {
-            ptr: AtomicPtr::new(ptr::null_mut()),
+            ptr: Atomic::new(ptr::null_mut()),
             _p: PhantomData,
         }
     }
@@ -59,7 +67,7 @@ impl<T: Send + Sync> RcuArc<T> {
     /// The published object, valid while the caller holds the RCU read
     /// lock.  Lock-free; any context.
     pub fn get<'a>(&'a self, _guard: &'a rcu::Guard) -> Option<&'a T> {
-        let p = self.ptr.load(Ordering::Acquire);
+        let p = self.ptr.load(Acquire);
         // SAFETY: non-null `p` is from `Arc::into_raw`; it is dropped only
         // after a grace period (`_guard` holds one off) or with `self` (`'a`).
         unsafe { p.as_ref() }
@@ -71,9 +79,10 @@ impl<T: Send + Sync> RcuArc<T> {
     pub fn replace(&self, new: Option<Arc<T>>) -> Option<Arc<T>> {
         let p = new.map_or(ptr::null_mut(), |a| Arc::into_raw(a).cast_mut());
         // INVARIANT: `p` is null or from `Arc::into_raw`; its reference is
-        // now owned here.  Release pairs with the readers' Acquire, so that
-        // they see the object initialised.
-        let old = self.ptr.swap(p, Ordering::AcqRel);
+        // now owned here.  The full barrier orders the object's
+        // initialisation before its publication (pairing with the readers'
+        // Acquire) and the readers of `old` before its release.
+        let old = self.ptr.xchg(p, Full);
         if old.is_null() {
             return None;
         }

@@ -4,28 +4,36 @@
 //!
 //! C header: [`include/linux/sysctl.h`](srctree/include/linux/sysctl.h)
 //!
-//! A [`Registration`] publishes a table of [`IntValue`]s under
-//! `/proc/sys/<path>/`.  Writes go through `proc_dointvec_minmax`: a value
+//! A [`Registration`] publishes a table of `'static` [`IntValue`]s under
+//! `/proc/sys/<path>/`; the values outlive the table however the
+//! registration ends (even if it is leaked with [`core::mem::forget`]).
+//! Per-namespace tables, whose values live in the namespace, are
+//! registered by [`crate::rnm::net_namespace`] only.  Writes go through `proc_dointvec_minmax`: a value
 //! that is not a number or lies outside the value's range fails with
 //! `-EINVAL` and leaves the old value in place.  Readers on hot paths call
 //! [`IntValue::get`], a single relaxed atomic load, without locks.
 //!
 //! # Examples
 //!
-//! ```ignore
+//! ```
+//! # use kernel::prelude::*;
+//! use crate::rnm::sysctl::{Entry, IntValue, Registration};
+//!
 //! static LIMIT: IntValue = IntValue::new(64, 1, 1000);
 //!
-//! let reg = Registration::register(c"dev/example", &[Entry::new(c"limit", &LIMIT, 0o644)])?;
-//! // /proc/sys/dev/example/limit now reads "64" and accepts 1..=1000.
+//! let reg = Registration::register(c"dev/rnm_example", &[Entry::new(c"limit", &LIMIT, 0o644)])?;
+//! // /proc/sys/dev/rnm_example/limit now reads "64" and accepts 1..=1000.
+//! assert_eq!(reg.len(), 1);
 //! ```
 
 use crate::rnm::bindings;
-use core::{
-    marker::PhantomData,
-    ptr::{self, NonNull},
-    sync::atomic::{AtomicI32, Ordering},
+use core::ptr::{self, NonNull};
+use kernel::{
+    error::code::*,
+    prelude::*,
+    str::CStrExt,
+    sync::atomic::{Atomic, Relaxed},
 };
-use kernel::{error::code::*, prelude::*, str::CStrExt};
 
 /// An `int` value with an inclusive range, published as a sysctl.
 ///
@@ -35,7 +43,7 @@ use kernel::{error::code::*, prelude::*, str::CStrExt};
 /// and `proc_dointvec_minmax`, which both check the range.
 #[repr(C)]
 pub struct IntValue {
-    value: AtomicI32,
+    value: Atomic<i32>,
     min: c_int,
     max: c_int,
 }
@@ -48,7 +56,7 @@ impl IntValue {
     pub const fn new(default: i32, min: i32, max: i32) -> Self {
         assert!(min <= default && default <= max);
         Self {
-            value: AtomicI32::new(default),
+            value: Atomic::new(default),
             min,
             max,
         }
@@ -57,7 +65,7 @@ impl IntValue {
     /// Returns the current value.
     #[inline]
     pub fn get(&self) -> i32 {
-        self.value.load(Ordering::Relaxed)
+        self.value.load(Relaxed)
     }
 
     /// Sets the value, or returns `EINVAL` and keeps the old one if `v` is
@@ -66,7 +74,7 @@ impl IntValue {
         if v < self.min || v > self.max {
             return Err(EINVAL);
         }
-        self.value.store(v, Ordering::Relaxed);
+        self.value.store(v, Relaxed);
         Ok(())
     }
 
@@ -96,37 +104,36 @@ impl<'a> Entry<'a> {
     }
 }
 
-/// A registered sysctl table; unregistered on drop.
+/// A registered sysctl table of `'static` values; unregistered on drop.
 ///
 /// # Invariants
 ///
 /// `header` was returned by a successful `register_sysctl_sz` for `table`,
-/// whose entries point at values that live for `'a`; it has not been
-/// unregistered.
-pub struct Registration<'a> {
+/// whose entries point at `'static` values; it has not been unregistered.
+pub struct Registration {
     header: NonNull<bindings::ctl_table_header>,
     table: KVec<bindings::ctl_table>,
-    _values: PhantomData<&'a IntValue>,
 }
 
-impl<'a> Registration<'a> {
+impl Registration {
     /// Registers `entries` under `/proc/sys/<path>/` (`path` uses `/` as
-    /// separator, for example `c"net/example"`).
-    pub fn register(path: &'static CStr, entries: &[Entry<'a>]) -> Result<Self> {
+    /// separator, for example `c"net/example"`).  Process context.
+    ///
+    /// Fails with `ENOMEM` if the allocation or the registration fails
+    /// (the kernel also refuses a file that exists already this way, and
+    /// logs it).
+    pub fn register(path: &'static CStr, entries: &[Entry<'static>]) -> Result<Self> {
         let table = ctl_table_of(entries)?;
         // SAFETY: `path` is a valid C string; `table`'s entries have
-        // `'static` names and point at values living for `'a`, which `Self`
-        // cannot outlive; its buffer stays in place until `drop` unregisters.
+        // `'static` names and point at `'static` values (so a leaked
+        // registration points at live values too); its buffer stays in
+        // place until `drop` unregisters.
         let header = unsafe {
             bindings::register_sysctl_sz(path.as_char_ptr(), table.as_ptr(), table.len())
         };
         let header = NonNull::new(header).ok_or(ENOMEM)?;
         // INVARIANT: registration succeeded for `table`.
-        Ok(Self {
-            header,
-            table,
-            _values: PhantomData,
-        })
+        Ok(Self { header, table })
     }
 
     /// Number of files in the table.
@@ -140,7 +147,7 @@ impl<'a> Registration<'a> {
     }
 }
 
-impl Drop for Registration<'_> {
+impl Drop for Registration {
     fn drop(&mut self) {
         // SAFETY: by the type invariant `header` is registered; after this
         // call no handler can run on `table` any more, so it may be freed.
@@ -148,11 +155,13 @@ impl Drop for Registration<'_> {
     }
 }
 
-// SAFETY: the registration only holds the header, used once from `drop`,
-// which may run on any thread; the values it points at are atomics.
-unsafe impl Send for Registration<'_> {}
-// SAFETY: `&Registration` gives no access to the header or the table.
-unsafe impl Sync for Registration<'_> {}
+// SAFETY: the registration holds the header, used once from `drop`
+// (`unregister_sysctl_table` may run on any thread in process context),
+// and the table, which the kernel only reads; the values it points at are
+// atomics, shared with every thread anyway.
+unsafe impl Send for Registration {}
+// SAFETY: `&Registration` gives the table's length only.
+unsafe impl Sync for Registration {}
 
 /// The `ctl_table` entries of `entries`, handled by `proc_dointvec_minmax`.
 fn ctl_table_of(entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
@@ -182,6 +191,8 @@ fn ctl_table_of(entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
 /// Unlike [`Registration`], whose files show the same values in every
 /// namespace, each namespace registers its own table, pointing at its own
 /// values (typically in its [`PernetData`](crate::rnm::net_namespace::PernetData)).
+/// Only the per-namespace abstraction registers them, tying each to the
+/// life of its namespace's data.
 ///
 /// # Invariants
 ///
@@ -190,7 +201,8 @@ fn ctl_table_of(entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
 /// it has not been unregistered.
 pub struct NetRegistration {
     header: NonNull<bindings::ctl_table_header>,
-    table: KVec<bindings::ctl_table>,
+    /// Kept in place until `drop` unregisters it.
+    _table: KVec<bindings::ctl_table>,
 }
 
 impl NetRegistration {
@@ -202,7 +214,7 @@ impl NetRegistration {
     /// The returned registration must be dropped before `net` is freed
     /// (typically from the namespace's exit callback) and before the values
     /// of `entries` are.
-    pub unsafe fn register(
+    pub(in crate::rnm) unsafe fn register(
         net: &crate::rnm::net_namespace::NetRef<'_>,
         path: &'static CStr,
         entries: &[Entry<'_>],
@@ -221,17 +233,10 @@ impl NetRegistration {
         };
         let header = NonNull::new(header).ok_or(ENOMEM)?;
         // INVARIANT: registration succeeded for `table`.
-        Ok(Self { header, table })
-    }
-
-    /// Number of files in the table.
-    pub fn len(&self) -> usize {
-        self.table.len()
-    }
-
-    /// Whether the table has no files.
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        Ok(Self {
+            header,
+            _table: table,
+        })
     }
 }
 
@@ -243,7 +248,9 @@ impl Drop for NetRegistration {
     }
 }
 
-// SAFETY: as for `Registration`: a handle used once, from `drop`.
+// SAFETY: as for `Registration`: the header is used once, from `drop`,
+// on any thread; the table is only read by the kernel; the values are
+// atomics.
 unsafe impl Send for NetRegistration {}
 // SAFETY: `&NetRegistration` gives no access to the header or the table.
 unsafe impl Sync for NetRegistration {}

@@ -1,96 +1,122 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Sysfs directories of attribute files (`struct kobject`,
-//! `struct kobj_attribute`).
+//! Sysfs attribute output, and directories of read-only counters
+//! (`struct kobject`, `struct kobj_attribute`).
 //!
 //! C headers: [`include/linux/kobject.h`](srctree/include/linux/kobject.h),
 //! [`include/linux/sysfs.h`](srctree/include/linux/sysfs.h)
 //!
-//! A [`Directory`] is a kobject under `/sys/kernel/` with one file per
-//! [`File`]: read-only counters ([`File::counter`]) and validated integers
-//! that root may write ([`File::int`], the same [`IntValue`] the sysctl
-//! tables use; a write that is not a number in range fails with `-EINVAL`
-//! and keeps the old value).  Dropping the directory removes it; the
-//! kernel waits for running reads and writes first.
+//! A [`SysfsWriter`] is the page a `show` callback fills; every `write!`
+//! into it is all or nothing, so that output that does not fit can end
+//! cleanly at a line boundary.
+//!
+//! A [`Directory`] is a kobject under `/sys/kernel/` with one read-only
+//! file (mode 0444) per [`File`], each showing a counter in decimal.
+//! Dropping the directory removes it; the kernel waits for running reads
+//! first.
 //!
 //! # Examples
 //!
-//! ```ignore
+//! ```
+//! # use kernel::prelude::*;
+//! use crate::rnm::sysfs::{Directory, File};
+//! use core::sync::atomic::AtomicU64;
+//!
 //! static PACKETS: AtomicU64 = AtomicU64::new(0);
 //!
-//! let dir = Directory::create(c"example", &[File::counter(c"packets", &PACKETS)])?;
-//! // /sys/kernel/example/packets reads "0".
+//! let dir = Directory::create(c"rnm_example", &[File::counter(c"packets", &PACKETS)])?;
+//! // /sys/kernel/rnm_example/packets reads "0".
+//! assert_eq!(dir.len(), 1);
 //! ```
 
-use crate::rnm::{bindings, sysctl::IntValue};
+use crate::rnm::bindings;
 use core::{
-    fmt::Write,
+    fmt,
     ptr::{self, NonNull},
     sync::atomic::{AtomicU64, Ordering},
 };
-use kernel::{error::to_result, ffi::c_char, prelude::*};
+use kernel::{error::from_result, ffi::c_char, prelude::*, str::Formatter};
 
-/// What a file shows.
-#[derive(Clone, Copy)]
-enum Source {
-    Counter(&'static AtomicU64),
-    Int(&'static IntValue),
+/// The output of a sysfs `show` callback: a page (`PAGE_SIZE` bytes).
+///
+/// Each `write!`/`writeln!` into it (an inherent `write_fmt`) appends the
+/// whole formatted text, or nothing and fails with `EFBIG` if the page has
+/// no room left for it.  So a caller that writes one line per `writeln!`
+/// can stop at the first failure and show every line that fitted.
+///
+/// # Invariants
+///
+/// `len <= buf.len()`; `buf[..len]` is the output.
+pub struct SysfsWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
 }
 
-/// One file of a [`Directory`].
+impl<'a> SysfsWriter<'a> {
+    /// An empty output in `buf`.
+    pub(in crate::rnm) fn new(buf: &'a mut [u8]) -> Self {
+        // INVARIANT: nothing written.
+        Self { buf, len: 0 }
+    }
+
+    /// An empty output in the page sysfs hands to a `show` callback.
+    ///
+    /// # Safety
+    ///
+    /// `page` must be valid for writes of `PAGE_SIZE` bytes for `'a`, and
+    /// not be accessed otherwise during `'a`.
+    pub(in crate::rnm) unsafe fn from_page(page: *mut c_char) -> Self {
+        // SAFETY: as required by the caller.
+        Self::new(unsafe {
+            core::slice::from_raw_parts_mut(page.cast::<u8>(), kernel::page::PAGE_SIZE)
+        })
+    }
+
+    /// Bytes written so far (at most `PAGE_SIZE`).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends `args` whole, or nothing: fails with `EFBIG` (and leaves
+    /// the output as it was) if it does not fit in the rest of the page.
+    /// This is what `write!` and `writeln!` call.
+    pub fn write_fmt(&mut self, args: fmt::Arguments<'_>) -> Result {
+        let rest = self.buf.get_mut(self.len..).ok_or(EFBIG)?;
+        let mut f = Formatter::new(rest);
+        fmt::Write::write_fmt(&mut f, args).map_err(|_| EFBIG)?;
+        // INVARIANT: `Formatter` fails rather than write past `rest`, so
+        // the new length is at most `buf.len()`.
+        self.len += f.bytes_written();
+        Ok(())
+    }
+}
+
+/// One file of a [`Directory`]: a name and the counter it shows.
 #[derive(Clone, Copy)]
 pub struct File {
     name: &'static CStr,
-    source: Source,
+    counter: &'static AtomicU64,
 }
 
 impl File {
     /// A read-only file (mode 0444) showing `counter` in decimal.
     pub const fn counter(name: &'static CStr, counter: &'static AtomicU64) -> Self {
-        Self {
-            name,
-            source: Source::Counter(counter),
-        }
-    }
-
-    /// A file showing `value` that root may write (mode 0644); writes out
-    /// of the value's range fail with `EINVAL`.
-    pub const fn int(name: &'static CStr, value: &'static IntValue) -> Self {
-        Self {
-            name,
-            source: Source::Int(value),
-        }
+        Self { name, counter }
     }
 }
 
-/// A `kobj_attribute` with what it shows; `show`/`store` find `source`
-/// from the attribute pointer (the attribute is the first field).
+/// A `kobj_attribute` with the counter it shows; `show_callback` finds
+/// `counter` from the attribute pointer (the attribute is the first field).
 #[repr(C)]
 struct Attr {
     kattr: bindings::kobj_attribute,
-    source: Source,
+    counter: &'static AtomicU64,
 }
-
-/// Writes formatted text into the sysfs page buffer.
-struct PageWriter<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl Write for PageWriter<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(core::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// Size of the buffer sysfs hands to `show` (`PAGE_SIZE`).
-const SHOW_BUF_SIZE: usize = kernel::page::PAGE_SIZE;
 
 /// # Safety
 ///
@@ -101,56 +127,28 @@ unsafe extern "C" fn show_callback(
     attr: *mut bindings::kobj_attribute,
     buf: *mut c_char,
 ) -> isize {
-    // SAFETY: `attr` is the first field of an `Attr` that lives as long as
-    // the directory, which outlives every callback.
+    // SAFETY: `attr` is the first field of an `Attr` of a `Directory`,
+    // which removes its files (waiting for running callbacks) before the
+    // `Attr`s are freed.
     let attr = unsafe { &*attr.cast::<Attr>() };
-    // SAFETY: sysfs passes a writable page.
-    let buf = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), SHOW_BUF_SIZE) };
-    let mut w = PageWriter { buf, len: 0 };
-    let res = match attr.source {
-        Source::Counter(c) => writeln!(w, "{}", c.load(Ordering::Relaxed)),
-        Source::Int(v) => writeln!(w, "{}", v.get()),
-    };
-    match res {
-        Ok(()) => w.len as isize,
-        Err(_) => EINVAL.to_errno() as isize,
-    }
+    // SAFETY: sysfs passes a page it gives us alone for this call.
+    let mut out = unsafe { SysfsWriter::from_page(buf) };
+    from_result(|| {
+        writeln!(out, "{}", attr.counter.load(Ordering::Relaxed))?;
+        Ok(out.len() as isize)
+    })
 }
 
-/// # Safety
-///
-/// Called by sysfs with an attribute created by [`Directory::create`] and
-/// `count` readable bytes at `buf`.
-unsafe extern "C" fn store_callback(
-    _kobj: *mut bindings::kobject,
-    attr: *mut bindings::kobj_attribute,
-    buf: *const c_char,
-    count: usize,
-) -> isize {
-    // SAFETY: as in `show_callback`.
-    let attr = unsafe { &*attr.cast::<Attr>() };
-    // SAFETY: sysfs passes `count` readable bytes.
-    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
-    let Source::Int(value) = attr.source else {
-        return EPERM.to_errno() as isize;
-    };
-    let parsed = core::str::from_utf8(input)
-        .ok()
-        .map(|s| s.strip_suffix('\n').unwrap_or(s))
-        .and_then(|s| s.parse::<i32>().ok());
-    match parsed.map(|v| value.set(v)) {
-        Some(Ok(())) => count as isize,
-        _ => EINVAL.to_errno() as isize,
-    }
-}
-
-/// A directory `/sys/kernel/<name>/` of attribute files; removed on drop.
+/// A directory `/sys/kernel/<name>/` of read-only counter files; removed
+/// on drop.
 ///
 /// # Invariants
 ///
-/// `kobj` is a kobject created by `kobject_create_and_add` that we hold
-/// the only reference on, with the files of `attrs` created in it; `attrs`
-/// and `ptrs` do not move (boxed) until the kobject is released in `drop`.
+/// `kobj` is a kobject created by `kobject_create_and_add`, added to sysfs
+/// and not deleted, that we hold the only reference on, with the files of
+/// `attrs` created in it; the heap buffers of `attrs` and `_ptrs` are not
+/// touched (so they neither move nor are freed) until `drop` has deleted
+/// the kobject.
 pub struct Directory {
     kobj: NonNull<bindings::kobject>,
     attrs: KVec<Attr>,
@@ -158,28 +156,32 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Creates `/sys/kernel/<name>/` with `files`.
+    /// Creates `/sys/kernel/<name>/` with `files`.  Process context.
     ///
-    /// Fails with `EEXIST` if the directory exists already.
+    /// Fails with `EINVAL` if a name (of the directory or of a file) is
+    /// empty or has a `/`, or two files have the same name; with `EEXIST`
+    /// if the directory exists already (or `ENOMEM`, which the kernel does
+    /// not tell apart); or with the error of creating the files.
     pub fn create(name: &'static CStr, files: &[File]) -> Result<Self> {
+        let valid = |n: &CStr| !n.is_empty() && !n.to_bytes().contains(&b'/');
+        if !valid(name) {
+            return Err(EINVAL);
+        }
+        for (i, f) in files.iter().enumerate() {
+            if !valid(f.name) || files[..i].iter().any(|g| g.name == f.name) {
+                return Err(EINVAL);
+            }
+        }
         let mut attrs = KVec::with_capacity(files.len(), GFP_KERNEL)?;
         for f in files {
-            // SAFETY: all-zero is a valid `kobj_attribute` (null name and
-            // callbacks), completed below.
-            let mut kattr: bindings::kobj_attribute = unsafe { core::mem::zeroed() };
+            let mut kattr: bindings::kobj_attribute = pin_init::zeroed();
             kattr.attr.name = f.name.as_char_ptr().cast();
-            match f.source {
-                Source::Counter(_) => kattr.attr.mode = 0o444,
-                Source::Int(_) => {
-                    kattr.attr.mode = 0o644;
-                    kattr.__bindgen_anon_2.store = Some(store_callback);
-                }
-            }
+            kattr.attr.mode = 0o444;
             kattr.__bindgen_anon_1.show = Some(show_callback);
             attrs.push(
                 Attr {
                     kattr,
-                    source: f.source,
+                    counter: f.counter,
                 },
                 GFP_KERNEL,
             )?;
@@ -197,20 +199,36 @@ impl Directory {
         };
         let kobj = NonNull::new(kobj).ok_or(EEXIST)?;
         // SAFETY: `kobj` is valid; `ptrs` is a null-terminated array of
-        // attributes that stay in place (their vectors are not touched
-        // again) until `drop` removes the kobject.
+        // attributes whose buffers stay in place until the kobject is
+        // deleted (on the error path below, or in `drop`).
         let ret = unsafe { bindings::sysfs_create_files(kobj.as_ptr(), ptrs.as_ptr()) };
-        if let Err(e) = to_result(ret) {
-            // SAFETY: our reference from `kobject_create_and_add`.
-            unsafe { bindings::kobject_put(kobj.as_ptr()) };
+        if let Err(e) = kernel::error::to_result(ret) {
+            // SAFETY: added above and not deleted; our only reference.
+            unsafe { Self::delete(kobj) };
             return Err(e);
         }
-        // INVARIANT: created above with the files of `attrs`.
+        // INVARIANT: created and added above, with the files of `attrs`.
         Ok(Self {
             kobj,
             attrs,
             _ptrs: ptrs,
         })
+    }
+
+    /// Removes `kobj` from sysfs (`kobject_del`, which waits for running
+    /// callbacks of its files) and drops our reference (`kobject_put`), as
+    /// `include/linux/kobject.h` asks of the creator.
+    ///
+    /// # Safety
+    ///
+    /// `kobj` must be added to sysfs and not deleted yet, and the caller
+    /// must own a reference, which this consumes.
+    unsafe fn delete(kobj: NonNull<bindings::kobject>) {
+        // SAFETY: as required by the caller.
+        unsafe {
+            bindings::kobject_del(kobj.as_ptr());
+            bindings::kobject_put(kobj.as_ptr());
+        }
     }
 
     /// Number of files.
@@ -226,15 +244,17 @@ impl Directory {
 
 impl Drop for Directory {
     fn drop(&mut self) {
-        // SAFETY: our only reference (type invariant): this removes the
-        // directory and its files, waiting for running `show`/`store`
-        // callbacks, before `attrs` is freed.
-        unsafe { bindings::kobject_put(self.kobj.as_ptr()) };
+        // SAFETY: added and not deleted, our only reference (type
+        // invariant).  Once `kobject_del` returns no `show` callback runs
+        // any more, so `attrs` may be freed after this.
+        unsafe { Self::delete(self.kobj) };
     }
 }
 
-// SAFETY: a handle used from `drop` only; the attributes point at atomics
-// and `IntValue`s, which are `Sync`.
+// SAFETY: `Directory` owns a kobject reference, dropped with
+// `kobject_del`/`kobject_put`, which any thread in process context may do,
+// and attributes that point at `&'static AtomicU64`s, which are `Sync`.
 unsafe impl Send for Directory {}
-// SAFETY: `&Directory` gives access to the file count only.
+// SAFETY: `&Directory` gives the file count only (plain reads of data
+// nothing writes after `create`).
 unsafe impl Sync for Directory {}

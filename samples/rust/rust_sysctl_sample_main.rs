@@ -36,7 +36,7 @@ mod sample {
 
     /// The module's state: the registered table.
     pub(crate) struct SysctlSample {
-        _table: Registration<'static>,
+        _table: Registration,
     }
 
     impl kernel::Module for SysctlSample {

@@ -8,27 +8,114 @@
 
 use crate::config::{self, LIVE_DEVICES, LIVE_FRAMES};
 use crate::port::{Port, TxStats};
-use crate::queue::RxStats;
+use crate::queue::{RxQueue, RxStats};
 use crate::rnm::{
-    bus::{Attr, Bus, BusRegistration, BusType, SysfsWriter},
-    net::synchronize_net,
+    bus::{Attr, Bus, BusRegistration, BusType, DeviceRegistration, SysfsWriter},
+    net::{napi::Napi, synchronize_net},
     sysctl::{self, Entry},
 };
-use core::{fmt::Write, sync::atomic::Ordering};
+use core::{fmt, sync::atomic::Ordering};
 use kernel::{
+    alloc::kvec::PushError,
     new_mutex,
     prelude::*,
+    str::CString,
     sync::{Arc, Mutex},
 };
 
 /// The bus type.
 pub(crate) static BUS: BusType<VnapiBus> = BusType::new();
 
-/// The bus's state: every device, by id.
+/// The data of a device on the bus, which its attribute files reach
+/// through the device itself.
+#[pin_data]
+pub(crate) struct BusDev {
+    id: u32,
+    /// The port, from its creation until its device is deleted.  Held by
+    /// the attribute functions while they use it; the device is never
+    /// unregistered under this lock.
+    #[pin]
+    port: Mutex<Option<Arc<Port>>>,
+}
+
+/// A device of the bus: the port (net device) and the bus device it sits
+/// under, which owns the port for its attribute files, as a netdevsim bus
+/// device owns its ports.
+///
+/// Dropping it unlinks the port, unregisters its net device and then the
+/// bus device (field order).  Never dropped under the bus lock.
+struct VnapiDevice {
+    port: Arc<Port>,
+    busdev: DeviceRegistration<VnapiBus>,
+}
+
+impl VnapiDevice {
+    /// Creates device `id` with `queues` queues.  Takes no lock of the bus:
+    /// a failure after the bus device appeared unregisters it, which waits
+    /// for readers of its files.
+    fn new(id: u32, queues: u32) -> Result<Self> {
+        let name = CString::try_from_fmt(fmt!("vnapi{id}"))?;
+        let busdev = DeviceRegistration::new(
+            &BUS,
+            &name,
+            try_pin_init!(BusDev {
+                id,
+                port <- new_mutex!(None, "vnapi_busdev_port"),
+            }),
+        )?;
+        let port = Port::new(id, queues, &busdev)?;
+        *busdev.data().port.lock() = Some(port.clone());
+        Ok(Self { port, busdev })
+    }
+
+    fn id(&self) -> u32 {
+        self.port.id
+    }
+}
+
+impl Drop for VnapiDevice {
+    fn drop(&mut self) {
+        // The attribute files cannot reach the port any more (this waits
+        // for one that uses it now); they fail with `ENODEV` until the bus
+        // device is gone.
+        drop(self.busdev.data().port.lock().take());
+        // Normally unlinked already, under the bus lock.
+        VnapiBus::unlink(&self.port);
+        // Now `self.port` is the last reference to the port.
+    }
+}
+
+/// The devices, and the ids of those being created.
+struct Devices {
+    list: KVec<VnapiDevice>,
+    creating: KVec<u32>,
+}
+
+impl Devices {
+    fn find(&self, id: u32) -> Result<usize> {
+        self.list.iter().position(|d| d.id() == id).ok_or(ENODEV)
+    }
+}
+
+impl Drop for Devices {
+    /// Deletes every device: the bus is going (module unload), its files
+    /// are gone already, so nothing adds or links devices any more.
+    fn drop(&mut self) {
+        for dev in self.list.iter() {
+            VnapiBus::unlink(&dev.port);
+        }
+        VnapiBus::release(core::mem::take(&mut self.list));
+    }
+}
+
+/// The bus's state: every device.  Dropped (with the devices) after the
+/// bus files are gone, before the bus itself.
 #[pin_data]
 pub(crate) struct VnapiBus {
+    /// Taken by the bus attribute methods only, never by the device
+    /// attribute functions.
     #[pin]
-    ports: Mutex<KVec<Arc<Port>>>,
+    devices: Mutex<Devices>,
 }
 
 // Bus attributes, in `Bus::BUS_ATTRS` order.
@@ -61,36 +148,82 @@ fn parse_one(input: &[u8]) -> Result<u32> {
     Ok(v[0])
 }
 
-fn find(ports: &[Arc<Port>], id: u32) -> Result<usize> {
-    ports.iter().position(|p| p.id == id).ok_or(ENODEV)
+/// One line of `queue_stats` for receive queue `.0`.
+struct RxLine<'a>(usize, &'a Napi<RxQueue>);
+
+impl fmt::Display for RxLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let q = self.1.data();
+        write!(f, "rx{}", self.0)?;
+        for (n, v) in RxStats::NAMES.iter().zip(q.stats.values()) {
+            write!(f, " {n} {v}")?;
+        }
+        write!(f, " ring {}", q.ring_len())
+    }
+}
+
+/// One line of `queue_stats` for transmit queue `.0`.
+struct TxLine<'a>(usize, &'a TxStats);
+
+impl fmt::Display for TxLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "tx{}", self.0)?;
+        for (n, v) in TxStats::NAMES.iter().zip(self.1.values()) {
+            write!(f, " {n} {v}")?;
+        }
+        Ok(())
+    }
 }
 
 impl VnapiBus {
+    /// Reserves `id` for a device being created, and room for it.
+    fn reserve(&self, id: u32) -> Result {
+        let mut d = self.devices.lock();
+        if d.find(id).is_ok() || d.creating.contains(&id) {
+            return Err(EEXIST);
+        }
+        let max = usize::try_from(config::MAX_DEVICES.get()).unwrap_or(0);
+        if d.list.len() + d.creating.len() >= max {
+            return Err(ENOSPC);
+        }
+        // Room for every device being created: adding one never allocates.
+        let creating = d.creating.len();
+        d.list.reserve(creating + 1, GFP_KERNEL)?;
+        d.creating.push(id, GFP_KERNEL)?;
+        Ok(())
+    }
+
     fn new_device(&self, input: &[u8]) -> Result {
         let mut v = [0, 0];
         let n = parse_numbers(input, &mut v)?;
+        let id = v[0];
         let queues = if n == 2 {
             v[1]
         } else {
             u32::try_from(config::DEFAULT_QUEUES.get()).map_err(|_| EINVAL)?
         };
-        if queues == 0 || queues > config::QUEUES_MAX {
+        if id > config::ID_MAX || queues == 0 || queues > config::QUEUES_MAX {
             return Err(EINVAL);
         }
-        let mut ports = self.ports.lock();
-        if find(&ports, v[0]).is_ok() {
-            return Err(EEXIST);
+        self.reserve(id)?;
+        // No lock held: see `VnapiDevice::new`.
+        let dev = VnapiDevice::new(id, queues);
+        let mut d = self.devices.lock();
+        d.creating.retain(|c| *c != id);
+        let dev = dev?;
+        match d.list.push_within_capacity(dev) {
+            Ok(()) => Ok(()),
+            Err(PushError(dev)) => {
+                // Not reached (room was reserved); not dropped under the lock.
+                drop(d);
+                drop(dev);
+                Err(ENOMEM)
+            }
         }
-        if ports.len() >= usize::try_from(config::MAX_DEVICES.get()).unwrap_or(0) {
-            return Err(ENOSPC);
-        }
-        ports.reserve(1, GFP_KERNEL)?;
-        let port = Port::new(v[0], queues)?;
-        ports.push(port, GFP_KERNEL)?;
-        Ok(())
     }
 
-    /// Unlinks `port` from its peer, if any.
+    /// Unlinks `port` from its peer, if any.  Process context; waits for a
+    /// grace period if it was linked.
     fn unlink(port: &Port) -> bool {
         match port.set_peer(None) {
             Some(peer) => {
@@ -102,21 +235,25 @@ impl VnapiBus {
     }
 
     /// Drops removed devices once no transmit path can still see them.
-    fn release(removed: KVec<Arc<Port>>) {
+    /// Without the bus lock.
+    fn release(removed: KVec<VnapiDevice>) {
         synchronize_net();
         drop(removed);
     }
 
     fn del_device(&self, input: &[u8]) -> Result {
         let id = parse_one(input)?;
-        let mut removed = KVec::new();
+        let mut removed = KVec::with_capacity(1, GFP_KERNEL)?;
         {
-            let mut ports = self.ports.lock();
-            let i = find(&ports, id)?;
-            removed.reserve(1, GFP_KERNEL)?;
-            let port = ports.remove(i).map_err(|_| ENODEV)?;
-            Self::unlink(&port);
-            removed.push(port, GFP_KERNEL)?;
+            let mut d = self.devices.lock();
+            let i = d.find(id)?;
+            let dev = d.list.remove(i).map_err(|_| ENODEV)?;
+            Self::unlink(&dev.port);
+            // Cannot fail: room for one.
+            if let Err(PushError(dev)) = removed.push_within_capacity(dev) {
+                drop(d);
+                drop(dev);
+            }
         }
         Self::release(removed);
         Ok(())
@@ -127,9 +264,9 @@ impl VnapiBus {
         if parse_numbers(input, &mut v)? != 2 || v[0] == v[1] {
             return Err(EINVAL);
         }
-        let ports = self.ports.lock();
-        let a = &ports[find(&ports, v[0])?];
-        let b = &ports[find(&ports, v[1])?];
+        let d = self.devices.lock();
+        let a = &d.list[d.find(v[0])?].port;
+        let b = &d.list[d.find(v[1])?].port;
         if a.peer_id().is_some() || b.peer_id().is_some() {
             return Err(EBUSY);
         }
@@ -141,8 +278,8 @@ impl VnapiBus {
     fn unlink_device(&self, input: &[u8]) -> Result {
         let id = parse_one(input)?;
         {
-            let ports = self.ports.lock();
-            if !Self::unlink(&ports[find(&ports, id)?]) {
+            let d = self.devices.lock();
+            if !Self::unlink(&d.list[d.find(id)?].port) {
                 return Err(EINVAL);
             }
         }
@@ -150,33 +287,22 @@ impl VnapiBus {
         Ok(())
     }
 
-    /// Deletes every device (module unload).
-    pub(crate) fn delete_all(&self) {
-        let removed = {
-            let mut ports = self.ports.lock();
-            for p in ports.iter() {
-                Self::unlink(p);
-            }
-            core::mem::take(&mut *ports)
-        };
-        Self::release(removed);
-    }
-
+    /// `queue_stats`: a line per queue.  If they do not all fit in the
+    /// page (16 queues with very large counters), the output ends after
+    /// the last whole line that fits.
     fn show_queue_stats(port: &Port, out: &mut SysfsWriter<'_>) -> Result {
         let d = port.data();
-        for (i, q) in d.queues().iter().enumerate() {
-            write!(out, "rx{i}").map_err(|_| EINVAL)?;
-            for (n, v) in RxStats::NAMES.iter().zip(q.data().stats.values()) {
-                write!(out, " {n} {v}").map_err(|_| EINVAL)?;
+        let rx = d.queues().iter().enumerate();
+        let tx = d.tx().iter().enumerate();
+        for (i, q) in rx {
+            if writeln!(out, "{}", RxLine(i, q)).is_err() {
+                return Ok(());
             }
-            writeln!(out, " ring {}", q.data().ring_len()).map_err(|_| EINVAL)?;
         }
-        for (i, t) in d.tx().iter().enumerate() {
-            write!(out, "tx{i}").map_err(|_| EINVAL)?;
-            for (n, v) in TxStats::NAMES.iter().zip(t.values()) {
-                write!(out, " {n} {v}").map_err(|_| EINVAL)?;
+        for (i, t) in tx {
+            if writeln!(out, "{}", TxLine(i, t)).is_err() {
+                return Ok(());
             }
-            writeln!(out).map_err(|_| EINVAL)?;
         }
         Ok(())
     }
@@ -184,17 +310,17 @@ impl VnapiBus {
     fn show_irq_cpu(port: &Port, out: &mut SysfsWriter<'_>) -> Result {
         for (i, q) in port.data().queues().iter().enumerate() {
             match q.irq_cpu() {
-                Some(cpu) => writeln!(out, "rx{i} {cpu}"),
-                None => writeln!(out, "rx{i} local"),
+                Some(cpu) => writeln!(out, "rx{i} {cpu}")?,
+                None => writeln!(out, "rx{i} local")?,
             }
-            .map_err(|_| EINVAL)?;
         }
         Ok(())
     }
 }
 
+
 impl Bus for VnapiBus {
-    type DeviceData = u32;
+    type DeviceData = BusDev;
     const NAME: &'static CStr = c"vnapi";
     const BUS_ATTRS: &'static [Attr] = &[
         Attr::write_only(c"new_device"),
@@ -221,7 +347,7 @@ impl Bus for VnapiBus {
             LIVE_FRAMES_ATTR => LIVE_FRAMES.load(Ordering::Relaxed),
             _ => return Err(EIO),
         };
-        writeln!(out, "{v}").map_err(|_| EINVAL)
+        writeln!(out, "{v}")
     }
 
     fn bus_store(&self, index: usize, input: &[u8]) -> Result {
@@ -234,11 +360,11 @@ impl Bus for VnapiBus {
         }
     }
 
-    fn device_show(&self, id: &u32, index: usize, out: &mut SysfsWriter<'_>) -> Result {
-        let ports = self.ports.lock();
-        let port = &ports[find(&ports, *id)?];
+    fn device_show(dev: &BusDev, index: usize, out: &mut SysfsWriter<'_>) -> Result {
+        let port = dev.port.lock();
+        let port = port.as_deref().ok_or(ENODEV)?;
         let d = port.data();
-        let r = match index {
+        match index {
             RING_SIZE => writeln!(out, "{}", d.cfg().ring_size()),
             NAPI_WEIGHT => writeln!(out, "{}", d.napi_weight()),
             RX_FRAMES => writeln!(out, "{}", d.cfg().rx_frames()),
@@ -248,24 +374,21 @@ impl Bus for VnapiBus {
                 Some(p) => writeln!(out, "{p}"),
                 None => writeln!(out, "none"),
             },
-            QUEUE_STATS => return Self::show_queue_stats(port, out),
-            IRQ_CPU => return Self::show_irq_cpu(port, out),
-            _ => return Err(EIO),
-        };
-        r.map_err(|_| EINVAL)
+            QUEUE_STATS => Self::show_queue_stats(port, out),
+            IRQ_CPU => Self::show_irq_cpu(port, out),
+            _ => Err(EIO),
+        }
     }
 
-    fn device_store(&self, id: &u32, index: usize, input: &[u8]) -> Result {
+    fn device_store(dev: &BusDev, index: usize, input: &[u8]) -> Result {
+        let port = dev.port.lock();
+        let d = port.as_deref().ok_or(ENODEV)?.data();
         if index == IRQ_CPU {
             let (queue, cpu) = crate::logic::parse_irq_cpu(input).ok_or(EINVAL)?;
-            let ports = self.ports.lock();
-            let d = ports[find(&ports, *id)?].data();
             let q = usize::try_from(queue).map_err(|_| EINVAL)?;
             return d.queues().get(q).ok_or(EINVAL)?.set_irq_cpu(cpu);
         }
         let v = parse_one(input)?;
-        let ports = self.ports.lock();
-        let d = ports[find(&ports, *id)?].data();
         match index {
             RING_SIZE => d.set_ring_size(v),
             NAPI_WEIGHT => d.set_napi_weight(v),
@@ -278,8 +401,9 @@ impl Bus for VnapiBus {
 
 /// The module: the sysctl table and the bus with its devices.
 pub(crate) struct VnapiModule {
-    bus: BusRegistration<VnapiBus>,
-    _sysctl: sysctl::Registration<'static>,
+    /// Taken in `drop` to unregister the bus and its devices first.
+    bus: Option<BusRegistration<VnapiBus>>,
+    _sysctl: sysctl::Registration,
 }
 
 impl kernel::Module for VnapiModule {
@@ -298,11 +422,17 @@ impl kernel::Module for VnapiModule {
         let bus = BusRegistration::register(
             &BUS,
             try_pin_init!(VnapiBus {
-                ports <- new_mutex!(KVec::new(), "vnapi_ports"),
+                devices <- new_mutex!(
+                    Devices {
+                        list: KVec::new(),
+                        creating: KVec::new(),
+                    },
+                    "vnapi_devices"
+                ),
             }),
         )?;
         Ok(Self {
-            bus,
+            bus: Some(bus),
             _sysctl: sysctl,
         })
     }
@@ -310,7 +440,9 @@ impl kernel::Module for VnapiModule {
 
 impl Drop for VnapiModule {
     fn drop(&mut self) {
-        self.bus.ctx().delete_all();
+        // The bus files go first: no write to them runs or starts after
+        // this; then the devices, then the bus.
+        drop(self.bus.take());
         pr_info!(
             "unloading: live devices {}, live frames {}\n",
             LIVE_DEVICES.load(Ordering::Relaxed),

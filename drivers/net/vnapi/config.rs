@@ -6,8 +6,20 @@
 #![forbid(unsafe_code)]
 
 use crate::rnm::{net::napi, sysctl::IntValue};
-use core::sync::atomic::{AtomicI64, AtomicU32, Ordering};
-use kernel::prelude::*;
+use core::sync::atomic::AtomicI64;
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Mutex, MutexGuard,
+    },
+};
+
+/// Largest device id: the net device is `vnapi<id>`, whose name must be
+/// shorter than `IFNAMSIZ` (16 bytes with its NUL).
+pub(crate) const ID_MAX: u32 = 65535;
+const _: () = assert!("vnapi65535".len() < 16);
 
 /// Smallest rx ring.
 pub(crate) const RING_MIN: u32 = 16;
@@ -54,54 +66,63 @@ fn in_range(v: u32, min: u32, max: u32) -> Result<u32> {
 }
 
 /// The settings of one device, read by the data path without locks.
+#[pin_data]
 pub(crate) struct Config {
-    ring_size: AtomicU32,
-    rx_frames: AtomicU32,
-    rx_usecs: AtomicU32,
+    ring_size: Atomic<u32>,
+    rx_frames: Atomic<u32>,
+    rx_usecs: Atomic<u32>,
+    /// Serialises ring resizes (sysfs and ethtool), so that one resize
+    /// sees the rings as it measured them.
+    #[pin]
+    resizing: Mutex<()>,
 }
 
 impl Config {
     /// The current global defaults.
-    pub(crate) fn from_defaults() -> Self {
-        Self {
-            ring_size: AtomicU32::new(positive(DEFAULT_RING_SIZE.get())),
-            rx_frames: AtomicU32::new(positive(DEFAULT_RX_FRAMES.get())),
-            rx_usecs: AtomicU32::new(positive(DEFAULT_RX_USECS.get())),
-        }
+    pub(crate) fn from_defaults() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            ring_size: Atomic::new(positive(DEFAULT_RING_SIZE.get())),
+            rx_frames: Atomic::new(positive(DEFAULT_RX_FRAMES.get())),
+            rx_usecs: Atomic::new(positive(DEFAULT_RX_USECS.get())),
+            resizing <- new_mutex!(()),
+        })
     }
 
     pub(crate) fn ring_size(&self) -> u32 {
-        self.ring_size.load(Ordering::Relaxed)
+        self.ring_size.load(Relaxed)
     }
 
     pub(crate) fn rx_frames(&self) -> u32 {
-        self.rx_frames.load(Ordering::Relaxed)
+        self.rx_frames.load(Relaxed)
     }
 
     pub(crate) fn rx_usecs(&self) -> u32 {
-        self.rx_usecs.load(Ordering::Relaxed)
+        self.rx_usecs.load(Relaxed)
     }
 
-    /// Checks a ring size (the caller resizes the rings and then stores it).
-    pub(crate) fn check_ring_size(v: u32) -> Result<u32> {
-        in_range(v, RING_MIN, RING_MAX)
+    /// Checks a ring size and starts resizing the rings: the caller holds
+    /// the returned guard until it has resized them all and stored the
+    /// size ([`Config::store_ring_size`]).  Process context.
+    pub(crate) fn start_resize(&self, v: u32) -> Result<(u32, MutexGuard<'_, ()>)> {
+        let v = in_range(v, RING_MIN, RING_MAX)?;
+        Ok((v, self.resizing.lock()))
     }
 
-    pub(crate) fn store_ring_size(&self, v: u32) {
-        self.ring_size.store(v, Ordering::Relaxed);
+    /// Records the new ring size, under the guard of
+    /// [`Config::start_resize`].
+    pub(crate) fn store_ring_size(&self, v: u32, _resizing: &MutexGuard<'_, ()>) {
+        self.ring_size.store(v, Relaxed);
     }
 
     /// Sets `rx-frames`, or fails with `EINVAL` and keeps the old value.
     pub(crate) fn set_rx_frames(&self, v: u32) -> Result {
-        self.rx_frames
-            .store(in_range(v, 1, RX_FRAMES_MAX)?, Ordering::Relaxed);
+        self.rx_frames.store(in_range(v, 1, RX_FRAMES_MAX)?, Relaxed);
         Ok(())
     }
 
     /// Sets `rx-usecs`, or fails with `EINVAL` and keeps the old value.
     pub(crate) fn set_rx_usecs(&self, v: u32) -> Result {
-        self.rx_usecs
-            .store(in_range(v, 0, RX_USECS_MAX)?, Ordering::Relaxed);
+        self.rx_usecs.store(in_range(v, 0, RX_USECS_MAX)?, Relaxed);
         Ok(())
     }
 }

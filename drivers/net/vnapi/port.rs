@@ -5,7 +5,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::bus::{VnapiBus, BUS};
+use crate::bus::VnapiBus;
 use crate::config::{self, Config, LIVE_DEVICES};
 use crate::queue::{LocalCounter, RxQueue, RxStats};
 use crate::rnm::{
@@ -56,23 +56,25 @@ pub(crate) struct PortDev {
     peer: RcuArc<Port>,
 }
 
-/// A vnapi device.
-///
-/// The net_device is unregistered before the bus device it sits under
-/// (fields drop in order).
+/// A vnapi device's net_device.  Its bus device (the parent it sits
+/// under in sysfs) owns it and outlives it (see `crate::bus`).
 pub(crate) struct Port {
     pub(crate) id: u32,
     pub(crate) netdev: Registration<PortDev>,
-    _busdev: DeviceRegistration<VnapiBus>,
 }
 
 impl Port {
-    /// Creates device `id` with `queues` queues (1..=16).
-    pub(crate) fn new(id: u32, queues: u32) -> Result<Arc<Self>> {
+    /// Creates the net device `vnapi<id>` with `queues` queues (1..=16)
+    /// under the bus device `parent`.
+    pub(crate) fn new(
+        id: u32,
+        queues: u32,
+        parent: &DeviceRegistration<VnapiBus>,
+    ) -> Result<Arc<Self>> {
         if queues == 0 || queues > config::QUEUES_MAX {
             return Err(EINVAL);
         }
-        let cfg = Arc::new(Config::from_defaults(), GFP_KERNEL)?;
+        let cfg = Arc::pin_init(Config::from_defaults(), GFP_KERNEL)?;
         let name = CString::try_from_fmt(fmt!("vnapi{id}"))?;
         let weight = u32::try_from(config::DEFAULT_NAPI_WEIGHT.get()).map_err(|_| EINVAL)?;
         let mut netdev = Registration::new(&name, queues, |dev| {
@@ -91,17 +93,9 @@ impl Port {
                 peer: RcuArc::new(),
             })
         })?;
-        let busdev = DeviceRegistration::new(&BUS, &name, id)?;
-        netdev.register(Some(&busdev))?;
+        netdev.register(Some(parent))?;
         netdev.device().carrier_off();
-        Ok(Arc::new(
-            Self {
-                id,
-                netdev,
-                _busdev: busdev,
-            },
-            GFP_KERNEL,
-        )?)
+        Ok(Arc::new(Self { id, netdev }, GFP_KERNEL)?)
     }
 
     pub(crate) fn data(&self) -> &PortDev {
@@ -140,13 +134,19 @@ impl PortDev {
         &self.tx
     }
 
-    /// Resizes every rx ring, keeping their frames.
+    /// Resizes every rx ring, keeping their frames: all of them, or (on a
+    /// bad size or a failed allocation) none.  Process context.
     pub(crate) fn set_ring_size(&self, v: u32) -> Result {
-        let v = Config::check_ring_size(v)?;
+        let (v, resizing) = self.cfg.start_resize(v)?;
+        // Allocate everything first, then switch.
+        let mut slots = KVec::with_capacity(self.queues.len(), GFP_KERNEL)?;
         for q in self.queues.iter() {
-            q.data().resize(v as usize)?;
+            slots.push(q.data().resize_slots(v as usize)?, GFP_KERNEL)?;
         }
-        self.cfg.store_ring_size(v);
+        for (q, s) in self.queues.iter().zip(slots) {
+            q.data().resize(s);
+        }
+        self.cfg.store_ring_size(v, &resizing);
         Ok(())
     }
 

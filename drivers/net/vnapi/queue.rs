@@ -206,6 +206,12 @@ impl Drop for Ring {
     }
 }
 
+/// The slots of a resized ring, allocated before any ring changes.
+pub(crate) struct ResizeSlots {
+    slots: KVec<Option<SkBuff>>,
+    cap: usize,
+}
+
 /// One receive queue of a device.
 pub(crate) struct RxQueue {
     index: u16,
@@ -234,19 +240,29 @@ impl RxQueue {
         self.ring.lock().len()
     }
 
-    /// Resizes the ring to `cap` frames, keeping the frames it holds.
-    /// Process context.
-    pub(crate) fn resize(&self, cap: usize) -> Result {
-        loop {
-            let len = self.ring_len();
-            let slots = empty_slots(cap.max(len))?;
+    /// Allocates the slots of the ring resized to `cap` frames, for
+    /// [`RxQueue::resize`].  Process context, under the device's resize
+    /// guard (`Config::start_resize`), which keeps the slot count as it is.
+    pub(crate) fn resize_slots(&self, cap: usize) -> Result<ResizeSlots> {
+        let now = {
             let _bh = bh::disable();
-            let mut ring = self.ring.lock();
-            if ring.len() <= slots.len() {
-                ring.rebuild(slots, cap);
-                return Ok(());
-            }
-            // The ring filled up meanwhile: allocate again.
+            self.ring.lock().slots.len()
+        };
+        // The ring never holds more frames than it has slots.
+        Ok(ResizeSlots {
+            slots: empty_slots(cap.max(now))?,
+            cap,
+        })
+    }
+
+    /// Moves the frames into `slots` and makes their `cap` the limit.
+    /// Process context, under the resize guard `slots` was allocated under.
+    pub(crate) fn resize(&self, slots: ResizeSlots) {
+        let _bh = bh::disable();
+        let mut ring = self.ring.lock();
+        // Always true: the slot count has not changed since `resize_slots`.
+        if ring.len() <= slots.slots.len() {
+            ring.rebuild(slots.slots, slots.cap);
         }
     }
 

@@ -307,7 +307,14 @@ impl<T: DeviceOps> Registration<T> {
     /// of a software device (checksum, scatter-gather, GSO, as veth), no
     /// qdisc, and a random MAC address.  `init` builds the private data;
     /// it may add NAPI contexts to the device it is given.
+    ///
+    /// Fails with `EINVAL` if `name` does not fit in `dev->name` (it has
+    /// `IFNAMSIZ`, 16, bytes or more: `alloc_netdev_mqs` would `BUG()`),
+    /// or `queues` is 0.
     pub fn new(name: &CStr, queues: u32, init: impl FnOnce(&Device) -> Result<T>) -> Result<Self> {
+        if name.to_bytes().len() >= bindings::IFNAMSIZ as usize {
+            return Err(EINVAL);
+        }
         if queues == 0 || core::mem::align_of::<T>() > 32 {
             return Err(EINVAL);
         }

@@ -39,7 +39,9 @@ write_ok $VS/default_ring_size 256
 write_ok $VS/default_queues 1
 
 # new_device: malformed input, bad queue counts, duplicates, the limit.
-for v in abc "1 2 3" "1 0" "1 17" -1 "1 -2" 4294967296 "1 x" " " "$BIG"; do
+# Ids go up to 65535: every name vnapi<id> fits in IFNAMSIZ.
+for v in abc "1 2 3" "1 0" "1 17" -1 "1 -2" 4294967296 "1 x" " " "$BIG" \
+	65536 4294967295 "4294967295 1" 99999999999; do
 	reject $VB/new_device "$v" "Invalid argument"
 done
 reject $VB/new_device 7 "File exists"
@@ -120,6 +122,24 @@ ethtool -C vnapi8 tx-usecs 10 2>/dev/null && fail "ethtool -C tx-usecs accepted"
 check_eq "rx_frames after bad ethtool -C" "$(cat $D/rx_frames)" 8
 check_eq "rx_usecs after bad ethtool -C" "$(cat $D/rx_usecs)" 50
 ethtool -c vnapi8 | grep -q '^rx-frames:[[:space:]]*8' || fail "ethtool -c"
+
+# 16 queues: queue_stats shows every queue (a line each, ending at a
+# line boundary if very large counters ever made it exceed a page), and a
+# rejected ring_size leaves every ring as it was.
+vnapi_new 65535 16
+D=$VB/devices/vnapi65535
+lines=$(wc -l <$D/queue_stats) || fail "reading queue_stats of 16 queues failed"
+check_eq "queue_stats lines with 16 queues" "$lines" 32
+check_eq "queue_stats ends with a newline" "$(tail -c 1 $D/queue_stats | od -An -c | tr -d ' ')" '\n'
+write_ok $D/ring_size 4096
+for v in 4097 15 0 abc "16 16" 4294967296; do
+	write_rejected $D/ring_size "$v"
+done
+check_eq "ring_size of 16 queues after bad writes" "$(cat $D/ring_size)" 4096
+ethtool -g vnapi65535 | grep -A4 'Current' | grep -q '^RX:[[:space:]]*4096' || fail "ethtool -g after bad writes"
+write_ok $D/ring_size 16
+check_eq "ring_size of 16 queues" "$(cat $D/ring_size)" 16
+echo 65535 >$VB/del_device || fail "del_device 65535"
 
 rmmod vnapi || fail "rmmod with devices failed"
 [ -e $VB ] && fail "$VB still there after unload"

@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vnapi: unloading the module while other processes keep writing to the
+# bus files (new_device, link_device, unlink_device, del_device).  After
+# each unload no vnapi net device or bus may remain, the module loads again
+# and works, and the kernel log stays clean (run_in_guest.sh checks it).
+# (Devices created or linked after the unload had deleted the devices used
+# to outlive the module, and the next use of them ran code that was gone.)
+
+source "$(dirname "$0")/vnapi_lib.sh"
+require_cmd ip python3
+ROUNDS=${ROUNDS:-6}
+WRITERS=()
+HUNG=0
+
+cleanup() {
+	local p
+	for p in "${WRITERS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	[ $HUNG = 1 ] && { cleanup_ns; return; }
+	wait "${WRITERS[@]}" 2>/dev/null
+	vnapi_cleanup
+}
+trap cleanup EXIT
+
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# writer SEED: random writes to the bus files until the bus is gone.
+writer() {
+	exec python3 -c '
+import os, random, sys
+random.seed(int(sys.argv[1]))
+vb = "/sys/bus/vnapi/"
+def put(f, s):
+    try:
+        fd = os.open(vb + f, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.write(fd, s.encode())
+    except OSError:
+        pass
+    os.close(fd)
+while os.path.exists(vb):
+    a, b = random.randrange(12), random.randrange(12)
+    op = random.randrange(8)
+    if op < 3:
+        put("new_device", f"{a} {random.randrange(1, 4)}")
+    elif op < 6:
+        put("link_device", f"{a} {b}")
+    elif op < 7:
+        put("unlink_device", f"{a}")
+    else:
+        put("del_device", f"{a}")
+' "$1"
+}
+
+# linked: some device has a peer now.
+linked() {
+	cat $VB/devices/*/peer 2>/dev/null | grep -qv none
+}
+
+no_vnapi_left() {
+	local left
+	left=$(ip -br link | awk '$1 ~ /^vnapi/ { print $1 }' | tr '\n' ' ')
+	check_eq "vnapi net devices after unload (round $1)" "$left" ""
+	[ -e $VB ] && fail "$VB still there after unload (round $1)"
+}
+
+for round in $(seq "$ROUNDS"); do
+	vnapi_load
+	for i in 1 2 3; do
+		writer "$((round * 10 + i))" &
+		WRITERS+=($!)
+	done
+	# Unload once devices and links exist and the writers are busy.
+	busywait 60000 linked ||
+		log "round $round: no linked device seen before the unload"
+	log "round $round: devices before unload: $(ls $VB/devices 2>/dev/null | tr '\n' ' ')"
+	rmmod vnapi &
+	pid=$!
+	busywait 120000 gone $pid || { HUNG=1; die "rmmod did not return within 120 s"; }
+	wait $pid || die "rmmod failed in round $round"
+	for p in "${WRITERS[@]}"; do
+		busywait 60000 gone "$p" || { HUNG=1; die "a bus writer hangs after unload"; }
+	done
+	wait "${WRITERS[@]}"
+	WRITERS=()
+	no_vnapi_left "$round"
+	[ $RET = 0 ] || break
+done
+
+# Loaded again, the module works.
+vnapi_pair
+busywait 10000 ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null || fail "no ping after reloading"
+cleanup_ns
+rmmod vnapi || fail "rmmod failed"
+no_vnapi_left final
+
+[ $RET = 0 ] && log "PASS: vnapi unload racing with bus writes"
+exit $RET
