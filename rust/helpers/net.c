@@ -11,6 +11,7 @@
 #include <net/busy_poll.h>
 #include <linux/smp.h>
 #include <linux/cpumask.h>
+#include <net/sock.h>
 
 #include "net.h"
 
@@ -127,6 +128,16 @@ int rnm_net_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
 {
 	skb_mark_napi_id(skb, napi);
 	return netif_receive_skb(skb);
+}
+
+/*
+ * Before GRO: orphans a frame whose destructor is not sock_wfree; keeps a
+ * sock_wfree frame's socket but makes GRO compare sockets (slow_gro), so
+ * that frames of different sockets are never merged.  As veth does.
+ */
+void rnm_net_skb_prepare_for_gro(struct sk_buff *skb)
+{
+	skb_prepare_for_gro(skb);
 }
 
 void rnm_net_kfree_skb_any(struct sk_buff *skb)
