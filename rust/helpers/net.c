@@ -39,7 +39,12 @@ void rnm_net_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 
 void rnm_net_set_sw_features(struct net_device *dev)
 {
-	dev->priv_flags |= IFF_NO_QUEUE;
+	/*
+	 * No netpoll (netconsole): it transmits with interrupts disabled, from
+	 * any context, and ndo_start_xmit() is promised bottom halves disabled
+	 * and interrupts enabled (DeviceOps::start_xmit in device.rs).
+	 */
+	dev->priv_flags |= IFF_NO_QUEUE | IFF_DISABLE_NETPOLL;
 	dev->features |= RNM_NET_SW_FEATURES;
 	dev->hw_features = RNM_NET_SW_FEATURES;
 	dev->hw_enc_features |= RNM_NET_SW_FEATURES;
