@@ -11,6 +11,7 @@
 #include <net/busy_poll.h>
 #include <linux/smp.h>
 #include <linux/cpumask.h>
+#include <net/sock.h>
 
 #include "net.h"
 
@@ -38,7 +39,12 @@ void rnm_net_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 
 void rnm_net_set_sw_features(struct net_device *dev)
 {
-	dev->priv_flags |= IFF_NO_QUEUE;
+	/*
+	 * No netpoll (netconsole): it transmits with interrupts disabled, from
+	 * any context, and ndo_start_xmit() is promised bottom halves disabled
+	 * and interrupts enabled (DeviceOps::start_xmit in device.rs).
+	 */
+	dev->priv_flags |= IFF_NO_QUEUE | IFF_DISABLE_NETPOLL;
 	dev->features |= RNM_NET_SW_FEATURES;
 	dev->hw_features = RNM_NET_SW_FEATURES;
 	dev->hw_enc_features |= RNM_NET_SW_FEATURES;
@@ -127,6 +133,16 @@ int rnm_net_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
 {
 	skb_mark_napi_id(skb, napi);
 	return netif_receive_skb(skb);
+}
+
+/*
+ * Before GRO: orphans a frame whose destructor is not sock_wfree; keeps a
+ * sock_wfree frame's socket but makes GRO compare sockets (slow_gro), so
+ * that frames of different sockets are never merged.  As veth does.
+ */
+void rnm_net_skb_prepare_for_gro(struct sk_buff *skb)
+{
+	skb_prepare_for_gro(skb);
 }
 
 void rnm_net_kfree_skb_any(struct sk_buff *skb)

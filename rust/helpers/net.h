@@ -37,6 +37,7 @@ gro_result_t rnm_net_napi_gro_receive(struct napi_struct *napi,
 bool rnm_net_napi_gro_idle(const struct napi_struct *napi);
 int rnm_net_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
 
+void rnm_net_skb_prepare_for_gro(struct sk_buff *skb);
 void rnm_net_kfree_skb_any(struct sk_buff *skb);
 unsigned int rnm_net_skb_len(const struct sk_buff *skb);
 unsigned int rnm_net_skb_headlen(const struct sk_buff *skb);

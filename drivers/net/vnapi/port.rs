@@ -13,7 +13,7 @@ use crate::rnm::{
     bus::DeviceRegistration,
     net::{
         device::{Device, DeviceOps, Registration, Stats64},
-        ethtool::{self, Channels, Coalesce, EthtoolOps, Ring, StatNames},
+        ethtool::{self, Channels, Coalesce, EthtoolOps, Ring, Stats},
         napi::Napi,
         skb::SkBuff,
     },
@@ -243,42 +243,31 @@ impl DeviceOps for PortDev {
     }
 }
 
+#[vtable]
 impl EthtoolOps for PortDev {
     const DRIVER_NAME: &'static CStr = c"vnapi";
     const COALESCE_PARAMS: u32 = ethtool::COALESCE_RX_USECS | ethtool::COALESCE_RX_MAX_FRAMES;
 
-    fn stats_count(_dev: &Device, data: &Self) -> usize {
-        data.queues.len() * RxStats::NAMES.len() + data.tx.len() * TxStats::NAMES.len()
-    }
-
-    fn stats_names(_dev: &Device, data: &Self, names: &mut StatNames<'_>) {
-        for i in 0..data.queues.len() {
-            for n in RxStats::NAMES {
-                names.push(format_args!("rx{i}_{n}"));
-            }
+    fn stats(_dev: &Device, data: &Self, out: &mut Stats<'_>) {
+        for (i, q) in data.queues.iter().enumerate() {
+            out.group(
+                format_args!("rx{i}_"),
+                &RxStats::NAMES,
+                q.data().stats.values(),
+            );
         }
-        for i in 0..data.tx.len() {
-            for n in TxStats::NAMES {
-                names.push(format_args!("tx{i}_{n}"));
-            }
+        for (i, t) in data.tx.iter().enumerate() {
+            out.group(format_args!("tx{i}_"), &TxStats::NAMES, t.values());
         }
     }
 
-    fn stats(_dev: &Device, data: &Self, values: &mut [u64]) {
-        let rx = data.queues.iter().flat_map(|q| q.data().stats.values());
-        let tx = data.tx.iter().flat_map(TxStats::values);
-        for (o, v) in values.iter_mut().zip(Iterator::chain(rx, tx)) {
-            *o = v;
-        }
-    }
-
-    fn ring(_dev: &Device, data: &Self) -> Result<Ring> {
-        Ok(Ring {
+    fn ring(_dev: &Device, data: &Self) -> Ring {
+        Ring {
             rx_max: config::RING_MAX,
             rx: data.cfg.ring_size(),
             tx_max: 0,
             tx: 0,
-        })
+        }
     }
 
     fn set_ring(_dev: &Device, data: &Self, ring: Ring) -> Result {
@@ -304,11 +293,11 @@ impl EthtoolOps for PortDev {
         data.cfg.set_rx_usecs(c.rx_usecs)
     }
 
-    fn channels(_dev: &Device, data: &Self) -> Result<Channels> {
+    fn channels(_dev: &Device, data: &Self) -> Channels {
         let n = data.queues.len() as u32;
-        Ok(Channels {
+        Channels {
             max_combined: n,
             combined: n,
-        })
+        }
     }
 }

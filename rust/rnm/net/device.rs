@@ -149,7 +149,9 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized {
     /// on or dropped (and counted) by the driver.  Called in softirq or
     /// process context with bottom halves disabled, under the RCU read
     /// lock; calls for one transmit queue are serialised by the queue's
-    /// transmit lock (the device is not `lltx`).
+    /// transmit lock (the device is not `lltx`).  Never with interrupts
+    /// disabled: the device has `IFF_DISABLE_NETPOLL`, so netpoll
+    /// (netconsole), which transmits so from any context, refuses it.
     fn start_xmit(dev: &Device, data: &Self, skb: SkBuff);
 
     /// Reports the interface counters (`ndo_get_stats64`).

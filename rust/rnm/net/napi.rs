@@ -421,7 +421,7 @@ impl PollContext<'_> {
     pub fn gro_receive(&mut self, skb: SkBuff) -> GroResult {
         // SAFETY: inside the poll function we own the NAPI context; the
         // buffer's reference passes to the stack.
-        let r = unsafe { bindings::rnm_net_napi_gro_receive(self.napi, skb.into_raw()) };
+        let r = unsafe { bindings::rnm_net_napi_gro_receive(self.napi, skb.into_raw_for_gro()) };
         match r {
             bindings::gro_result_GRO_MERGED | bindings::gro_result_GRO_MERGED_FREE => {
                 GroResult::Merged

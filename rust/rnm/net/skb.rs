@@ -23,10 +23,14 @@ pub struct SkBuff {
     ptr: NonNull<bindings::sk_buff>,
 }
 
-// SAFETY: an owned `sk_buff` may be freed or handed on from any CPU and
-// any context; nothing in it is tied to the creating thread.
+// SAFETY: `SkBuff` owns its buffer (type invariant), and the kernel lets
+// the owner of an `sk_buff` hand it on or free it on any CPU and in any
+// context (`dev_kfree_skb_any`): what it refers to (socket, device, route,
+// pages) is reference counted, not tied to the thread that allocated it.
 unsafe impl Send for SkBuff {}
-// SAFETY: `&SkBuff` only reads the buffer's fields.
+// SAFETY: every method taking `&self` only reads the buffer (its length,
+// protocol, queue mapping, linear data); changes need `&mut self` or
+// ownership.  Data shared with clones is read-only to every holder.
 unsafe impl Sync for SkBuff {}
 
 impl SkBuff {
@@ -44,6 +48,20 @@ impl SkBuff {
     /// Gives up ownership, returning the raw pointer.
     pub(in crate::rnm) fn into_raw(self) -> *mut bindings::sk_buff {
         ManuallyDrop::new(self).ptr.as_ptr()
+    }
+
+    /// Gives up ownership to GRO, after preparing the frame for it
+    /// (`skb_prepare_for_gro`, as veth does before GRO): a frame owned by
+    /// its sending socket through `sock_wfree` keeps that socket but is
+    /// marked so that GRO compares sockets and never merges it with a frame
+    /// of another one (merged, the first frame's socket would be uncharged
+    /// the memory of both: a refcount underflow, then a use after free); a
+    /// frame with any other destructor is orphaned.  Any context.
+    pub(in crate::rnm) fn into_raw_for_gro(self) -> *mut bindings::sk_buff {
+        // SAFETY: `ptr` is valid and exclusively owned by the type
+        // invariant and `self`.
+        unsafe { bindings::rnm_net_skb_prepare_for_gro(self.ptr.as_ptr()) };
+        self.into_raw()
     }
 
     /// Length of the frame in bytes, linear part and fragments.
