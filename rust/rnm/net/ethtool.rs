@@ -280,6 +280,8 @@ static LAST_COUNT: LastCount = LastCount {
     count: AtomicUsize::new(0),
 };
 
+/// The `ethtool_ops` callbacks of a driver `T`, for the devices of a
+/// [`Registration`](super::device::Registration) for `T`.
 pub(in crate::rnm) struct Adapter<T: DeviceOps>(PhantomData<T>);
 
 impl<T: DeviceOps> Adapter<T> {

@@ -13,7 +13,21 @@ use core::{mem::ManuallyDrop, ptr::NonNull};
 /// context).  Handing it on (to the stack through
 /// [`PollContext::gro_receive`](super::napi::PollContext::gro_receive), to
 /// another device through [`Device::forward`](super::device::Device::forward))
-/// consumes it.
+/// consumes it.  Frames handed to GRO are first prepared for it
+/// (`skb_prepare_for_gro`): GRO never merges frames that belong to
+/// different sockets.
+///
+/// # Examples
+///
+/// ```
+/// use crate::rnm::net::skb::SkBuff;
+///
+/// /// Whether `skb` is an IPv4 frame (`ETH_P_IP`) of at least 60 bytes.
+/// fn is_big_ipv4(skb: &SkBuff) -> bool {
+///     skb.protocol() == 0x0800 && skb.len() >= 60
+/// }
+/// # Ok::<(), Error>(())
+/// ```
 ///
 /// # Invariants
 ///
@@ -64,18 +78,21 @@ impl SkBuff {
         self.into_raw()
     }
 
-    /// Length of the frame in bytes, linear part and fragments.
+    /// Length of the frame in bytes, linear part and fragments
+    /// (`skb->len`), from the current data pointer.  Any context.
     pub fn len(&self) -> u32 {
         // SAFETY: `ptr` is valid by the type invariant.
         unsafe { bindings::rnm_net_skb_len(self.ptr.as_ptr()) }
     }
 
-    /// Whether the frame has no bytes.
+    /// Whether the frame has no bytes (`skb->len == 0`).  Any context.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// The linear part of the frame, from the current data pointer.
+    /// The linear part of the frame, from the current data pointer
+    /// (`skb->data`, `skb_headlen()` bytes; the rest, if any, is in
+    /// fragments).  Any context.
     pub fn data(&self) -> &[u8] {
         let p = self.ptr.as_ptr();
         // SAFETY: `ptr` is valid by the type invariant; `skb->data` points
@@ -90,20 +107,24 @@ impl SkBuff {
         }
     }
 
-    /// The frame's protocol (`skb->protocol`), in host byte order.
+    /// The frame's protocol (`skb->protocol`, an `ETH_P_*` value such as
+    /// `0x0800` for IPv4), in host byte order.  Any context.
     pub fn protocol(&self) -> u16 {
         // SAFETY: `ptr` is valid by the type invariant.
         unsafe { bindings::rnm_net_skb_protocol(self.ptr.as_ptr()) }
     }
 
-    /// The transmit queue the stack chose for the frame.
+    /// The transmit queue the stack chose for the frame
+    /// (`skb_get_queue_mapping`), below the device's transmit queue count
+    /// in `ndo_start_xmit`.  Any context.
     pub fn queue_mapping(&self) -> u16 {
         // SAFETY: `ptr` is valid by the type invariant.
         unsafe { bindings::rnm_net_skb_queue_mapping(self.ptr.as_ptr()) }
     }
 
-    /// Records the receive queue the frame arrived on (for RPS and
-    /// `skb_get_rx_queue`).
+    /// Records the receive queue the frame arrived on
+    /// (`skb_record_rx_queue`, read back by RPS and `skb_get_rx_queue`).
+    /// Any context.
     pub fn record_rx_queue(&mut self, queue: u16) {
         // SAFETY: `ptr` is valid and exclusively owned by the type
         // invariant and `&mut self`.
