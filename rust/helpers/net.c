@@ -20,7 +20,7 @@ void *rnm_net_netdev_priv(const struct net_device *dev)
 	return netdev_priv(dev);
 }
 
-void rnm_net_set_parent(struct net_device *dev, struct device *parent)
+void rnm_set_netdev_dev(struct net_device *dev, struct device *parent)
 {
 	SET_NETDEV_DEV(dev, parent);
 }
@@ -52,66 +52,46 @@ void rnm_net_set_sw_features(struct net_device *dev)
 	dev->max_mtu = ETH_MAX_MTU;
 }
 
-void rnm_net_hw_addr_random(struct net_device *dev)
+void rnm_eth_hw_addr_random(struct net_device *dev)
 {
 	eth_hw_addr_random(dev);
 }
 
-bool rnm_net_running(const struct net_device *dev)
+bool rnm_netif_running(const struct net_device *dev)
 {
 	return netif_running(dev);
 }
 
-bool rnm_net_carrier_ok(const struct net_device *dev)
-{
-	return netif_carrier_ok(dev);
-}
-
-void rnm_net_set_mtu(struct net_device *dev, unsigned int mtu)
+void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu)
 {
 	WRITE_ONCE(dev->mtu, mtu);
 }
 
-unsigned int rnm_net_mtu(const struct net_device *dev)
-{
-	return READ_ONCE(dev->mtu);
-}
-
-const char *rnm_net_name(const struct net_device *dev)
-{
-	return dev->name;
-}
-
-unsigned int rnm_net_num_rx_queues(const struct net_device *dev)
-{
-	return dev->num_rx_queues;
-}
-
-void rnm_net_netif_napi_add_weight(struct net_device *dev,
-				   struct napi_struct *napi,
-				   int (*poll)(struct napi_struct *, int),
-				   int weight)
+void rnm_netif_napi_add_weight(struct net_device *dev,
+			       struct napi_struct *napi,
+			       int (*poll)(struct napi_struct *, int),
+			       int weight)
 {
 	netif_napi_add_weight(dev, napi, poll, weight);
 }
 
-void rnm_net_netif_napi_del(struct napi_struct *napi)
+void rnm_netif_napi_del(struct napi_struct *napi)
 {
 	netif_napi_del(napi);
 }
 
-void rnm_net_napi_set_weight(struct napi_struct *napi, int weight)
+void rnm_napi_set_weight(struct napi_struct *napi, int weight)
 {
 	WRITE_ONCE(napi->weight, weight);
 }
 
-int rnm_net_napi_weight(const struct napi_struct *napi)
+int rnm_napi_weight(const struct napi_struct *napi)
 {
 	return READ_ONCE(napi->weight);
 }
 
-gro_result_t rnm_net_napi_gro_receive(struct napi_struct *napi,
-				      struct sk_buff *skb)
+gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
+				  struct sk_buff *skb)
 {
 	return napi_gro_receive(napi, skb);
 }
@@ -122,14 +102,14 @@ gro_result_t rnm_net_napi_gro_receive(struct napi_struct *napi,
  * not being busy-polled.  A frame that is the only one of a poll that
  * completes then has nothing to be merged with.
  */
-bool rnm_net_napi_gro_idle(const struct napi_struct *napi)
+bool rnm_napi_gro_idle(const struct napi_struct *napi)
 {
 	return !napi->gro.bitmask && !READ_ONCE(napi->gro_flush_timeout) &&
 	       !(READ_ONCE(napi->state) & NAPIF_STATE_IN_BUSY_POLL);
 }
 
 /* What napi_gro_receive() does for a frame it passes up unmerged. */
-int rnm_net_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
+int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
 {
 	skb_mark_napi_id(skb, napi);
 	return netif_receive_skb(skb);
@@ -180,7 +160,7 @@ void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 	skb_record_rx_queue(skb, queue);
 }
 
-void rnm_net_hrtimer_start(struct hrtimer *timer, u64 ns)
+void rnm_hrtimer_start(struct hrtimer *timer, u64 ns)
 {
 	hrtimer_start(timer, ns_to_ktime(ns), HRTIMER_MODE_REL);
 }
@@ -189,18 +169,13 @@ void rnm_net_hrtimer_start(struct hrtimer *timer, u64 ns)
  * The simulated interrupt line's delivery to another CPU: an asynchronous
  * cross-CPU function call (an IPI), as a NIC's MSI-X vector steered there.
  */
-void rnm_net_irq_csd_init(struct __call_single_data *csd,
-			  void (*func)(void *), void *info)
+void rnm_init_csd(struct __call_single_data *csd, void (*func)(void *),
+		  void *info)
 {
 	INIT_CSD(csd, func, info);
 }
 
-int rnm_net_irq_send(int cpu, struct __call_single_data *csd)
-{
-	return smp_call_function_single_async(cpu, csd);
-}
-
-bool rnm_net_cpu_online(unsigned int cpu)
+bool rnm_cpu_online(unsigned int cpu)
 {
 	return cpu < nr_cpu_ids && cpu_online(cpu);
 }

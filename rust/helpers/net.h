@@ -13,29 +13,25 @@
 #include <linux/smp.h>
 
 void *rnm_net_netdev_priv(const struct net_device *dev);
-void rnm_net_set_parent(struct net_device *dev, struct device *parent);
+void rnm_set_netdev_dev(struct net_device *dev, struct device *parent);
 void rnm_net_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 		     const struct ethtool_ops *ethtool_ops);
 void rnm_net_set_sw_features(struct net_device *dev);
-void rnm_net_hw_addr_random(struct net_device *dev);
-bool rnm_net_running(const struct net_device *dev);
-bool rnm_net_carrier_ok(const struct net_device *dev);
-void rnm_net_set_mtu(struct net_device *dev, unsigned int mtu);
-unsigned int rnm_net_mtu(const struct net_device *dev);
-const char *rnm_net_name(const struct net_device *dev);
-unsigned int rnm_net_num_rx_queues(const struct net_device *dev);
+void rnm_eth_hw_addr_random(struct net_device *dev);
+bool rnm_netif_running(const struct net_device *dev);
+void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu);
 
-void rnm_net_netif_napi_add_weight(struct net_device *dev,
-				   struct napi_struct *napi,
-				   int (*poll)(struct napi_struct *, int),
-				   int weight);
-void rnm_net_netif_napi_del(struct napi_struct *napi);
-void rnm_net_napi_set_weight(struct napi_struct *napi, int weight);
-int rnm_net_napi_weight(const struct napi_struct *napi);
-gro_result_t rnm_net_napi_gro_receive(struct napi_struct *napi,
-				      struct sk_buff *skb);
-bool rnm_net_napi_gro_idle(const struct napi_struct *napi);
-int rnm_net_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
+void rnm_netif_napi_add_weight(struct net_device *dev,
+			       struct napi_struct *napi,
+			       int (*poll)(struct napi_struct *, int),
+			       int weight);
+void rnm_netif_napi_del(struct napi_struct *napi);
+void rnm_napi_set_weight(struct napi_struct *napi, int weight);
+int rnm_napi_weight(const struct napi_struct *napi);
+gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
+				  struct sk_buff *skb);
+bool rnm_napi_gro_idle(const struct napi_struct *napi);
+int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
 
 void rnm_net_skb_prepare_for_gro(struct sk_buff *skb);
 void rnm_net_kfree_skb_any(struct sk_buff *skb);
@@ -46,11 +42,10 @@ u16 rnm_net_skb_protocol(const struct sk_buff *skb);
 u16 rnm_net_skb_queue_mapping(const struct sk_buff *skb);
 void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 
-void rnm_net_hrtimer_start(struct hrtimer *timer, u64 ns);
+void rnm_hrtimer_start(struct hrtimer *timer, u64 ns);
 
-void rnm_net_irq_csd_init(struct __call_single_data *csd,
-			  void (*func)(void *), void *info);
-int rnm_net_irq_send(int cpu, struct __call_single_data *csd);
-bool rnm_net_cpu_online(unsigned int cpu);
+void rnm_init_csd(struct __call_single_data *csd, void (*func)(void *),
+		  void *info);
+bool rnm_cpu_online(unsigned int cpu);
 
 #endif /* RNM_HELPERS_NET_H */

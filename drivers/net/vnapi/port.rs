@@ -7,14 +7,13 @@
 
 use crate::bus::VnapiBus;
 use crate::config::{self, Config, LIVE_DEVICES};
-use crate::queue::{LocalCounter, RxQueue, RxStats};
+use crate::queue::{LocalCounter, RxQueue, RxShared, RxStats};
 use crate::rnm::{
-    bh,
+    bh::{self, BhContext},
     bus::DeviceRegistration,
     net::{
-        device::{Device, DeviceOps, Registration, Stats64},
+        device::{Device, DeviceOps, Napis, Registration, Rtnl, Stats64},
         ethtool::{self, Channels, Coalesce, EthtoolOps, Ring, Stats},
-        napi::Napi,
         skb::SkBuff,
     },
     rcu::RcuArc,
@@ -47,10 +46,13 @@ impl TxStats {
     }
 }
 
-/// The private data of a vnapi net_device.
+/// The private data of a vnapi net_device (its NAPI contexts, one per
+/// receive queue, belong to the net_device).
 pub(crate) struct PortDev {
     cfg: Arc<Config>,
-    queues: KVec<Pin<KBox<Napi<RxQueue>>>>,
+    /// The ring and counters of each receive queue, shared with the
+    /// queue's NAPI context.
+    rx: KVec<Arc<RxShared>>,
     tx: KVec<TxStats>,
     /// The linked device, reached by the transmit path under RCU.
     peer: RcuArc<Port>,
@@ -78,17 +80,18 @@ impl Port {
         let name = CString::try_from_fmt(fmt!("vnapi{id}"))?;
         let weight = u32::try_from(config::DEFAULT_NAPI_WEIGHT.get()).map_err(|_| EINVAL)?;
         let mut netdev = Registration::new(&name, queues, |dev| {
-            let mut napis = KVec::with_capacity(queues as usize, GFP_KERNEL)?;
+            let mut rx = KVec::with_capacity(queues as usize, GFP_KERNEL)?;
             let mut tx = KVec::with_capacity(queues as usize, GFP_KERNEL)?;
             for i in 0..queues {
-                let q = RxQueue::new(i as u16, cfg.clone())?;
-                napis.push(Napi::new(dev, weight, q)?, GFP_KERNEL)?;
+                let (q, shared) = RxQueue::new(i as u16, cfg.clone())?;
+                rx.push(shared, GFP_KERNEL)?;
+                dev.add_napi(weight, q)?;
                 tx.push(TxStats::default(), GFP_KERNEL)?;
             }
             LIVE_DEVICES.fetch_add(1, Ordering::Relaxed);
             Ok(PortDev {
                 cfg: cfg.clone(),
-                queues: napis,
+                rx,
                 tx,
                 peer: RcuArc::new(),
             })
@@ -98,15 +101,19 @@ impl Port {
         Ok(Arc::new(Self { id, netdev }, GFP_KERNEL)?)
     }
 
-    pub(crate) fn data(&self) -> &PortDev {
-        self.netdev.data()
+    /// The device's data and receive queues.
+    pub(crate) fn data(&self) -> PortData<'_> {
+        PortData {
+            dev: self.netdev.data(),
+            queues: self.netdev.napis(),
+        }
     }
 
     /// Sets or clears the peer, and the carrier with it.  Process context;
     /// waits until no transmit uses the previous peer, and returns it.
     pub(crate) fn set_peer(&self, peer: Option<Arc<Port>>) -> Option<Arc<Port>> {
         let linked = peer.is_some();
-        let old = self.data().peer.replace(peer);
+        let old = self.netdev.data().peer.replace(peer);
         if linked {
             self.netdev.device().carrier_on();
         } else {
@@ -117,37 +124,34 @@ impl Port {
 
     /// The peer's id, if linked.
     pub(crate) fn peer_id(&self) -> Option<u32> {
-        self.data().peer.get(&rcu::read_lock()).map(|p| p.id)
+        self.netdev.data().peer.get(&rcu::read_lock()).map(|p| p.id)
     }
 }
 
-impl PortDev {
-    pub(crate) fn cfg(&self) -> &Config {
-        &self.cfg
+/// A device's private data with its receive queues (the NAPI contexts the
+/// net_device owns).
+pub(crate) struct PortData<'a> {
+    dev: &'a PortDev,
+    queues: &'a Napis<RxQueue>,
+}
+
+impl<'a> PortData<'a> {
+    pub(crate) fn cfg(&self) -> &'a Config {
+        &self.dev.cfg
     }
 
-    pub(crate) fn queues(&self) -> &[Pin<KBox<Napi<RxQueue>>>] {
-        &self.queues
+    pub(crate) fn queues(&self) -> &'a Napis<RxQueue> {
+        self.queues
     }
 
-    pub(crate) fn tx(&self) -> &[TxStats] {
-        &self.tx
+    pub(crate) fn tx(&self) -> &'a [TxStats] {
+        &self.dev.tx
     }
 
     /// Resizes every rx ring, keeping their frames: all of them, or (on a
     /// bad size or a failed allocation) none.  Process context.
     pub(crate) fn set_ring_size(&self, v: u32) -> Result {
-        let (v, resizing) = self.cfg.start_resize(v)?;
-        // Allocate everything first, then switch.
-        let mut slots = KVec::with_capacity(self.queues.len(), GFP_KERNEL)?;
-        for q in self.queues.iter() {
-            slots.push(q.data().resize_slots(v as usize)?, GFP_KERNEL)?;
-        }
-        for (q, s) in self.queues.iter().zip(slots) {
-            q.data().resize(s);
-        }
-        self.cfg.store_ring_size(v, &resizing);
-        Ok(())
+        self.dev.set_ring_size(v)
     }
 
     /// Sets the NAPI weight of every queue.
@@ -167,6 +171,24 @@ impl PortDev {
     }
 }
 
+impl PortDev {
+    /// Resizes every rx ring, keeping their frames: all of them, or (on a
+    /// bad size or a failed allocation) none.  Process context.
+    pub(crate) fn set_ring_size(&self, v: u32) -> Result {
+        let (v, resizing) = self.cfg.start_resize(v)?;
+        // Allocate everything first, then switch.
+        let mut slots = KVec::with_capacity(self.rx.len(), GFP_KERNEL)?;
+        for q in self.rx.iter() {
+            slots.push(q.resize_slots(v as usize)?, GFP_KERNEL)?;
+        }
+        for (q, s) in self.rx.iter().zip(slots) {
+            q.resize(s);
+        }
+        self.cfg.store_ring_size(v, &resizing);
+        Ok(())
+    }
+}
+
 impl Drop for PortDev {
     fn drop(&mut self) {
         LIVE_DEVICES.fetch_sub(1, Ordering::Relaxed);
@@ -174,26 +196,28 @@ impl Drop for PortDev {
 }
 
 impl DeviceOps for PortDev {
-    fn open(_dev: &Device, data: &Self) -> Result {
-        for q in data.queues.iter() {
-            q.enable();
+    type Queue = RxQueue;
+
+    fn open(_dev: &Device, _data: &Self, queues: &Napis<RxQueue>, rtnl: &Rtnl) -> Result {
+        for q in queues.iter() {
+            q.enable(rtnl);
             // Deliver what arrived before the device was last stopped; a
             // NAPI the interrupt schedules here is polled when bottom
             // halves are enabled again.
-            let _bh = bh::disable();
-            RxQueue::unmask(q);
+            let bh = bh::disable();
+            RxQueue::unmask(q, &bh);
         }
         Ok(())
     }
 
-    fn stop(_dev: &Device, data: &Self) -> Result {
-        for q in data.queues.iter() {
-            q.disable();
+    fn stop(_dev: &Device, _data: &Self, queues: &Napis<RxQueue>, rtnl: &Rtnl) -> Result {
+        for q in queues.iter() {
+            q.disable(rtnl);
         }
         Ok(())
     }
 
-    fn start_xmit(_dev: &Device, data: &Self, skb: SkBuff) {
+    fn start_xmit(_dev: &Device, data: &Self, skb: SkBuff, bh: &BhContext) {
         // Transmit queue `i` feeds the peer's receive queue `i` (modulo
         // the peer's queue count).
         let qi = usize::from(skb.queue_mapping());
@@ -207,11 +231,8 @@ impl DeviceOps for PortDev {
             tx.drops.add(1);
             return;
         };
-        let pd = peer.data();
-        let Some(rq) = qi
-            .checked_rem(pd.queues.len())
-            .and_then(|i| pd.queues.get(i))
-        else {
+        let pq = peer.netdev.napis();
+        let Some(rq) = qi.checked_rem(pq.len()).and_then(|i| pq.get(i)) else {
             tx.drops.add(1);
             return;
         };
@@ -221,15 +242,14 @@ impl DeviceOps for PortDev {
             return;
         }
         match pdev.forward(skb) {
-            Some(skb) => RxQueue::receive(rq, skb),
+            Some(skb) => RxQueue::receive(rq, skb, bh),
             None => rq.data().stats.drops.add(1),
         }
     }
 
     fn get_stats64(_dev: &Device, data: &Self) -> Stats64 {
         let mut s = Stats64::default();
-        for q in data.queues.iter() {
-            let r = &q.data().stats;
+        for r in data.rx.iter().map(|q| &q.stats) {
             s.rx_packets += r.frames.get();
             s.rx_bytes += r.bytes.get();
             s.rx_dropped += r.drops.get();
@@ -249,12 +269,8 @@ impl EthtoolOps for PortDev {
     const COALESCE_PARAMS: u32 = ethtool::COALESCE_RX_USECS | ethtool::COALESCE_RX_MAX_FRAMES;
 
     fn stats(_dev: &Device, data: &Self, out: &mut Stats<'_>) {
-        for (i, q) in data.queues.iter().enumerate() {
-            out.group(
-                format_args!("rx{i}_"),
-                &RxStats::NAMES,
-                q.data().stats.values(),
-            );
+        for (i, q) in data.rx.iter().enumerate() {
+            out.group(format_args!("rx{i}_"), &RxStats::NAMES, q.stats.values());
         }
         for (i, t) in data.tx.iter().enumerate() {
             out.group(format_args!("tx{i}_"), &TxStats::NAMES, t.values());
@@ -294,7 +310,7 @@ impl EthtoolOps for PortDev {
     }
 
     fn channels(_dev: &Device, data: &Self) -> Channels {
-        let n = data.queues.len() as u32;
+        let n = data.rx.len() as u32;
         Channels {
             max_combined: n,
             combined: n,

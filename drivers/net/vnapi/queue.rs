@@ -17,17 +17,20 @@
 use crate::config::{Config, LIVE_FRAMES};
 use crate::logic::{coalesce, slot, Irq};
 use crate::rnm::{
-    bh,
+    bh::{self, BhContext},
     net::{
-        napi::{GroResult, Napi, PollContext, Poller},
+        napi::{GroResult, Napi, Poll, PollContext, Poller},
         skb::SkBuff,
     },
 };
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
 use kernel::{
     new_spinlock,
     prelude::*,
-    sync::{Arc, SpinLock},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, SpinLock,
+    },
 };
 
 /// Length of the Ethernet header, which `eth_type_trans` pulls.
@@ -37,16 +40,21 @@ const ETH_HLEN: u64 = 14;
 const POLL_BATCH: usize = 16;
 
 /// A counter that any context may increment at any time (an atomic add).
-#[derive(Default)]
-pub(crate) struct Counter(AtomicU64);
+pub(crate) struct Counter(Atomic<u64>);
+
+impl Default for Counter {
+    fn default() -> Self {
+        Self(Atomic::new(0))
+    }
+}
 
 impl Counter {
     pub(crate) fn add(&self, n: u64) {
-        self.0.fetch_add(n, Ordering::Relaxed);
+        self.0.fetch_add(n, Relaxed);
     }
 
     pub(crate) fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.load(Relaxed)
     }
 }
 
@@ -56,17 +64,22 @@ impl Counter {
 /// updates it with a plain load and store, cheaper than an atomic add;
 /// anyone may read it.  (Were two writers to race after all, a count could
 /// be lost, nothing worse.)
-#[derive(Default)]
-pub(crate) struct LocalCounter(AtomicU64);
+pub(crate) struct LocalCounter(Atomic<u64>);
+
+impl Default for LocalCounter {
+    fn default() -> Self {
+        Self(Atomic::new(0))
+    }
+}
 
 impl LocalCounter {
     pub(crate) fn add(&self, n: u64) {
-        let v = self.0.load(Ordering::Relaxed);
-        self.0.store(v.wrapping_add(n), Ordering::Relaxed);
+        let v = self.0.load(Relaxed);
+        self.0.store(v.wrapping_add(n), Relaxed);
     }
 
     pub(crate) fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.load(Relaxed)
     }
 }
 
@@ -212,28 +225,54 @@ pub(crate) struct ResizeSlots {
     cap: usize,
 }
 
-/// One receive queue of a device.
-pub(crate) struct RxQueue {
-    index: u16,
-    cfg: Arc<Config>,
-    ring: Pin<KBox<SpinLock<Ring>>>,
+/// The ring and counters of one receive queue, shared by its NAPI context
+/// (which the net_device owns) and the device's private data (for
+/// ethtool and ring resizing).
+#[pin_data]
+pub(crate) struct RxShared {
+    #[pin]
+    ring: SpinLock<Ring>,
     pub(crate) stats: RxStats,
 }
 
+/// One receive queue of a device: the per-queue data of its NAPI context.
+pub(crate) struct RxQueue {
+    index: u16,
+    cfg: Arc<Config>,
+    shared: Arc<RxShared>,
+}
+
+impl core::ops::Deref for RxQueue {
+    type Target = RxShared;
+
+    fn deref(&self) -> &RxShared {
+        &self.shared
+    }
+}
+
 impl RxQueue {
-    pub(crate) fn new(index: u16, cfg: Arc<Config>) -> Result<Self> {
-        let ring = KBox::pin_init(
-            new_spinlock!(Ring::new(cfg.ring_size() as usize)?, "vnapi_rx_ring"),
+    /// Queue `index` of a device with settings `cfg`, and its shared part.
+    pub(crate) fn new(index: u16, cfg: Arc<Config>) -> Result<(Self, Arc<RxShared>)> {
+        let ring = Ring::new(cfg.ring_size() as usize)?;
+        let shared = Arc::pin_init(
+            try_pin_init!(RxShared {
+                ring <- new_spinlock!(ring, "vnapi_rx_ring"),
+                stats: RxStats::default(),
+            }),
             GFP_KERNEL,
         )?;
-        Ok(Self {
-            index,
-            cfg,
-            ring,
-            stats: RxStats::default(),
-        })
+        Ok((
+            Self {
+                index,
+                cfg,
+                shared: shared.clone(),
+            },
+            shared,
+        ))
     }
+}
 
+impl RxShared {
     /// Frames in the ring now.
     pub(crate) fn ring_len(&self) -> usize {
         let _bh = bh::disable();
@@ -241,7 +280,7 @@ impl RxQueue {
     }
 
     /// Allocates the slots of the ring resized to `cap` frames, for
-    /// [`RxQueue::resize`].  Process context, under the device's resize
+    /// [`RxShared::resize`].  Process context, under the device's resize
     /// guard (`Config::start_resize`), which keeps the slot count as it is.
     pub(crate) fn resize_slots(&self, cap: usize) -> Result<ResizeSlots> {
         let now = {
@@ -265,10 +304,12 @@ impl RxQueue {
             ring.rebuild(slots.slots, slots.cap);
         }
     }
+}
 
+impl RxQueue {
     /// Whether an interrupt is due for the frames pending in `ring`; arms
     /// the delayed interrupt if it is not due yet.  Under the ring lock.
-    fn interrupt_due(&self, napi: &Napi<Self>, ring: &Ring) -> bool {
+    fn interrupt_due(&self, napi: &Napi<Self>, ring: &Ring, bh: &BhContext) -> bool {
         match coalesce(
             ring.pending,
             napi.irq_masked(),
@@ -278,22 +319,23 @@ impl RxQueue {
             Irq::Wait => false,
             Irq::Now => true,
             Irq::After(usecs) => {
-                napi.arm_irq(usecs);
+                napi.arm_irq(usecs, bh);
                 false
             }
         }
     }
 
     /// Receives `skb` (already prepared for this device) into the ring,
-    /// raising the interrupt when coalescing says so.  Softirq context.
-    pub(crate) fn receive(napi: &Napi<Self>, skb: SkBuff) {
+    /// raising the interrupt when coalescing says so.  Bottom halves
+    /// disabled (the peer's transmit path).
+    pub(crate) fn receive(napi: &Napi<Self>, skb: SkBuff, bh: &BhContext) {
         let q = napi.data();
         let (raise, dropped) = {
             let mut ring = q.ring.lock();
             match ring.push(skb) {
                 Ok(()) => {
                     ring.pending = ring.pending.saturating_add(1);
-                    (q.interrupt_due(napi, &ring), None)
+                    (q.interrupt_due(napi, &ring, bh), None)
                 }
                 Err(skb) => (false, Some(skb)),
             }
@@ -303,46 +345,49 @@ impl RxQueue {
             drop(skb);
         }
         if raise {
-            napi.raise_irq();
+            napi.raise_irq(bh);
         }
     }
 
-    /// Reopens the interrupt and raises it if frames are waiting.
-    pub(crate) fn unmask(napi: &Napi<Self>) {
+    /// Reopens the interrupt and raises it if frames are waiting.  Bottom
+    /// halves disabled.
+    pub(crate) fn unmask(napi: &Napi<Self>, bh: &BhContext) {
         let q = napi.data();
         let raise = {
             let mut ring = q.ring.lock();
             napi.unmask_irq();
             ring.pending = ring.len() as u32;
-            q.interrupt_due(napi, &ring)
+            q.interrupt_due(napi, &ring, bh)
         };
         if raise {
-            napi.raise_irq();
+            napi.raise_irq(bh);
         }
     }
 }
 
 impl Poller for RxQueue {
-    fn interrupt(napi: &Napi<Self>, remote: bool) {
+    fn interrupt(napi: &Napi<Self>, bh: &BhContext, remote: bool) {
         let stats = &napi.data().stats;
         stats.interrupts.add(1);
         if remote {
             stats.remote_interrupts.add(1);
         }
-        napi.schedule();
+        napi.schedule(bh);
     }
 
-    fn poll(napi: &Napi<Self>, ctx: &mut PollContext<'_>, budget: u32) -> u32 {
+    fn completed(napi: &Napi<Self>, bh: &BhContext) {
+        Self::unmask(napi, bh);
+    }
+
+    fn poll<'a>(napi: &'a Napi<Self>, mut ctx: PollContext<'a>) -> Poll<'a> {
         let q = napi.data();
-        if budget == 0 {
-            return 0;
+        if ctx.remaining() == 0 {
+            return Poll::Continue;
         }
         q.stats.polls.add(1);
-        let budget = budget as usize;
-        let mut done = 0;
-        while done < budget {
+        loop {
             let mut batch: [Option<SkBuff>; POLL_BATCH] = [const { None }; POLL_BATCH];
-            let want = POLL_BATCH.min(budget - done);
+            let want = POLL_BATCH.min(ctx.remaining() as usize);
             let mut n = 0;
             {
                 let mut ring = q.ring.lock();
@@ -357,30 +402,33 @@ impl Poller for RxQueue {
             LIVE_FRAMES.fetch_sub(n as i64, Ordering::Relaxed);
             // A frame alone in a poll that completes has nothing to be
             // merged with: it skips GRO.
-            let alone = done == 0 && n == 1 && n < want && ctx.gro_idle();
+            let alone = ctx.done() == 0 && n == 1 && n < want && ctx.gro_idle();
             for mut skb in batch.iter_mut().take(n).filter_map(Option::take) {
                 skb.record_rx_queue(q.index);
-                q.stats.frames.add(1);
-                q.stats.bytes.add(u64::from(skb.len()) + ETH_HLEN);
-                if alone {
-                    ctx.receive(skb);
-                } else if ctx.gro_receive(skb) == GroResult::Merged {
-                    q.stats.gro_merged.add(1);
+                let bytes = u64::from(skb.len()) + ETH_HLEN;
+                let r = if alone {
+                    ctx.receive(skb).map(|()| GroResult::Normal)
+                } else {
+                    ctx.gro_receive(skb)
+                };
+                // At most `remaining` frames were taken: never refused.
+                if let Ok(r) = r {
+                    q.stats.frames.add(1);
+                    q.stats.bytes.add(bytes);
+                    if r == GroResult::Merged {
+                        q.stats.gro_merged.add(1);
+                    }
                 }
             }
-            done += n;
             if n < want {
-                break;
+                // Ring empty: complete; `completed` then unmasks.
+                return ctx.complete();
+            }
+            if ctx.remaining() == 0 {
+                // Stay in polling mode: the interrupt stays masked.
+                q.stats.exhausted.add(1);
+                return Poll::Continue;
             }
         }
-        if done == budget {
-            // Stay in polling mode: the interrupt stays masked.
-            q.stats.exhausted.add(1);
-            return done as u32;
-        }
-        if ctx.complete_done(done as u32) {
-            Self::unmask(napi);
-        }
-        done as u32
     }
 }

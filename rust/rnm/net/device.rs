@@ -8,9 +8,85 @@
 //! [`DeviceOps`] (the `net_device_ops` callbacks) and
 //! [`EthtoolOps`](super::ethtool::EthtoolOps).  [`Registration::new`]
 //! allocates the `net_device` with `T` as its private data, built by a
-//! closure that already sees the device (to add NAPI contexts to it);
+//! closure that is given the device under construction ([`NewDevice`]),
+//! through which it adds the device's NAPI contexts;
 //! [`Registration::register`] publishes it; dropping the registration
-//! unregisters the device, drops `T` and frees the device.
+//! unregisters the device, drops `T` and the NAPI contexts, and frees the
+//! device.  NAPI contexts are owned by the device and only borrowed from
+//! it ([`Registration::napis`], the callbacks), so none outlives it.
+//!
+//! The callbacks get what their context allows: `ndo_open`/`ndo_stop` an
+//! [`Rtnl`] proof (process context, serialised), which enabling and
+//! disabling NAPI needs; `ndo_start_xmit` a [`BhContext`] (bottom halves
+//! disabled), which raising an interrupt needs.
+//!
+//! ```
+//! use crate::rnm::{
+//!     bh::BhContext,
+//!     net::{
+//!         device::{Device, DeviceOps, Napis, Registration, Rtnl},
+//!         ethtool::EthtoolOps,
+//!         napi::{Napi, Poll, PollContext, Poller},
+//!         skb::SkBuff,
+//!     },
+//! };
+//! use kernel::prelude::*;
+//!
+//! /// A receive queue that never has frames.
+//! struct Queue;
+//!
+//! impl Poller for Queue {
+//!     fn poll<'a>(_napi: &'a Napi<Self>, ctx: PollContext<'a>) -> Poll<'a> {
+//!         ctx.complete()
+//!     }
+//!
+//!     fn completed(napi: &Napi<Self>, _bh: &BhContext) {
+//!         napi.unmask_irq();
+//!     }
+//!
+//!     fn interrupt(napi: &Napi<Self>, bh: &BhContext, _remote: bool) {
+//!         napi.schedule(bh);
+//!     }
+//! }
+//!
+//! /// A device that drops what it transmits.
+//! struct Sink;
+//!
+//! impl EthtoolOps for Sink {
+//!     const DRIVER_NAME: &'static CStr = c"sink";
+//! }
+//!
+//! impl DeviceOps for Sink {
+//!     type Queue = Queue;
+//!
+//!     fn open(_dev: &Device, _data: &Self, napis: &Napis<Queue>, rtnl: &Rtnl) -> Result {
+//!         for napi in napis {
+//!             napi.enable(rtnl);
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     fn stop(_dev: &Device, _data: &Self, napis: &Napis<Queue>, rtnl: &Rtnl) -> Result {
+//!         for napi in napis {
+//!             napi.disable(rtnl);
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     fn start_xmit(_dev: &Device, _data: &Self, skb: SkBuff, _bh: &BhContext) {
+//!         drop(skb);
+//!     }
+//! }
+//!
+//! // Two queues, a NAPI context each, owned by the device.
+//! let reg = Registration::<Sink>::new(c"sink%d", 2, |dev| {
+//!     for _ in 0..2 {
+//!         dev.add_napi(64, Queue)?;
+//!     }
+//!     Ok(Sink)
+//! })?;
+//! assert_eq!(reg.napis().len(), 2);
+//! ```
 //!
 //! Moving a device into another network namespace (`ip link set DEV netns
 //! NS`) needs nothing from the driver: the device is not namespace-local,
@@ -18,8 +94,13 @@
 //! namespace (the device has no `rtnl_link_ops`).
 
 use crate::rnm::{
+    bh::BhContext,
     bindings, bus,
-    net::{ethtool, skb::SkBuff},
+    net::{
+        ethtool,
+        napi::{Napi, Poller},
+        skb::SkBuff,
+    },
 };
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{error::to_result, prelude::*, types::Opaque};
@@ -45,28 +126,15 @@ impl Device {
         unsafe { &*ptr.cast() }
     }
 
+    /// The raw `net_device`, valid for the lifetime of `self`.
     pub(in crate::rnm) fn as_raw(&self) -> *mut bindings::net_device {
         self.0.get()
-    }
-
-    /// The interface name (`dev->name`).
-    pub fn name(&self) -> &CStr {
-        // SAFETY: by the type invariant the device is valid; `dev->name` is
-        // a NUL-terminated array inside it.  A rename rewrites it under
-        // RTNL; the result is for messages only.
-        unsafe { CStr::from_char_ptr(bindings::rnm_net_name(self.as_raw()).cast()) }
     }
 
     /// Whether the interface is up (`netif_running`).
     pub fn is_running(&self) -> bool {
         // SAFETY: the device is valid by the type invariant.
-        unsafe { bindings::rnm_net_running(self.as_raw()) }
-    }
-
-    /// Whether the carrier is on (`netif_carrier_ok`).
-    pub fn carrier_ok(&self) -> bool {
-        // SAFETY: the device is valid by the type invariant.
-        unsafe { bindings::rnm_net_carrier_ok(self.as_raw()) }
+        unsafe { bindings::rnm_netif_running(self.as_raw()) }
     }
 
     /// Turns the carrier on (`netif_carrier_on`).
@@ -79,18 +147,6 @@ impl Device {
     pub fn carrier_off(&self) {
         // SAFETY: the device is valid by the type invariant.
         unsafe { bindings::netif_carrier_off(self.as_raw()) };
-    }
-
-    /// The MTU.
-    pub fn mtu(&self) -> u32 {
-        // SAFETY: the device is valid by the type invariant.
-        unsafe { bindings::rnm_net_mtu(self.as_raw()) }
-    }
-
-    /// Number of receive queues the device was allocated with.
-    pub fn num_rx_queues(&self) -> u32 {
-        // SAFETY: the device is valid by the type invariant.
-        unsafe { bindings::rnm_net_num_rx_queues(self.as_raw()) }
     }
 
     /// Prepares a frame transmitted elsewhere to be received on this
@@ -133,26 +189,64 @@ pub struct Stats64 {
     pub tx_dropped: u64,
 }
 
+/// Proof that the caller holds the RTNL lock: process context, serialised
+/// with every other holder (`ndo_open`, `ndo_stop`).
+///
+/// Only the abstractions create one, for the duration of a callback the
+/// core calls under RTNL; leaf code gets it by reference.
+///
+/// # Invariants
+///
+/// While a `&Rtnl` is usable, RTNL is held by the current task.
+pub struct Rtnl(PhantomData<*mut ()>);
+
+impl Rtnl {
+    /// Creates the proof.
+    ///
+    /// # Safety
+    ///
+    /// RTNL must be held by the current task for as long as the value
+    /// lives; the caller lends it only by reference.
+    unsafe fn new() -> Self {
+        // INVARIANT: by the safety requirements.
+        Self(PhantomData)
+    }
+}
+
+/// The NAPI contexts of a device, in the order they were added.
+pub type Napis<Q> = [Pin<KBox<Napi<Q>>>];
+
 /// The `net_device_ops` of a driver; `Self` is the device's private data.
 pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized {
-    /// The interface is brought up (`ndo_open`).
-    fn open(_dev: &Device, _data: &Self) -> Result {
+    /// The per-queue data of the device's NAPI contexts, and their poll
+    /// and interrupt callbacks.
+    type Queue: Poller;
+
+    /// The interface is brought up (`ndo_open`): typically enables the
+    /// NAPI contexts ([`Napi::enable`]).  Process context, under RTNL.
+    ///
+    /// Errors: any, passed to the core, which then leaves the interface
+    /// down.
+    fn open(_dev: &Device, _data: &Self, _napis: &Napis<Self::Queue>, _rtnl: &Rtnl) -> Result {
         Ok(())
     }
 
-    /// The interface is brought down (`ndo_stop`).
-    fn stop(_dev: &Device, _data: &Self) -> Result {
+    /// The interface is brought down (`ndo_stop`): typically disables the
+    /// NAPI contexts ([`Napi::disable`]).  Process context, under RTNL.
+    ///
+    /// Errors: any; the core ignores them (the interface goes down).
+    fn stop(_dev: &Device, _data: &Self, _napis: &Napis<Self::Queue>, _rtnl: &Rtnl) -> Result {
         Ok(())
     }
 
     /// Transmits `skb` (`ndo_start_xmit`).  The frame is consumed: handed
     /// on or dropped (and counted) by the driver.  Called in softirq or
-    /// process context with bottom halves disabled, under the RCU read
-    /// lock; calls for one transmit queue are serialised by the queue's
-    /// transmit lock (the device is not `lltx`).  Never with interrupts
-    /// disabled: the device has `IFF_DISABLE_NETPOLL`, so netpoll
+    /// process context with bottom halves disabled (`bh`), under the RCU
+    /// read lock; calls for one transmit queue are serialised by the
+    /// queue's transmit lock (the device is not `lltx`).  Never with
+    /// interrupts disabled: the device has `IFF_DISABLE_NETPOLL`, so netpoll
     /// (netconsole), which transmits so from any context, refuses it.
-    fn start_xmit(dev: &Device, data: &Self, skb: SkBuff);
+    fn start_xmit(dev: &Device, data: &Self, skb: SkBuff, bh: &BhContext);
 
     /// Reports the interface counters (`ndo_get_stats64`).
     fn get_stats64(_dev: &Device, _data: &Self) -> Stats64 {
@@ -166,6 +260,43 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized {
     }
 }
 
+/// The private area of a device of [`Registration`]: the driver's data
+/// first (so that a pointer to the area is a pointer to `T`), then the
+/// NAPI contexts, which are dropped after `T`, before the device is freed.
+#[repr(C)]
+struct Private<T: DeviceOps> {
+    data: T,
+    napis: KVec<Pin<KBox<Napi<T::Queue>>>>,
+}
+
+/// A device under construction, given to the closure that builds its
+/// private data in [`Registration::new`]: NAPI contexts are added to a
+/// device only through it, and belong to the device.
+pub struct NewDevice<'a, Q: Poller> {
+    dev: &'a Device,
+    napis: KVec<Pin<KBox<Napi<Q>>>>,
+}
+
+impl<Q: Poller> NewDevice<'_, Q> {
+    /// Adds a NAPI context with `weight` (1..=[`napi::MAX_WEIGHT`]) and
+    /// per-queue data `data`, disabled, with its interrupt line stopped;
+    /// [`Registration::napis`] lists the contexts in the order they were
+    /// added.  Process context.
+    ///
+    /// Errors: `EINVAL` for a weight out of range, `ENOMEM`.
+    ///
+    /// [`napi::MAX_WEIGHT`]: super::napi::MAX_WEIGHT
+    pub fn add_napi(&mut self, weight: u32, data: Q) -> Result {
+        self.napis.reserve(1, GFP_KERNEL)?;
+        // SAFETY: the device is not registered; the context goes into the
+        // device's private area (or is dropped on failure) before the
+        // device is freed.
+        let napi = unsafe { Napi::new(self.dev, weight, data)? };
+        self.napis.push(napi, GFP_KERNEL)?;
+        Ok(())
+    }
+}
+
 struct Adapter<T: DeviceOps>(PhantomData<T>);
 
 impl<T: DeviceOps> Adapter<T> {
@@ -173,13 +304,14 @@ impl<T: DeviceOps> Adapter<T> {
     ///
     /// `dev` must be a device allocated by [`Registration::new`] for `T`
     /// whose private data is initialised (true for every callback).
-    unsafe fn parts<'a>(dev: *mut bindings::net_device) -> (&'a Device, &'a T) {
+    unsafe fn parts<'a>(dev: *mut bindings::net_device) -> (&'a Device, &'a Private<T>) {
         // SAFETY: by the safety requirements `dev` is valid and its private
-        // area holds an initialised `T`, both for as long as callbacks run.
+        // area holds an initialised `Private<T>`, both for as long as
+        // callbacks run.
         unsafe {
             (
                 Device::from_raw(dev),
-                &*bindings::rnm_net_netdev_priv(dev).cast::<T>(),
+                &*bindings::rnm_net_netdev_priv(dev).cast::<Private<T>>(),
             )
         }
     }
@@ -190,8 +322,10 @@ impl<T: DeviceOps> Adapter<T> {
     /// installed as, with the arguments that callback gets.
     unsafe extern "C" fn open(dev: *mut bindings::net_device) -> c_int {
         // SAFETY: the core calls `ndo_open` on a live, registered device.
-        let (d, t) = unsafe { Self::parts(dev) };
-        match T::open(d, t) {
+        let (d, p) = unsafe { Self::parts(dev) };
+        // SAFETY: the core calls `ndo_open` under RTNL, until we return.
+        let rtnl = unsafe { Rtnl::new() };
+        match T::open(d, &p.data, &p.napis, &rtnl) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
@@ -203,8 +337,10 @@ impl<T: DeviceOps> Adapter<T> {
     /// installed as, with the arguments that callback gets.
     unsafe extern "C" fn stop(dev: *mut bindings::net_device) -> c_int {
         // SAFETY: the core calls `ndo_stop` on a live, registered device.
-        let (d, t) = unsafe { Self::parts(dev) };
-        match T::stop(d, t) {
+        let (d, p) = unsafe { Self::parts(dev) };
+        // SAFETY: the core calls `ndo_stop` under RTNL, until we return.
+        let rtnl = unsafe { Rtnl::new() };
+        match T::stop(d, &p.data, &p.napis, &rtnl) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
@@ -219,10 +355,14 @@ impl<T: DeviceOps> Adapter<T> {
         dev: *mut bindings::net_device,
     ) -> bindings::netdev_tx_t {
         // SAFETY: the core calls `ndo_start_xmit` on a live device.
-        let (d, t) = unsafe { Self::parts(dev) };
+        let (d, p) = unsafe { Self::parts(dev) };
+        // SAFETY: the core transmits with bottom halves disabled
+        // (`rcu_read_lock_bh` in `__dev_queue_xmit`; netpoll, which may
+        // not, is disabled on these devices), until we return.
+        let bh = unsafe { BhContext::new() };
         // SAFETY: the core hands us its reference to `skb`.
         if let Some(skb) = unsafe { SkBuff::from_raw(skb) } {
-            T::start_xmit(d, t, skb);
+            T::start_xmit(d, &p.data, skb, &bh);
         }
         bindings::netdev_tx_NETDEV_TX_OK
     }
@@ -236,8 +376,8 @@ impl<T: DeviceOps> Adapter<T> {
         storage: *mut bindings::rtnl_link_stats64,
     ) {
         // SAFETY: the core calls `ndo_get_stats64` on a live device.
-        let (d, t) = unsafe { Self::parts(dev) };
-        let s = T::get_stats64(d, t);
+        let (d, p) = unsafe { Self::parts(dev) };
+        let s = T::get_stats64(d, &p.data);
         // SAFETY: `storage` points to a writable `rtnl_link_stats64`.
         let st = unsafe { &mut *storage };
         st.rx_packets = s.rx_packets;
@@ -254,15 +394,15 @@ impl<T: DeviceOps> Adapter<T> {
     /// installed as, with the arguments that callback gets.
     unsafe extern "C" fn change_mtu(dev: *mut bindings::net_device, new_mtu: c_int) -> c_int {
         // SAFETY: the core calls `ndo_change_mtu` under RTNL on a live device.
-        let (d, t) = unsafe { Self::parts(dev) };
+        let (d, p) = unsafe { Self::parts(dev) };
         let Ok(mtu) = u32::try_from(new_mtu) else {
             return EINVAL.to_errno();
         };
-        match T::change_mtu(d, t, mtu) {
+        match T::change_mtu(d, &p.data, mtu) {
             Ok(()) => {
                 // SAFETY: `dev` is valid; the core expects the driver to
                 // store the new MTU.
-                unsafe { bindings::rnm_net_set_mtu(dev, mtu) };
+                unsafe { bindings::rnm_netdev_set_mtu(dev, mtu) };
                 0
             }
             Err(e) => e.to_errno(),
@@ -287,40 +427,50 @@ impl<T: DeviceOps> Adapter<T> {
 ///
 /// # Invariants
 ///
-/// `dev` was allocated by `alloc_netdev_mqs` with room for a `T` in its
-/// private area, which holds an initialised `T` until `drop`.  If
-/// `registered`, the device is registered.
+/// `dev` was allocated by `alloc_netdev_mqs` with room for a `Private<T>`
+/// in its private area, which holds an initialised `Private<T>` until
+/// `drop`; its NAPI contexts were added to `dev`.  If `registered`, the
+/// device is registered.
 pub struct Registration<T: DeviceOps> {
     dev: NonNull<bindings::net_device>,
     registered: bool,
     _p: PhantomData<T>,
 }
 
-// SAFETY: the registration can be dropped from any thread (in process
-// context); `T` is `Send`.
+// SAFETY: the registration owns the device, which is not tied to the
+// creating thread: it can be unregistered and freed from any thread (in
+// process context, as `Drop` requires anyway), dropping `T` and the NAPI
+// contexts there, which are `Send`.
 unsafe impl<T: DeviceOps> Send for Registration<T> {}
-// SAFETY: `&Registration` gives `&Device` (thread safe by the core's
-// locking) and `&T`, which is `Sync`.
+// SAFETY: `&Registration` gives only `&Device` (whose methods may run
+// concurrently: the core locks or reads the fields they touch atomically),
+// `&T` and `&Napi`, which are `Sync`.
 unsafe impl<T: DeviceOps> Sync for Registration<T> {}
 
 impl<T: DeviceOps> Registration<T> {
     /// Allocates an Ethernet device named `name` (a `%d` pattern or a
     /// fixed name) with `queues` transmit and receive queues, the offloads
     /// of a software device (checksum, scatter-gather, GSO, as veth), no
-    /// qdisc, and a random MAC address.  `init` builds the private data;
-    /// it may add NAPI contexts to the device it is given.
+    /// qdisc, netpoll disabled, and a random MAC address.  `init` builds
+    /// the private data; it adds the device's NAPI contexts through the
+    /// [`NewDevice`] it is given.  Process context.
     ///
-    /// Fails with `EINVAL` if `name` does not fit in `dev->name` (it has
-    /// `IFNAMSIZ`, 16, bytes or more: `alloc_netdev_mqs` would `BUG()`),
-    /// or `queues` is 0.
-    pub fn new(name: &CStr, queues: u32, init: impl FnOnce(&Device) -> Result<T>) -> Result<Self> {
+    /// Errors: `EINVAL` if `name` does not fit in `dev->name` (it has
+    /// `IFNAMSIZ`, 16, bytes or more: `alloc_netdev_mqs` would `BUG()`) or
+    /// `queues` is 0, `ENOMEM`, or what `init` returns (then its NAPI
+    /// contexts are deleted and the device is freed).
+    pub fn new(
+        name: &CStr,
+        queues: u32,
+        init: impl FnOnce(&mut NewDevice<'_, T::Queue>) -> Result<T>,
+    ) -> Result<Self> {
         if name.to_bytes().len() >= bindings::IFNAMSIZ as usize {
             return Err(EINVAL);
         }
-        if queues == 0 || core::mem::align_of::<T>() > 32 {
+        if queues == 0 || core::mem::align_of::<Private<T>>() > 32 {
             return Err(EINVAL);
         }
-        let size = c_int::try_from(core::mem::size_of::<T>()).map_err(|_| EINVAL)?;
+        let size = c_int::try_from(core::mem::size_of::<Private<T>>()).map_err(|_| EINVAL)?;
         // SAFETY: `name` is a valid C string; `ether_setup` is a valid
         // setup function; the queue counts are at least one.
         let dev = unsafe {
@@ -343,26 +493,35 @@ impl<T: DeviceOps> Registration<T> {
                 ethtool::Adapter::<T>::ops(),
             );
             bindings::rnm_net_set_sw_features(dev.as_ptr());
-            bindings::rnm_net_hw_addr_random(dev.as_ptr());
+            bindings::rnm_eth_hw_addr_random(dev.as_ptr());
         }
-        // SAFETY: `dev` stays valid until `free_netdev` below or in `drop`.
-        let data = match init(unsafe { Device::from_raw(dev.as_ptr()) }) {
+        let mut new = NewDevice {
+            // SAFETY: `dev` stays valid until `free_netdev` below or in
+            // `drop`, after `new` and its NAPI contexts are gone.
+            dev: unsafe { Device::from_raw(dev.as_ptr()) },
+            napis: KVec::new(),
+        };
+        let data = init(&mut new);
+        let napis = new.napis;
+        let data = match data {
             Ok(data) => data,
             Err(e) => {
-                // SAFETY: `dev` was never registered and holds no `T`.
+                drop(napis);
+                // SAFETY: `dev` was never registered, holds no `T`, and its
+                // NAPI contexts are deleted.
                 unsafe { bindings::free_netdev(dev.as_ptr()) };
                 return Err(e);
             }
         };
-        // SAFETY: the private area has room for a `T` (size requested
-        // above, 32-byte alignment which `T` does not exceed) and is not
-        // initialised yet.
+        // SAFETY: the private area has room for a `Private<T>` (size
+        // requested above, 32-byte alignment which it does not exceed) and
+        // is not initialised yet.
         unsafe {
             bindings::rnm_net_netdev_priv(dev.as_ptr())
-                .cast::<T>()
-                .write(data)
+                .cast::<Private<T>>()
+                .write(Private { data, napis })
         };
-        // INVARIANT: the private area holds a `T`; not registered.
+        // INVARIANT: the private area holds a `Private<T>`; not registered.
         Ok(Self {
             dev,
             registered: false,
@@ -379,7 +538,7 @@ impl<T: DeviceOps> Registration<T> {
             // SAFETY: the device is valid and not registered; the parent
             // device is registered and outlives this call (the caller
             // unregisters the net device before dropping the parent).
-            unsafe { bindings::rnm_net_set_parent(self.dev.as_ptr(), p.as_raw()) };
+            unsafe { bindings::rnm_set_netdev_dev(self.dev.as_ptr(), p.as_raw()) };
         }
         // SAFETY: the device is valid, set up and not registered.
         to_result(unsafe { bindings::register_netdev(self.dev.as_ptr()) })?;
@@ -394,10 +553,21 @@ impl<T: DeviceOps> Registration<T> {
         unsafe { Device::from_raw(self.dev.as_ptr()) }
     }
 
+    fn private(&self) -> &Private<T> {
+        // SAFETY: the private area holds an initialised `Private<T>` until
+        // `drop`.
+        unsafe { &*bindings::rnm_net_netdev_priv(self.dev.as_ptr()).cast::<Private<T>>() }
+    }
+
     /// The private data.
     pub fn data(&self) -> &T {
-        // SAFETY: the private area holds an initialised `T` until `drop`.
-        unsafe { &*bindings::rnm_net_netdev_priv(self.dev.as_ptr()).cast::<T>() }
+        &self.private().data
+    }
+
+    /// The device's NAPI contexts, in the order they were added; borrowed
+    /// from the registration, so none outlives the device.
+    pub fn napis(&self) -> &Napis<T::Queue> {
+        &self.private().napis
     }
 }
 
@@ -410,10 +580,11 @@ impl<T: DeviceOps> Drop for Registration<T> {
             unsafe { bindings::unregister_netdev(dev) };
         }
         // SAFETY: no callback can run any more and nothing else refers to
-        // the private data; it is dropped once, before the device (which
-        // NAPI contexts in it still refer to) is freed.
+        // the private data (what `&self` lent is no longer borrowed); it is
+        // dropped once, `T` then the NAPI contexts, before the device
+        // (which the NAPI contexts refer to) is freed.
         unsafe {
-            core::ptr::drop_in_place(bindings::rnm_net_netdev_priv(dev).cast::<T>());
+            core::ptr::drop_in_place(bindings::rnm_net_netdev_priv(dev).cast::<Private<T>>());
             bindings::free_netdev(dev);
         }
     }

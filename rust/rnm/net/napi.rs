@@ -8,7 +8,13 @@
 //!
 //! A [`Napi`] is a `napi_struct` added to a device with a weight, plus the
 //! driver's per-queue data `P` and an interrupt line as a real NIC has one
-//! per receive queue:
+//! per receive queue.  NAPI contexts are created only with their device
+//! ([`NewDevice::add_napi`](super::device::NewDevice::add_napi)), which
+//! owns them: they are borrowed from the device's
+//! [`Registration`](super::device::Registration) and deleted before the
+//! device is freed.
+//!
+//! The interrupt line:
 //!
 //! - [`Napi::raise_irq`] delivers an interrupt now, unless the line is
 //!   masked.  Delivery masks the line and runs [`Poller::interrupt`] (which
@@ -17,8 +23,8 @@
 //!   hard interrupt context as a device's interrupt would, except on
 //!   PREEMPT_RT), for time-based interrupt coalescing; arming an armed line
 //!   does nothing.
-//! - [`Napi::unmask_irq`] reopens the line, from the poll function
-//!   once NAPI has completed.
+//! - [`Napi::unmask_irq`] reopens the line, typically from
+//!   [`Poller::completed`] once NAPI has completed.
 //! - [`Napi::set_irq_cpu`] steers the line to one CPU, as
 //!   `/proc/irq/N/smp_affinity_list` steers a NIC's vector: an interrupt
 //!   raised elsewhere reaches that CPU by an IPI (an asynchronous cross-CPU
@@ -26,26 +32,84 @@
 //!   threaded: then the handler wakes its thread).  Unsteered, the handler
 //!   runs on the CPU that raised the interrupt.
 //!
+//! The line is stopped while NAPI is disabled: raising or arming it then
+//! does nothing, so that [`Napi::disable`] can return with no timer armed
+//! and no IPI on its way.
+//!
+//! Execution context is a value: [`Napi::enable`] and [`Napi::disable`]
+//! sleep and must be serialised, so they take the [`Rtnl`] token that only
+//! `ndo_open`/`ndo_stop` ([`DeviceOps::open`]/[`DeviceOps::stop`]) get;
+//! raising, arming and scheduling need bottom halves disabled, so they take
+//! a [`BhContext`], which the poll, the interrupt handler and the transmit
+//! path get, and which process context gets from
+//! [`bh::disable`](crate::rnm::bh::disable).
+//!
 //! [`Poller::poll`] runs in softirq context, or with bottom halves disabled
 //! in the context's kernel thread when the device's NAPI is threaded
-//! (`/sys/class/net/DEV/threaded`), with a [`PollContext`], through which
-//! frames go up the stack (GRO) and NAPI is completed.
+//! (`/sys/class/net/DEV/threaded`), with a [`PollContext`] through which at
+//! most a budget of frames go up the stack (GRO).  It returns what it did
+//! ([`Poll`]): the adapter alone calls `napi_complete_done`, and only when
+//! less than the budget was used.
+//!
+//! ```
+//! use crate::rnm::{
+//!     bh::BhContext,
+//!     net::{
+//!         napi::{Napi, Poll, PollContext, Poller},
+//!         skb::SkBuff,
+//!     },
+//! };
+//! use kernel::{prelude::*, sync::SpinLock};
+//!
+//! /// A receive queue: frames waiting for the poll.
+//! struct Queue {
+//!     frames: Pin<KBox<SpinLock<KVec<SkBuff>>>>,
+//! }
+//!
+//! impl Poller for Queue {
+//!     fn poll<'a>(napi: &'a Napi<Self>, mut ctx: PollContext<'a>) -> Poll<'a> {
+//!         while ctx.remaining() > 0 {
+//!             let Some(skb) = napi.data().frames.lock().pop() else {
+//!                 // Queue empty: complete, then `completed` unmasks.
+//!                 return ctx.complete();
+//!             };
+//!             if let Err(skb) = ctx.gro_receive(skb) {
+//!                 drop(skb); // Not reached: the budget was checked.
+//!             }
+//!         }
+//!         // Budget used up: the core polls again.
+//!         Poll::Continue
+//!     }
+//!
+//!     fn completed(napi: &Napi<Self>, bh: &BhContext) {
+//!         napi.unmask_irq();
+//!         if !napi.data().frames.lock().is_empty() {
+//!             napi.raise_irq(bh);
+//!         }
+//!     }
+//!
+//!     fn interrupt(napi: &Napi<Self>, bh: &BhContext, _remote: bool) {
+//!         napi.schedule(bh);
+//!     }
+//! }
+//! ```
 
 use crate::rnm::{
+    bh::BhContext,
     bindings,
-    net::{device::Device, skb::SkBuff},
+    net::{device::Device, device::Rtnl, skb::SkBuff, synchronize_net},
 };
-use core::{
-    ffi::c_void,
-    mem::offset_of,
-    sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering},
-};
+use core::{ffi::c_void, marker::PhantomData, mem::offset_of};
 use kernel::{
     cpu::CpuId,
     prelude::*,
+    sync::atomic::{Acquire, Atomic, Full, Relaxed, Release},
     time::{delay::fsleep, Delta},
     types::Opaque,
 };
+
+#[cfg(doc)]
+use super::device::DeviceOps;
 
 /// The largest NAPI weight (`NAPI_POLL_WEIGHT`): the core warns above it.
 pub const MAX_WEIGHT: u32 = 64;
@@ -63,21 +127,57 @@ pub enum GroResult {
     Consumed,
 }
 
+/// What a poll did, returned by [`Poller::poll`].
+///
+/// The adapter acts on it: only it calls `napi_complete_done`, once, with
+/// the number of frames the [`PollContext`] counted.
+pub enum Poll<'a> {
+    /// The work is done with less than the whole budget used (made by
+    /// [`PollContext::complete`] only): the adapter completes NAPI with
+    /// that count and, unless the core wants another poll anyway, calls
+    /// [`Poller::completed`].
+    Complete(WorkDone<'a>),
+    /// Keep polling (the budget is used up, or there is more to do): the
+    /// adapter returns the whole budget and the core polls again; the
+    /// interrupt stays masked.
+    Continue,
+}
+
+/// The frames one poll handed up, fewer than its budget.
+///
+/// Only [`PollContext::complete`] makes one; it cannot outlive the poll.
+pub struct WorkDone<'a> {
+    frames: u32,
+    _poll: PhantomData<&'a ()>,
+}
+
 /// The per-queue data of a NAPI context and its callbacks.
 pub trait Poller: Send + Sync + Sized {
-    /// Processes up to `budget` frames and returns how many; calls
-    /// [`PollContext::complete_done`] when it did less than `budget`.
-    fn poll(napi: &Napi<Self>, ctx: &mut PollContext<'_>, budget: u32) -> u32;
+    /// Processes frames, at most [`PollContext::remaining`] of them, and
+    /// says whether it is done ([`PollContext::complete`]) or wants to
+    /// keep polling ([`Poll::Continue`]).
+    ///
+    /// Softirq context, or the context's kernel thread with bottom halves
+    /// disabled (threaded NAPI, busy polling); never runs concurrently
+    /// with itself for one context.
+    fn poll<'a>(napi: &'a Napi<Self>, ctx: PollContext<'a>) -> Poll<'a>;
+
+    /// NAPI has completed and the core does not want another poll: the
+    /// poll will not run again until NAPI is scheduled, so the driver
+    /// re-enables its interrupt here ([`Napi::unmask_irq`], and raises it
+    /// for work that arrived meanwhile).  Same context as
+    /// [`Poller::poll`], right after it.
+    fn completed(napi: &Napi<Self>, bh: &BhContext);
 
     /// The interrupt handler; the line is masked while it runs and stays
-    /// masked until the poll function unmasks it.  Runs on the CPU the line
-    /// is steered to (see [`Napi::set_irq_cpu`]), in hard interrupt context
+    /// masked until the driver unmasks it.  Runs on the CPU the line is
+    /// steered to (see [`Napi::set_irq_cpu`]), in hard interrupt context
     /// when an IPI or (except on PREEMPT_RT) the delay of [`Napi::arm_irq`]
     /// delivers it, with bottom halves disabled otherwise: it must not
     /// sleep, nor take a lock that is held elsewhere with interrupts
     /// enabled.  `remote` tells that the interrupt was raised on another CPU
     /// and reached this one by an IPI.
-    fn interrupt(napi: &Napi<Self>, remote: bool);
+    fn interrupt(napi: &Napi<Self>, bh: &BhContext, remote: bool);
 }
 
 /// No CPU: the line's interrupts are handled where they are raised.
@@ -105,36 +205,53 @@ struct Csd(Opaque<bindings::__call_single_data>);
 /// `napi` was added to a device with `netif_napi_add_weight`, `timer` set
 /// up with `hrtimer_setup` and `csd` with `INIT_CSD` to call
 /// [`Napi::ipi_callback`] with this object's address, all at this address
-/// (the object is never moved: it is only handed out pinned); `enabled`
-/// tells whether `napi_enable` was called last (rather than
-/// `napi_disable`); `ipi` is [`IPI_IDLE`] except from before `csd` is
-/// queued to another CPU until its callback's last access to the object,
-/// and `csd` is queued only on the move from [`IPI_IDLE`] to [`IPI_SENT`];
-/// `irq_cpu` is [`IRQ_CPU_LOCAL`] or a CPU id below `nr_cpu_ids`.
+/// (the object is never moved: it is only handed out pinned); the device
+/// outlives the object (it is owned by the device's registration).
+/// `enabled` tells whether `napi_enable` was called last (rather than
+/// `napi_disable`); it changes only under RTNL or with exclusive access.
+/// While `stopped` is set, nothing starts `timer` or queues `csd`;
+/// `stopped` is set whenever `enabled` is false.  `ipi` is [`IPI_IDLE`]
+/// except from before `csd` is queued to another CPU until its callback's
+/// last access to the object, and `csd` is queued only on the move from
+/// [`IPI_IDLE`] to [`IPI_SENT`]; `irq_cpu` is [`IRQ_CPU_LOCAL`] or a CPU id
+/// below `nr_cpu_ids`.
 #[repr(C)]
 pub struct Napi<P: Poller> {
     napi: Opaque<bindings::napi_struct>,
     timer: Opaque<bindings::hrtimer>,
     csd: Csd,
-    irq_cpu: AtomicI32,
-    ipi: AtomicU32,
-    masked: AtomicBool,
-    armed: AtomicBool,
-    enabled: AtomicBool,
+    irq_cpu: Atomic<i32>,
+    ipi: Atomic<u32>,
+    masked: Atomic<bool>,
+    armed: Atomic<bool>,
+    stopped: Atomic<bool>,
+    enabled: Atomic<bool>,
     data: P,
 }
 
-// SAFETY: the C parts are used under the core's NAPI and hrtimer rules from
-// any CPU; `P` is `Send + Sync`.
+// SAFETY: the object is not tied to a thread: the C parts may be used and
+// torn down from any CPU (the NAPI, hrtimer and cross-CPU call APIs do
+// their own locking), the rest are atomics, and `P` is `Send`.
 unsafe impl<P: Poller> Send for Napi<P> {}
-// SAFETY: as above; every method taking `&self` is safe to call
-// concurrently.
+// SAFETY: every method taking `&self` may run concurrently with any other:
+// the C calls they make are safe concurrently (`napi_schedule_prep` is an
+// atomic test-and-set, `hrtimer_start` locks the timer base, the csd is
+// queued by one caller only as the `ipi` states guarantee), the ones the C
+// side requires serialised (`napi_enable`/`napi_disable`) take an `Rtnl`
+// proof, and `P` is `Sync`.
 unsafe impl<P: Poller> Sync for Napi<P> {}
 
 impl<P: Poller> Napi<P> {
     /// Adds a NAPI context to `dev` with `weight` (1..=[`MAX_WEIGHT`]),
-    /// disabled, with its interrupt line unmasked.
-    pub fn new(dev: &Device, weight: u32, data: P) -> Result<Pin<KBox<Self>>> {
+    /// disabled, with its interrupt line stopped.
+    ///
+    /// Errors: `EINVAL` for a weight out of range, `ENOMEM`.  Process
+    /// context.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must outlive the returned object and not be registered yet.
+    pub(in crate::rnm) unsafe fn new(dev: &Device, weight: u32, data: P) -> Result<Pin<KBox<Self>>> {
         if weight == 0 || weight > MAX_WEIGHT {
             return Err(EINVAL);
         }
@@ -143,11 +260,12 @@ impl<P: Poller> Napi<P> {
                 napi: Opaque::zeroed(),
                 timer: Opaque::zeroed(),
                 csd: Csd(Opaque::zeroed()),
-                irq_cpu: AtomicI32::new(IRQ_CPU_LOCAL),
-                ipi: AtomicU32::new(IPI_IDLE),
-                masked: AtomicBool::new(false),
-                armed: AtomicBool::new(false),
-                enabled: AtomicBool::new(false),
+                irq_cpu: Atomic::new(IRQ_CPU_LOCAL),
+                ipi: Atomic::new(IPI_IDLE),
+                masked: Atomic::new(false),
+                armed: Atomic::new(false),
+                stopped: Atomic::new(true),
+                enabled: Atomic::new(false),
                 data,
             },
             GFP_KERNEL,
@@ -159,7 +277,7 @@ impl<P: Poller> Napi<P> {
         // and at their final address (the box is never moved out of, and is
         // returned pinned).
         unsafe {
-            bindings::rnm_net_netif_napi_add_weight(
+            bindings::rnm_netif_napi_add_weight(
                 dev.as_raw(),
                 this.napi.get(),
                 Some(Self::poll_callback),
@@ -171,9 +289,10 @@ impl<P: Poller> Napi<P> {
                 bindings::CLOCK_MONOTONIC as i32,
                 bindings::hrtimer_mode_HRTIMER_MODE_REL,
             );
-            bindings::rnm_net_irq_csd_init(this.csd.0.get(), Some(Self::ipi_callback), info);
+            bindings::rnm_init_csd(this.csd.0.get(), Some(Self::ipi_callback), info);
         }
-        // INVARIANT: all three set up at the box's address.
+        // INVARIANT: all three set up at the box's address; `dev` outlives
+        // it by the safety requirements; disabled and stopped.
         Ok(KBox::into_pin(this))
     }
 
@@ -182,39 +301,77 @@ impl<P: Poller> Napi<P> {
         &self.data
     }
 
-    /// Enables polling (`napi_enable`); does nothing if enabled.  Process
-    /// context.
-    pub fn enable(&self) {
-        if !self.enabled.swap(true, Ordering::AcqRel) {
-            // SAFETY: the context is added and disabled (`enabled` was
-            // false), as `napi_enable` requires.
+    /// Enables polling (`napi_enable`) and starts the interrupt line
+    /// (still masked if it was); does nothing if enabled.
+    ///
+    /// Process context, under RTNL (`ndo_open`).
+    pub fn enable(&self, _rtnl: &Rtnl) {
+        if !self.enabled.load(Relaxed) {
+            // SAFETY: the context is added and disabled (`enabled` is
+            // false and only changes under RTNL, which we hold).
             unsafe { bindings::napi_enable(self.napi.get()) };
+            self.enabled.store(true, Release);
         }
+        self.stopped.store(false, Release);
     }
 
-    /// Disables polling (`napi_disable`), waiting for a running poll to
-    /// finish, cancels a pending delayed interrupt and waits for an
-    /// interrupt on its way to another CPU; does nothing if disabled.
-    /// Process context.
-    pub fn disable(&self) {
-        if self.enabled.swap(false, Ordering::AcqRel) {
-            // SAFETY: the context is added and enabled.
-            unsafe { bindings::napi_disable(self.napi.get()) };
+    /// Stops the interrupt line and disables polling (`napi_disable`,
+    /// waiting for a running poll to finish, and for its
+    /// [`Poller::completed`]), cancels a pending delayed interrupt and
+    /// waits for an interrupt on its way to another CPU.  When it returns,
+    /// no poll runs, no timer is armed, no IPI is on its way, and raising
+    /// or arming the line does nothing until [`Napi::enable`].  Does
+    /// nothing if disabled.
+    ///
+    /// Process context, under RTNL (`ndo_stop`); sleeps.
+    pub fn disable(&self, _rtnl: &Rtnl) {
+        // SAFETY: RTNL is held: `enabled` changes under it only.
+        unsafe { self.shut_down() };
+    }
+
+    /// Stops the line, disables NAPI, and waits until nothing can touch
+    /// the line any more (see [`Napi::disable`]).
+    ///
+    /// # Safety
+    ///
+    /// Process context, with RTNL held or exclusive access to the object
+    /// (no concurrent `enable`/`disable`).
+    unsafe fn shut_down(&self) {
+        // Stop the line first: from here a poll, its `completed` or a
+        // transmit that starts sees it stopped and neither arms nor raises.
+        if self.stopped.xchg(true, Full) {
+            // Already stopped and waited for (or never started).
+            return;
         }
+        if self.enabled.load(Relaxed) {
+            // SAFETY: the context is added and enabled; by the safety
+            // requirements no `enable` runs concurrently.
+            unsafe { bindings::napi_disable(self.napi.get()) };
+            self.enabled.store(false, Release);
+        }
+        // Whoever saw the line not stopped runs with bottom halves disabled
+        // (a poll's tail after `napi_complete_done`, a transmit path): an
+        // RCU read-side section, which this waits for.
+        synchronize_net();
+        // Only the timer's own callback, waited for here, is left to raise
+        // the line, which sends at most one IPI.
         // SAFETY: the timer is set up; may sleep, process context.
         unsafe { bindings::hrtimer_cancel(self.timer.get()) };
-        self.armed.store(false, Ordering::Release);
+        self.armed.store(false, Release);
         // An IPI already sent is handled within microseconds: the target
         // CPU is online (or the call would have failed) and takes it as
         // soon as it enables interrupts.
-        while self.ipi.load(Ordering::Acquire) != IPI_IDLE {
+        while self.ipi.load(Acquire) != IPI_IDLE {
             fsleep(Delta::from_micros(10));
         }
     }
 
     /// Schedules the poll function (`napi_schedule`); returns whether it
     /// was scheduled now (false: already scheduled, or disabled).
-    pub fn schedule(&self) -> bool {
+    ///
+    /// Needs bottom halves disabled (or hard interrupt context): the
+    /// softirq it raises runs when they are enabled again.
+    pub fn schedule(&self, _bh: &BhContext) -> bool {
         // SAFETY: the context is added.
         if unsafe { bindings::napi_schedule_prep(self.napi.get()) } {
             // SAFETY: `napi_schedule_prep` gave us the right to schedule.
@@ -225,70 +382,78 @@ impl<P: Poller> Napi<P> {
         }
     }
 
-    /// The NAPI weight: the budget each poll gets.
+    /// The NAPI weight: the budget each poll gets (1..=[`MAX_WEIGHT`]).
+    /// Any context.
     pub fn weight(&self) -> u32 {
         // SAFETY: the context is added; a plain read of `napi->weight`.
-        unsafe { bindings::rnm_net_napi_weight(self.napi.get()) as u32 }
+        unsafe { bindings::rnm_napi_weight(self.napi.get()) as u32 }
     }
 
-    /// Sets the NAPI weight (1..=[`MAX_WEIGHT`]); the next poll gets it.
+    /// Sets the NAPI weight; the next poll gets it.  Any context.
+    ///
+    /// Errors: `EINVAL` (and nothing changed) if `weight` is not in
+    /// 1..=[`MAX_WEIGHT`].
     pub fn set_weight(&self, weight: u32) -> Result {
         if weight == 0 || weight > MAX_WEIGHT {
             return Err(EINVAL);
         }
         // SAFETY: the context is added; `WRITE_ONCE` of `napi->weight`,
         // which the core reads once per poll.
-        unsafe { bindings::rnm_net_napi_set_weight(self.napi.get(), weight as c_int) };
+        unsafe { bindings::rnm_napi_set_weight(self.napi.get(), weight as c_int) };
         Ok(())
     }
 
-    /// Whether the interrupt line is masked.
+    /// Whether the interrupt line is masked.  Any context.
     pub fn irq_masked(&self) -> bool {
-        self.masked.load(Ordering::Acquire)
+        self.masked.load(Acquire)
     }
 
     /// The CPU the line is steered to, or `None` if its interrupts are
-    /// handled where they are raised.
+    /// handled where they are raised.  Any context.
     pub fn irq_cpu(&self) -> Option<u32> {
-        u32::try_from(self.irq_cpu.load(Ordering::Relaxed)).ok()
+        u32::try_from(self.irq_cpu.load(Relaxed)).ok()
     }
 
     /// Steers the line to `cpu`, or with `None` lets each interrupt be
-    /// handled on the CPU that raises it.  Fails with `EINVAL` (and changes
-    /// nothing) if `cpu` is not online.  Takes effect from the next
-    /// interrupt.
+    /// handled on the CPU that raises it.  Takes effect from the next
+    /// interrupt.  Any context.
+    ///
+    /// Errors: `EINVAL` (and nothing changed) if `cpu` is not online.
     pub fn set_irq_cpu(&self, cpu: Option<u32>) -> Result {
         let v = match cpu {
             None => IRQ_CPU_LOCAL,
             Some(c) => {
                 // SAFETY: reads the online mask; any value is valid.
-                if !unsafe { bindings::rnm_net_cpu_online(c) } {
+                if !unsafe { bindings::rnm_cpu_online(c) } {
                     return Err(EINVAL);
                 }
                 i32::try_from(c).map_err(|_| EINVAL)?
             }
         };
-        self.irq_cpu.store(v, Ordering::Relaxed);
+        self.irq_cpu.store(v, Relaxed);
         Ok(())
     }
 
-    /// Delivers an interrupt now unless the line is masked; returns whether
-    /// it was delivered.  The handler runs here, or on the CPU the line is
-    /// steered to.
+    /// Delivers an interrupt now unless the line is masked or stopped;
+    /// returns whether it was delivered.  The handler runs here, or on the
+    /// CPU the line is steered to.
     ///
-    /// Call it with bottom halves disabled (the transmit path, a NAPI poll,
-    /// a timer; in process context under a [`crate::rnm::bh::disable`]
-    /// guard), as a NAPI scheduled here is only polled when they are
-    /// enabled again.
-    pub fn raise_irq(&self) -> bool {
-        if self.masked.swap(true, Ordering::AcqRel) {
+    /// Needs bottom halves disabled (the transmit path, a NAPI poll, or
+    /// process context under a [`crate::rnm::bh::disable`] guard), as a
+    /// NAPI scheduled here is only polled when they are enabled again.
+    pub fn raise_irq(&self, bh: &BhContext) -> bool {
+        self.deliver(bh)
+    }
+
+    /// [`Napi::raise_irq`], also from the timer's callback (hard interrupt
+    /// context, where bottom halves do not run either).
+    fn deliver(&self, bh: &BhContext) -> bool {
+        if self.stopped.load(Acquire) || self.masked.xchg(true, Full) {
             return false;
         }
         // With bottom halves disabled this is the CPU the handler runs on
-        // if it runs here.  (Were the caller to migrate after all, the IPI
-        // would go to a CPU that is now its own, which runs the handler at
-        // once: nothing worse than a miscounted remote interrupt.)
-        let target = self.irq_cpu.load(Ordering::Relaxed);
+        // if it runs here.
+        let target = self.irq_cpu.load(Relaxed);
         if target != IRQ_CPU_LOCAL && target != i32::from(CpuId::current()) {
             // The line is masked while the poll runs, but busy polling and
             // threaded NAPI may complete and unmask before the callback of
@@ -301,10 +466,7 @@ impl<P: Poller> Napi<P> {
                 } else {
                     IPI_AGAIN
                 };
-                match self
-                    .ipi
-                    .compare_exchange(state, next, Ordering::AcqRel, Ordering::Acquire)
-                {
+                match self.ipi.cmpxchg(state, next, Full) {
                     Ok(IPI_IDLE) => break,
                     Ok(_) | Err(IPI_AGAIN) => return true,
                     Err(now) => state = now,
@@ -313,32 +475,42 @@ impl<P: Poller> Napi<P> {
             // SAFETY: `csd` was set up by `INIT_CSD`; it is free: this is
             // the only sender (the move to `IPI_SENT` is ours), and the
             // previous callback, which the C side calls after releasing the
-            // csd, moved `ipi` back to `IPI_IDLE` as its last step.
-            if unsafe { bindings::rnm_net_irq_send(target, self.csd.0.get()) } == 0 {
+            // csd, moved `ipi` back to `IPI_IDLE` as its last step.  The
+            // line is not stopped: `shut_down` waits for this section (or
+            // for the timer callback running it) before waiting for the
+            // IPI.
+            if unsafe { bindings::smp_call_function_single_async(target, self.csd.0.get()) }
+                == 0
+            {
                 return true;
             }
             // Not queued (the CPU went offline): handle it here, and with
             // it any interrupt raised meanwhile.
-            self.ipi.store(IPI_IDLE, Ordering::Release);
+            self.ipi.store(IPI_IDLE, Release);
         }
-        P::interrupt(self, false);
+        P::interrupt(self, bh, false);
         true
     }
 
     /// Delivers an interrupt `usecs` microseconds from now, unless the
-    /// line is masked by then.  Does nothing if already armed.
-    pub fn arm_irq(&self, usecs: u32) {
-        if self.armed.swap(true, Ordering::AcqRel) {
+    /// line is masked by then.  Does nothing if already armed, or if the
+    /// line is stopped.
+    ///
+    /// Needs bottom halves disabled (see [`Napi::raise_irq`]).
+    pub fn arm_irq(&self, usecs: u32, _bh: &BhContext) {
+        if self.stopped.load(Acquire) || self.armed.xchg(true, Full) {
             return;
         }
-        // SAFETY: the timer is set up; starting it is valid in any context.
-        unsafe { bindings::rnm_net_hrtimer_start(self.timer.get(), u64::from(usecs) * 1000) };
+        // SAFETY: the timer is set up; starting it is valid in any
+        // context.  The line is not stopped: `shut_down` waits for this
+        // section before cancelling the timer.
+        unsafe { bindings::rnm_hrtimer_start(self.timer.get(), u64::from(usecs) * 1000) };
     }
 
-    /// Reopens the interrupt line (from the poll function once NAPI has
-    /// completed, or after enabling NAPI).
+    /// Reopens the interrupt line (typically from [`Poller::completed`], or
+    /// after enabling NAPI).  Any context.
     pub fn unmask_irq(&self) {
-        self.masked.store(false, Ordering::Release);
+        self.masked.store(false, Release);
     }
 
     /// # Safety
@@ -350,12 +522,29 @@ impl<P: Poller> Napi<P> {
         // (the only contexts this callback is registered for), alive
         // while the context is added.
         let this = unsafe { &*napi.cast::<Self>() };
-        let mut ctx = PollContext {
-            napi,
-            _p: core::marker::PhantomData,
-        };
+        // SAFETY: the core polls with bottom halves disabled (softirq,
+        // threaded NAPI and busy polling under `local_bh_disable`; netpoll
+        // is disabled on the devices of `Registration`), until we return.
+        let bh = unsafe { BhContext::new() };
         let budget = u32::try_from(budget).unwrap_or(0);
-        P::poll(this, &mut ctx, budget).min(budget) as c_int
+        let ctx = PollContext {
+            napi: &this.napi,
+            budget,
+            done: 0,
+            bh: &bh,
+        };
+        match P::poll(this, ctx) {
+            Poll::Complete(WorkDone { frames, .. }) if frames < budget => {
+                // SAFETY: inside the poll function we own the NAPI context,
+                // and complete it once, having used less than the budget.
+                if unsafe { bindings::napi_complete_done(napi, frames as c_int) } {
+                    P::completed(this, &bh);
+                }
+                frames as c_int
+            }
+            // NAPI stays scheduled: the core owns it again.
+            _ => budget as c_int,
+        }
     }
 
     /// # Safety
@@ -364,20 +553,19 @@ impl<P: Poller> Napi<P> {
     /// with the argument it is set up with.
     unsafe extern "C" fn ipi_callback(info: *mut c_void) {
         // SAFETY: `info` is the address of the `Napi<P>` whose `csd` this
-        // is; `ipi` is not `IPI_IDLE`, so `disable` (which runs before the
+        // is; `ipi` is not `IPI_IDLE`, so `shut_down` (which runs before the
         // object is dropped) waits until the move to `IPI_IDLE` below.
         let this = unsafe { &*info.cast::<Self>() };
+        // SAFETY: hard interrupt context: bottom halves do not run here.
+        let bh = unsafe { BhContext::new() };
         loop {
-            P::interrupt(this, true);
+            P::interrupt(this, &bh, true);
             // Last access to `this` when it succeeds: the object may go
             // once `IPI_IDLE` is seen.
-            match this
-                .ipi
-                .compare_exchange(IPI_SENT, IPI_IDLE, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match this.ipi.cmpxchg(IPI_SENT, IPI_IDLE, Full) {
                 Ok(_) => return,
                 // Raised again meanwhile: deliver that one too.
-                Err(_) => this.ipi.store(IPI_SENT, Ordering::Release),
+                Err(_) => this.ipi.store(IPI_SENT, Release),
             }
         }
     }
@@ -390,46 +578,86 @@ impl<P: Poller> Napi<P> {
         timer: *mut bindings::hrtimer,
     ) -> bindings::hrtimer_restart {
         // SAFETY: `timer` is the `timer` field of a `Napi<P>` (the only
-        // timers this callback is set up for); `drop` cancels the timer
-        // before the object goes away.
+        // timers this callback is set up for); `shut_down` cancels the
+        // timer, waiting for this callback, before the object goes away.
         let this = unsafe { &*timer.byte_sub(offset_of!(Self, timer)).cast::<Self>() };
-        this.armed.store(false, Ordering::Release);
-        this.raise_irq();
+        // SAFETY: hard interrupt context (softirq on PREEMPT_RT): bottom
+        // halves do not run here.
+        let bh = unsafe { BhContext::new() };
+        this.armed.store(false, Release);
+        this.deliver(&bh);
         bindings::hrtimer_restart_HRTIMER_NORESTART
     }
 }
 
 impl<P: Poller> Drop for Napi<P> {
     fn drop(&mut self) {
-        self.disable();
+        // SAFETY: exclusive access; dropped in process context (with the
+        // registration that owns it).
+        unsafe { self.shut_down() };
         // SAFETY: the context is added and disabled; its device is still
-        // allocated (private data, holding the `Napi`, is dropped before
-        // the device is freed).  `netif_napi_del` waits for an RCU grace
+        // allocated (the registration drops its NAPI contexts before it
+        // frees the device).  `netif_napi_del` waits for an RCU grace
         // period, after which the core no longer refers to it.
-        unsafe { bindings::rnm_net_netif_napi_del(self.napi.get()) };
+        unsafe { bindings::rnm_netif_napi_del(self.napi.get()) };
     }
 }
 
-/// What the poll function may do with its NAPI context while it owns it.
+/// What the poll function may do with its NAPI context while it owns it:
+/// hand up at most the budget of frames, then say it is done
+/// ([`PollContext::complete`]).
+///
+/// # Invariants
+///
+/// `napi` is the context being polled, by the poll call this value was
+/// made for and lives in; `done <= budget`.
 pub struct PollContext<'a> {
-    napi: *mut bindings::napi_struct,
-    _p: core::marker::PhantomData<&'a ()>,
+    napi: &'a Opaque<bindings::napi_struct>,
+    budget: u32,
+    done: u32,
+    bh: &'a BhContext,
 }
 
-impl PollContext<'_> {
+impl<'a> PollContext<'a> {
+    /// How many more frames this poll may hand up (0 when the budget is
+    /// used up).
+    pub fn remaining(&self) -> u32 {
+        self.budget - self.done
+    }
+
+    /// The frames handed up so far.
+    pub fn done(&self) -> u32 {
+        self.done
+    }
+
+    /// Counts one frame against the budget; `false` if it is used up.
+    fn take_one(&mut self) -> bool {
+        if self.done < self.budget {
+            self.done += 1;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Hands `skb` to the stack through GRO (`napi_gro_receive`).
-    pub fn gro_receive(&mut self, skb: SkBuff) -> GroResult {
+    ///
+    /// Errors: the frame back if the budget is used up.
+    pub fn gro_receive(&mut self, skb: SkBuff) -> Result<GroResult, SkBuff> {
+        if !self.take_one() {
+            return Err(skb);
+        }
         // SAFETY: inside the poll function we own the NAPI context; the
         // buffer's reference passes to the stack.
-        let r = unsafe { bindings::rnm_net_napi_gro_receive(self.napi, skb.into_raw_for_gro()) };
-        match r {
+        let r = unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), skb.into_raw_for_gro()) };
+        Ok(match r {
             bindings::gro_result_GRO_MERGED | bindings::gro_result_GRO_MERGED_FREE => {
                 GroResult::Merged
             }
             bindings::gro_result_GRO_HELD => GroResult::Held,
             bindings::gro_result_GRO_NORMAL => GroResult::Normal,
             _ => GroResult::Consumed,
-        }
+        })
     }
 
     /// Whether GRO would have nothing to merge a frame with if this poll
@@ -440,24 +668,36 @@ impl PollContext<'_> {
     pub fn gro_idle(&self) -> bool {
         // SAFETY: inside the poll function we own the NAPI context; plain
         // reads of its GRO state and settings.
-        unsafe { bindings::rnm_net_napi_gro_idle(self.napi) }
+        unsafe { bindings::rnm_napi_gro_idle(self.napi.get()) }
     }
 
     /// Hands `skb` to the stack directly (`netif_receive_skb`), marked
     /// with this context's NAPI id as GRO would mark it.  For a frame GRO
     /// has nothing to merge with (see [`PollContext::gro_idle`]).
-    pub fn receive(&mut self, skb: SkBuff) {
-        // SAFETY: inside the poll function (softirq context) we own the
-        // NAPI context; the buffer's reference passes to the stack, which
-        // frees it whatever it returns.
-        unsafe { bindings::rnm_net_napi_receive_skb(self.napi, skb.into_raw()) };
+    ///
+    /// Errors: the frame back if the budget is used up.
+    pub fn receive(&mut self, skb: SkBuff) -> Result<(), SkBuff> {
+        if !self.take_one() {
+            return Err(skb);
+        }
+        // SAFETY: inside the poll function (bottom halves disabled) we own
+        // the NAPI context; the buffer's reference passes to the stack,
+        // which frees it whatever it returns.
+        unsafe { bindings::rnm_napi_receive_skb(self.napi.get(), skb.into_raw()) };
+        Ok(())
     }
 
-    /// Completes NAPI after `work_done` frames (`napi_complete_done`);
-    /// returns false if the core wants another poll anyway (busy polling,
-    /// or a reschedule request), in which case interrupts stay masked.
-    pub fn complete_done(&mut self, work_done: u32) -> bool {
-        // SAFETY: inside the poll function we own the NAPI context.
-        unsafe { bindings::napi_complete_done(self.napi, work_done as c_int) }
+    /// The poll is done: NAPI is to be completed with the frames handed
+    /// up.  If they used the whole budget, NAPI must not be completed and
+    /// this is [`Poll::Continue`] (the core polls again).
+    pub fn complete(self) -> Poll<'a> {
+        if self.done < self.budget {
+            Poll::Complete(WorkDone {
+                frames: self.done,
+                _poll: PhantomData,
+            })
+        } else {
+            Poll::Continue
+        }
     }
 }
