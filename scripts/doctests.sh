@@ -6,7 +6,8 @@
 # must type-check against the abstractions it shows.
 #
 # Each code block of a `//!` or `///` comment (except `text` blocks)
-# becomes the body of a function returning `kernel::error::Result` (lines
+# becomes the body of a function returning `kernel::error::Result`, in a
+# module that uses the kernel prelude as the leaf modules do (lines
 # starting with `# ` are kept without that prefix, as rustdoc hides them);
 # `Ok(())` is added unless the block ends with it.  The functions of one
 # source file form one crate with the abstractions at `crate::rnm`, which
@@ -65,6 +66,7 @@ extract() {
 	    f.write('// SPDX-License-Identifier: GPL-2.0\n')
 	    f.write(f'//! The examples of {src} (generated).\n')
 	    f.write('#![forbid(unsafe_code)]\n')
+	    f.write('use kernel::prelude::*;\n')
 	    for i, (line, body) in enumerate(blocks):
 	        f.write(f'\n/// {src}:{line}\n')
 	        f.write(f'pub fn example_{i}() -> kernel::error::Result {{\n')

@@ -37,6 +37,21 @@ rustc_root() {
 		echo "#![allow(dead_code, unused_imports, unused_variables, unused_mut)]"
 		echo "#![allow(unreachable_code, unreachable_pub, missing_docs)]"
 		echo "#![allow(clippy::all)]"
+		# What `module!` gives a module crate, as the kernel's doctest
+		# generator (scripts/rustdoc_test_gen.rs) defines it.
+		cat <<-'EOR'
+		const __LOG_PREFIX: &[u8] = b"rnm_check\0";
+		/// Dummy module type, as in the kernel's doctests.
+		struct LocalModule;
+		impl kernel::ModuleMetadata for LocalModule {
+		    const NAME: &'static kernel::str::CStr = c"rnm_check";
+		    const THIS_MODULE: kernel::ThisModule = {
+		        // SAFETY: `try_module_get`/`module_put` handle null module
+		        // pointers gracefully.
+		        unsafe { kernel::ThisModule::from_ptr(core::ptr::null_mut()) }
+		    };
+		}
+		EOR
 		echo "#[path = \"$RNM_TOP/rust/rnm/lib.rs\"]"
 		echo "mod rnm;"
 		for f in "$@"; do

@@ -52,6 +52,7 @@
 //! /// A device that drops what it transmits.
 //! struct Sink;
 //!
+//! #[vtable]
 //! impl EthtoolOps for Sink {
 //!     const DRIVER_NAME: &'static CStr = c"sink";
 //! }
