@@ -10,7 +10,7 @@
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3
-ROUNDS=${ROUNDS:-6}
+ROUNDS=${ROUNDS:-4}
 WRITERS=()
 HUNG=0
 
