@@ -85,10 +85,13 @@ impl Drop for VnapiDevice {
     }
 }
 
-/// The devices, and the ids of those being created.
+/// The devices, and the ids of those being created or deleted.
 struct Devices {
     list: KVec<VnapiDevice>,
-    creating: KVec<u32>,
+    /// Ids whose bus device may exist outside `list` (being created, or
+    /// deleted): not free for a new device (its bus device's name would
+    /// be taken).
+    busy: KVec<u32>,
 }
 
 impl Devices {
@@ -179,17 +182,17 @@ impl VnapiBus {
     /// Reserves `id` for a device being created, and room for it.
     fn reserve(&self, id: u32) -> Result {
         let mut d = self.devices.lock();
-        if d.find(id).is_ok() || d.creating.contains(&id) {
+        if d.find(id).is_ok() || d.busy.contains(&id) {
             return Err(EEXIST);
         }
         let max = usize::try_from(config::MAX_DEVICES.get()).unwrap_or(0);
-        if d.list.len() + d.creating.len() >= max {
+        if d.list.len() + d.busy.len() >= max {
             return Err(ENOSPC);
         }
         // Room for every device being created: adding one never allocates.
-        let creating = d.creating.len();
-        d.list.reserve(creating + 1, GFP_KERNEL)?;
-        d.creating.push(id, GFP_KERNEL)?;
+        let busy = d.busy.len();
+        d.list.reserve(busy + 1, GFP_KERNEL)?;
+        d.busy.push(id, GFP_KERNEL)?;
         Ok(())
     }
 
@@ -209,7 +212,7 @@ impl VnapiBus {
         // No lock held: see `VnapiDevice::new`.
         let dev = VnapiDevice::new(id, queues);
         let mut d = self.devices.lock();
-        d.creating.retain(|c| *c != id);
+        d.busy.retain(|b| *b != id);
         let dev = dev?;
         match d.list.push_within_capacity(dev) {
             Ok(()) => Ok(()),
@@ -247,7 +250,12 @@ impl VnapiBus {
         {
             let mut d = self.devices.lock();
             let i = d.find(id)?;
-            let dev = d.list.remove(i).map_err(|_| ENODEV)?;
+            // The id stays taken until the bus device is gone.
+            d.busy.push(id, GFP_KERNEL)?;
+            let Ok(dev) = d.list.remove(i) else {
+                d.busy.retain(|b| *b != id);
+                return Err(ENODEV);
+            };
             Self::unlink(&dev.port);
             // Cannot fail: room for one.
             if let Err(PushError(dev)) = removed.push_within_capacity(dev) {
@@ -256,6 +264,7 @@ impl VnapiBus {
             }
         }
         Self::release(removed);
+        self.devices.lock().busy.retain(|b| *b != id);
         Ok(())
     }
 
@@ -425,7 +434,7 @@ impl kernel::Module for VnapiModule {
                 devices <- new_mutex!(
                     Devices {
                         list: KVec::new(),
-                        creating: KVec::new(),
+                        busy: KVec::new(),
                     },
                     "vnapi_devices"
                 ),

@@ -14,7 +14,7 @@
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3
-ATTEMPTS=${ATTEMPTS:-300}
+ATTEMPTS=${ATTEMPTS:-200}
 HUNG=0
 READERS=()
 
@@ -80,12 +80,14 @@ while True:
 ' >"$1"
 }
 
-# creator N: N times "7" into new_device; prints "<errno name> <count>"
-# for each outcome.
+# creator N OUT PROGRESS: N times "7" into new_device; appends a byte to
+# PROGRESS after each write, and prints "<errno name> <count>" for each
+# outcome to OUT.
 creator() {
 	exec python3 -c '
 import collections, errno, os, sys
 seen = collections.Counter()
+progress = os.open(sys.argv[3], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
 for _ in range(int(sys.argv[1])):
     fd = os.open("/sys/bus/vnapi/new_device", os.O_WRONLY)
     try:
@@ -94,9 +96,31 @@ for _ in range(int(sys.argv[1])):
     except OSError as e:
         seen[errno.errorcode.get(e.errno, str(e.errno))] += 1
     os.close(fd)
-for k, v in sorted(seen.items()):
-    print(k, v)
-' "$1" >"$2"
+    os.write(progress, b".")
+with open(sys.argv[2], "w") as f:
+    for k, v in sorted(seen.items()):
+        print(k, v, file=f)
+' "$@"
+}
+
+# progressing WHAT PID FILE: wait for PID to end while FILE keeps growing;
+# FILE not growing for 120 s is a hang (each write takes well under a
+# second, even under emulation on a loaded machine).
+progressing() {
+	local what=$1 pid=$2 file=$3 size=-1 now last
+	last=$(date +%s)
+	while kill -0 "$pid" 2>/dev/null; do
+		now=$(stat -c %s "$file" 2>/dev/null || echo 0)
+		if [ "$now" != "$size" ]; then
+			size=$now
+			last=$(date +%s)
+		elif [ $(($(date +%s) - last)) -gt 120 ]; then
+			HUNG=1
+			die "$what: no progress for 120 s after $size writes (deadlock)"
+		fi
+		sleep 1
+	done
+	wait "$pid"
 }
 
 vnapi_load
@@ -107,7 +131,8 @@ for i in 1 2; do
 	reader "$T/reader$i" &
 	READERS+=($!)
 done
-bounded "new_device 7 with the name taken" creator "$ATTEMPTS" "$T/creator"
+creator "$ATTEMPTS" "$T/creator" "$T/progress" &
+progressing "new_device 7 with the name taken" $! "$T/progress"
 log "new_device 7 x $ATTEMPTS: $(tr '\n' ' ' <"$T/creator")"
 check_eq "outcomes of new_device 7" "$(cat "$T/creator")" "EEXIST $ATTEMPTS"
 kill "${READERS[@]}"

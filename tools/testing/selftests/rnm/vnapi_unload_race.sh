@@ -10,7 +10,7 @@
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3
-ROUNDS=${ROUNDS:-6}
+ROUNDS=${ROUNDS:-4}
 WRITERS=()
 HUNG=0
 
@@ -27,7 +27,9 @@ trap cleanup EXIT
 
 gone() { ! kill -0 "$1" 2>/dev/null; }
 
-# writer SEED: random writes to the bus files until the bus is gone.
+# writer SEED: until the bus is gone, create two random devices, link
+# them, and sometimes unlink or delete one (ids 0..11, so that most writes
+# fail while the bus is full, and succeed as soon as it is emptied).
 writer() {
 	exec python3 -c '
 import os, random, sys
@@ -44,15 +46,14 @@ def put(f, s):
         pass
     os.close(fd)
 while os.path.exists(vb):
-    a, b = random.randrange(12), random.randrange(12)
-    op = random.randrange(8)
-    if op < 3:
-        put("new_device", f"{a} {random.randrange(1, 4)}")
-    elif op < 6:
-        put("link_device", f"{a} {b}")
-    elif op < 7:
+    a, b = random.sample(range(12), 2)
+    put("new_device", f"{a} {random.randrange(1, 4)}")
+    put("new_device", f"{b}")
+    put("link_device", f"{a} {b}")
+    op = random.randrange(4)
+    if op == 0:
         put("unlink_device", f"{a}")
-    else:
+    elif op == 1:
         put("del_device", f"{a}")
 ' "$1"
 }
