@@ -148,7 +148,7 @@ pub struct Policy {
 impl Policy {
     /// The longest timeout, in seconds: `INT_MAX / HZ` (24 days with
     /// `HZ=1000`, 99 days with `HZ=250`).
-    pub const MAX_TIMEOUT: u32 = bindings::RNM_NF_CT_EXPECT_TIMEOUT_MAX as u32;
+    pub const MAX_TIMEOUT: u32 = bindings::RNM_NF_CT_EXPECT_TIMEOUT_MAX;
 
     /// A policy of at most `max_expected` expectations per master (a new
     /// one beyond that replaces the oldest), each living `timeout` seconds.
