@@ -108,10 +108,11 @@ ftp_release r
 ftp_expect_flush
 nsx "$NS_B" conntrack -F expect >/dev/null 2>&1
 
-# max_expected per namespace: a session seen by both B (helper on port
-# 43003) and R: R with max_expected=2 keeps two expectations, B with 1
-# keeps one, the newest.
-rsc "$NS_R" expect_timeout 300
+# max_expected and expect_timeout per namespace: a session seen by both B
+# (helper on port 43003) and R: R with max_expected=2 keeps two
+# expectations, B with 1 keeps one, the newest; R's live at most 150 s,
+# B's 300 s.
+rsc "$NS_R" expect_timeout 150
 rsc "$NS_R" max_expected 2
 ftp_session x $E4 43003 "USER anonymous" "PORT 10,0,1,2,117,20" "PORT 10,0,1,2,117,21" \
 	"PORT 10,0,1,2,117,22"
@@ -122,8 +123,12 @@ busywait 20000 expect_count_is "$NS_B" 43003 1 ||
 expect_raw "$NS_B" | grep -q 'dport=29974 ' || fail "B's newest expectation missing"
 expect_raw "$NS_R" | grep -q 'dport=29973 ' || fail "R's second newest expectation missing"
 expect_raw "$NS_R" | grep -q 'dport=29972 ' && fail "R's oldest expectation not evicted"
+t=$(expect_timeout "$NS_R" 29974)
+[ -n "$t" ] && [ "$t" -le 150 ] || fail "R's expectation lives '$t' s, want <= 150"
+t=$(expect_timeout "$NS_B" 29974)
+[ -n "$t" ] && [ "$t" -gt 150 ] || fail "B's expectation lives '$t' s, want about 300"
 ftp_release x
-log "ok: max_expected per namespace"
+log "ok: max_expected and expect_timeout per namespace"
 
 nsx "$NS_R" nft flush ruleset
 nsx "$NS_B" nft flush ruleset
