@@ -52,7 +52,7 @@ mod ftp {
     use crate::rnm::net_namespace::{NetRef, PernetData, PernetId, PernetRegistration};
     use crate::rnm::netfilter::{
         conntrack::Direction,
-        expect::{ExpectError, ExpectTuple, Expectation},
+        expect::{ExpectError, ExpectTuple, Expectation, Related},
         helper::{HelpContext, Helper, Policy, Registration},
         Family, L4Proto, Verdict,
     };
@@ -76,6 +76,29 @@ mod ftp {
     const MAX_EXPECTED: (i32, i32, i32) = (1, 1, 255);
     /// Lifetime of an expectation in seconds: 1..=86400, default 300.
     const EXPECT_TIMEOUT: (i32, i32, i32) = (300, 1, 86400);
+
+    /// The policy of `max_expected` and `timeout`, for `const` items only:
+    /// an invalid one fails to compile there.
+    const fn const_policy(max_expected: i32, timeout: i32) -> Policy {
+        match Policy::new(max_expected as u8, timeout as u32) {
+            Ok(p) => p,
+            Err(_) => panic!("invalid expectation policy"),
+        }
+    }
+
+    /// The policy of a namespace whose sysctls have their defaults.
+    const DEFAULT_POLICY: Policy = const_policy(MAX_EXPECTED.0, EXPECT_TIMEOUT.0);
+
+    /// The policy registered with the helper, never changed afterwards:
+    /// the largest `max_expected` any namespace may set (the ceiling the
+    /// core enforces, each namespace's own limit being enforced by
+    /// `Expectation::related`), and the default timeout, which the
+    /// expectations created through ctnetlink for FTP connections get.
+    const HELPER_POLICY: Policy = const_policy(MAX_EXPECTED.2, EXPECT_TIMEOUT.0);
+
+    // Every value the sysctls accept makes a valid policy.
+    const _: () = assert!(MAX_EXPECTED.1 >= 1 && MAX_EXPECTED.2 <= u8::MAX as i32);
+    const _: () = assert!(EXPECT_TIMEOUT.1 >= 1 && EXPECT_TIMEOUT.2 as u32 <= Policy::MAX_TIMEOUT);
 
     static NET_ID: PernetId = PernetId::new();
 
@@ -113,12 +136,14 @@ mod ftp {
     }
 
     impl FtpNet {
+        /// The limits of the namespace's next expectation.
         fn policy(&self) -> Policy {
-            // Both are positive (their ranges start at 1).
-            Policy::new(
-                self.max_expected.get() as u32,
-                self.expect_timeout.get() as u32,
-            )
+            // Always valid: see the assertions on the sysctls' ranges.
+            u8::try_from(self.max_expected.get())
+                .ok()
+                .zip(u32::try_from(self.expect_timeout.get()).ok())
+                .and_then(|(max, timeout)| Policy::new(max, timeout).ok())
+                .unwrap_or(DEFAULT_POLICY)
         }
     }
 
@@ -203,9 +228,10 @@ mod ftp {
     struct Ftp;
 
     impl Helper for Ftp {
+        type Net = FtpNet;
         type Data = FtpConn;
 
-        fn help(ctx: &mut HelpContext<'_>, conn: &mut FtpConn) -> Verdict {
+        fn help(ctx: &mut HelpContext<'_>, net: Option<&FtpNet>, conn: &mut FtpConn) -> Verdict {
             // Until there has been traffic both ways, don't look in packets.
             if !ctx.ctinfo().is_established() {
                 return Verdict::Accept;
@@ -258,7 +284,7 @@ mod ftp {
                     Verdict::Accept
                 }
                 ProtoVerdict::Expect { found, daddr } => {
-                    let mut exp = match Expectation::alloc(ctx) {
+                    let exp = match Expectation::alloc(ctx) {
                         Ok(exp) => exp,
                         Err(_) => {
                             // As the C: the line start is not recorded.
@@ -273,24 +299,21 @@ mod ftp {
                         proto::ExpectAddr::Peer => other.dst,
                         proto::ExpectAddr::Announced(a) => a,
                     };
-                    exp.init(&ExpectTuple {
+                    let exp = exp.init(&ExpectTuple {
                         family,
                         src: Some(other.src),
                         dst,
                         sport: None,
                         dport: found.port,
                     });
-                    let policy = FtpNet::get(&ctx.conn().net()).map_or(
-                        Policy::new(MAX_EXPECTED.0 as u32, EXPECT_TIMEOUT.0 as u32),
-                        FtpNet::policy,
-                    );
-                    let full = u32::from(ctx.conn().expecting(0)) >= policy.max_expected;
+                    // The limits of the connection's namespace.
+                    let policy = net.map_or(DEFAULT_POLICY, FtpNet::policy);
                     match exp.related(Some(policy)) {
-                        Ok(()) => {
+                        Ok(Related { evicted }) => {
                             inc(&COUNTERS.created);
-                            if full {
-                                inc(&COUNTERS.evicted);
-                            }
+                            COUNTERS
+                                .evicted
+                                .fetch_add(u64::from(evicted), Ordering::Relaxed);
                             Verdict::Accept
                         }
                         Err(err) => {
@@ -317,11 +340,11 @@ mod ftp {
         }
     }
 
-    /// The module: the registered helper, the per-namespace limits it reads
-    /// and the counters it writes (both dropped after it: field order).
+    /// The module: the registered helper, which owns the per-namespace
+    /// limits it reads, and the counters it writes (dropped after it:
+    /// field order; they are `static`, the directory only shows them).
     pub(crate) struct FtpHelper {
         _helper: Registration<Ftp>,
-        _net: PernetRegistration<FtpNet>,
         _counters: Directory,
     }
 
@@ -349,7 +372,8 @@ mod ftp {
                 name,
                 Family::Unspec,
                 L4Proto::Tcp,
-                Policy::new(MAX_EXPECTED.0 as u32, EXPECT_TIMEOUT.0 as u32),
+                HELPER_POLICY,
+                net,
                 module,
             )
             .inspect_err(|e| {
@@ -370,7 +394,6 @@ mod ftp {
             );
             Ok(Self {
                 _helper: helper,
-                _net: net,
                 _counters: counters,
             })
         }

@@ -18,16 +18,6 @@ void *rnm_nfct_help_data(const struct nf_conn *ct)
 	return nfct_help_data(ct);
 }
 
-/* A snapshot, read without nf_conntrack_expect_lock. */
-u8 rnm_nfct_help_expecting(const struct nf_conn *ct, unsigned int class)
-{
-	const struct nf_conn_help *help = nfct_help(ct);
-
-	if (!help || class >= NF_CT_MAX_EXPECT_CLASSES)
-		return 0;
-	return READ_ONCE(help->expecting[class]);
-}
-
 /*
  * Copies the tuple of direction @dir: addresses as the 16 bytes of
  * union nf_inet_addr (network order), TCP/UDP ports in host order.
@@ -49,30 +39,92 @@ struct net *rnm_nf_ct_net(const struct nf_conn *ct)
 }
 
 /*
- * Sets the expectation policy of class @class of the helper attached to @ct,
- * which nf_ct_expect_related() applies to the next expectation of that class.
- * Caller holds rcu_read_lock().
+ * Removes expectations of @help's class @class until fewer than @max remain,
+ * as evict_oldest_expect() does for the helper's registered policy: expired
+ * ones first, then the oldest of the class.  Caller holds
+ * nf_conntrack_expect_lock.  Returns how many unexpired ones were removed.
  */
-bool rnm_nfct_set_helper_policy(const struct nf_conn *ct, unsigned int class,
-				unsigned int max_expected, unsigned int timeout)
+static unsigned int rnm_evict_oldest_expect(struct nf_conn_help *help,
+					    unsigned int class,
+					    unsigned int max)
 {
-	const struct nf_conn_help *help = nfct_help(ct);
-	struct nf_conntrack_helper *helper;
+	struct nf_conntrack_expect *exp, *oldest;
+	struct hlist_node *next;
+	unsigned int evicted = 0;
 
-	if (!help || class >= NF_CT_MAX_EXPECT_CLASSES)
-		return false;
-	helper = rcu_dereference(help->helper);
-	if (!helper || class > helper->expect_class_max)
-		return false;
-	WRITE_ONCE(helper->expect_policy[class].max_expected, max_expected);
-	WRITE_ONCE(helper->expect_policy[class].timeout, timeout);
-	return true;
+	while (help->expecting[class] >= max) {
+		oldest = NULL;
+		hlist_for_each_entry_safe(exp, next, &help->expectations, lnode) {
+			if (nf_ct_exp_is_expired(exp)) {
+				nf_ct_unlink_expect(exp);
+				continue;
+			}
+			/* Newest first: the last one seen is the oldest. */
+			if (exp->class == class)
+				oldest = exp;
+		}
+		if (!oldest || help->expecting[class] < max)
+			break;
+		nf_ct_unlink_expect(oldest);
+		evicted++;
+	}
+	return evicted;
 }
 
-int rnm_nf_ct_expect_related(struct nf_conntrack_expect *exp,
-			     unsigned int flags)
+/*
+ * Registers @exp, an initialised expectation of the default or another
+ * class of the helper of its master, with limits of its own instead of
+ * those of the helper's registered policy, which stays untouched (the
+ * kernel reads it without locks):
+ *
+ * - before registering, if the master has @max_expected or more
+ *   expectations of the class, the oldest are removed until there is room
+ *   for this one (the registered policy's max_expected, at least as large,
+ *   is the ceiling the core enforces);
+ * - once registered, the expectation's deadline is set to @timeout seconds
+ *   from now, as ctnetlink_change_expect() changes one, if it is still in
+ *   its master's list and unexpired (a data connection may already have
+ *   used it).
+ *
+ * @max_expected is 1..255 and @timeout * HZ fits in an int (the caller
+ * checks).  Called from the packet path with the master held by the packet,
+ * under rcu_read_lock(); takes nf_conntrack_expect_lock.  Returns
+ * nf_ct_expect_related()'s result; on success *@evicted is the number of
+ * unexpired expectations removed to make room.
+ */
+int rnm_nf_ct_expect_related_limited(struct nf_conntrack_expect *exp,
+				     unsigned int max_expected,
+				     unsigned int timeout,
+				     unsigned int *evicted)
 {
-	return nf_ct_expect_related(exp, flags);
+	struct nf_conn_help *help = nfct_help(exp->master);
+	struct nf_conntrack_expect *i;
+	int ret;
+
+	*evicted = 0;
+	if (!help)
+		return -ESHUTDOWN;
+	if (exp->class >= NF_CT_MAX_EXPECT_CLASSES || !max_expected)
+		return -EINVAL;
+
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	*evicted = rnm_evict_oldest_expect(help, exp->class, max_expected);
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+
+	ret = nf_ct_expect_related(exp, 0);
+	if (ret < 0)
+		return ret;
+
+	spin_lock_bh(&nf_conntrack_expect_lock);
+	hlist_for_each_entry(i, &help->expectations, lnode) {
+		if (i != exp)
+			continue;
+		if (!nf_ct_exp_is_expired(exp))
+			WRITE_ONCE(exp->timeout, nfct_time_stamp + timeout * HZ);
+		break;
+	}
+	spin_unlock_bh(&nf_conntrack_expect_lock);
+	return 0;
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include <net/net_namespace.h>
@@ -16,16 +17,23 @@
 
 u16 rnm_nf_ct_l3num(const struct nf_conn *ct);
 void *rnm_nfct_help_data(const struct nf_conn *ct);
-u8 rnm_nfct_help_expecting(const struct nf_conn *ct, unsigned int class);
 void rnm_nf_ct_tuple(const struct nf_conn *ct, unsigned int dir, u8 *src,
 		     u8 *dst, u16 *sport, u16 *dport);
 struct net *rnm_nf_ct_net(const struct nf_conn *ct);
-bool rnm_nfct_set_helper_policy(const struct nf_conn *ct, unsigned int class,
-				unsigned int max_expected,
-				unsigned int timeout);
+
+/*
+ * The longest expectation timeout, in seconds: nf_ct_exp_is_expired()
+ * compares deadlines as signed 32-bit jiffies, so timeout * HZ must fit
+ * in an int.
+ */
+enum { RNM_NF_CT_EXPECT_TIMEOUT_MAX = INT_MAX / HZ };
 
 int rnm_nf_ct_expect_related(struct nf_conntrack_expect *exp,
 			     unsigned int flags);
+int rnm_nf_ct_expect_related_limited(struct nf_conntrack_expect *exp,
+				     unsigned int max_expected,
+				     unsigned int timeout,
+				     unsigned int *evicted);
 
 int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
 			const u8 **data, unsigned int *len);

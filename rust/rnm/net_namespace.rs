@@ -11,20 +11,42 @@
 //! when the registration is made), dropped when it goes away (or when the
 //! registration is dropped).
 //!
+//! A value is reached only through the registration
+//! ([`PernetRegistration::get`]), or through a callback context whose
+//! registration owns the [`PernetRegistration`] (a conntrack helper's, see
+//! [`helper::Helper::Net`](crate::rnm::netfilter::helper::Helper::Net)): a
+//! reference to a namespace's value cannot outlive the registration.
+//!
 //! # Examples
 //!
-//! ```ignore
+//! ```
+//! use crate::rnm::net_namespace::{NetRef, PernetData, PernetId, PernetRegistration};
+//! use crate::rnm::sysctl::IntValue;
+//! # use kernel::prelude::*;
+//!
 //! static ID: PernetId = PernetId::new();
 //!
-//! struct Limits { max: IntValue }
+//! struct Limits {
+//!     max: IntValue,
+//! }
 //!
 //! impl PernetData for Limits {
-//!     fn id() -> &'static PernetId { &ID }
-//!     fn new(_net: NetRef<'_>) -> Result<Self> { Ok(Self { max: IntValue::new(1, 1, 9) }) }
+//!     fn id() -> &'static PernetId {
+//!         &ID
+//!     }
+//!
+//!     fn new(_net: NetRef<'_>) -> Result<Self> {
+//!         Ok(Self { max: IntValue::new(1, 1, 9) })
+//!     }
+//! }
+//!
+//! fn max_of(reg: &PernetRegistration<Limits>, net: &NetRef<'_>) -> i32 {
+//!     reg.get(net).map_or(1, |l| l.max.get())
 //! }
 //!
 //! let reg = PernetRegistration::<Limits>::register()?;
-//! let limits = Limits::get(&net);
+//! # let _ = max_of;
+//! drop(reg);
 //! ```
 
 use crate::rnm::bindings;
@@ -34,7 +56,7 @@ use core::{
     marker::PhantomData,
     mem::{align_of, size_of},
     ptr::NonNull,
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{AtomicU8, Ordering},
 };
 use kernel::{error::to_result, ffi::c_int, prelude::*};
 
@@ -49,7 +71,8 @@ struct Slot<T> {
 ///
 /// # Invariants
 ///
-/// `net` points at a valid namespace that stays alive for `'a`.
+/// `net` points at a valid namespace that stays alive for `'a` and whose
+/// dismantling (its pernet exit callbacks) does not start during `'a`.
 #[derive(Clone, Copy)]
 pub struct NetRef<'a> {
     net: NonNull<bindings::net>,
@@ -59,7 +82,9 @@ pub struct NetRef<'a> {
 impl NetRef<'_> {
     /// # Safety
     ///
-    /// `net` must point at a namespace that stays alive for `'a`.
+    /// `net` must point at a namespace that stays alive, and is not
+    /// dismantled, for `'a`: for example the namespace of a packet being
+    /// processed, or of a namespace's init callback.
     #[inline]
     pub(in crate::rnm) unsafe fn from_raw(net: NonNull<bindings::net>) -> Self {
         // INVARIANT: guaranteed by the caller.
@@ -76,15 +101,36 @@ impl NetRef<'_> {
 }
 
 /// The index of a [`PernetData`] type in the namespaces' generic storage,
-/// assigned by the kernel at registration.
+/// assigned by the kernel at registration (`pernet_operations.id`).
+///
+/// It is a `static` of the module because the namespace callbacks receive
+/// only the namespace and must find their data with it.  One
+/// [`PernetRegistration`] at a time may use a given id: registering a
+/// second one fails with `EBUSY`.
+///
+/// # Invariants
+///
+/// `id` is written only by the kernel, inside `register_pernet_subsys()`
+/// for the [`PernetRegistration`] that holds `state` at `REGISTERING`,
+/// before any callback of that registration runs.  `state` is
+/// `REGISTERED` only between the return of that call and the start of the
+/// registration's `unregister_pernet_subsys()`, so while it is, `id` is the
+/// one assigned and not written.
 pub struct PernetId {
     id: UnsafeCell<kernel::ffi::c_uint>,
-    registered: AtomicBool,
+    state: AtomicU8,
 }
 
-// SAFETY: `id` is written only by `register_pernet_subsys()` before
-// `registered` is set (release) and read only after it is seen set
-// (acquire).
+const UNREGISTERED: u8 = 0;
+const REGISTERING: u8 = 1;
+const REGISTERED: u8 = 2;
+
+// SAFETY: shared between threads, `id` is only read concurrently: its one
+// writer is `register_pernet_subsys()`, which runs while `state` is
+// `REGISTERING` (claimed by a single registration) and before the id is
+// read anywhere (the kernel writes it before calling the callbacks, and
+// other readers go through a `PernetRegistration`, which exists only after
+// `register_pernet_subsys()` returned); see the type invariants.
 unsafe impl Sync for PernetId {}
 
 impl PernetId {
@@ -92,35 +138,37 @@ impl PernetId {
     pub const fn new() -> Self {
         Self {
             id: UnsafeCell::new(0),
-            registered: AtomicBool::new(false),
+            state: AtomicU8::new(UNREGISTERED),
         }
     }
 
+    /// The assigned id.
+    ///
+    /// # Safety
+    ///
+    /// A registration of this id must have been made and not dropped: the
+    /// caller is a callback of that registration, or holds it (or proves
+    /// it is alive).
     #[inline]
-    fn get(&self) -> Option<kernel::ffi::c_uint> {
-        if !self.registered.load(Ordering::Acquire) {
-            return None;
-        }
-        // SAFETY: the kernel writes the id during registration, before any
-        // callback or user of the data runs, and never after.
-        let id = unsafe { *self.id.get() };
-        (id != 0).then_some(id)
-    }
-}
-
-impl Default for PernetId {
-    fn default() -> Self {
-        Self::new()
+    unsafe fn get_unchecked(&self) -> kernel::ffi::c_uint {
+        // SAFETY: the kernel wrote the id before the registration existed
+        // or its callbacks ran, and does not write it while it is alive
+        // (caller, type invariants).
+        unsafe { *self.id.get() }
     }
 }
 
 /// Data that every network namespace has its own value of.
+///
+/// The values are created and dropped by a [`PernetRegistration`] of the
+/// type, and reached through it.
 pub trait PernetData: Sized + Send + Sync + 'static {
-    /// Where the kernel stores the index of the data (a `static` of the
-    /// module).
+    /// Where the kernel stores the index of the data: a `static` of the
+    /// module, used by this type only.
     fn id() -> &'static PernetId;
 
-    /// Creates the value for a new namespace.
+    /// Creates the value for a new namespace (process context, may sleep;
+    /// an error fails the namespace's creation, or the registration).
     fn new(net: NetRef<'_>) -> Result<Self>;
 
     /// The sysctl files of the namespace, if any: their directory (for
@@ -130,26 +178,30 @@ pub trait PernetData: Sized + Send + Sync + 'static {
     fn sysctls(&self) -> Result<Option<(&'static CStr, KVec<Entry<'_>>)>> {
         Ok(None)
     }
+}
 
-    /// The value of `net`, or `None` before the registration.
-    #[inline]
-    fn get<'a>(net: &NetRef<'a>) -> Option<&'a Self> {
-        let id = Self::id().get()?;
-        // SAFETY: `net` is valid; `id` was assigned for `Self`, whose value
-        // lives in the namespace's storage until the namespace goes away
-        // (after `'a`) or the registration is dropped (its owner stops every
-        // user first, see `PernetRegistration`).
-        let p = unsafe { bindings::rnm_net_generic(net.as_ptr(), id) };
-        // SAFETY: the storage holds a `Slot<Self>` written by
-        // `init_callback`.
-        NonNull::new(p.cast::<Slot<Self>>()).map(|p| unsafe { &p.as_ref().value })
-    }
+/// The `Slot<T>` of `net`, or null if it has none.
+///
+/// # Safety
+///
+/// `net` must be a valid namespace, and a registration of `T` must be alive
+/// (made and not dropped) for the duration of the call: the caller is one
+/// of its callbacks or holds it.
+#[inline]
+unsafe fn slot_of<T: PernetData>(net: NonNull<bindings::net>) -> *mut Slot<T> {
+    // SAFETY: a registration of `T` is alive (caller).
+    let id = unsafe { T::id().get_unchecked() };
+    // SAFETY: `net` is valid (caller); `id` is assigned to `T` and its
+    // storage is `size_of::<Slot<T>>()` bytes.
+    unsafe { bindings::rnm_net_generic(net.as_ptr(), id) }.cast::<Slot<T>>()
 }
 
 /// # Safety
 ///
-/// Called by the namespace code for a namespace being created, whose
-/// generic storage for `T::id()` is `size_of::<Slot<T>>()` zeroed bytes.
+/// Called by the namespace code, for the registration of `T`, for a
+/// namespace being created (or existing when the registration is made),
+/// whose generic storage for `T::id()` is `size_of::<Slot<T>>()` zeroed
+/// bytes.
 unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_int {
     let Some(net) = NonNull::new(net) else {
         return EINVAL.to_errno();
@@ -160,12 +212,9 @@ unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_
         Ok(v) => v,
         Err(e) => return e.to_errno(),
     };
-    let Some(id) = T::id().get() else {
-        return EINVAL.to_errno();
-    };
-    // SAFETY: `net` is valid; `id` is ours (assigned before any callback
-    // runs: `register_pernet_subsys` sets it first).
-    let slot = unsafe { bindings::rnm_net_generic(net.as_ptr(), id) }.cast::<Slot<T>>();
+    // SAFETY: `net` is valid; a callback of the registration of `T`, which
+    // is alive; the kernel assigned the id before calling it.
+    let slot = unsafe { slot_of::<T>(net) };
     if slot.is_null() {
         return ENOMEM.to_errno();
     }
@@ -179,7 +228,7 @@ unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_
         })
     };
     // SAFETY: just written; nothing else uses it before the namespace is
-    // published.
+    // published (or, for an existing one, before the registration returns).
     let slot = unsafe { &mut *slot };
     let sysctl = match slot.value.sysctls() {
         Ok(None) => Ok(None),
@@ -196,7 +245,8 @@ unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_
             0
         }
         Err(e) => {
-            // SAFETY: written above, not used any more.
+            // SAFETY: written above, not used any more; the kernel frees
+            // the storage when this callback fails.
             unsafe { core::ptr::drop_in_place(slot) };
             e.to_errno()
         }
@@ -205,17 +255,20 @@ unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_
 
 /// # Safety
 ///
-/// Called by the namespace code for a namespace going away whose storage
-/// holds a `Slot<T>` written by `init_callback`.
+/// Called by the namespace code, for the registration of `T`, for a
+/// namespace going away (or every namespace when the registration is
+/// dropped) whose storage holds a `Slot<T>` written by `init_callback`.
 unsafe extern "C" fn exit_callback<T: PernetData>(net: *mut bindings::net) {
-    let Some(id) = T::id().get() else {
+    let Some(net) = NonNull::new(net) else {
         return;
     };
-    // SAFETY: `net` is valid during the callback and `id` is ours.
-    let slot = unsafe { bindings::rnm_net_generic(net, id) }.cast::<Slot<T>>();
+    // SAFETY: `net` is valid during the callback, a callback of the
+    // registration of `T`, which is alive.
+    let slot = unsafe { slot_of::<T>(net) };
     if !slot.is_null() {
-        // SAFETY: holds the `Slot<T>` of `init_callback`; no packet of the
-        // namespace is processed any more.
+        // SAFETY: holds the `Slot<T>` of `init_callback`; nothing uses it
+        // any more: the namespace's devices are gone (or the users of the
+        // registration are stopped before it is dropped).
         unsafe { core::ptr::drop_in_place(slot) };
     }
 }
@@ -223,57 +276,113 @@ unsafe extern "C" fn exit_callback<T: PernetData>(net: *mut bindings::net) {
 /// Per-namespace data of type `T`, registered; unregistered on drop, which
 /// drops every namespace's value.
 ///
-/// Whatever reads the values (for example a conntrack helper's callback)
-/// must be stopped before the registration is dropped.
+/// The values are reached through the registration ([`Self::get`]), so no
+/// reference to one can outlive it.
 ///
 /// # Invariants
 ///
-/// `ops` is registered with `register_pernet_subsys` for `T`.
+/// `ops` is registered with `register_pernet_subsys` for `T`, with the id
+/// `T::id()`, whose `state` is `REGISTERED` and claimed by `self`.
 pub struct PernetRegistration<T: PernetData> {
     ops: Pin<KBox<UnsafeCell<bindings::pernet_operations>>>,
     _t: PhantomData<T>,
 }
 
 impl<T: PernetData> PernetRegistration<T> {
-    /// Registers `T`: every existing namespace gets its value now.
+    /// Registers `T` (`register_pernet_subsys()`): every existing namespace
+    /// gets its value now, and every new one when it is created.
+    ///
+    /// Process context (sleeps).  Fails with `EBUSY` if `T::id()` is
+    /// already used by a registration, `EINVAL` if `T` needs an alignment
+    /// above 8 bytes, `ENOMEM`, or the error of `T::new` or of a sysctl
+    /// registration for an existing namespace.
     pub fn register() -> Result<Self> {
         if align_of::<Slot<T>>() > align_of::<u64>() {
             return Err(EINVAL);
         }
+        let id = T::id();
         // SAFETY: all-zero is a valid `pernet_operations` (null pointers,
         // `None` callbacks, empty sizes).
         let mut ops: bindings::pernet_operations = unsafe { core::mem::zeroed() };
         ops.init = Some(init_callback::<T>);
         ops.exit = Some(exit_callback::<T>);
-        ops.id = T::id().id.get();
+        ops.id = id.id.get();
         ops.size = size_of::<Slot<T>>();
         let ops = KBox::pin(UnsafeCell::new(ops), GFP_KERNEL)?;
-        // The callbacks read the id: it is assigned before they run.
-        T::id().registered.store(true, Ordering::Release);
-        // SAFETY: `ops` is pinned and lives until `drop` unregisters it.
+        // Claim the id: the kernel writes it inside the call below, and it
+        // is published (`REGISTERED`) only once that call has returned.
+        id.state
+            .compare_exchange(
+                UNREGISTERED,
+                REGISTERING,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .map_err(|_| EBUSY)?;
+        // SAFETY: `ops` is pinned and lives until `drop` unregisters it; its
+        // `id` points at the claimed `PernetId`, which is `'static`.
         let ret = unsafe { bindings::register_pernet_subsys(ops.get()) };
         if let Err(e) = to_result(ret) {
-            T::id().registered.store(false, Ordering::Release);
+            id.state.store(UNREGISTERED, Ordering::Release);
             return Err(e);
         }
-        // INVARIANT: registered above.
+        id.state.store(REGISTERED, Ordering::Release);
+        // INVARIANT: registered above, `state` set.
         Ok(Self {
             ops,
             _t: PhantomData,
         })
     }
+
+    /// The value of the namespace `net`, for as long as both the
+    /// registration and the namespace are borrowed.
+    ///
+    /// Any context.  `None` only if the namespace has no value, which does
+    /// not happen for a namespace that is alive (its creation fails if
+    /// [`PernetData::new`] does).
+    #[inline]
+    pub fn get<'a>(&'a self, net: &NetRef<'a>) -> Option<&'a T> {
+        // SAFETY: `self` is the registration of `T`, alive for `'a`.
+        unsafe { Self::get_unchecked(net) }
+    }
+
+    /// The value of the namespace `net` without a registration in hand.
+    ///
+    /// # Safety
+    ///
+    /// A `PernetRegistration<T>` must stay alive for `'a`, for example
+    /// because the caller is a callback of a registration that owns it and
+    /// stops its callbacks before dropping it.
+    #[inline]
+    pub(in crate::rnm) unsafe fn get_unchecked<'a>(net: &NetRef<'a>) -> Option<&'a T> {
+        // SAFETY: `net` is valid (`NetRef` invariant); a registration of
+        // `T` is alive (caller).
+        let slot = unsafe { slot_of::<T>(net.net) };
+        // SAFETY: the storage of a live namespace holds the `Slot<T>`
+        // written by `init_callback` (the namespace's creation fails
+        // otherwise); it is dropped by `exit_callback`, not before the
+        // namespace (alive for `'a`) goes away or the registration (alive
+        // for `'a`, caller) is dropped; only shared references are made.
+        NonNull::new(slot).map(|p| unsafe { &p.as_ref().value })
+    }
 }
 
 impl<T: PernetData> Drop for PernetRegistration<T> {
     fn drop(&mut self) {
+        let id = T::id();
+        // The id stays claimed until the kernel has released it.
+        id.state.store(REGISTERING, Ordering::Relaxed);
         // SAFETY: registered (type invariant); this runs every namespace's
         // exit callback and frees the storage.
         unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
-        T::id().registered.store(false, Ordering::Release);
+        id.state.store(UNREGISTERED, Ordering::Release);
     }
 }
 
-// SAFETY: the registration is a handle used from `drop` only.
+// SAFETY: the registration owns its `ops` and drops (unregisters) them
+// from any thread: `unregister_pernet_subsys()` only needs process context,
+// which `drop` of a module's data has.  The values it gives access to are
+// `T: Send + Sync`.
 unsafe impl<T: PernetData> Send for PernetRegistration<T> {}
-// SAFETY: `&PernetRegistration` gives no access to anything.
+// SAFETY: `&PernetRegistration` only gives `&T` (`T: Sync`) through `get`.
 unsafe impl<T: PernetData> Sync for PernetRegistration<T> {}

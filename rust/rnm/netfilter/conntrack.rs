@@ -163,21 +163,15 @@ impl<'a> Conn<'a> {
         t
     }
 
-    /// How many expectations of class `class` the connection has now
-    /// (`nf_conn_help.expecting`), read without the expectation lock: a
-    /// snapshot that may change at any time.
-    #[inline]
-    pub fn expecting(&self, class: u32) -> u8 {
-        // SAFETY: by the type invariant `ct` is valid.
-        unsafe { bindings::rnm_nfct_help_expecting(self.ct.as_ptr(), class) }
-    }
-
     /// The network namespace of the connection.
     #[inline]
     pub fn net(&self) -> crate::rnm::net_namespace::NetRef<'a> {
         // SAFETY: by the type invariant `ct` is valid.
         let net = unsafe { bindings::rnm_nf_ct_net(self.ct.as_ptr()) };
-        // SAFETY: a connection's namespace is never null and outlives it.
+        // SAFETY: a connection's namespace is never null; the packet that
+        // holds the connection for `'a` is processed in that namespace,
+        // which is therefore alive and not dismantled (its devices, which
+        // go first, are still there) for `'a`.
         unsafe { crate::rnm::net_namespace::NetRef::from_raw(NonNull::new_unchecked(net)) }
     }
 }

@@ -9,15 +9,38 @@
 //! gets `ct state related`, and the expectation is consumed.  Helpers
 //! create them from their `help` callback:
 //!
-//! ```ignore
-//! let mut exp = Expectation::alloc(ctx)?;
-//! exp.init(&ExpectTuple { family, src: Some(saddr), dst: daddr, sport: None, dport: port });
-//! match exp.related(None) {
-//!     Ok(()) => {}
-//!     Err(ExpectError::TableFull) => { /* count it */ }
-//!     Err(e) => return Verdict::Drop,
-//! }
 //! ```
+//! use crate::rnm::netfilter::expect::{ExpectError, ExpectTuple, Expectation};
+//! use crate::rnm::netfilter::helper::{HelpContext, Policy};
+//! use crate::rnm::netfilter::{Family, Verdict};
+//!
+//! /// Expects a connection from anywhere to `dst` port `port`, with at
+//! /// most 2 per master, each living 60 seconds.
+//! fn expect(ctx: &HelpContext<'_>, dst: [u8; 16], port: u16) -> Verdict {
+//!     let Ok(limits) = Policy::new(2, 60) else {
+//!         return Verdict::Drop;
+//!     };
+//!     let exp = match Expectation::alloc(ctx) {
+//!         Ok(exp) => exp,
+//!         Err(_) => return Verdict::Drop,
+//!     };
+//!     let tuple = ExpectTuple {
+//!         family: Family::Ipv4,
+//!         src: None,
+//!         dst,
+//!         sport: None,
+//!         dport: port,
+//!     };
+//!     match exp.init(&tuple).related(Some(limits)) {
+//!         Ok(_) | Err(ExpectError::TableFull) => Verdict::Accept,
+//!         Err(_) => Verdict::Drop,
+//!     }
+//! }
+//! # let _ = expect;
+//! ```
+//!
+//! Each step consumes the expectation: it is registered at most once, and
+//! only once initialised.
 
 use super::{helper::HelpContext, helper::Policy, Family};
 use crate::rnm::bindings;
@@ -107,36 +130,85 @@ fn inet_addr(bytes: &[u8; 16]) -> bindings::nf_inet_addr {
     bindings::nf_inet_addr { all }
 }
 
-/// A reference to an expectation of the connection of a help callback.
+/// State of an [`Expectation`]: allocated, its tuple not set yet.
+pub enum Allocated {}
+
+/// State of an [`Expectation`]: initialised, ready to be registered.
+pub enum Initialised {}
+
+/// What [`Expectation::related`] did besides registering the expectation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Related {
+    /// How many unexpired expectations of the same master and class were
+    /// removed to stay within the policy's `max_expected`.
+    pub evicted: u32,
+}
+
+/// An expectation of the connection of a help callback, in state `S`
+/// ([`Allocated`], then [`Initialised`]); it is registered (and consumed)
+/// by [`Expectation::related`], dropped otherwise.
+///
+/// It borrows the callback (`'a`), which holds the master connection: it
+/// cannot be kept past the callback.
 ///
 /// # Invariants
 ///
 /// `exp` points at an expectation allocated by `nf_ct_expect_alloc` for
-/// the connection of `ctx`, on which `self` owns one reference; it is used
-/// only during the help callback (`'a`), while the master connection is
-/// held by the packet.
-pub struct Expectation<'a> {
+/// the connection of a help callback that runs for `'a` (which holds the
+/// master), on which `self` owns one reference; it is not registered, and
+/// when `S` is [`Initialised`] it has been initialised by
+/// `nf_ct_expect_init`.
+pub struct Expectation<'a, S = Allocated> {
     exp: NonNull<bindings::nf_conntrack_expect>,
-    ct: *mut bindings::nf_conn,
-    initialised: bool,
     _ctx: PhantomData<&'a ()>,
+    _state: PhantomData<S>,
 }
 
-impl<'a> Expectation<'a> {
+impl<'a, S> Expectation<'a, S> {
+    /// Moves the reference into an expectation of state `T`.
+    ///
+    /// # Safety
+    ///
+    /// The expectation must satisfy the invariants of state `T`.
+    #[inline]
+    unsafe fn into_state<T>(self) -> Expectation<'a, T> {
+        let exp = self.exp;
+        // The reference moves to the result: no `nf_ct_expect_put` here.
+        core::mem::forget(self);
+        // INVARIANT: same expectation and reference; state `T` (caller).
+        Expectation {
+            exp,
+            _ctx: PhantomData,
+            _state: PhantomData,
+        }
+    }
+
+    /// Gives up the reference without dropping the expectation.
+    #[inline]
+    fn into_raw(self) -> NonNull<bindings::nf_conntrack_expect> {
+        let exp = self.exp;
+        core::mem::forget(self);
+        exp
+    }
+}
+
+impl<'a> Expectation<'a, Allocated> {
     /// Allocates an expectation whose master is the connection of `ctx`
     /// (`nf_ct_expect_alloc()`, atomic allocation).
+    ///
+    /// Fails with [`ExpectError::NoMemory`].
     #[inline]
     pub fn alloc(ctx: &HelpContext<'a>) -> Result<Self, ExpectError> {
         let ct = ctx.conn().as_ptr();
         // SAFETY: `ct` is the valid connection of the callback.
         let exp = unsafe { bindings::nf_ct_expect_alloc(ct) };
         let exp = NonNull::new(exp).ok_or(ExpectError::NoMemory)?;
-        // INVARIANT: a fresh expectation of `ct` with one reference, ours.
+        // INVARIANT: a fresh expectation of the callback's connection, with
+        // one reference, ours.
         Ok(Self {
             exp,
-            ct,
-            initialised: false,
             _ctx: PhantomData,
+            _state: PhantomData,
         })
     }
 
@@ -144,14 +216,15 @@ impl<'a> Expectation<'a> {
     /// (`nf_ct_expect_init()`); the helper of the master connection is
     /// attached to the expected connection.
     #[inline]
-    pub fn init(&mut self, tuple: &ExpectTuple) {
+    pub fn init(self, tuple: &ExpectTuple) -> Expectation<'a, Initialised> {
         let src = tuple.src.as_ref().map(inet_addr);
         let dst = inet_addr(&tuple.dst);
         let sport = tuple.sport.map(u16::to_be);
         let dport = tuple.dport.to_be();
-        // SAFETY: `exp` is a valid expectation whose master is held
-        // (type invariant); the address and port pointers are valid for
-        // the call, which copies them.
+        // SAFETY: `exp` is a valid expectation whose master is held by the
+        // packet of the callback, which runs under `rcu_read_lock()` (type
+        // invariant); the address and port pointers are valid for the
+        // call, which copies them.
         unsafe {
             bindings::nf_ct_expect_init(
                 self.exp.as_ptr(),
@@ -164,48 +237,69 @@ impl<'a> Expectation<'a> {
                 &dport,
             )
         };
-        self.initialised = true;
-    }
-
-    /// Registers the expectation (`nf_ct_expect_related()`).
-    ///
-    /// With `policy`, the per-connection limit and the timeout of the
-    /// default class of the master's helper are first set to it, so that
-    /// limits configured at run time apply to this expectation and the
-    /// following ones.  If the master already has `max_expected`
-    /// expectations of the class, conntrack removes the oldest one to make
-    /// room (see [`Conn::expecting`](super::conntrack::Conn::expecting)).
-    #[inline]
-    pub fn related(&self, policy: Option<Policy>) -> Result<(), ExpectError> {
-        if !self.initialised {
-            return Err(ExpectError::Invalid);
-        }
-        if let Some(p) = policy {
-            // SAFETY: `ct` is the valid master (type invariant), in an RCU
-            // read-side section (help callback).
-            unsafe {
-                bindings::rnm_nfct_set_helper_policy(
-                    self.ct,
-                    bindings::NF_CT_EXPECT_CLASS_DEFAULT,
-                    p.max_expected,
-                    p.timeout,
-                )
-            };
-        }
-        // SAFETY: `exp` is a valid, initialised expectation (type invariant
-        // and the check above); registering takes its own reference.
-        let ret = unsafe { bindings::rnm_nf_ct_expect_related(self.exp.as_ptr(), 0) };
-        if ret < 0 {
-            return Err(ExpectError::from_errno(Error::from_errno(ret)));
-        }
-        Ok(())
+        // SAFETY: initialised just above.
+        unsafe { self.into_state() }
     }
 }
 
-impl Drop for Expectation<'_> {
+impl<'a> Expectation<'a, Initialised> {
+    /// Registers the expectation (`nf_ct_expect_related()`), consuming it.
+    ///
+    /// With `None`, the policy registered with the master's helper applies:
+    /// if the master has its `max_expected` expectations of the class,
+    /// conntrack removes the oldest, and the expectation lives its
+    /// `timeout`.
+    ///
+    /// With `Some(limits)`, the limits of this expectation, for example
+    /// those of the master's namespace: the helper's registered policy is
+    /// not changed.  Expired expectations of the master, then the oldest
+    /// of the class, are removed until the master has fewer than
+    /// `limits.max_expected()` (the registered policy's `max_expected`
+    /// stays a ceiling: conntrack enforces it too); once registered, the
+    /// expectation's deadline is set to `limits.timeout()` seconds from
+    /// now, as `ctnetlink_change_expect()` changes one, unless a connection
+    /// has already matched it.
+    ///
+    /// Returns how many live expectations were removed to make room.
+    /// Fails with [`ExpectError::Clash`], [`ExpectError::Exists`],
+    /// [`ExpectError::TableFull`] or [`ExpectError::Shutdown`] (see
+    /// there); the expectation is then dropped.
+    #[inline]
+    pub fn related(self, limits: Option<Policy>) -> Result<Related, ExpectError> {
+        let exp = self.into_raw();
+        let mut evicted: kernel::ffi::c_uint = 0;
+        let ret = match limits {
+            // SAFETY: `exp` is a valid, initialised expectation whose master
+            // is held (type invariant); registering takes its own
+            // reference.
+            None => unsafe { bindings::rnm_nf_ct_expect_related(exp.as_ptr(), 0) },
+            // SAFETY: as above; `max_expected` and `timeout` are in the
+            // ranges the helper needs (`Policy` invariants); `evicted` is
+            // valid for writes.
+            Some(p) => unsafe {
+                bindings::rnm_nf_ct_expect_related_limited(
+                    exp.as_ptr(),
+                    p.max_expected().into(),
+                    p.timeout(),
+                    &mut evicted,
+                )
+            },
+        };
+        // SAFETY: we owned one reference on `exp` (type invariant), given up
+        // by `into_raw`; the table holds its own if it was registered.
+        unsafe { bindings::nf_ct_expect_put(exp.as_ptr()) };
+        if ret < 0 {
+            return Err(ExpectError::from_errno(Error::from_errno(ret)));
+        }
+        Ok(Related { evicted })
+    }
+}
+
+impl<S> Drop for Expectation<'_, S> {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: we own one reference on `exp` (type invariant).
+        // SAFETY: we own one reference on `exp` (type invariant); it is not
+        // registered, so this frees it (after an RCU grace period).
         unsafe { bindings::nf_ct_expect_put(self.exp.as_ptr()) };
     }
 }

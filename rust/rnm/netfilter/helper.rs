@@ -20,27 +20,63 @@
 //!
 //! # Examples
 //!
-//! ```ignore
+//! ```
+//! use crate::rnm::net_namespace::{NetRef, PernetData, PernetId, PernetRegistration};
+//! use crate::rnm::netfilter::helper::{HelpContext, Helper, Policy, Registration};
+//! use crate::rnm::netfilter::{Family, L4Proto, Verdict};
+//! # use kernel::prelude::*;
+//!
+//! static ID: PernetId = PernetId::new();
+//!
+//! /// Packets seen in each namespace.
+//! struct Seen(core::sync::atomic::AtomicU64);
+//!
+//! impl PernetData for Seen {
+//!     fn id() -> &'static PernetId {
+//!         &ID
+//!     }
+//!
+//!     fn new(_net: NetRef<'_>) -> Result<Self> {
+//!         Ok(Seen(core::sync::atomic::AtomicU64::new(0)))
+//!     }
+//! }
+//!
 //! struct Echo;
 //!
 //! impl Helper for Echo {
+//!     type Net = Seen;
+//!     /// Packets seen on each connection.
 //!     type Data = u32;
 //!
-//!     fn help(ctx: &mut HelpContext<'_>, packets: &mut u32) -> Verdict {
+//!     fn help(_ctx: &mut HelpContext<'_>, net: Option<&Seen>, packets: &mut u32) -> Verdict {
 //!         *packets += 1;
+//!         if let Some(seen) = net {
+//!             seen.0.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+//!         }
 //!         Verdict::Accept
 //!     }
 //! }
 //!
-//! let reg = Registration::<Echo>::register(
-//!     c"echo", Family::Unspec, L4Proto::Tcp, Policy::new(1, 300), module)?;
+//! const POLICY: Policy = match Policy::new(1, 300) {
+//!     Ok(p) => p,
+//!     Err(_) => panic!("invalid expectation policy"),
+//! };
+//!
+//! fn register(module: &'static ThisModule) -> Result<Registration<Echo>> {
+//!     let net = PernetRegistration::register()?;
+//!     Registration::register(c"echo", Family::Unspec, L4Proto::Tcp, POLICY, net, module)
+//! }
+//! # let _ = register;
 //! ```
 
 use super::{
     conntrack::{Conn, ConntrackInfo, Direction},
     Family, L4Proto, Verdict,
 };
-use crate::rnm::{bh, bindings};
+use crate::rnm::{
+    bh, bindings,
+    net_namespace::{PernetData, PernetRegistration},
+};
 use core::{
     marker::PhantomData,
     mem::{align_of, size_of, MaybeUninit},
@@ -88,31 +124,78 @@ fn with_help_lock<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// Expectation policy of a helper (`struct nf_conntrack_expect_policy`).
+/// Limits of the expectations of one class (`struct
+/// nf_conntrack_expect_policy`): how many one master connection may have at
+/// once, and how long one lives unless a connection matches it.
+///
+/// Registered with a helper ([`Registration::register`]), a policy is the
+/// kernel's for that helper; it is never written after registration.
+/// Given to [`Expectation::related`](super::expect::Expectation::related),
+/// it applies to that one expectation.
+///
+/// # Invariants
+///
+/// `1 <= max_expected <= 255` (`NF_CT_EXPECT_MAX_CNT`, and the `u8`
+/// counter `nf_conn_help.expecting`) and `1 <= timeout <=`
+/// [`Policy::MAX_TIMEOUT`], so that `timeout * HZ` jiffies fits in the
+/// signed 32-bit deadline arithmetic of `nf_ct_exp_is_expired()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
-    /// How many expectations one connection may have at once (1..=255); a
-    /// new one beyond that replaces the oldest.
-    pub max_expected: u32,
-    /// Lifetime of an expectation, in seconds.
-    pub timeout: u32,
+    max_expected: u8,
+    timeout: u32,
 }
 
 impl Policy {
-    /// A policy of at most `max_expected` expectations per connection,
-    /// each living `timeout` seconds.
+    /// The longest timeout, in seconds: `INT_MAX / HZ` (24 days with
+    /// `HZ=1000`, 99 days with `HZ=250`).
+    pub const MAX_TIMEOUT: u32 = bindings::RNM_NF_CT_EXPECT_TIMEOUT_MAX;
+
+    /// A policy of at most `max_expected` expectations per master (a new
+    /// one beyond that replaces the oldest), each living `timeout` seconds.
+    ///
+    /// Fails with `EINVAL` if `max_expected` is 0, or `timeout` is 0 or
+    /// above [`Policy::MAX_TIMEOUT`].  In a `const` item, a failure is a
+    /// compile error:
+    ///
+    /// ```
+    /// use crate::rnm::netfilter::helper::Policy;
+    ///
+    /// const POLICY: Policy = match Policy::new(1, 300) {
+    ///     Ok(p) => p,
+    ///     Err(_) => panic!("invalid expectation policy"),
+    /// };
+    /// assert_eq!(POLICY.timeout(), 300);
+    /// assert!(Policy::new(0, 300).is_err());
+    /// ```
     #[inline]
-    pub const fn new(max_expected: u32, timeout: u32) -> Self {
-        Self {
+    pub const fn new(max_expected: u8, timeout: u32) -> Result<Self> {
+        if max_expected == 0 || timeout == 0 || timeout > Self::MAX_TIMEOUT {
+            return Err(EINVAL);
+        }
+        // INVARIANT: checked just above.
+        Ok(Self {
             max_expected,
             timeout,
-        }
+        })
+    }
+
+    /// How many expectations of the class a master may have at once
+    /// (1..=255).
+    #[inline]
+    pub const fn max_expected(&self) -> u8 {
+        self.max_expected
+    }
+
+    /// Lifetime of an expectation, in seconds (1..=[`Policy::MAX_TIMEOUT`]).
+    #[inline]
+    pub const fn timeout(&self) -> u32 {
+        self.timeout
     }
 
     #[inline]
     fn to_raw(self) -> bindings::nf_conntrack_expect_policy {
         bindings::nf_conntrack_expect_policy {
-            max_expected: self.max_expected,
+            max_expected: self.max_expected.into(),
             timeout: self.timeout,
             name: [0; 16],
         }
@@ -121,6 +204,12 @@ impl Policy {
 
 /// A conntrack helper implemented in Rust.
 pub trait Helper: 'static {
+    /// Per-namespace state the callbacks read (for example limits set
+    /// through per-namespace sysctls).  Its [`PernetRegistration`] is given
+    /// to, and owned by, the helper's [`Registration`], so the value of a
+    /// namespace is alive whenever a callback runs.
+    type Net: PernetData;
+
     /// Per-connection state, kept in the helper area of the connection
     /// (`nf_conn_help.data`, at most [`DATA_SIZE`] bytes aligned to at most
     /// [`DATA_ALIGN`]).  It starts as `Default::default()` and has no
@@ -128,8 +217,13 @@ pub trait Helper: 'static {
     type Data: Copy + Default + Send;
 
     /// Called for every packet of a connection the helper is assigned to,
-    /// with exclusive access to the connection's data.
-    fn help(ctx: &mut HelpContext<'_>, data: &mut Self::Data) -> Verdict;
+    /// with the state of the connection's namespace (`None` only if the
+    /// namespace has none, which does not happen for a namespace that
+    /// passes packets) and exclusive access to the connection's data.
+    ///
+    /// Softirq context (or bottom halves disabled), under the module's
+    /// helper lock: must not sleep.
+    fn help(ctx: &mut HelpContext<'_>, net: Option<&Self::Net>, data: &mut Self::Data) -> Verdict;
 
     /// Called when a connection is restored through ctnetlink (for example
     /// by conntrackd after a failover), whose earlier traffic the helper
@@ -291,7 +385,12 @@ unsafe extern "C" fn help_callback<H: Helper>(
             conn: unsafe { Conn::from_raw(ct) },
             ctinfo,
         };
-        H::help(&mut ctx, slot.get()).to_raw()
+        let netref = ctx.conn.net();
+        // SAFETY: the `PernetRegistration<H::Net>` is owned by the helper's
+        // `Registration`, whose `drop` unregisters the helper and waits for
+        // running callbacks (this one) before dropping it.
+        let net = unsafe { PernetRegistration::<H::Net>::get_unchecked(&netref) };
+        H::help(&mut ctx, net, slot.get()).to_raw()
     })
 }
 
@@ -321,39 +420,51 @@ unsafe extern "C" fn from_nlattr_callback<H: Helper>(
 }
 
 /// A registered conntrack helper; unregistered on drop, which also removes
-/// the expectations it created.
+/// the expectations it created, and then drops the per-namespace state of
+/// the helper.
 ///
 /// # Invariants
 ///
 /// `helper` is the helper registered by `nf_conntrack_helper_register`,
-/// with callbacks for `H`, and has not been unregistered.
+/// with callbacks for `H`, and has not been unregistered; `net` is the
+/// registration of `H::Net`, dropped only after `helper` is unregistered.
 pub struct Registration<H: Helper> {
     helper: NonNull<bindings::nf_conntrack_helper>,
+    _net: PernetRegistration<H::Net>,
     _h: PhantomData<H>,
 }
 
 impl<H: Helper> Registration<H> {
-    /// Registers `H` as the conntrack helper `name` (at most 15 bytes) for
-    /// `family` and `l4proto`, with the expectation policy `policy`,
-    /// belonging to `module`.
+    /// Registers `H` as the conntrack helper `name` (1 to 15 bytes) for
+    /// `family` and `l4proto`, with the expectation policy `policy` for its
+    /// one class of expectations, belonging to `module`, and takes `net`,
+    /// the per-namespace state its callbacks read
+    /// (`nf_conntrack_helper_register()`).
     ///
-    /// Fails with `EBUSY` if a helper of that name is already registered
-    /// for the same protocols, and `EINVAL` if the name is too long or the
-    /// policy out of range.
+    /// `policy` applies to every expectation of the helper's connections
+    /// that is registered without a policy of its own: those created
+    /// through ctnetlink, and those of [`Expectation::related`] with
+    /// `None`; its `max_expected` is also the ceiling of the per-expectation
+    /// policies.
+    ///
+    /// Process context.  Fails with `EBUSY` if a helper of that name is
+    /// already registered for the same protocols, `EINVAL` if the name is
+    /// empty or too long, `ENOMEM`; `net` is dropped on failure.
+    ///
+    /// [`Expectation::related`]: super::expect::Expectation::related
     #[inline]
     pub fn register(
         name: &CStr,
         family: Family,
         l4proto: L4Proto,
         policy: Policy,
+        net: PernetRegistration<H::Net>,
         module: &'static ThisModule,
     ) -> Result<Self> {
         #[allow(clippy::let_unit_value)]
         let () = Slot::<H::Data>::FITS;
         if name.to_bytes().is_empty()
             || name.to_bytes().len() >= bindings::NF_CT_HELPER_NAME_LEN as usize
-            || policy.max_expected == 0
-            || policy.max_expected > 255
         {
             return Err(EINVAL);
         }
@@ -385,9 +496,12 @@ impl<H: Helper> Registration<H> {
             bindings::nf_conntrack_helper_register(template.as_mut_ptr(), &mut helper)
         })?;
         let helper = NonNull::new(helper).ok_or(ENOMEM)?;
-        // INVARIANT: registered just above, with `H`'s callbacks.
+        // INVARIANT: registered just above, with `H`'s callbacks; `net`
+        // is dropped after `drop` has unregistered it (fields are dropped
+        // after `Drop::drop`).
         Ok(Self {
             helper,
+            _net: net,
             _h: PhantomData,
         })
     }
@@ -404,8 +518,11 @@ impl<H: Helper> Drop for Registration<H> {
     }
 }
 
-// SAFETY: the registration is only a handle used once, from `drop`, which
-// may run on any thread.
+// SAFETY: the registration owns the registered helper, used only once, by
+// `drop`: `nf_conntrack_helper_unregister()` may be called from any thread
+// in process context (which the drop of a module's data has); and it owns
+// a `PernetRegistration`, which is `Send`.
 unsafe impl<H: Helper> Send for Registration<H> {}
-// SAFETY: `&Registration` gives no access to anything.
+// SAFETY: `&Registration` gives access to nothing (no method takes
+// `&self`).
 unsafe impl<H: Helper> Sync for Registration<H> {}
