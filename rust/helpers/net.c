@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Out-of-line wrappers for static inline net_device, NAPI, sk_buff, hrtimer
- * and bottom-half functions; declared in net.h.  Included by the *_helpers.c
+ * Out-of-line wrappers for static inline net_device, NAPI, sk_buff and
+ * cross-CPU call functions; declared in net.h.  Included by the *_helpers.c
  * of each module that uses rust/rnm/net/.
  */
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
-#include <linux/hrtimer.h>
 #include <net/busy_poll.h>
 #include <linux/smp.h>
 #include <linux/cpumask.h>
@@ -158,11 +157,6 @@ u16 rnm_net_skb_queue_mapping(const struct sk_buff *skb)
 void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 {
 	skb_record_rx_queue(skb, queue);
-}
-
-void rnm_hrtimer_start(struct hrtimer *timer, u64 ns)
-{
-	hrtimer_start(timer, ns_to_ktime(ns), HRTIMER_MODE_REL);
 }
 
 /*

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Out-of-line wrappers for the static inline net_device, NAPI, sk_buff,
- * hrtimer, cross-CPU call and bottom-half functions used by rust/rnm/net/
- * and rust/rnm/bh.rs.  Defined in net.c.
+ * Out-of-line wrappers for the static inline net_device, NAPI, sk_buff and
+ * cross-CPU call functions used by rust/rnm/net/.  Defined in net.c.
  */
 #ifndef RNM_HELPERS_NET_H
 #define RNM_HELPERS_NET_H
 
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
-#include <linux/hrtimer.h>
 #include <linux/smp.h>
 
 void *rnm_net_netdev_priv(const struct net_device *dev);
@@ -41,8 +39,6 @@ const unsigned char *rnm_net_skb_data(const struct sk_buff *skb);
 u16 rnm_net_skb_protocol(const struct sk_buff *skb);
 u16 rnm_net_skb_queue_mapping(const struct sk_buff *skb);
 void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
-
-void rnm_hrtimer_start(struct hrtimer *timer, u64 ns);
 
 void rnm_init_csd(struct __call_single_data *csd, void (*func)(void *),
 		  void *info);

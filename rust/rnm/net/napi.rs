@@ -19,10 +19,10 @@
 //! - [`Napi::raise_irq`] delivers an interrupt now, unless the line is
 //!   masked.  Delivery masks the line and runs [`Poller::interrupt`] (which
 //!   typically schedules NAPI), like an MSI-X vector with auto-masking.
-//! - [`Napi::arm_irq`] delivers it after a delay (an hrtimer, expiring in
-//!   hard interrupt context as a device's interrupt would, except on
-//!   PREEMPT_RT), for time-based interrupt coalescing; arming an armed line
-//!   does nothing.
+//! - [`Napi::arm_irq`] delivers it after a delay (a
+//!   [`kernel::time::hrtimer::HrTimer`], expiring in hard interrupt context
+//!   as a device's interrupt would, except on PREEMPT_RT), for time-based
+//!   interrupt coalescing; arming an armed line does nothing.
 //! - [`Napi::unmask_irq`] reopens the line, typically from
 //!   [`Poller::completed`] once NAPI has completed.
 //! - [`Napi::set_irq_cpu`] steers the line to one CPU, as
@@ -99,14 +99,23 @@ use crate::rnm::{
     bindings,
     net::{device::Device, device::Rtnl, skb::SkBuff, synchronize_net},
 };
-use core::{ffi::c_void, marker::PhantomData, mem::offset_of};
+use core::{ffi::c_void, marker::PhantomData, ptr::addr_of_mut};
 use kernel::{
     cpu::CpuId,
+    impl_has_hr_timer,
     prelude::*,
     sync::atomic::{Acquire, Atomic, Full, Relaxed, Release},
-    time::{delay::fsleep, Delta},
+    time::{
+        delay::fsleep,
+        hrtimer::{
+            HasHrTimer, HrTimer, HrTimerCallback, HrTimerCallbackContext, HrTimerRestart,
+            RelativeMode, UnsafeHrTimerPointer,
+        },
+        Delta, Monotonic,
+    },
     types::Opaque,
 };
+use pin_init::PinInit;
 
 #[cfg(doc)]
 use super::device::DeviceOps;
@@ -152,7 +161,7 @@ pub struct WorkDone<'a> {
 }
 
 /// The per-queue data of a NAPI context and its callbacks.
-pub trait Poller: Send + Sync + Sized {
+pub trait Poller: Send + Sync + Sized + 'static {
     /// Processes frames, at most [`PollContext::remaining`] of them, and
     /// says whether it is done ([`PollContext::complete`]) or wants to
     /// keep polling ([`Poll::Continue`]).
@@ -202,8 +211,8 @@ struct Csd(Opaque<bindings::__call_single_data>);
 ///
 /// # Invariants
 ///
-/// `napi` was added to a device with `netif_napi_add_weight`, `timer` set
-/// up with `hrtimer_setup` and `csd` with `INIT_CSD` to call
+/// `napi` was added to a device with `netif_napi_add_weight`, `timer`
+/// initialised by [`HrTimer::new`] and `csd` with `INIT_CSD` to call
 /// [`Napi::ipi_callback`] with this object's address, all at this address
 /// (the object is never moved: it is only handed out pinned); the device
 /// outlives the object (it is owned by the device's registration).
@@ -218,7 +227,7 @@ struct Csd(Opaque<bindings::__call_single_data>);
 #[repr(C)]
 pub struct Napi<P: Poller> {
     napi: Opaque<bindings::napi_struct>,
-    timer: Opaque<bindings::hrtimer>,
+    timer: HrTimer<Self>,
     csd: Csd,
     irq_cpu: Atomic<i32>,
     ipi: Atomic<u32>,
@@ -255,42 +264,40 @@ impl<P: Poller> Napi<P> {
         if weight == 0 || weight > MAX_WEIGHT {
             return Err(EINVAL);
         }
-        let this = KBox::new(
-            Self {
-                napi: Opaque::zeroed(),
-                timer: Opaque::zeroed(),
-                csd: Csd(Opaque::zeroed()),
-                irq_cpu: Atomic::new(IRQ_CPU_LOCAL),
-                ipi: Atomic::new(IPI_IDLE),
-                masked: Atomic::new(false),
-                armed: Atomic::new(false),
-                stopped: Atomic::new(true),
-                enabled: Atomic::new(false),
-                data,
-            },
-            GFP_KERNEL,
-        )?;
-        let info = core::ptr::from_ref::<Self>(&this)
-            .cast_mut()
-            .cast::<c_void>();
-        // SAFETY: the device is valid; `napi`, `timer` and `csd` are zeroed
-        // and at their final address (the box is never moved out of, and is
-        // returned pinned).
+        let mut this = KBox::<Self>::new_uninit(GFP_KERNEL)?;
+        let p = this.as_mut_ptr();
+        // SAFETY: `p` points to the box's uninitialised memory, at its
+        // final address (the box is never moved out of, and is returned
+        // pinned): each field is written once, in place; the timer's
+        // initialiser gets its pinned, uninitialised slot (and cannot
+        // fail); `napi` and `csd` are zeroed, then set up by the C side with
+        // the device, which is valid.
         unsafe {
+            addr_of_mut!((*p).napi).write(Opaque::zeroed());
+            addr_of_mut!((*p).csd).write(Csd(Opaque::zeroed()));
+            addr_of_mut!((*p).irq_cpu).write(Atomic::new(IRQ_CPU_LOCAL));
+            addr_of_mut!((*p).ipi).write(Atomic::new(IPI_IDLE));
+            addr_of_mut!((*p).masked).write(Atomic::new(false));
+            addr_of_mut!((*p).armed).write(Atomic::new(false));
+            addr_of_mut!((*p).stopped).write(Atomic::new(true));
+            addr_of_mut!((*p).enabled).write(Atomic::new(false));
+            addr_of_mut!((*p).data).write(data);
+            // Infallible.
+            let _ = HrTimer::<Self>::new().__init(addr_of_mut!((*p).timer));
             bindings::rnm_netif_napi_add_weight(
                 dev.as_raw(),
-                this.napi.get(),
+                Opaque::cast_into(addr_of_mut!((*p).napi)),
                 Some(Self::poll_callback),
                 weight as c_int,
             );
-            bindings::hrtimer_setup(
-                this.timer.get(),
-                Some(Self::timer_callback),
-                bindings::CLOCK_MONOTONIC as i32,
-                bindings::hrtimer_mode_HRTIMER_MODE_REL,
+            bindings::rnm_init_csd(
+                Opaque::cast_into(addr_of_mut!((*p).csd.0)),
+                Some(Self::ipi_callback),
+                p.cast::<c_void>(),
             );
-            bindings::rnm_init_csd(this.csd.0.get(), Some(Self::ipi_callback), info);
         }
+        // SAFETY: every field is initialised above.
+        let this = unsafe { this.assume_init() };
         // INVARIANT: all three set up at the box's address; `dev` outlives
         // it by the safety requirements; disabled and stopped.
         Ok(KBox::into_pin(this))
@@ -355,8 +362,14 @@ impl<P: Poller> Napi<P> {
         synchronize_net();
         // Only the timer's own callback, waited for here, is left to raise
         // the line, which sends at most one IPI.
-        // SAFETY: the timer is set up; may sleep, process context.
-        unsafe { bindings::hrtimer_cancel(self.timer.get()) };
+        // SAFETY: `self` is valid; the timer is initialised by the type
+        // invariants.  `hrtimer_cancel` waits for a running callback; may
+        // sleep, process context.
+        unsafe {
+            kernel::bindings::hrtimer_cancel(
+                <Self as HasHrTimer<Self>>::c_timer_ptr(self).cast_mut(),
+            )
+        };
         self.armed.store(false, Release);
         // An IPI already sent is handled within microseconds: the target
         // CPU is online (or the call would have failed) and takes it as
@@ -501,10 +514,17 @@ impl<P: Poller> Napi<P> {
         if self.stopped.load(Acquire) || self.armed.xchg(true, Full) {
             return;
         }
-        // SAFETY: the timer is set up; starting it is valid in any
-        // context.  The line is not stopped: `shut_down` waits for this
-        // section before cancelling the timer.
-        unsafe { bindings::rnm_hrtimer_start(self.timer.get(), u64::from(usecs) * 1000) };
+        // SAFETY: the object is never moved (type invariants).
+        let this = unsafe { Pin::new_unchecked(self) };
+        // SAFETY: the object lives until the timer is dead: `shut_down`,
+        // which runs before it is dropped, cancels the timer (the line is
+        // not stopped: `shut_down` waits for this section before
+        // cancelling it), so the handle, which would cancel the timer at
+        // once, is not needed.
+        let handle = unsafe {
+            UnsafeHrTimerPointer::start(this, Delta::from_micros(i64::from(usecs)))
+        };
+        core::mem::forget(handle);
     }
 
     /// Reopens the interrupt line (typically from [`Poller::completed`], or
@@ -569,24 +589,25 @@ impl<P: Poller> Napi<P> {
             }
         }
     }
+}
 
-    /// # Safety
-    ///
-    /// Only called by the C side, as the callback this function is
-    /// installed as, with the arguments that callback gets.
-    unsafe extern "C" fn timer_callback(
-        timer: *mut bindings::hrtimer,
-    ) -> bindings::hrtimer_restart {
-        // SAFETY: `timer` is the `timer` field of a `Napi<P>` (the only
-        // timers this callback is set up for); `shut_down` cancels the
-        // timer, waiting for this callback, before the object goes away.
-        let this = unsafe { &*timer.byte_sub(offset_of!(Self, timer)).cast::<Self>() };
+impl_has_hr_timer! {
+    impl{P: Poller} HasHrTimer<Self> for Napi<P> {
+        mode: RelativeMode<Monotonic>, field: self.timer
+    }
+}
+
+impl<P: Poller> HrTimerCallback for Napi<P> {
+    type Pointer<'a> = Pin<&'a Self>;
+
+    /// The delay of [`Napi::arm_irq`] is over: delivers the interrupt.
+    fn run(this: Pin<&Self>, _ctx: HrTimerCallbackContext<'_, Self>) -> HrTimerRestart {
         // SAFETY: hard interrupt context (softirq on PREEMPT_RT): bottom
-        // halves do not run here.
+        // halves do not run here until we return.
         let bh = unsafe { BhContext::new() };
         this.armed.store(false, Release);
         this.deliver(&bh);
-        bindings::hrtimer_restart_HRTIMER_NORESTART
+        HrTimerRestart::NoRestart
     }
 }
 
