@@ -60,26 +60,50 @@ impl BhContext {
 ///
 /// Dereferences to the [`BhContext`] it proves.  Not `Send`: it must be
 /// dropped on the CPU that created it.
-pub struct BhGuard(BhContext);
+///
+/// # Invariants
+///
+/// If `enable` is true, `local_bh_disable` was called on this CPU for this
+/// guard and not balanced yet; if it is false, the guard was made where
+/// softirqs cannot run (hard interrupt context, or interrupts disabled).
+pub struct BhGuard {
+    ctx: BhContext,
+    enable: bool,
+}
 
 /// Disables bottom halves on the current CPU (`local_bh_disable`) until the
 /// guard is dropped.
 ///
-/// Must not be called from hard interrupt context.
+/// Any context.  In hard interrupt context, or with interrupts disabled,
+/// softirqs cannot run anyway and `local_bh_disable`/`local_bh_enable`
+/// must not be called: there the guard only proves the context and
+/// changes nothing.
 pub fn disable() -> BhGuard {
-    // SAFETY: `local_bh_disable` has no preconditions outside hard
-    // interrupt context; it is balanced by `local_bh_enable` in `drop`.
-    unsafe { bindings::rnm_local_bh_disable() };
-    // SAFETY: bottom halves stay disabled until the guard is dropped, and
-    // the context is only lent by reference from the guard.
-    BhGuard(unsafe { BhContext::new() })
+    // SAFETY: reads this CPU's preempt count and interrupt flag.
+    let blocked = unsafe { bindings::rnm_local_bh_blocked() };
+    if !blocked {
+        // SAFETY: not in hard interrupt context and interrupts enabled,
+        // where `local_bh_disable` may be called; balanced by
+        // `local_bh_enable` in `drop`.
+        unsafe { bindings::rnm_local_bh_disable() };
+    }
+    // INVARIANT: `enable` says whether `local_bh_disable` was called.
+    BhGuard {
+        // SAFETY: bottom halves cannot run on this CPU until the guard is
+        // dropped (disabled above, or blocked by the hard interrupt or the
+        // disabled interrupts, which outlast the guard: it is not `Send`
+        // and is dropped before the context that made it returns), and the
+        // context is only lent by reference from the guard.
+        ctx: unsafe { BhContext::new() },
+        enable: !blocked,
+    }
 }
 
 impl Deref for BhGuard {
     type Target = BhContext;
 
     fn deref(&self) -> &BhContext {
-        &self.0
+        &self.ctx
     }
 }
 
@@ -88,8 +112,10 @@ impl Drop for BhGuard {
     // need not link the helper.
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: balances the `local_bh_disable` of `disable`, on the same
-        // CPU since the guard is not `Send`.
-        unsafe { bindings::rnm_local_bh_enable() };
+        if self.enable {
+            // SAFETY: balances the `local_bh_disable` of `disable` (type
+            // invariant), on the same CPU since the guard is not `Send`.
+            unsafe { bindings::rnm_local_bh_enable() };
+        }
     }
 }

@@ -272,6 +272,8 @@ impl<T: Bus> BusType<T> {
 
     /// The bus type, not registered yet.
     pub const fn new() -> Self {
+        // An empty name would reach `kobject_add_internal`'s WARN.
+        assert!(!T::NAME.to_bytes().is_empty(), "a bus needs a name");
         Self {
             // The bus attributes are not `bus_groups`: they are created
             // after the bus and removed before the devices (see `Drop` of
@@ -551,7 +553,8 @@ impl<T: Bus> DeviceRegistration<T> {
     /// which its attribute functions get (its files may be read as soon as
     /// this returns, and even before).  Process context.
     ///
-    /// Fails with `ENODEV` if the bus is not registered, `EEXIST` if a
+    /// Fails with `ENODEV` if the bus is not registered, `EINVAL` if `name`
+    /// is empty or has a `/`, `EEXIST` if a
     /// device of that name exists (the kernel logs the conflict: keep
     /// names unique), or the error of the allocation or of `data`.
     pub fn new(
@@ -561,6 +564,11 @@ impl<T: Bus> DeviceRegistration<T> {
     ) -> Result<Self> {
         if bus.ctx.load(Relaxed).is_null() {
             return Err(ENODEV);
+        }
+        // `device_add` refuses a NULL name only: an empty one, or one with
+        // a `/`, would reach kobject's WARN or sysfs' rename of it.
+        if name.to_bytes().is_empty() || name.to_bytes().contains(&b'/') {
+            return Err(EINVAL);
         }
         let inner = KBox::pin_init(
             try_pin_init!(DeviceInner {

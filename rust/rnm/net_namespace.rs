@@ -52,17 +52,25 @@
 use crate::rnm::bindings;
 use crate::rnm::sysctl::{Entry, NetRegistration};
 use core::{
+    any::TypeId,
     cell::UnsafeCell,
     marker::PhantomData,
     mem::{align_of, size_of},
     ptr::NonNull,
-    sync::atomic::{AtomicU8, Ordering},
+    sync::atomic::{AtomicBool, AtomicU8, Ordering},
 };
 use kernel::{error::to_result, ffi::c_int, prelude::*};
 
 /// What the namespace's storage holds: the value and its sysctl table,
 /// which is dropped first (field order).
+///
+/// The storage is zeroed by the kernel before `init_callback` runs, so
+/// `ready` reads false until the slot is written and its sysctl table
+/// registered; `exit_callback` clears it before dropping the slot.  Only
+/// `ready` is read (atomically, through a raw pointer) before it is true.
+#[repr(C)]
 struct Slot<T> {
+    ready: AtomicBool,
     sysctl: Option<NetRegistration>,
     value: T,
 }
@@ -116,14 +124,22 @@ impl NetRef<'_> {
 /// `REGISTERED` only between the return of that call and the start of the
 /// registration's `unregister_pernet_subsys()`, so while it is, `id` is the
 /// one assigned and not written.
+///
+/// `owner` is written only by the registration that moved `state` from
+/// `UNREGISTERED` to `REGISTERING`, before it publishes `REGISTERED`, and
+/// read only while `state` is `REGISTERED`: it is then the type of the
+/// registration that holds the id.
 pub struct PernetId {
     id: UnsafeCell<kernel::ffi::c_uint>,
+    owner: UnsafeCell<Option<TypeId>>,
     state: AtomicU8,
 }
 
 const UNREGISTERED: u8 = 0;
 const REGISTERING: u8 = 1;
 const REGISTERED: u8 = 2;
+/// Claimed by a registration, which is writing `owner`.
+const CLAIMING: u8 = 3;
 
 // SAFETY: shared between threads, `id` is only read concurrently: its one
 // writer is `register_pernet_subsys()`, which runs while `state` is
@@ -138,23 +154,33 @@ impl PernetId {
     pub const fn new() -> Self {
         Self {
             id: UnsafeCell::new(0),
+            owner: UnsafeCell::new(None),
             state: AtomicU8::new(UNREGISTERED),
         }
     }
 
-    /// The assigned id.
+    /// The assigned id, if a registration of `T` holds it now, or is
+    /// making or dropping it (`Some` only between its claim and its end).
     ///
-    /// # Safety
-    ///
-    /// A registration of this id must have been made and not dropped: the
-    /// caller is a callback of that registration, or holds it (or proves
-    /// it is alive).
+    /// Guards against a [`PernetData::id`] that does not always return the
+    /// same `static`: an id that is not held by a registration of `T` (not
+    /// assigned, or assigned to another type, whose storage has another
+    /// size) is never used for `T`.
     #[inline]
-    unsafe fn get_unchecked(&self) -> kernel::ffi::c_uint {
-        // SAFETY: the kernel wrote the id before the registration existed
-        // or its callbacks ran, and does not write it while it is alive
-        // (caller, type invariants).
-        unsafe { *self.id.get() }
+    fn held_by<T: 'static>(&self) -> Option<kernel::ffi::c_uint> {
+        match self.state.load(Ordering::Acquire) {
+            // SAFETY: `owner` is not written while `state` is
+            // `REGISTERING` or `REGISTERED` (type invariants).
+            REGISTERING | REGISTERED
+                if unsafe { *self.owner.get() } == Some(TypeId::of::<T>()) =>
+            {
+                // SAFETY: the id is read by the registration's callbacks
+                // (after the kernel wrote it, while `REGISTERING`) or while
+                // `REGISTERED`, when it is not written (type invariants).
+                Some(unsafe { *self.id.get() })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -189,8 +215,9 @@ pub trait PernetData: Sized + Send + Sync + 'static {
 /// of its callbacks or holds it.
 #[inline]
 unsafe fn slot_of<T: PernetData>(net: NonNull<bindings::net>) -> *mut Slot<T> {
-    // SAFETY: a registration of `T` is alive (caller).
-    let id = unsafe { T::id().get_unchecked() };
+    let Some(id) = T::id().held_by::<T>() else {
+        return core::ptr::null_mut();
+    };
     // SAFETY: `net` is valid (caller); `id` is assigned to `T` and its
     // storage is `size_of::<Slot<T>>()` bytes.
     unsafe { bindings::rnm_net_generic(net.as_ptr(), id) }.cast::<Slot<T>>()
@@ -223,14 +250,15 @@ unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_
     // registration), and is ours.
     unsafe {
         slot.write(Slot {
+            ready: AtomicBool::new(false),
             sysctl: None,
             value,
         })
     };
-    // SAFETY: just written; nothing else uses it before the namespace is
-    // published (or, for an existing one, before the registration returns).
-    let slot = unsafe { &mut *slot };
-    let sysctl = match slot.value.sysctls() {
+    // SAFETY: just written; until `ready` is set below, others read only
+    // `ready`, and only `sysctl` is written, through the raw pointer.
+    let value = unsafe { &(*slot).value };
+    let sysctl = match value.sysctls() {
         Ok(None) => Ok(None),
         Ok(Some((path, entries))) => {
             // SAFETY: the table is stored in `slot.sysctl`, which is dropped
@@ -241,7 +269,11 @@ unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_
     };
     match sysctl {
         Ok(s) => {
-            slot.sysctl = s;
+            // SAFETY: written above; nothing else reads `sysctl` (see
+            // `Slot`); the `None` it replaces needs no drop.
+            unsafe { core::ptr::addr_of_mut!((*slot).sysctl).write(s) };
+            // SAFETY: the slot is initialised; `ready` is atomic.
+            unsafe { (*slot).ready.store(true, Ordering::Release) };
             0
         }
         Err(e) => {
@@ -269,7 +301,11 @@ unsafe extern "C" fn exit_callback<T: PernetData>(net: *mut bindings::net) {
         // SAFETY: holds the `Slot<T>` of `init_callback`; nothing uses it
         // any more: the namespace's devices are gone (or the users of the
         // registration are stopped before it is dropped).
-        unsafe { core::ptr::drop_in_place(slot) };
+        unsafe {
+            // Readers that come now get `None`.
+            (*slot).ready.store(false, Ordering::Release);
+            core::ptr::drop_in_place(slot)
+        };
     }
 }
 
@@ -312,13 +348,12 @@ impl<T: PernetData> PernetRegistration<T> {
         // Claim the id: the kernel writes it inside the call below, and it
         // is published (`REGISTERED`) only once that call has returned.
         id.state
-            .compare_exchange(
-                UNREGISTERED,
-                REGISTERING,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            )
+            .compare_exchange(UNREGISTERED, CLAIMING, Ordering::Acquire, Ordering::Relaxed)
             .map_err(|_| EBUSY)?;
+        // SAFETY: claimed above: no other writer, and no reader before
+        // `REGISTERING` is published (type invariants).
+        unsafe { *id.owner.get() = Some(TypeId::of::<T>()) };
+        id.state.store(REGISTERING, Ordering::Release);
         // SAFETY: `ops` is pinned and lives until `drop` unregisters it; its
         // `id` points at the claimed `PernetId`, which is `'static`.
         let ret = unsafe { bindings::register_pernet_subsys(ops.get()) };
@@ -357,13 +392,22 @@ impl<T: PernetData> PernetRegistration<T> {
     pub(in crate::rnm) unsafe fn get_unchecked<'a>(net: &NetRef<'a>) -> Option<&'a T> {
         // SAFETY: `net` is valid (`NetRef` invariant); a registration of
         // `T` is alive (caller).
-        let slot = unsafe { slot_of::<T>(net.net) };
-        // SAFETY: the storage of a live namespace holds the `Slot<T>`
-        // written by `init_callback` (the namespace's creation fails
-        // otherwise); it is dropped by `exit_callback`, not before the
-        // namespace (alive for `'a`) goes away or the registration (alive
-        // for `'a`, caller) is dropped; only shared references are made.
-        NonNull::new(slot).map(|p| unsafe { &p.as_ref().value })
+        let slot = NonNull::new(unsafe { slot_of::<T>(net.net) })?;
+        // The storage of a live namespace holds the `Slot<T>` written by
+        // `init_callback` once `ready` is true; it is dropped by
+        // `exit_callback`, not before the namespace (alive for `'a`) goes
+        // away or the registration (alive for `'a`, caller) is dropped;
+        // only shared references are made.
+        // SAFETY: zeroed or a `Slot<T>`: `ready` is valid either way, and
+        // atomic; only that field is referenced until it reads true.
+        if !unsafe { (*slot.as_ptr()).ready.load(Ordering::Acquire) } {
+            // Still being created (a `PernetData::new` that reaches the
+            // registration), or going away.
+            return None;
+        }
+        // SAFETY: `ready`: written by `init_callback` and not dropped
+        // before `'a` ends (see above).
+        Some(unsafe { &(*slot.as_ptr()).value })
     }
 }
 

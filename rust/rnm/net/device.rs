@@ -218,7 +218,7 @@ impl Rtnl {
 pub type Napis<Q> = [Pin<KBox<Napi<Q>>>];
 
 /// The `net_device_ops` of a driver; `Self` is the device's private data.
-pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized {
+pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// The per-queue data of the device's NAPI contexts, and their poll
     /// and interrupt callbacks.
     type Queue: Poller;

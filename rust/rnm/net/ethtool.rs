@@ -212,7 +212,7 @@ fn write_name(slot: &mut [u8; NAME_LEN], name: fmt::Arguments<'_>) {
 /// # Ok::<(), Error>(())
 /// ```
 #[vtable]
-pub trait EthtoolOps: Sized {
+pub trait EthtoolOps: Sized + 'static {
     /// The driver's name (`ethtool -i`), truncated to 31 bytes.
     const DRIVER_NAME: &'static CStr;
 

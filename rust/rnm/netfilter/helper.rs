@@ -81,7 +81,7 @@ use core::{
     marker::PhantomData,
     mem::{align_of, size_of, MaybeUninit},
     ptr::{self, NonNull},
-    sync::atomic::{AtomicBool, Ordering},
+    sync::atomic::{AtomicU8, Ordering},
 };
 use kernel::{
     error::{code::*, to_result},
@@ -101,17 +101,40 @@ global_lock! {
     unsafe(uninit) static HELP_LOCK: SpinLock<()> = ();
 }
 
-static HELP_LOCK_READY: AtomicBool = AtomicBool::new(false);
+// States of `HELP_LOCK`'s one-time initialisation.
+/// Not initialised.
+const LOCK_UNINIT: u8 = 0;
+/// Being initialised by one registration; the others wait.
+const LOCK_INITIALISING: u8 = 1;
+/// Initialised: it may be taken.
+const LOCK_READY: u8 = 2;
 
+static HELP_LOCK_STATE: AtomicU8 = AtomicU8::new(LOCK_UNINIT);
+
+/// Initialises `HELP_LOCK` once; returns only when it is initialised, so
+/// that no registration (which may run on several CPUs at once) can make
+/// its callbacks take the lock before, or while, it is initialised.
+/// Process context.
 #[inline]
 fn lock_init() {
-    if HELP_LOCK_READY
-        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
-        .is_ok()
-    {
-        // SAFETY: the exchange succeeds once per module, and nothing takes
-        // the lock before a helper is registered, which happens after this.
-        unsafe { HELP_LOCK.init() };
+    match HELP_LOCK_STATE.compare_exchange(
+        LOCK_UNINIT,
+        LOCK_INITIALISING,
+        Ordering::Acquire,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => {
+            // SAFETY: the exchange from `LOCK_UNINIT` succeeds once per
+            // module, and nothing takes the lock before `LOCK_READY` is
+            // published below (registrations wait for it).
+            unsafe { HELP_LOCK.init() };
+            HELP_LOCK_STATE.store(LOCK_READY, Ordering::Release);
+        }
+        Err(_) => {
+            while HELP_LOCK_STATE.load(Ordering::Acquire) != LOCK_READY {
+                core::hint::spin_loop();
+            }
+        }
     }
 }
 
