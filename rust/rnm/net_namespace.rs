@@ -126,9 +126,9 @@ impl NetRef<'_> {
 /// one assigned and not written.
 ///
 /// `owner` is written only by the registration that moved `state` from
-/// `UNREGISTERED` to `REGISTERING`, before it publishes `REGISTERED`, and
-/// read only while `state` is `REGISTERED`: it is then the type of the
-/// registration that holds the id.
+/// `UNREGISTERED` to `CLAIMING`, before it publishes `REGISTERING`, and
+/// read only while `state` is `REGISTERING` or `REGISTERED`: it is then the
+/// type of the registration that holds the id.
 pub struct PernetId {
     id: UnsafeCell<kernel::ffi::c_uint>,
     owner: UnsafeCell<Option<TypeId>>,
@@ -168,19 +168,20 @@ impl PernetId {
     /// size) is never used for `T`.
     #[inline]
     fn held_by<T: 'static>(&self) -> Option<kernel::ffi::c_uint> {
-        match self.state.load(Ordering::Acquire) {
-            // SAFETY: `owner` is not written while `state` is
-            // `REGISTERING` or `REGISTERED` (type invariants).
-            REGISTERING | REGISTERED
-                if unsafe { *self.owner.get() } == Some(TypeId::of::<T>()) =>
-            {
-                // SAFETY: the id is read by the registration's callbacks
-                // (after the kernel wrote it, while `REGISTERING`) or while
-                // `REGISTERED`, when it is not written (type invariants).
-                Some(unsafe { *self.id.get() })
-            }
-            _ => None,
+        let state = self.state.load(Ordering::Acquire);
+        if state != REGISTERING && state != REGISTERED {
+            return None;
         }
+        // SAFETY: `owner` is not written while `state` is `REGISTERING` or
+        // `REGISTERED` (type invariants).
+        let owner = unsafe { *self.owner.get() };
+        if owner != Some(TypeId::of::<T>()) {
+            return None;
+        }
+        // SAFETY: the id is read by the registration's callbacks (after the
+        // kernel wrote it, while `REGISTERING`) or while `REGISTERED`, when
+        // it is not written (type invariants).
+        Some(unsafe { *self.id.get() })
     }
 }
 
