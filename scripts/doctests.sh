@@ -19,15 +19,9 @@
 # Needs a built tree (`make modules`); runs inside the build root.
 
 set -o pipefail
-. "$(dirname "$0")/lib.sh"
-cd "$RNM_TOP"
-if [ "${RNM_IN_ROOT:-0}" != 1 ]; then
-	exec scripts/in-root.sh scripts/doctests.sh "$@"
-fi
-
-. scripts/rustc-check.sh
+. "$(dirname "$0")/rustc-check.sh"
+rustc_check_init out/doctests scripts/doctests.sh "$@"
 out=out/doctests
-rustc_check_init "$out"
 
 # extract SRC DEST: writes the examples of SRC as functions into DEST;
 # prints how many, or "ignore:LINE" for an example marked ignore.

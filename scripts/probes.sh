@@ -20,15 +20,9 @@
 # Needs a built tree (`make modules`); runs inside the build root.
 
 set -o pipefail
-. "$(dirname "$0")/lib.sh"
-cd "$RNM_TOP"
-if [ "${RNM_IN_ROOT:-0}" != 1 ]; then
-	exec scripts/in-root.sh scripts/probes.sh "$@"
-fi
-
-. scripts/rustc-check.sh
+. "$(dirname "$0")/rustc-check.sh"
+rustc_check_init out/probes scripts/probes.sh "$@"
 out=out/probes
-rustc_check_init "$out"
 
 if [ $# -gt 0 ]; then
 	probes=$(for n in "$@"; do echo "rust/probes/${n%.rs}.rs"; done)

@@ -2,10 +2,14 @@
 #
 # Type-check a crate with the exact rustc command kbuild used for the
 # vnapi module (read from its .cmd file), emitting metadata only: no code
-# generation, so it takes seconds.  Sourced by probes.sh and doctests.sh,
-# inside the build root, from the top of the tree, after `make modules`.
+# generation, so it takes seconds.  Sourced by probes.sh and doctests.sh;
+# needs a built tree (`make modules`).
 #
-#   rustc_check_init OUTDIR      read the command; OUTDIR receives the output
+#   rustc_check_init OUTDIR SCRIPT ARGS...
+#                                re-run SCRIPT ARGS inside the build root
+#                                unless there already; go to the top of the
+#                                tree; read the command; OUTDIR receives the
+#                                output
 #   rustc_root NAME FILE...      write OUTDIR/NAME.root.rs, a crate with the
 #                                abstractions at crate::rnm and each FILE as
 #                                `mod probe` (one file) or `mod f0, f1...`;
@@ -13,9 +17,14 @@
 #   rustc_check NAME ROOT LOG    type-check the crate at ROOT; rustc's output
 #                                goes to LOG; returns rustc's status
 
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 rustc_check_init() {
-	rc_ref=drivers/net/vnapi/vnapi_main
 	rc_out=$1
+	shift
+	cd "$RNM_TOP"
+	[ "${RNM_IN_ROOT:-0}" = 1 ] || exec scripts/in-root.sh "$@"
+	rc_ref=drivers/net/vnapi/vnapi_main
 	local cmdfile=drivers/net/vnapi/.vnapi_main.o.cmd
 	[ -f "$cmdfile" ] || die "$cmdfile missing: build the modules first (make modules)"
 	rc_cmd=$(sed -n "s|^savedcmd_$rc_ref.o := ||p" "$cmdfile")

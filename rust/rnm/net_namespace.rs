@@ -57,7 +57,7 @@ use core::{
     marker::PhantomData,
     mem::{align_of, size_of},
     ptr::NonNull,
-    sync::atomic::{AtomicBool, AtomicU8, Ordering},
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, Ordering},
 };
 use kernel::{error::to_result, ffi::c_int, prelude::*};
 
@@ -140,6 +140,71 @@ const REGISTERING: u8 = 1;
 const REGISTERED: u8 = 2;
 /// Claimed by a registration, which is writing `owner`.
 const CLAIMING: u8 = 3;
+
+/// How many [`PernetData`] types of a module may be registered at once.
+const MAX_TYPES: usize = 8;
+
+/// The ids held by registrations, so that each type has at most one:
+/// [`PernetData::id`] could return another `static` for a type that has
+/// one already, whose callbacks would then use the other's storage.
+///
+/// # Invariants
+///
+/// Every non-null entry points at a `'static` [`PernetId`] whose `state` is
+/// `CLAIMING`, `REGISTERING` or `REGISTERED` and whose `owner` is written,
+/// claimed by the registration that added the entry; entries
+/// change only while `lock` is held, and the `owner` of an entry's id is
+/// not written while it is an entry.
+struct Held {
+    lock: AtomicBool,
+    ids: [AtomicPtr<PernetId>; MAX_TYPES],
+}
+
+static HELD: Held = Held {
+    lock: AtomicBool::new(false),
+    ids: [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_TYPES],
+};
+
+impl Held {
+    /// Runs `f` with `lock` held.  Process context (registrations only).
+    fn locked<R>(&self, f: impl FnOnce() -> R) -> R {
+        while self
+            .lock
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            core::hint::spin_loop();
+        }
+        let r = f();
+        self.lock.store(false, Ordering::Release);
+        r
+    }
+
+    /// Records `id`, whose `owner` is `T`, as held; returns its entry.
+    /// Fails with `EBUSY` if another id is held by a registration of `T`,
+    /// `ENOSPC` if [`MAX_TYPES`] are held.
+    fn hold<T: 'static>(&self, id: &'static PernetId) -> Result<usize> {
+        self.locked(|| {
+            for e in &self.ids {
+                let p = e.load(Ordering::Relaxed);
+                // SAFETY: entries point at `'static` ids whose `owner` is
+                // written and stays so while `lock` is held (invariants).
+                if !p.is_null() && unsafe { *(*p).owner.get() } == Some(TypeId::of::<T>()) {
+                    return Err(EBUSY);
+                }
+            }
+            let free = self.ids.iter().position(|e| e.load(Ordering::Relaxed).is_null());
+            let i = free.ok_or(ENOSPC)?;
+            self.ids[i].store(core::ptr::from_ref(id).cast_mut(), Ordering::Relaxed);
+            Ok(i)
+        })
+    }
+
+    /// Forgets entry `i` (of [`Held::hold`]).
+    fn release(&self, i: usize) {
+        self.locked(|| self.ids[i].store(core::ptr::null_mut(), Ordering::Relaxed));
+    }
+}
 
 // SAFETY: shared between threads, `id` is only read concurrently: its one
 // writer is `register_pernet_subsys()`, which runs while `state` is
@@ -322,6 +387,9 @@ unsafe extern "C" fn exit_callback<T: PernetData>(net: *mut bindings::net) {
 /// `T::id()`, whose `state` is `REGISTERED` and claimed by `self`.
 pub struct PernetRegistration<T: PernetData> {
     ops: Pin<KBox<UnsafeCell<bindings::pernet_operations>>>,
+    /// The id claimed, and its entry in `HELD`.
+    id: &'static PernetId,
+    held: usize,
     _t: PhantomData<T>,
 }
 
@@ -330,7 +398,9 @@ impl<T: PernetData> PernetRegistration<T> {
     /// gets its value now, and every new one when it is created.
     ///
     /// Process context (sleeps).  Fails with `EBUSY` if `T::id()` is
-    /// already used by a registration, `EINVAL` if `T` needs an alignment
+    /// already used by a registration or `T` is registered already (one
+    /// registration per type at a time), `ENOSPC` if the module has
+    /// registrations of 8 types already, `EINVAL` if `T` needs an alignment
     /// above 8 bytes, `ENOMEM`, or the error of `T::new` or of a sysctl
     /// registration for an existing namespace.
     pub fn register() -> Result<Self> {
@@ -352,13 +422,21 @@ impl<T: PernetData> PernetRegistration<T> {
             .compare_exchange(UNREGISTERED, CLAIMING, Ordering::Acquire, Ordering::Relaxed)
             .map_err(|_| EBUSY)?;
         // SAFETY: claimed above: no other writer, and no reader before
-        // `REGISTERING` is published (type invariants).
+        // `REGISTERING` is published or the id is in `HELD` (invariants).
         unsafe { *id.owner.get() = Some(TypeId::of::<T>()) };
+        let held = match HELD.hold::<T>(id) {
+            Ok(i) => i,
+            Err(e) => {
+                id.state.store(UNREGISTERED, Ordering::Release);
+                return Err(e);
+            }
+        };
         id.state.store(REGISTERING, Ordering::Release);
         // SAFETY: `ops` is pinned and lives until `drop` unregisters it; its
         // `id` points at the claimed `PernetId`, which is `'static`.
         let ret = unsafe { bindings::register_pernet_subsys(ops.get()) };
         if let Err(e) = to_result(ret) {
+            HELD.release(held);
             id.state.store(UNREGISTERED, Ordering::Release);
             return Err(e);
         }
@@ -366,6 +444,8 @@ impl<T: PernetData> PernetRegistration<T> {
         // INVARIANT: registered above, `state` set.
         Ok(Self {
             ops,
+            id,
+            held,
             _t: PhantomData,
         })
     }
@@ -414,13 +494,14 @@ impl<T: PernetData> PernetRegistration<T> {
 
 impl<T: PernetData> Drop for PernetRegistration<T> {
     fn drop(&mut self) {
-        let id = T::id();
         // The id stays claimed until the kernel has released it.
-        id.state.store(REGISTERING, Ordering::Relaxed);
+        self.id.state.store(REGISTERING, Ordering::Relaxed);
         // SAFETY: registered (type invariant); this runs every namespace's
         // exit callback and frees the storage.
         unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
-        id.state.store(UNREGISTERED, Ordering::Release);
+        // Out of `HELD` before its `owner` may be written again.
+        HELD.release(self.held);
+        self.id.state.store(UNREGISTERED, Ordering::Release);
     }
 }
 
