@@ -94,6 +94,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 # Loaded again, the module works.
+vnapi_load
 vnapi_pair
 busywait 10000 ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null || fail "no ping after reloading"
 cleanup_ns
