@@ -89,11 +89,11 @@ pub fn disable() -> BhGuard {
     }
     // INVARIANT: `enable` says whether `local_bh_disable` was called.
     BhGuard {
-        // SAFETY: bottom halves cannot run on this CPU until the guard is
-        // dropped (disabled above, or blocked by the hard interrupt or the
-        // disabled interrupts, which outlast the guard: it is not `Send`
-        // and is dropped before the context that made it returns), and the
-        // context is only lent by reference from the guard.
+        // Blocked: the hard interrupt or the disabled interrupts outlast
+        // the guard, which is not `Send`.
+        // SAFETY: bottom halves cannot run here until the guard is dropped
+        // (disabled above, or blocked); the context is only lent by
+        // reference from the guard.
         ctx: unsafe { BhContext::new() },
         enable: !blocked,
     }

@@ -363,12 +363,12 @@ impl<T: DeviceOps> Adapter<T> {
         let count = LAST_COUNT.count.load(Ordering::Relaxed);
         // SAFETY: called by the ethtool core on a device of `T`.
         let (d, t) = unsafe { Self::parts(dev) };
-        // SAFETY: the core passes a buffer of `ETH_GSTRING_LEN` bytes for
-        // each of the strings `get_sset_count` reported for this device
-        // just before, under RTNL, which is `count` (see `LastCount`);
-        // byte arrays have no alignment requirement.
-        let slots =
-            unsafe { core::slice::from_raw_parts_mut(data.cast::<[u8; NAME_LEN]>(), count) };
+        // `count` is what `get_sset_count` reported for this device just
+        // before, under RTNL (see `LastCount`).
+        let slots = data.cast::<[u8; NAME_LEN]>();
+        // SAFETY: the core passes `ETH_GSTRING_LEN` bytes for each of the
+        // `count` strings; byte arrays have no alignment requirement.
+        let slots = unsafe { core::slice::from_raw_parts_mut(slots, count) };
         let mut out = Stats {
             sink: Sink::Names(slots),
             n: 0,

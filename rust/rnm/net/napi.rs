@@ -266,12 +266,11 @@ impl<P: Poller> Napi<P> {
         }
         let mut this = KBox::<Self>::new_uninit(GFP_KERNEL)?;
         let p = this.as_mut_ptr();
-        // SAFETY: `p` points to the box's uninitialised memory, at its
-        // final address (the box is never moved out of, and is returned
-        // pinned): each field is written once, in place; the timer's
-        // initialiser gets its pinned, uninitialised slot (and cannot
-        // fail); `napi` and `csd` are zeroed, then set up by the C side with
-        // the device, which is valid.
+        // The box is never moved out of and is returned pinned; the timer's
+        // initialiser cannot fail.
+        // SAFETY: `p` is the box's uninitialised memory at its final
+        // address: each field is written once, in place; `napi` and `csd`
+        // are zeroed, then set up by the C side with the valid device.
         unsafe {
             addr_of_mut!((*p).napi).write(Opaque::zeroed());
             addr_of_mut!((*p).csd).write(Csd(Opaque::zeroed()));
@@ -485,13 +484,12 @@ impl<P: Poller> Napi<P> {
                     Err(now) => state = now,
                 }
             }
-            // SAFETY: `csd` was set up by `INIT_CSD`; it is free: this is
-            // the only sender (the move to `IPI_SENT` is ours), and the
-            // previous callback, which the C side calls after releasing the
-            // csd, moved `ipi` back to `IPI_IDLE` as its last step.  The
+            // The previous callback, which the C side calls after releasing
+            // the csd, moved `ipi` back to `IPI_IDLE` as its last step; the
             // line is not stopped: `shut_down` waits for this section (or
-            // for the timer callback running it) before waiting for the
-            // IPI.
+            // the timer callback running it) before waiting for the IPI.
+            // SAFETY: `csd` was set up by `INIT_CSD` and is free: this is
+            // the only sender (the move to `IPI_SENT` is ours).
             if unsafe { bindings::smp_call_function_single_async(target, self.csd.0.get()) }
                 == 0
             {
@@ -516,11 +514,10 @@ impl<P: Poller> Napi<P> {
         }
         // SAFETY: the object is never moved (type invariants).
         let this = unsafe { Pin::new_unchecked(self) };
+        // `shut_down` waits for this section before cancelling the timer;
+        // the handle, which would cancel it at once, is not needed.
         // SAFETY: the object lives until the timer is dead: `shut_down`,
-        // which runs before it is dropped, cancels the timer (the line is
-        // not stopped: `shut_down` waits for this section before
-        // cancelling it), so the handle, which would cancel the timer at
-        // once, is not needed.
+        // which runs before it is dropped, cancels the timer.
         let handle = unsafe {
             UnsafeHrTimerPointer::start(this, Delta::from_micros(i64::from(usecs)))
         };
