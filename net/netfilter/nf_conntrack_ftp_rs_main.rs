@@ -58,11 +58,13 @@ mod ftp {
     };
     use crate::rnm::sysctl::{Entry, IntValue};
     use crate::rnm::sysfs::{Directory, File};
-    use core::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
     use kernel::{
         error::code::*,
         prelude::*,
-        sync::SetOnce,
+        sync::{
+            atomic::{Atomic, Relaxed},
+            SetOnce,
+        },
         time::{Instant, Monotonic},
     };
 
@@ -150,41 +152,41 @@ mod ftp {
     /// Event counters of the helper.
     pub(crate) struct Counters {
         /// Expectations registered.
-        pub(crate) created: AtomicU64,
+        pub(crate) created: Atomic<u64>,
         /// Expectations that replaced an older one of the same control
         /// connection because it had `max_expected` already.
-        pub(crate) evicted: AtomicU64,
+        pub(crate) evicted: Atomic<u64>,
         /// Commands and replies whose address is not the sender's (not
         /// expected unless `loose`).
-        pub(crate) bounce: AtomicU64,
+        pub(crate) bounce: Atomic<u64>,
         /// Expectations refused because the namespace's expectation table
         /// was full.
-        pub(crate) table_full: AtomicU64,
+        pub(crate) table_full: Atomic<u64>,
         /// Expectations refused for another reason (clash, no memory).
-        pub(crate) failed: AtomicU64,
+        pub(crate) failed: Atomic<u64>,
         /// Lines that started like a command or reply but did not parse
         /// (the packet is dropped, as by `nf_conntrack_ftp`).
-        pub(crate) parse_errors: AtomicU64,
+        pub(crate) parse_errors: Atomic<u64>,
     }
 
     pub(crate) static COUNTERS: Counters = Counters {
-        created: AtomicU64::new(0),
-        evicted: AtomicU64::new(0),
-        bounce: AtomicU64::new(0),
-        table_full: AtomicU64::new(0),
-        failed: AtomicU64::new(0),
-        parse_errors: AtomicU64::new(0),
+        created: Atomic::new(0),
+        evicted: Atomic::new(0),
+        bounce: Atomic::new(0),
+        table_full: Atomic::new(0),
+        failed: Atomic::new(0),
+        parse_errors: Atomic::new(0),
     };
 
-    fn inc(c: &AtomicU64) {
-        c.fetch_add(1, Ordering::Relaxed);
+    fn inc(c: &Atomic<u64>) {
+        c.fetch_add(1, Relaxed);
     }
 
     /// At most `BURST` messages per `INTERVAL_MS` (the defaults of the
     /// kernel's `printk_ratelimit()`).
     struct RateLimit {
-        start_ms: AtomicI64,
-        printed: AtomicU32,
+        start_ms: Atomic<i64>,
+        printed: Atomic<u32>,
     }
 
     const INTERVAL_MS: i64 = 5000;
@@ -192,23 +194,23 @@ mod ftp {
 
     static LOAD_TIME: SetOnce<Instant<Monotonic>> = SetOnce::new();
     static LOG_LIMIT: RateLimit = RateLimit {
-        start_ms: AtomicI64::new(0),
-        printed: AtomicU32::new(0),
+        start_ms: Atomic::new(0),
+        printed: Atomic::new(0),
     };
 
     impl RateLimit {
         fn allow(&self) -> bool {
             let now = LOAD_TIME.as_ref().map_or(0, |t| t.elapsed().as_millis());
-            let start = self.start_ms.load(Ordering::Relaxed);
+            let start = self.start_ms.load(Relaxed);
             if now - start >= INTERVAL_MS
                 && self
                     .start_ms
-                    .compare_exchange(start, now, Ordering::Relaxed, Ordering::Relaxed)
+                    .cmpxchg(start, now, Relaxed)
                     .is_ok()
             {
-                self.printed.store(0, Ordering::Relaxed);
+                self.printed.store(0, Relaxed);
             }
-            self.printed.fetch_add(1, Ordering::Relaxed) < BURST
+            self.printed.fetch_add(1, Relaxed) < BURST
         }
     }
 
@@ -313,7 +315,7 @@ mod ftp {
                             inc(&COUNTERS.created);
                             COUNTERS
                                 .evicted
-                                .fetch_add(u64::from(evicted), Ordering::Relaxed);
+                                .fetch_add(u64::from(evicted), Relaxed);
                             Verdict::Accept
                         }
                         Err(err) => {

@@ -20,9 +20,9 @@
 //! ```
 //! # use kernel::prelude::*;
 //! use crate::rnm::sysfs::{Directory, File};
-//! use core::sync::atomic::AtomicU64;
+//! use kernel::sync::atomic::Atomic;
 //!
-//! static PACKETS: AtomicU64 = AtomicU64::new(0);
+//! static PACKETS: Atomic<u64> = Atomic::new(0);
 //!
 //! let dir = Directory::create(c"rnm_example", &[File::counter(c"packets", &PACKETS)])?;
 //! // /sys/kernel/rnm_example/packets reads "0".
@@ -33,9 +33,14 @@ use crate::rnm::bindings;
 use core::{
     fmt,
     ptr::{self, NonNull},
-    sync::atomic::{AtomicU64, Ordering},
 };
-use kernel::{error::from_result, ffi::c_char, prelude::*, str::Formatter};
+use kernel::{
+    error::from_result,
+    ffi::c_char,
+    prelude::*,
+    str::Formatter,
+    sync::atomic::{Atomic, Relaxed},
+};
 
 /// The output of a sysfs `show` callback: a page (`PAGE_SIZE` bytes).
 ///
@@ -100,12 +105,12 @@ impl<'a> SysfsWriter<'a> {
 #[derive(Clone, Copy)]
 pub struct File {
     name: &'static CStr,
-    counter: &'static AtomicU64,
+    counter: &'static Atomic<u64>,
 }
 
 impl File {
     /// A read-only file (mode 0444) showing `counter` in decimal.
-    pub const fn counter(name: &'static CStr, counter: &'static AtomicU64) -> Self {
+    pub const fn counter(name: &'static CStr, counter: &'static Atomic<u64>) -> Self {
         Self { name, counter }
     }
 }
@@ -115,7 +120,7 @@ impl File {
 #[repr(C)]
 struct Attr {
     kattr: bindings::kobj_attribute,
-    counter: &'static AtomicU64,
+    counter: &'static Atomic<u64>,
 }
 
 /// # Safety
@@ -134,7 +139,7 @@ unsafe extern "C" fn show_callback(
     // SAFETY: sysfs passes a page it gives us alone for this call.
     let mut out = unsafe { SysfsWriter::from_page(buf) };
     from_result(|| {
-        writeln!(out, "{}", attr.counter.load(Ordering::Relaxed))?;
+        writeln!(out, "{}", attr.counter.load(Relaxed))?;
         Ok(out.len() as isize)
     })
 }
@@ -253,7 +258,7 @@ impl Drop for Directory {
 
 // SAFETY: `Directory` owns a kobject reference, dropped with
 // `kobject_del`/`kobject_put`, which any thread in process context may do,
-// and attributes that point at `&'static AtomicU64`s, which are `Sync`.
+// and attributes that point at `&'static Atomic<u64>`s, which are `Sync`.
 unsafe impl Send for Directory {}
 // SAFETY: `&Directory` gives the file count only (plain reads of data
 // nothing writes after `create`).

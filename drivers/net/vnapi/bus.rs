@@ -14,13 +14,13 @@ use crate::rnm::{
     net::{napi::Napi, synchronize_net},
     sysctl::{self, Entry},
 };
-use core::{fmt, sync::atomic::Ordering};
+use core::fmt;
 use kernel::{
     alloc::kvec::PushError,
     new_mutex,
     prelude::*,
     str::CString,
-    sync::{Arc, Mutex},
+    sync::{atomic::Relaxed, Arc, Mutex},
 };
 
 /// The bus type.
@@ -352,8 +352,8 @@ impl Bus for VnapiBus {
 
     fn bus_show(&self, index: usize, out: &mut SysfsWriter<'_>) -> Result {
         let v = match index {
-            LIVE_DEVICES_ATTR => LIVE_DEVICES.load(Ordering::Relaxed),
-            LIVE_FRAMES_ATTR => LIVE_FRAMES.load(Ordering::Relaxed),
+            LIVE_DEVICES_ATTR => LIVE_DEVICES.load(Relaxed),
+            LIVE_FRAMES_ATTR => LIVE_FRAMES.load(Relaxed),
             _ => return Err(EIO),
         };
         writeln!(out, "{v}")
@@ -454,8 +454,8 @@ impl Drop for VnapiModule {
         drop(self.bus.take());
         pr_info!(
             "unloading: live devices {}, live frames {}\n",
-            LIVE_DEVICES.load(Ordering::Relaxed),
-            LIVE_FRAMES.load(Ordering::Relaxed)
+            LIVE_DEVICES.load(Relaxed),
+            LIVE_FRAMES.load(Relaxed)
         );
     }
 }

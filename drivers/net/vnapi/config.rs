@@ -6,7 +6,6 @@
 #![forbid(unsafe_code)]
 
 use crate::rnm::{net::napi, sysctl::IntValue};
-use core::sync::atomic::AtomicI64;
 use kernel::{
     new_mutex,
     prelude::*,
@@ -49,9 +48,9 @@ pub(crate) static DEFAULT_RX_FRAMES: IntValue = IntValue::new(32, 1, RX_FRAMES_M
 pub(crate) static DEFAULT_RX_USECS: IntValue = IntValue::new(0, 0, RX_USECS_MAX as i32);
 
 /// Devices allocated and not yet freed.
-pub(crate) static LIVE_DEVICES: AtomicI64 = AtomicI64::new(0);
+pub(crate) static LIVE_DEVICES: Atomic<i64> = Atomic::new(0);
 /// Frames held in rx rings.
-pub(crate) static LIVE_FRAMES: AtomicI64 = AtomicI64::new(0);
+pub(crate) static LIVE_FRAMES: Atomic<i64> = Atomic::new(0);
 
 fn positive(v: i32) -> u32 {
     u32::try_from(v).unwrap_or(0)

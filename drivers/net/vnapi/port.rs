@@ -18,11 +18,10 @@ use crate::rnm::{
     },
     rcu::RcuArc,
 };
-use core::sync::atomic::Ordering;
 use kernel::{
     prelude::*,
     str::CString,
-    sync::{rcu, Arc},
+    sync::{atomic::Relaxed, rcu, Arc},
 };
 
 /// The counters of one transmit queue, written under its transmit lock.
@@ -88,7 +87,7 @@ impl Port {
                 dev.add_napi(weight, q)?;
                 tx.push(TxStats::default(), GFP_KERNEL)?;
             }
-            LIVE_DEVICES.fetch_add(1, Ordering::Relaxed);
+            LIVE_DEVICES.fetch_add(1, Relaxed);
             Ok(PortDev {
                 cfg: cfg.clone(),
                 rx,
@@ -191,7 +190,7 @@ impl PortDev {
 
 impl Drop for PortDev {
     fn drop(&mut self) {
-        LIVE_DEVICES.fetch_sub(1, Ordering::Relaxed);
+        LIVE_DEVICES.fetch_sub(1, Relaxed);
     }
 }
 

@@ -23,7 +23,6 @@ use crate::rnm::{
         skb::SkBuff,
     },
 };
-use core::sync::atomic::Ordering;
 use kernel::{
     new_spinlock,
     prelude::*,
@@ -183,7 +182,7 @@ impl Ring {
         let i = self.slot(self.len);
         self.slots[i] = Some(skb);
         self.len += 1;
-        LIVE_FRAMES.fetch_add(1, Ordering::Relaxed);
+        LIVE_FRAMES.fetch_add(1, Relaxed);
         Ok(())
     }
 
@@ -215,7 +214,7 @@ impl Ring {
 impl Drop for Ring {
     fn drop(&mut self) {
         // The frames themselves are freed with `slots`.
-        LIVE_FRAMES.fetch_sub(self.len as i64, Ordering::Relaxed);
+        LIVE_FRAMES.fetch_sub(self.len as i64, Relaxed);
     }
 }
 
@@ -399,7 +398,7 @@ impl Poller for RxQueue {
                     n += 1;
                 }
             }
-            LIVE_FRAMES.fetch_sub(n as i64, Ordering::Relaxed);
+            LIVE_FRAMES.fetch_sub(n as i64, Relaxed);
             // A frame alone in a poll that completes has nothing to be
             // merged with: it skips GRO.
             let alone = ctx.done() == 0 && n == 1 && n < want && ctx.gro_idle();
