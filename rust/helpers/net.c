@@ -14,7 +14,7 @@
 
 #include "net.h"
 
-void *rnm_net_netdev_priv(const struct net_device *dev)
+void *rnm_netdev_priv(const struct net_device *dev)
 {
 	return netdev_priv(dev);
 }
@@ -24,7 +24,7 @@ void rnm_set_netdev_dev(struct net_device *dev, struct device *parent)
 	SET_NETDEV_DEV(dev, parent);
 }
 
-void rnm_net_set_ops(struct net_device *dev, const struct net_device_ops *ops,
+void rnm_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 		     const struct ethtool_ops *ethtool_ops)
 {
 	dev->netdev_ops = ops;
@@ -36,7 +36,7 @@ void rnm_net_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 			     NETIF_F_RXCSUM | NETIF_F_SCTP_CRC | NETIF_F_HIGHDMA | \
 			     NETIF_F_GSO_SOFTWARE | NETIF_F_GSO_ENCAP_ALL)
 
-void rnm_net_set_sw_features(struct net_device *dev)
+void rnm_netdev_set_sw_features(struct net_device *dev)
 {
 	/*
 	 * No netpoll (netconsole): it transmits with interrupts disabled, from
@@ -119,42 +119,42 @@ int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
  * sock_wfree frame's socket but makes GRO compare sockets (slow_gro), so
  * that frames of different sockets are never merged.  As veth does.
  */
-void rnm_net_skb_prepare_for_gro(struct sk_buff *skb)
+void rnm_skb_prepare_for_gro(struct sk_buff *skb)
 {
 	skb_prepare_for_gro(skb);
 }
 
-void rnm_net_kfree_skb_any(struct sk_buff *skb)
+void rnm_dev_kfree_skb_any(struct sk_buff *skb)
 {
 	dev_kfree_skb_any(skb);
 }
 
-unsigned int rnm_net_skb_len(const struct sk_buff *skb)
+unsigned int rnm_skb_len(const struct sk_buff *skb)
 {
 	return skb->len;
 }
 
-unsigned int rnm_net_skb_headlen(const struct sk_buff *skb)
+unsigned int rnm_skb_headlen(const struct sk_buff *skb)
 {
 	return skb_headlen(skb);
 }
 
-const unsigned char *rnm_net_skb_data(const struct sk_buff *skb)
+const unsigned char *rnm_skb_data(const struct sk_buff *skb)
 {
 	return skb->data;
 }
 
-u16 rnm_net_skb_protocol(const struct sk_buff *skb)
+u16 rnm_skb_protocol(const struct sk_buff *skb)
 {
 	return be16_to_cpu(skb->protocol);
 }
 
-u16 rnm_net_skb_queue_mapping(const struct sk_buff *skb)
+u16 rnm_skb_get_queue_mapping(const struct sk_buff *skb)
 {
 	return skb_get_queue_mapping(skb);
 }
 
-void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
+void rnm_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 {
 	skb_record_rx_queue(skb, queue);
 }

@@ -10,11 +10,11 @@
 #include <linux/skbuff.h>
 #include <linux/smp.h>
 
-void *rnm_net_netdev_priv(const struct net_device *dev);
+void *rnm_netdev_priv(const struct net_device *dev);
 void rnm_set_netdev_dev(struct net_device *dev, struct device *parent);
-void rnm_net_set_ops(struct net_device *dev, const struct net_device_ops *ops,
+void rnm_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 		     const struct ethtool_ops *ethtool_ops);
-void rnm_net_set_sw_features(struct net_device *dev);
+void rnm_netdev_set_sw_features(struct net_device *dev);
 void rnm_eth_hw_addr_random(struct net_device *dev);
 bool rnm_netif_running(const struct net_device *dev);
 void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu);
@@ -31,14 +31,14 @@ gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 bool rnm_napi_gro_idle(const struct napi_struct *napi);
 int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
 
-void rnm_net_skb_prepare_for_gro(struct sk_buff *skb);
-void rnm_net_kfree_skb_any(struct sk_buff *skb);
-unsigned int rnm_net_skb_len(const struct sk_buff *skb);
-unsigned int rnm_net_skb_headlen(const struct sk_buff *skb);
-const unsigned char *rnm_net_skb_data(const struct sk_buff *skb);
-u16 rnm_net_skb_protocol(const struct sk_buff *skb);
-u16 rnm_net_skb_queue_mapping(const struct sk_buff *skb);
-void rnm_net_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
+void rnm_skb_prepare_for_gro(struct sk_buff *skb);
+void rnm_dev_kfree_skb_any(struct sk_buff *skb);
+unsigned int rnm_skb_len(const struct sk_buff *skb);
+unsigned int rnm_skb_headlen(const struct sk_buff *skb);
+const unsigned char *rnm_skb_data(const struct sk_buff *skb);
+u16 rnm_skb_protocol(const struct sk_buff *skb);
+u16 rnm_skb_get_queue_mapping(const struct sk_buff *skb);
+void rnm_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 
 void rnm_init_csd(struct __call_single_data *csd, void (*func)(void *),
 		  void *info);

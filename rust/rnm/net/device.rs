@@ -312,7 +312,7 @@ impl<T: DeviceOps> Adapter<T> {
         unsafe {
             (
                 Device::from_raw(dev),
-                &*bindings::rnm_net_netdev_priv(dev).cast::<Private<T>>(),
+                &*bindings::rnm_netdev_priv(dev).cast::<Private<T>>(),
             )
         }
     }
@@ -488,12 +488,12 @@ impl<T: DeviceOps> Registration<T> {
         // SAFETY: `dev` is a freshly allocated, unregistered device; the
         // ops tables are `'static`.
         unsafe {
-            bindings::rnm_net_set_ops(
+            bindings::rnm_netdev_set_ops(
                 dev.as_ptr(),
                 Adapter::<T>::ops(),
                 ethtool::Adapter::<T>::ops(),
             );
-            bindings::rnm_net_set_sw_features(dev.as_ptr());
+            bindings::rnm_netdev_set_sw_features(dev.as_ptr());
             bindings::rnm_eth_hw_addr_random(dev.as_ptr());
         }
         let mut new = NewDevice {
@@ -518,7 +518,7 @@ impl<T: DeviceOps> Registration<T> {
         // requested above, 32-byte alignment which it does not exceed) and
         // is not initialised yet.
         unsafe {
-            bindings::rnm_net_netdev_priv(dev.as_ptr())
+            bindings::rnm_netdev_priv(dev.as_ptr())
                 .cast::<Private<T>>()
                 .write(Private { data, napis })
         };
@@ -557,7 +557,7 @@ impl<T: DeviceOps> Registration<T> {
     fn private(&self) -> &Private<T> {
         // SAFETY: the private area holds an initialised `Private<T>` until
         // `drop`.
-        unsafe { &*bindings::rnm_net_netdev_priv(self.dev.as_ptr()).cast::<Private<T>>() }
+        unsafe { &*bindings::rnm_netdev_priv(self.dev.as_ptr()).cast::<Private<T>>() }
     }
 
     /// The private data.
@@ -585,7 +585,7 @@ impl<T: DeviceOps> Drop for Registration<T> {
         // dropped once, `T` then the NAPI contexts, before the device
         // (which the NAPI contexts refer to) is freed.
         unsafe {
-            core::ptr::drop_in_place(bindings::rnm_net_netdev_priv(dev).cast::<Private<T>>());
+            core::ptr::drop_in_place(bindings::rnm_netdev_priv(dev).cast::<Private<T>>());
             bindings::free_netdev(dev);
         }
     }

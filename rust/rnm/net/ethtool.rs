@@ -295,7 +295,7 @@ impl<T: DeviceOps> Adapter<T> {
         unsafe {
             (
                 Device::from_raw(dev),
-                &*bindings::rnm_net_netdev_priv(dev).cast::<T>(),
+                &*bindings::rnm_netdev_priv(dev).cast::<T>(),
             )
         }
     }

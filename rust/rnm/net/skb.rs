@@ -74,7 +74,7 @@ impl SkBuff {
     pub(in crate::rnm) fn into_raw_for_gro(self) -> *mut bindings::sk_buff {
         // SAFETY: `ptr` is valid and exclusively owned by the type
         // invariant and `self`.
-        unsafe { bindings::rnm_net_skb_prepare_for_gro(self.ptr.as_ptr()) };
+        unsafe { bindings::rnm_skb_prepare_for_gro(self.ptr.as_ptr()) };
         self.into_raw()
     }
 
@@ -82,7 +82,7 @@ impl SkBuff {
     /// (`skb->len`), from the current data pointer.  Any context.
     pub fn len(&self) -> u32 {
         // SAFETY: `ptr` is valid by the type invariant.
-        unsafe { bindings::rnm_net_skb_len(self.ptr.as_ptr()) }
+        unsafe { bindings::rnm_skb_len(self.ptr.as_ptr()) }
     }
 
     /// Whether the frame has no bytes (`skb->len == 0`).  Any context.
@@ -101,8 +101,8 @@ impl SkBuff {
         // `SkBuff` owns the buffer).
         unsafe {
             core::slice::from_raw_parts(
-                bindings::rnm_net_skb_data(p),
-                bindings::rnm_net_skb_headlen(p) as usize,
+                bindings::rnm_skb_data(p),
+                bindings::rnm_skb_headlen(p) as usize,
             )
         }
     }
@@ -111,7 +111,7 @@ impl SkBuff {
     /// `0x0800` for IPv4), in host byte order.  Any context.
     pub fn protocol(&self) -> u16 {
         // SAFETY: `ptr` is valid by the type invariant.
-        unsafe { bindings::rnm_net_skb_protocol(self.ptr.as_ptr()) }
+        unsafe { bindings::rnm_skb_protocol(self.ptr.as_ptr()) }
     }
 
     /// The transmit queue the stack chose for the frame
@@ -119,7 +119,7 @@ impl SkBuff {
     /// in `ndo_start_xmit`.  Any context.
     pub fn queue_mapping(&self) -> u16 {
         // SAFETY: `ptr` is valid by the type invariant.
-        unsafe { bindings::rnm_net_skb_queue_mapping(self.ptr.as_ptr()) }
+        unsafe { bindings::rnm_skb_get_queue_mapping(self.ptr.as_ptr()) }
     }
 
     /// Records the receive queue the frame arrived on
@@ -128,7 +128,7 @@ impl SkBuff {
     pub fn record_rx_queue(&mut self, queue: u16) {
         // SAFETY: `ptr` is valid and exclusively owned by the type
         // invariant and `&mut self`.
-        unsafe { bindings::rnm_net_skb_record_rx_queue(self.ptr.as_ptr(), queue) };
+        unsafe { bindings::rnm_skb_record_rx_queue(self.ptr.as_ptr(), queue) };
     }
 }
 
@@ -139,6 +139,6 @@ impl Drop for SkBuff {
     fn drop(&mut self) {
         // SAFETY: by the type invariant we own a reference to a valid
         // buffer; `dev_kfree_skb_any` may be called in any context.
-        unsafe { bindings::rnm_net_kfree_skb_any(self.ptr.as_ptr()) };
+        unsafe { bindings::rnm_dev_kfree_skb_any(self.ptr.as_ptr()) };
     }
 }
