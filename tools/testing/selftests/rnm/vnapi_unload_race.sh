@@ -7,6 +7,8 @@
 # and works, and the kernel log stays clean (run_in_guest.sh checks it).
 # (Devices created or linked after the unload had deleted the devices used
 # to outlive the module, and the next use of them ran code that was gone.)
+# First random writers over a dozen ids, then, many times, writers pinned
+# to one pair of devices, which hit the moment right after the deletion.
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3
@@ -90,6 +92,39 @@ for round in $(seq "$ROUNDS"); do
 	wait "${WRITERS[@]}"
 	WRITERS=()
 	no_vnapi_left "$round"
+	[ $RET = 0 ] || break
+done
+
+# pinned_writer FILE VALUE: until the bus is gone, write VALUE to FILE
+# as fast as a shell can (a builtin echo, no process per write).
+pinned_writer() {
+	exec bash -c 'while [ -e "$1" ]; do echo "$2" >"$1"; done 2>/dev/null' _ "$VB/$1" "$2"
+}
+
+# The narrow case, many times: one writer keeps creating device 0, one
+# device 1, one keeps linking them, so that the moment the unload has
+# deleted the devices, a linked pair can appear again.  (A linked pair
+# holds itself alive through its peers: if one appears after the unload
+# deleted the devices, it outlives the module.)
+for round in $(seq "$ROUNDS"); do
+	vnapi_load
+	pinned_writer new_device 0 &
+	WRITERS+=($!)
+	pinned_writer new_device 1 &
+	WRITERS+=($!)
+	pinned_writer link_device "0 1" &
+	WRITERS+=($!)
+	busywait 60000 linked || log "pinned round $round: no linked pair before the unload"
+	rmmod vnapi &
+	pid=$!
+	busywait 120000 gone $pid || { HUNG=1; die "rmmod did not return within 120 s"; }
+	wait $pid || die "rmmod failed in pinned round $round"
+	for p in "${WRITERS[@]}"; do
+		busywait 60000 gone "$p" || { HUNG=1; die "a bus writer hangs after unload"; }
+	done
+	wait "${WRITERS[@]}"
+	WRITERS=()
+	no_vnapi_left "pinned $round"
 	[ $RET = 0 ] || break
 done
 
