@@ -7,6 +7,9 @@
 #                        modules working
 #   make check           the whole test suite: unit tests, fuzzing, kselftests
 #                        in QEMU; ends with "N passed, N failed"
+#                        (RNM_DEBUG=1: on the debug kernel too)
+#   make debug-kernel    configure and build the debug kernel (KASAN, lockdep,
+#                        kmemleak) the suite also runs on
 #   make KDIR=<tree>     build against another prepared kernel tree with
 #                        CONFIG_RUST (no build root involved)
 #   make clippy          build with CLIPPY=1
@@ -23,7 +26,7 @@ export CC := x86_64-linux-gnu-gcc-14
 endif
 endif
 
-PHONY := all modules run check clippy clean setup unit fuzz
+PHONY := all modules run check clippy clean setup unit fuzz debug-kernel
 .PHONY: $(PHONY)
 
 ifeq ($(KDIR),)
@@ -49,6 +52,10 @@ check:
 unit:
 	@scripts/check.sh --unit-only
 
+debug-kernel:
+	@scripts/setup.sh >/dev/null
+	@scripts/debug-kernel.sh
+
 else
 # Inside the build root, or against the tree given in KDIR.
 ifneq ($(MAKECMDGOALS),clean)
@@ -63,12 +70,15 @@ $(error KDIR=$(KDIR) has no rust/libkernel.rmeta: run modules_prepare in it)
 endif
 endif
 
+# make's built-in CC=cc must not reach kbuild: it would override LLVM=.
+kbuild-cc := $(if $(filter-out default,$(origin CC)),CC=$(CC))
+
 all modules:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(CC),CC=$(CC)) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(kbuild-cc) modules
 	@scripts/check-symbols.sh $(KDIR)/Module.symvers $$(sed 's/\.o$$/.ko/' modules.order)
 
 clippy:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(CC),CC=$(CC)) CLIPPY=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(kbuild-cc) CLIPPY=1 modules
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean

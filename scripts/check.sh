@@ -6,12 +6,14 @@
 # fails to build for its reason and that every example in the
 # abstractions' documentation compiles, run the unit tests of the
 # pure-logic crates, a bounded fuzzing run, and the kselftests in QEMU
-# against the stock kernel.  Ends with "N passed, N failed" (and skips, if
+# against the stock kernel, and with RNM_DEBUG=1 against the debug kernel
+# (KASAN, lockdep, kmemleak; scripts/debug-kernel.sh).  Ends with "N passed, N failed" (and skips, if
 # any); exits non-zero on any failure.
 #
 # Usage: scripts/check.sh [--unit-only] [--no-fuzz]
 # Environment: RNM_TESTS="a.sh b.sh" runs only those kselftests;
-#              RNM_FUZZ_SECONDS (default 60) bounds each fuzz target.
+#              RNM_FUZZ_SECONDS (default 60) bounds each fuzz target;
+#              RNM_DEBUG=1 adds the debug kernel lane.
 
 set -o pipefail
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +54,20 @@ summary() {
 
 scripts/setup.sh >/dev/null || { result fail setup; summary; }
 result ok setup
+
+# The debug kernel builds in the background, at the lowest priority, in
+# the time the steps below leave a core idle (single-threaded compiles,
+# the guest waiting); its lane runs last.
+DEBUG=${RNM_DEBUG:-0}
+[ $UNIT_ONLY = 1 ] && DEBUG=0
+if [ $DEBUG = 1 ]; then
+	debug_start=$(date +%s)
+	rm -f out/debug-kernel.rc
+	# Detached: a check that ends early leaves it to finish for the next
+	# run (which waits for it: scripts/debug-kernel.sh takes a lock).
+	setsid nice -n 19 sh -c 'scripts/debug-kernel.sh >out/debug-kernel.log 2>&1
+		echo $? >out/debug-kernel.rc' </dev/null &
+fi
 
 if scripts/in-root.sh make --no-print-directory modules >out/build.log 2>&1; then
 	result ok build
@@ -113,21 +129,76 @@ fi
 
 [ $UNIT_ONLY = 1 ] && summary
 
-# kselftests in QEMU.
+# kselftests in QEMU: one boot of KERNEL (stock or debug) runs them all,
+# with the modules of MODDIR; results are named with PREFIX.
+# Usage: vm_lane PREFIX KERNEL MODDIR LOGDIR TESTS...
+vm_lane() {
+	local prefix=$1 kernel=$2 moddir=$3 logs=$4 vmlog t name line deadline
+	deadline=$((start + ${RNM_TIME_BUDGET:-4800} - 180))
+	shift 4
+	vmlog=out/vm${prefix:+-$kernel}.log
+	mkdir -p "$logs"
+	# shellcheck disable=SC2086
+	scripts/in-root.sh env RNM_STRICT=1 RNM_VM_KERNEL="$kernel" scripts/vm.sh \
+		"RNM_MODDIR=$moddir RNM_LOGS=$logs RNM_DEADLINE=$deadline tools/testing/selftests/rnm/run_in_guest.sh $*" 2>&1 |
+		tee "$vmlog" | grep -E '^(ok|not ok|#)' | sed "s/^/${prefix:+$prefix: }/"
+	for t in "$@"; do
+		name=$(basename "$t" .sh)
+		line=$(grep -E "^(ok|not ok) [0-9]+ $name( |$)" "$vmlog" | tail -n1)
+		case "$line" in
+		"ok "*"# SKIP"*) result skip "$prefix$name" "${line#*# SKIP}" ;;
+		"ok "*) result ok "$prefix$name" ;;
+		"not ok "*) result fail "$prefix$name" "log ${logs#"$RNM_TOP"/}/$name.log" ;;
+		*) result fail "$prefix$name" "no result: the VM died, see $vmlog" ;;
+		esac
+	done
+}
+
 tests=${RNM_TESTS:-$(sed -n 's/^TEST_PROGS += //p' tools/testing/selftests/rnm/Makefile | tr '\n' ' ')}
 # shellcheck disable=SC2086
-RNM_STRICT=1 scripts/in-root.sh env RNM_STRICT=1 scripts/vm.sh \
-	"tools/testing/selftests/rnm/run_in_guest.sh $tests" 2>&1 | tee out/vm.log | grep -E '^(ok|not ok|#)'
-seen=0
-for t in $tests; do
-	name=$(basename "$t" .sh)
-	line=$(grep -E "^(ok|not ok) [0-9]+ $name( |$)" out/vm.log | tail -n1)
-	case "$line" in
-	"ok "*"# SKIP"*) result skip "$name" "${line#*# SKIP}" ;;
-	"ok "*) result ok "$name" ;;
-	"not ok "*) result fail "$name" "log out/logs/$name.log" ;;
-	*) result fail "$name" "no result: the VM died, see out/vm.log" ;;
-	esac
-	seen=$((seen + 1))
+vm_lane "" stock "$RNM_TOP" "$RNM_TOP/out/logs" $tests
+
+# The same tests on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
+# DEBUG_NET, refcount trackers), with the modules built for it from the
+# same sources in out/debug-build; only with RNM_DEBUG=1: under TCG that
+# kernel runs the suite far slower than CI's time allows
+# (Documentation/rnm/building.rst).
+[ $DEBUG = 1 ] || summary
+# The whole check keeps within RNM_TIME_BUDGET seconds (default 80
+# minutes; CI stops at 90): a debug kernel still building 20 minutes
+# before the end (a cold cache on a slow machine) skips the lane, and the
+# guest skips the tests it has no time left for.  Both are reported.
+budget=${RNM_TIME_BUDGET:-4800}
+while [ ! -f out/debug-kernel.rc ] && [ $(($(date +%s) - start)) -lt $((budget - 1200)) ]; do
+	sleep 10
+done
+if [ ! -f out/debug-kernel.rc ]; then
+	result skip "debug kernel lane" "debug kernel still building after $(($(date +%s) - start)) s (it goes on in the background; the next run uses it)"
+	summary
+fi
+if [ "$(cat out/debug-kernel.rc)" != 0 ]; then
+	result fail "debug kernel" "$(grep -m1 '^error' out/debug-kernel.log || tail -n1 out/debug-kernel.log)"
+	summary
+fi
+result ok "debug kernel (ready $(($(date +%s) - debug_start)) s after the start)"
+dbg=$RNM_TOP/out/debug-build
+rm -rf "$dbg"
+mkdir -p "$dbg"
+git ls-files -co --exclude-standard | grep -v '^out/' | tar -cf - -T - | tar -C "$dbg" -xf -
+if scripts/in-root.sh make --no-print-directory -C "$dbg" KDIR="$RNM_DEBUG_KDIR" LLVM=-19 modules \
+	>out/debug-build.log 2>&1; then
+	result ok "debug: build"
+else
+	grep -E 'error|ERROR' out/debug-build.log | head -n 20
+	result fail "debug: build" "see out/debug-build.log"
+	summary
+fi
+# shellcheck disable=SC2086
+vm_lane "debug: " debug "$dbg" "$RNM_TOP/out/logs-debug" $tests
+# Each kernel report of the debug lane, decoded (file:line) next to it.
+for f in out/logs-debug/*.dmesg; do
+	[ -f "$f" ] && grep -qE 'Call Trace:|KASAN|UBSAN' "$f" || continue
+	scripts/in-root.sh sh -c "'$RNM_KSRC'/linux-source-*/scripts/decode_stacktrace.sh \
+		'$RNM_DEBUG_KDIR/vmlinux' auto '$dbg' <'$f' >'${f%.dmesg}.decoded' 2>&1" || true
 done
 summary

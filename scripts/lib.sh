@@ -9,6 +9,8 @@ RNM_ROOT=$RNM_CACHE/root
 # Paths inside the build root.
 RNM_KDIR=/opt/rnm/kbuild
 RNM_KSRC=/opt/rnm/src
+# The debug kernel (scripts/debug-kernel.sh).
+RNM_DEBUG_KDIR=/opt/rnm/debug
 
 die() {
 	echo "error: $*" >&2

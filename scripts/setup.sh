@@ -108,7 +108,7 @@ kernel_pkgs() {
 #    (check-toolchain.sh checks the result against the kernel's config).
 #    The pins are rewritten on every run so that a repair uses them too.
 cat >"$RNM_ROOT/etc/apt/preferences.d/rnm-toolchain" <<EOS
-Package: rustc rust-src cargo rustfmt rust-clippy libstd-rust-* rust-llvm bindgen libclang-* clang-* llvm-* libllvm* gcc-14 gcc-14-* cpp-14 cpp-14-* libgcc-14-dev dwarves
+Package: rustc rust-src cargo rustfmt rust-clippy libstd-rust-* rust-llvm bindgen libclang-* clang-* lld-* llvm-* libllvm* gcc-14 gcc-14-* cpp-14 cpp-14-* libgcc-14-dev dwarves
 Pin: release n=trixie
 Pin-Priority: 1001
 EOS

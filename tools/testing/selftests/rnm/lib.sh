@@ -11,6 +11,9 @@ ksft_fail=1
 ksft_skip=4
 
 RNM_TOP=${RNM_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)}
+# Where the modules under test were built: the repository for the stock
+# kernel, another tree for the debug kernel (scripts/check.sh sets it).
+RNM_MODDIR=${RNM_MODDIR:-$RNM_TOP}
 RET=0
 NS_LIST=()
 
@@ -83,13 +86,18 @@ busywait() {
 	done
 }
 
+# The path of one of the project's modules in the build tree.
+rnm_ko() {
+	[ -f "$RNM_MODDIR/$1.ko" ] || die "module $1.ko not built in $RNM_MODDIR"
+	echo "$RNM_MODDIR/$1.ko"
+}
+
 # Load one of the project's modules from the build tree.
 rnm_insmod() {
 	local name=$1
 	shift
 	local ko
-	ko=$(find "$RNM_TOP" -name "$name.ko" -not -path '*/target/*' | head -n1)
-	[ -n "$ko" ] || die "module $name.ko not built"
+	ko=$(rnm_ko "$name") || exit $ksft_fail
 	insmod "$ko" "$@" || die "insmod $name.ko $* failed"
 }
 

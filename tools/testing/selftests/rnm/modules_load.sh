@@ -7,13 +7,13 @@
 
 source "$(dirname "$0")/lib.sh"
 
-order=$RNM_TOP/modules.order
+order=$RNM_MODDIR/modules.order
 [ -f "$order" ] || die "no $order: build the modules first"
 mapfile -t kos < <(sed 's/\.o$/.ko/' "$order")
 [ ${#kos[@]} -gt 0 ] || die "modules.order lists no module"
 
 for ko in "${kos[@]}"; do
-	ko=$RNM_TOP/$ko
+	ko=$RNM_MODDIR/$ko
 	name=$(modinfo -F name "$ko")
 	[ -n "$name" ] || { fail "modinfo cannot read $ko"; continue; }
 	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do

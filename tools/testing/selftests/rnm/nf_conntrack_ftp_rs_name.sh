@@ -14,7 +14,7 @@ modprobe nf_conntrack || skip "no nf_conntrack"
 modinfo nf_conntrack_ftp >/dev/null 2>&1 || skip "no nf_conntrack_ftp"
 modprobe nf_conntrack_ftp || die "cannot load nf_conntrack_ftp"
 
-ko=$(find "$RNM_TOP" -name nf_conntrack_ftp_rs.ko -not -path '*/target/*' | head -n1)
+ko=$(rnm_ko nf_conntrack_ftp_rs) || exit $ksft_fail
 if err=$(insmod "$ko" 2>&1); then
 	fail "loaded while nf_conntrack_ftp holds the name \"ftp\""
 	rmmod nf_conntrack_ftp_rs

@@ -3,20 +3,40 @@
 #
 # Run the project's kselftests inside the guest, one after the other, and
 # print TAP.  Before each test the kernel log is cleared; after it the log
-# is scanned, and any WARNING, BUG, Oops, KASAN report, refcount or list
-# corruption, lockdep splat, call trace or module relocation error fails
-# the test even if the test itself passed.  Each test's output and kernel
-# log are kept in out/logs/.
+# is scanned, and any WARNING, BUG, Oops, KASAN or UBSAN report, refcount
+# or list corruption, refcount-tracker, lockdep or RCU splat, hung task,
+# call trace or module relocation error fails the test even if the test
+# itself passed.  On a kernel with kmemleak, memory is scanned twice after
+# each test (as netdev CI does) and any leak reported fails the test.
+# Each test's output, kernel log and leak report are kept in out/logs/
+# (RNM_LOGS overrides the directory).  With RNM_DEADLINE (seconds since
+# the epoch), a test that would start after it is skipped, saying so.
 #
 # Usage: run_in_guest.sh TEST...
 
 DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$DIR/../../../.." && pwd)
-LOGS=$TOP/out/logs
+LOGS=${RNM_LOGS:-$TOP/out/logs}
 TIMEOUT=${RNM_TEST_TIMEOUT:-900}
 mkdir -p "$LOGS"
 
-BAD='WARNING:|BUG:|Oops|KASAN|UBSAN|refcount_t:|list_add corruption|list_del corruption|possible circular locking|inconsistent lock state|lockdep|Call Trace:|Invalid relocation|general protection fault|kernel panic|stack-protector|unreferenced object'
+BAD='WARNING:|BUG:|Oops|KASAN|UBSAN|refcount_t:|list_add corruption|list_del corruption|possible circular locking|inconsistent lock state|lockdep|suspicious RCU usage|ref_tracker|blocked for more than|Call Trace:|Invalid relocation|general protection fault|kernel panic|stack-protector|unreferenced object'
+
+# kmemleak, where the kernel has it: reports of the boot are not the tests'.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+[ -w $KMEMLEAK ] || KMEMLEAK=
+
+# Objects younger than 5 s are never reported: scan, wait, scan again.
+# What was reported is then cleared, so that each leak is counted once.
+kmemleak_scan() {
+	echo scan >$KMEMLEAK
+	sleep 6
+	echo scan >$KMEMLEAK
+	cat $KMEMLEAK
+	echo clear >$KMEMLEAK
+}
+[ -n "$KMEMLEAK" ] && kmemleak_scan >"$LOGS/boot.kmemleak"
 
 export RNM_TOP=$TOP
 export RNM_STRICT=${RNM_STRICT:-0}
@@ -28,11 +48,23 @@ n=0
 for t in "$@"; do
 	n=$((n + 1))
 	name=$(basename "$t" .sh)
+	if [ -n "${RNM_DEADLINE:-}" ] && [ "$(date +%s)" -ge "$RNM_DEADLINE" ]; then
+		echo "ok $n $name # SKIP no time left in the check's time budget"
+		continue
+	fi
 	dmesg -C
 	(cd "$DIR" && timeout -k 10 "$TIMEOUT" "./$t") >"$LOGS/$name.log" 2>&1
 	rc=$?
+	leaks=
+	if [ -n "$KMEMLEAK" ]; then
+		kmemleak_scan >"$LOGS/$name.kmemleak"
+		leaks=$(grep -c 'unreferenced object' "$LOGS/$name.kmemleak")
+		[ "$leaks" = 0 ] && leaks=
+	fi
 	dmesg >"$LOGS/$name.dmesg"
 	bad=$(grep -E "$BAD" "$LOGS/$name.dmesg" | head -n 3)
+	[ -n "$leaks" ] && bad="${bad:+$bad
+}kmemleak: $leaks unreferenced object(s), see $LOGS/$name.kmemleak"
 	sed 's/^/# /' "$LOGS/$name.log" | grep -E '^# (FAIL|SKIP|ok|not ok|PASS|INFO)' | head -n 40
 	if [ -n "$bad" ]; then
 		echo "# kernel log of $name:"
