@@ -44,6 +44,7 @@ result() { # result ok|fail|skip NAME [detail]
 }
 
 summary() {
+	[ -n "$debug_pid" ] && kill -- -"$debug_pid" 2>/dev/null
 	local line="$passed passed, $failed failed"
 	[ $skipped -gt 0 ] && line="$line, $skipped skipped"
 	echo "# total time $(($(date +%s) - start))s"
@@ -55,18 +56,18 @@ summary() {
 scripts/setup.sh >/dev/null || { result fail setup; summary; }
 result ok setup
 
-# The debug kernel builds in the background, at the lowest priority, in
-# the time the steps below leave a core idle (single-threaded compiles,
-# the guest waiting); its lane runs last.
+# With RNM_DEBUG=1 the debug kernel builds in the background, at the
+# lowest priority, in the time the steps below leave a core idle
+# (single-threaded compiles, the guest waiting); its lane runs last.
 DEBUG=${RNM_DEBUG:-0}
 [ $UNIT_ONLY = 1 ] && DEBUG=0
+debug_pid=
 if [ $DEBUG = 1 ]; then
 	debug_start=$(date +%s)
-	rm -f out/debug-kernel.rc
-	# Detached: a check that ends early leaves it to finish for the next
-	# run (which waits for it: scripts/debug-kernel.sh takes a lock).
-	setsid nice -n 19 sh -c 'scripts/debug-kernel.sh >out/debug-kernel.log 2>&1
-		echo $? >out/debug-kernel.rc' </dev/null &
+	# Its own process group, so that a check that ends early stops it
+	# (the next run goes on incrementally).
+	setsid nice -n 19 scripts/debug-kernel.sh </dev/null >out/debug-kernel.log 2>&1 &
+	debug_pid=$!
 fi
 
 if scripts/in-root.sh make --no-print-directory modules >out/build.log 2>&1; then
@@ -130,18 +131,22 @@ fi
 [ $UNIT_ONLY = 1 ] && summary
 
 # kselftests in QEMU: one boot of KERNEL (stock or debug) runs them all,
-# with the modules of MODDIR; results are named with PREFIX.
-# Usage: vm_lane PREFIX KERNEL MODDIR LOGDIR TESTS...
+# with the modules of MODDIR; results are named with PREFIX.  With
+# DEADLINE (seconds since the epoch), the guest skips the tests that would
+# not end before it.
+# Usage: vm_lane PREFIX KERNEL MODDIR LOGDIR DEADLINE TESTS...
 vm_lane() {
-	local prefix=$1 kernel=$2 moddir=$3 logs=$4 vmlog t name line deadline
-	deadline=$((start + ${RNM_TIME_BUDGET:-4800} - 180))
-	shift 4
+	local prefix=$1 kernel=$2 moddir=$3 logs=$4 deadline=$5 vmlog t name line env
+	shift 5
 	vmlog=out/vm${prefix:+-$kernel}.log
+	env="RNM_MODDIR=$moddir RNM_LOGS=$logs"
+	[ -n "$deadline" ] && env="$env RNM_DEADLINE=$deadline"
+	[ "$kernel" = debug ] && env="$env RNM_KMEMLEAK=1"
 	mkdir -p "$logs"
 	# shellcheck disable=SC2086
 	scripts/in-root.sh env RNM_STRICT=1 RNM_VM_KERNEL="$kernel" scripts/vm.sh \
-		"RNM_MODDIR=$moddir RNM_LOGS=$logs RNM_DEADLINE=$deadline tools/testing/selftests/rnm/run_in_guest.sh $*" 2>&1 |
-		tee "$vmlog" | grep -E '^(ok|not ok|#)' | sed "s/^/${prefix:+$prefix: }/"
+		"$env tools/testing/selftests/rnm/run_in_guest.sh $*" 2>&1 |
+		tee "$vmlog" | grep --line-buffered -E '^(ok|not ok|#|error:)' | sed "s/^/$prefix/"
 	for t in "$@"; do
 		name=$(basename "$t" .sh)
 		line=$(grep -E "^(ok|not ok) [0-9]+ $name( |$)" "$vmlog" | tail -n1)
@@ -156,7 +161,7 @@ vm_lane() {
 
 tests=${RNM_TESTS:-$(sed -n 's/^TEST_PROGS += //p' tools/testing/selftests/rnm/Makefile | tr '\n' ' ')}
 # shellcheck disable=SC2086
-vm_lane "" stock "$RNM_TOP" "$RNM_TOP/out/logs" $tests
+vm_lane "" stock "$RNM_TOP" "$RNM_TOP/out/logs" "" $tests
 
 # The same tests on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
 # DEBUG_NET, refcount trackers), with the modules built for it from the
@@ -167,16 +172,20 @@ vm_lane "" stock "$RNM_TOP" "$RNM_TOP/out/logs" $tests
 # The whole check keeps within RNM_TIME_BUDGET seconds (default 80
 # minutes; CI stops at 90): a debug kernel still building 20 minutes
 # before the end (a cold cache on a slow machine) skips the lane, and the
-# guest skips the tests it has no time left for.  Both are reported.
+# guest skips the tests that could not end before the budget.  Both are
+# reported.
 budget=${RNM_TIME_BUDGET:-4800}
-while [ ! -f out/debug-kernel.rc ] && [ $(($(date +%s) - start)) -lt $((budget - 1200)) ]; do
+while kill -0 "$debug_pid" 2>/dev/null && [ $(($(date +%s) - start)) -lt $((budget - 1200)) ]; do
 	sleep 10
 done
-if [ ! -f out/debug-kernel.rc ]; then
-	result skip "debug kernel lane" "debug kernel still building after $(($(date +%s) - start)) s (it goes on in the background; the next run uses it)"
+if kill -0 "$debug_pid" 2>/dev/null; then
+	result skip "debug kernel lane" "debug kernel still building after $(($(date +%s) - start)) s (the next run goes on with it)"
 	summary
 fi
-if [ "$(cat out/debug-kernel.rc)" != 0 ]; then
+wait "$debug_pid"
+rc=$?
+debug_pid=
+if [ $rc != 0 ]; then
 	result fail "debug kernel" "$(grep -m1 '^error' out/debug-kernel.log || tail -n1 out/debug-kernel.log)"
 	summary
 fi
@@ -184,7 +193,11 @@ result ok "debug kernel (ready $(($(date +%s) - debug_start)) s after the start)
 dbg=$RNM_TOP/out/debug-build
 rm -rf "$dbg"
 mkdir -p "$dbg"
-git ls-files -co --exclude-standard | grep -v '^out/' | tar -cf - -T - | tar -C "$dbg" -xf -
+if ! git ls-files -z -co --exclude-standard | grep -zv '^out/' |
+	tar --null -cf - -T - | tar -C "$dbg" -xf -; then
+	result fail "debug: copy of the sources" "git ls-files | tar failed"
+	summary
+fi
 if scripts/in-root.sh make --no-print-directory -C "$dbg" KDIR="$RNM_DEBUG_KDIR" LLVM=-19 modules \
 	>out/debug-build.log 2>&1; then
 	result ok "debug: build"
@@ -194,11 +207,13 @@ else
 	summary
 fi
 # shellcheck disable=SC2086
-vm_lane "debug: " debug "$dbg" "$RNM_TOP/out/logs-debug" $tests
+vm_lane "debug: " debug "$dbg" "$RNM_TOP/out/logs-debug" \
+	$((start + budget - ${RNM_TEST_TIMEOUT:-900} - 300)) $tests
 # Each kernel report of the debug lane, decoded (file:line) next to it.
+read -r _ kver <"$RNM_ROOT/.rnm/kernel"
 for f in out/logs-debug/*.dmesg; do
 	[ -f "$f" ] && grep -qE 'Call Trace:|KASAN|UBSAN' "$f" || continue
-	scripts/in-root.sh sh -c "'$RNM_KSRC'/linux-source-*/scripts/decode_stacktrace.sh \
-		'$RNM_DEBUG_KDIR/vmlinux' auto '$dbg' <'$f' >'${f%.dmesg}.decoded' 2>&1" || true
+	scripts/in-root.sh timeout 300 "$RNM_KSRC/linux-source-$kver/scripts/decode_stacktrace.sh" \
+		"$RNM_DEBUG_KDIR/vmlinux" auto "$dbg" <"$f" >"${f%.dmesg}.decoded" 2>&1 || true
 done
 summary

@@ -69,7 +69,7 @@ if [ "$(cat "$stamps/debug-config" 2>/dev/null)" != "$key" ]; then
 			! grep -Eq "^$name=" "$HOST_OUT/.config" ||
 				die "debug kernel: $name is $(grep "^$name=" "$HOST_OUT/.config" | cut -d= -f2), asked for n"
 		else
-			grep -qx "$name=$val" "$HOST_OUT/.config" ||
+			grep -qxF "$name=$val" "$HOST_OUT/.config" ||
 				die "debug kernel: $name=$val asked for, .config has $(grep -E "^$name=|^# $name is" "$HOST_OUT/.config" || echo 'no such option')"
 		fi
 	done < <(requested)
@@ -80,7 +80,7 @@ if [ ! -f "$stamps/debug-build" ] || [ "$(cat "$stamps/debug-build")" != "$key" 
 	note "building the debug kernel (long the first time; incremental after)"
 	t0=$(date +%s)
 	in_root make -s $MAKE_ARGS -j"$(nproc)" bzImage modules >"$RNM_CACHE/debug-build.log" 2>&1 ||
-		die "building the debug kernel failed: $(grep -m1 -E 'error' "$RNM_CACHE/debug-build.log") (see $RNM_CACHE/debug-build.log)"
+		die "building the debug kernel failed: $(grep -m1 -iE 'error|killed' "$RNM_CACHE/debug-build.log" || tail -n1 "$RNM_CACHE/debug-build.log") (see $RNM_CACHE/debug-build.log)"
 	note "debug kernel built in $(($(date +%s) - t0)) s"
 	echo "$key" >"$stamps/debug-build"
 fi

@@ -16,11 +16,12 @@
 
 set -eo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/scripts/lib.sh"
 [ "${RNM_IN_ROOT:-0}" = 1 ] || { echo "error: scripts/vm.sh runs inside the build root (scripts/in-root.sh)" >&2; exit 1; }
 
 extra=()
 if [ "${RNM_VM_KERNEL:-stock}" = debug ]; then
-	kernel=/opt/rnm/debug
+	kernel=$RNM_DEBUG_KDIR
 	[ -f "$kernel/arch/x86/boot/bzImage" ] || { echo "error: no debug kernel in $kernel: run scripts/debug-kernel.sh" >&2; exit 1; }
 	extra=(--force-9p)
 else

@@ -88,7 +88,8 @@ busywait() {
 
 # The path of one of the project's modules in the build tree.
 rnm_ko() {
-	[ -f "$RNM_MODDIR/$1.ko" ] || die "module $1.ko not built in $RNM_MODDIR"
+	# Called as $(rnm_ko ...): the cause goes to stderr, not into the value.
+	[ -f "$RNM_MODDIR/$1.ko" ] || { echo "# FAIL: module $1.ko not built in $RNM_MODDIR" >&2; exit $ksft_fail; }
 	echo "$RNM_MODDIR/$1.ko"
 }
 
