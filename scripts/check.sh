@@ -118,7 +118,7 @@ done
 
 # Bounded fuzzing with the host's nightly toolchain.
 if [ $FUZZ = 1 ] && [ $UNIT_ONLY = 0 ]; then
-	for manifest in $(find . -path '*/fuzz/Cargo.toml' -not -path '*/target/*' | sort); do
+	for manifest in $(find . -path '*/fuzz/Cargo.toml' -not -path './out/*' -not -path '*/target/*' | sort); do
 		crate=$(dirname "$(dirname "$manifest")")
 		if scripts/fuzz.sh "$crate" "${RNM_FUZZ_SECONDS:-60}"; then
 			result ok "fuzz $crate"
