@@ -72,6 +72,22 @@ no_vnapi_left() {
 	[ -e $VB ] && fail "$VB still there after unload (round $1)"
 }
 
+# unload_under_writers ROUND: rmmod while the WRITERS run; every writer
+# ends with the bus, and nothing of the module is left.
+unload_under_writers() {
+	local pid p
+	rmmod vnapi &
+	pid=$!
+	busywait 120000 gone $pid || { HUNG=1; die "rmmod did not return within 120 s"; }
+	wait $pid || die "rmmod failed in round $1"
+	for p in "${WRITERS[@]}"; do
+		busywait 60000 gone "$p" || { HUNG=1; die "a bus writer hangs after unload"; }
+	done
+	wait "${WRITERS[@]}"
+	WRITERS=()
+	no_vnapi_left "$1"
+}
+
 for round in $(seq "$ROUNDS"); do
 	vnapi_load
 	for i in 1 2 3; do
@@ -82,16 +98,7 @@ for round in $(seq "$ROUNDS"); do
 	busywait 60000 linked ||
 		log "round $round: no linked device seen before the unload"
 	log "round $round: devices before unload: $(ls $VB/devices 2>/dev/null | tr '\n' ' ')"
-	rmmod vnapi &
-	pid=$!
-	busywait 120000 gone $pid || { HUNG=1; die "rmmod did not return within 120 s"; }
-	wait $pid || die "rmmod failed in round $round"
-	for p in "${WRITERS[@]}"; do
-		busywait 60000 gone "$p" || { HUNG=1; die "a bus writer hangs after unload"; }
-	done
-	wait "${WRITERS[@]}"
-	WRITERS=()
-	no_vnapi_left "$round"
+	unload_under_writers "$round"
 	[ $RET = 0 ] || break
 done
 
@@ -115,16 +122,7 @@ for round in $(seq "$ROUNDS"); do
 	pinned_writer link_device "0 1" &
 	WRITERS+=($!)
 	busywait 60000 linked || log "pinned round $round: no linked pair before the unload"
-	rmmod vnapi &
-	pid=$!
-	busywait 120000 gone $pid || { HUNG=1; die "rmmod did not return within 120 s"; }
-	wait $pid || die "rmmod failed in pinned round $round"
-	for p in "${WRITERS[@]}"; do
-		busywait 60000 gone "$p" || { HUNG=1; die "a bus writer hangs after unload"; }
-	done
-	wait "${WRITERS[@]}"
-	WRITERS=()
-	no_vnapi_left "pinned $round"
+	unload_under_writers "pinned $round"
 	[ $RET = 0 ] || break
 done
 
