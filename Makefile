@@ -10,6 +10,8 @@
 #                        (RNM_DEBUG=1: on the debug kernel too)
 #   make debug-kernel    configure and build the debug kernel (KASAN, lockdep,
 #                        kmemleak) the suite also runs on
+#   make deb             a Debian package of the modules for the stock kernel,
+#                        checked with lintian (out/deb/)
 #   make KDIR=<tree>     build against another prepared kernel tree with
 #                        CONFIG_RUST (no build root involved)
 #   make clippy          build with CLIPPY=1
@@ -26,7 +28,7 @@ export CC := x86_64-linux-gnu-gcc-14
 endif
 endif
 
-PHONY := all modules run check clippy clean setup unit fuzz debug-kernel
+PHONY := all modules run check clippy clean setup unit fuzz debug-kernel deb
 .PHONY: $(PHONY)
 
 ifeq ($(KDIR),)
@@ -55,6 +57,9 @@ unit:
 debug-kernel:
 	@scripts/setup.sh >/dev/null
 	@scripts/debug-kernel.sh
+
+deb: modules
+	@scripts/deb.sh
 
 else
 # Inside the build root, or against the tree given in KDIR.

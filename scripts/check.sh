@@ -78,6 +78,16 @@ else
 	summary
 fi
 
+# The Debian package of the modules, checked with lintian; a kselftest
+# installs it in the guest.
+if [ $UNIT_ONLY = 0 ]; then
+	if scripts/deb.sh >out/deb.log 2>&1; then
+		result ok "deb (lintian clean)"
+	else
+		result fail deb "$(grep -m1 '^error' out/deb.log || tail -n1 out/deb.log)"
+	fi
+fi
+
 # Compile-fail probes (each misuse of the abstractions must not compile)
 # and the examples in the abstractions' documentation (each must compile).
 if [ $UNIT_ONLY = 0 ]; then

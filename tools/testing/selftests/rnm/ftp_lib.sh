@@ -93,6 +93,27 @@ ftp_servers() {
 	busywait 30000 ftp_listening 4 || die "FTP servers not listening"
 }
 
+# ftp_data MIB: a file of MIB MiB of random bytes the servers offer as
+# data.bin; FTP_WANT is its sha256.
+ftp_data() {
+	head -c $(($1 << 20)) /dev/urandom >"$FTP_TMP/srv/data.bin"
+	FTP_WANT=$(sha256sum <"$FTP_TMP/srv/data.bin" | cut -d' ' -f1)
+}
+
+# ftp_transfer NAME CMD...: CMD (run in the client) fetches data.bin into
+# $FTP_TMP/out, which must be intact.
+ftp_transfer() {
+	local name=$1 got
+	shift
+	rm -f "$FTP_TMP/out"
+	if ! nsx "$NS_C" timeout 120 "$@" >"$FTP_TMP/transfer.log" 2>&1; then
+		fail "$name: transfer failed: $(tail -n2 "$FTP_TMP/transfer.log")"
+		return 1
+	fi
+	got=$(sha256sum <"$FTP_TMP/out" | cut -d' ' -f1)
+	check_eq "$name: sha256" "$got" "$FTP_WANT" && log "ok: $name"
+}
+
 ftp_listening() {
 	[ "$(nsx "$NS_S" ss -Hltn 'sport = :21' | wc -l)" -ge "$1" ]
 }

@@ -23,33 +23,19 @@ dmesg | grep -q 'nf_conntrack_ftp_rs: registered conntrack helper "ftp"' ||
 ftp_topology
 ftp_firewall ftp
 ftp_servers
-head -c $((3 << 20)) /dev/urandom >"$FTP_TMP/srv/data.bin"
-want=$(sha256sum <"$FTP_TMP/srv/data.bin" | cut -d' ' -f1)
-
-# transfer NAME CMD...: CMD (run in the client) writes $FTP_TMP/out.
-transfer() {
-	local name=$1
-	shift
-	rm -f "$FTP_TMP/out"
-	if ! nsx "$NS_C" timeout 120 "$@" >"$FTP_TMP/transfer.log" 2>&1; then
-		fail "$name: transfer failed: $(tail -n2 "$FTP_TMP/transfer.log")"
-		return
-	fi
-	got=$(sha256sum <"$FTP_TMP/out" | cut -d' ' -f1)
-	check_eq "$name: sha256" "$got" "$want" && log "ok: $name"
-}
+ftp_data 3
 
 cd "$FTP_TMP" || die "cd"
 CURL="curl -sS --connect-timeout 30 -o $FTP_TMP/out"
 
-transfer "curl IPv4 passive (EPSV, 229)" $CURL "ftp://$S4/data.bin"
-transfer "curl IPv4 passive (PASV, 227)" $CURL --disable-epsv "ftp://$S4/data.bin"
-transfer "curl IPv4 active (EPRT |1|)" $CURL -P - "ftp://$S4/data.bin"
-transfer "curl IPv4 active (PORT)" $CURL -P - --disable-eprt "ftp://$S4/data.bin"
-transfer "ftplib IPv4 active (PORT)" python3 "$FTP_PEER" get $S4 data.bin "$FTP_TMP/out" active
-transfer "curl IPv6 passive (EPSV, 229)" $CURL "ftp://[$S6]/data.bin"
-transfer "curl IPv6 active (EPRT |2|)" $CURL -P - "ftp://[$S6]/data.bin"
-transfer "lftp IPv6 passive (EPSV)" lftp -c "set net:timeout 30; set net:max-retries 1; open ftp://[$S6]; get data.bin -o $FTP_TMP/out"
+ftp_transfer "curl IPv4 passive (EPSV, 229)" $CURL "ftp://$S4/data.bin"
+ftp_transfer "curl IPv4 passive (PASV, 227)" $CURL --disable-epsv "ftp://$S4/data.bin"
+ftp_transfer "curl IPv4 active (EPRT |1|)" $CURL -P - "ftp://$S4/data.bin"
+ftp_transfer "curl IPv4 active (PORT)" $CURL -P - --disable-eprt "ftp://$S4/data.bin"
+ftp_transfer "ftplib IPv4 active (PORT)" python3 "$FTP_PEER" get $S4 data.bin "$FTP_TMP/out" active
+ftp_transfer "curl IPv6 passive (EPSV, 229)" $CURL "ftp://[$S6]/data.bin"
+ftp_transfer "curl IPv6 active (EPRT |2|)" $CURL -P - "ftp://[$S6]/data.bin"
+ftp_transfer "lftp IPv6 passive (EPSV)" lftp -c "set net:timeout 30; set net:max-retries 1; open ftp://[$S6]; get data.bin -o $FTP_TMP/out"
 
 # The expectations themselves: scripted sessions against the echo server,
 # held open so that the expectations stay in the table.  They must also be
