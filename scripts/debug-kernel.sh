@@ -83,5 +83,14 @@ if [ ! -f "$stamps/debug-build" ] || [ "$(cat "$stamps/debug-build")" != "$key" 
 		die "building the debug kernel failed: $(grep -m1 -iE 'error|killed' "$RNM_CACHE/debug-build.log" || tail -n1 "$RNM_CACHE/debug-build.log") (see $RNM_CACHE/debug-build.log)"
 	note "debug kernel built in $(($(date +%s) - t0)) s"
 	echo "$key" >"$stamps/debug-build"
+	rm -f "$stamps/debug-modules"
+fi
+# Its modules, where the guest takes them from (scripts/guest-init.sh).
+if [ "$(cat "$stamps/debug-modules" 2>/dev/null)" != "$key" ]; then
+	rm -rf "$HOST_OUT/.rnm-modroot"
+	in_root make -s $MAKE_ARGS INSTALL_MOD_PATH=$OUT/.rnm-modroot INSTALL_MOD_STRIP=1 modules_install \
+		>"$RNM_CACHE/debug-modules.log" 2>&1 ||
+		die "installing the debug kernel's modules failed (see $RNM_CACHE/debug-modules.log)"
+	echo "$key" >"$stamps/debug-modules"
 fi
 echo "$OUT"

@@ -9,8 +9,9 @@
 # TCG by default: nested KVM does not work on the machines this runs on.
 # RNM_KVM=1 uses KVM.  RNM_VM_MEM and RNM_VM_CPUS size the guest.
 # RNM_VM_KERNEL=debug boots the debug kernel (scripts/debug-kernel.sh)
-# instead, with its own modules, over 9p (its root on virtiofs sees
-# corrupted file pages under KASAN).
+# instead, with its own modules and scripts/guest-init.sh as init, its
+# root over 9p (on virtiofs it sees corrupted file pages under KASAN);
+# RNM_VM_APPEND adds to its command line.
 #
 # Usage: scripts/vm.sh COMMAND
 
@@ -19,22 +20,47 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/scripts/lib.sh"
 [ "${RNM_IN_ROOT:-0}" = 1 ] || { echo "error: scripts/vm.sh runs inside the build root (scripts/in-root.sh)" >&2; exit 1; }
 
-extra=()
-if [ "${RNM_VM_KERNEL:-stock}" = debug ]; then
-	kernel=$RNM_DEBUG_KDIR
-	[ -f "$kernel/arch/x86/boot/bzImage" ] || { echo "error: no debug kernel in $kernel: run scripts/debug-kernel.sh" >&2; exit 1; }
-	extra=(--force-9p)
-else
-	read -r REL _ </.rnm/kernel || { echo "error: build root has no kernel stamp" >&2; exit 1; }
-	kernel=/boot/vmlinuz-$REL
-	[ -f "$kernel" ] || { echo "error: $kernel missing from the build root" >&2; exit 1; }
-fi
-accel=--disable-kvm
-[ "${RNM_KVM:-0}" = 1 ] && accel=--force-kvm 
 mkdir -p "$TOP/out"
+
+if [ "${RNM_VM_KERNEL:-stock}" = debug ]; then
+	# The debug kernel boots with QEMU directly and the project's own
+	# minimal init (scripts/guest-init.sh): under TCG its boot through
+	# virtme-ng's init (udev coldplug, tmpfiles, an uncached 9p root) takes
+	# longer than the tests.
+	kernel=$RNM_DEBUG_KDIR/arch/x86/boot/bzImage
+	[ -f "$kernel" ] || { echo "error: no debug kernel in $RNM_DEBUG_KDIR: run scripts/debug-kernel.sh" >&2; exit 1; }
+	mods=$RNM_DEBUG_KDIR/.rnm-modroot
+	[ -d "$mods/lib/modules" ] || { echo "error: the debug kernel's modules are not installed in $mods: run scripts/debug-kernel.sh" >&2; exit 1; }
+	cmd=.vm-cmd-$$
+	printf '%s\n' "$*" >"$TOP/out/$cmd"
+	rm -f "$TOP/out/$cmd.rc"
+	accel=tcg
+	[ "${RNM_KVM:-0}" = 1 ] && accel=kvm
+	# Kernel messages stay in the log (the tests read it); the console
+	# carries only the command's output.
+	qemu-system-x86_64 -machine "pc,accel=$accel" -cpu max -smp "${RNM_VM_CPUS:-2}" -m "${RNM_VM_MEM:-2G}" \
+		-nodefaults -no-reboot -display none \
+		-chardev stdio,id=console,signal=off -serial chardev:console \
+		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+		-fsdev local,id=out,path="$TOP/out",security_model=none,multidevs=remap \
+		-device virtio-9p-pci,fsdev=out,mount_tag=rnmout \
+		-kernel "$kernel" \
+		-append "console=ttyS0 rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,cache=loose,msize=262144 ro init=$TOP/scripts/guest-init.sh rnm_top=$TOP rnm_mods=$mods rnm_cmd=$cmd panic=-1 random.trust_cpu=on quiet loglevel=1 ${RNM_VM_APPEND:-}" </dev/null |
+		sed -u 's/\r$//' || true
+	rc=$(cat "$TOP/out/$cmd.rc" 2>/dev/null) || { echo "error: the guest ended without an exit status (see its output above)" >&2; rc=1; }
+	rm -f "$TOP/out/$cmd" "$TOP/out/$cmd.rc"
+	exit "$rc"
+fi
+
+read -r REL _ </.rnm/kernel || { echo "error: build root has no kernel stamp" >&2; exit 1; }
+kernel=/boot/vmlinuz-$REL
+[ -f "$kernel" ] || { echo "error: $kernel missing from the build root" >&2; exit 1; }
+accel=--disable-kvm
+[ "${RNM_KVM:-0}" = 1 ] && accel=--force-kvm
 
 # virtme-ng resolves the guest paths of --rodir/--rwdir relative to the
 # current directory: run it from /.
 cd /
-exec vng -r "$kernel" $accel "${extra[@]}" --user root -m "${RNM_VM_MEM:-2G}" -p "${RNM_VM_CPUS:-2}" \
+exec vng -r "$kernel" $accel --user root -m "${RNM_VM_MEM:-2G}" -p "${RNM_VM_CPUS:-2}" \
 	--rwdir "$TOP/out" --cwd "$TOP" -- "$@"
