@@ -7,7 +7,8 @@
 #                        modules working
 #   make check           the whole test suite: unit tests, fuzzing, kselftests
 #                        in QEMU; ends with "N passed, N failed"
-#                        (RNM_DEBUG=1: on the debug kernel too)
+#                        (then the debug kernel, as time allows;
+#                        RNM_DEBUG=0 leaves it out)
 #   make debug-kernel    configure and build the debug kernel (KASAN, lockdep,
 #                        kmemleak) the suite also runs on
 #   make deb             a Debian package of the modules for the stock kernel,

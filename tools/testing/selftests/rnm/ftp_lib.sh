@@ -106,7 +106,7 @@ ftp_transfer() {
 	local name=$1 got
 	shift
 	rm -f "$FTP_TMP/out"
-	if ! nsx "$NS_C" timeout 120 "$@" >"$FTP_TMP/transfer.log" 2>&1; then
+	if ! nsx "$NS_C" timeout $((120 * RNM_TIMEOUT_SCALE)) "$@" >"$FTP_TMP/transfer.log" 2>&1; then
 		fail "$name: transfer failed: $(tail -n2 "$FTP_TMP/transfer.log")"
 		return 1
 	fi

@@ -14,6 +14,7 @@ RNM_TOP=${RNM_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)}
 # Where the modules under test were built: the repository for the stock
 # kernel, another tree for the debug kernel (scripts/check.sh sets it).
 RNM_MODDIR=${RNM_MODDIR:-$RNM_TOP}
+RNM_TIMEOUT_SCALE=${RNM_TIMEOUT_SCALE:-1}
 RET=0
 NS_LIST=()
 
@@ -72,9 +73,12 @@ cleanup_ns() {
 }
 
 # busywait TIMEOUT_MS CMD...: run CMD until it succeeds or the timeout
-# passes.  Under TCG everything is slow: callers pass generous timeouts.
+# passes.  Under TCG everything is slow: callers pass generous timeouts,
+# and a slower kernel (the debug kernel's lane) multiplies all of them by
+# RNM_TIMEOUT_SCALE.  They only bound a wait for a condition, so a larger
+# value never slows a passing test.
 busywait() {
-	local timeout=$1
+	local timeout=$(($1 * RNM_TIMEOUT_SCALE))
 	shift
 	local start now
 	start=$(date +%s%3N)

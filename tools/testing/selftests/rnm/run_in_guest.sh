@@ -10,7 +10,10 @@
 # each test (as netdev CI does) and any leak reported fails the test.
 # Each test's output, kernel log and leak report are kept in out/logs/
 # (RNM_LOGS overrides the directory).  With RNM_DEADLINE (seconds since
-# the epoch), a test that would start after it is skipped, saying so.
+# the epoch), the check's time budget ends then: a test that would start
+# after it is skipped, and a test still running then is stopped and
+# reported as skipped (a kernel report during it still fails it); each
+# says so.
 #
 # Usage: run_in_guest.sh TEST...
 
@@ -57,8 +60,12 @@ for t in "$@"; do
 		echo "ok $n $name # SKIP no time left in the check's time budget"
 		continue
 	fi
+	limit=$TIMEOUT cut=0
+	if [ -n "${RNM_DEADLINE:-}" ] && [ $((RNM_DEADLINE - $(date +%s))) -lt "$limit" ]; then
+		limit=$((RNM_DEADLINE - $(date +%s))) cut=1
+	fi
 	dmesg -C
-	(cd "$DIR" && timeout -k 10 "$TIMEOUT" "./$t") >"$LOGS/$name.log" 2>&1
+	(cd "$DIR" && timeout -k 10 "$limit" "./$t") >"$LOGS/$name.log" 2>&1
 	rc=$?
 	leaks=$NO_KMEMLEAK
 	if [ -n "$KMEMLEAK" ] && [ -z "$leaks" ]; then
@@ -80,6 +87,8 @@ for t in "$@"; do
 		echo "not ok $n $name # kernel log"
 	elif [ $rc = 0 ]; then
 		echo "ok $n $name"
+	elif [ $rc = 124 ] && [ $cut = 1 ]; then
+		echo "ok $n $name # SKIP stopped after ${limit}s, at the end of the check's time budget"
 	elif [ $rc = 4 ]; then
 		echo "ok $n $name # SKIP $(grep -m1 '^# SKIP' "$LOGS/$name.log" | sed 's/^# SKIP: //')"
 	else

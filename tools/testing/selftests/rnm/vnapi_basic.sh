@@ -32,11 +32,11 @@ head -c 4000000 /dev/urandom >"$tmp/data"
 want=$(sha256sum <"$tmp/data" | cut -d' ' -f1)
 tcp_transfer() { # FROM_NS TO_NS TO_ADDR PORT
 	rm -f "$tmp/out"
-	timeout 120 ip netns exec "$2" socat -u "TCP6-LISTEN:$4,reuseaddr,ipv6only=0" \
+	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$2" socat -u "TCP6-LISTEN:$4,reuseaddr,ipv6only=0" \
 		"OPEN:$tmp/out,creat,trunc" &
 	local srv=$!
 	busywait 10000 ip netns exec "$2" ss -ltn "sport = :$4" | grep -q LISTEN
-	timeout 120 ip netns exec "$1" socat -u "OPEN:$tmp/data" "TCP:$3:$4" ||
+	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$1" socat -u "OPEN:$tmp/data" "TCP:$3:$4" ||
 		fail "socat $1 -> $3 failed"
 	wait $srv
 	check_eq "sha256 of $1 -> $3" "$(sha256sum <"$tmp/out" | cut -d' ' -f1)" "$want"
@@ -68,7 +68,7 @@ busywait 10000 sh -c "! pgrep '^napi/vnapi[12]-' >/dev/null" || fail "NAPI threa
 log "ok: TCP transfers with threaded NAPI"
 
 # tcpdump on the receiving device sees requests and replies.
-timeout 60 ip netns exec "$NSB" tcpdump -n -i vnapi2 -c 6 -w "$tmp/cap" icmp 2>/dev/null &
+timeout $((60 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSB" tcpdump -n -i vnapi2 -c 6 -w "$tmp/cap" icmp 2>/dev/null &
 dump=$!
 busywait 10000 test -e "$tmp/cap"
 sleep 1
