@@ -144,22 +144,35 @@ fi
 
 # kselftests in QEMU: one boot of KERNEL (stock or debug) runs them all,
 # with the modules of MODDIR; results are named with PREFIX.  With
-# DEADLINE (seconds since the epoch), the guest skips the tests that would
-# not end before it.
+# DEADLINE (seconds since the epoch), the guest starts no test after it
+# and stops one still running then (both reported as skips).
 # Usage: vm_lane PREFIX KERNEL MODDIR LOGDIR DEADLINE TESTS...
 vm_lane() {
-	local prefix=$1 kernel=$2 moddir=$3 logs=$4 deadline=$5 vmlog t name line env
+	local prefix=$1 kernel=$2 moddir=$3 logs=$4 deadline=$5 vmlog t name line env vmt
 	shift 5
 	vmlog=out/vm${prefix:+-$kernel}.log
-	env="RNM_MODDIR=$moddir RNM_LOGS=$logs"
-	[ -n "$deadline" ] && env="$env RNM_DEADLINE=$deadline"
+	env="RNM_STRICT=1 RNM_MODDIR=$moddir RNM_LOGS=$logs"
+	vmt=0
+	if [ -n "$deadline" ]; then
+		env="$env RNM_DEADLINE=$deadline"
+		# The guest as a whole ends at the latest shortly after the
+		# deadline; with too little time to boot, it is not started.
+		vmt=$((deadline + 270 - $(date +%s)))
+		if [ $vmt -lt 600 ]; then
+			for t in "$@"; do
+				result skip "$prefix$(basename "$t" .sh)" "no time left in the check's time budget"
+			done
+			return
+		fi
+	fi
 	# The debug kernel runs programs about ten times slower: every wait for
 	# a condition may take ten times as long.
 	[ "$kernel" = debug ] &&
 		env="$env RNM_KMEMLEAK=1 RNM_TIMEOUT_SCALE=10 RNM_TEST_TIMEOUT=$DEBUG_TEST_TIMEOUT"
+	rm -rf "$logs"
 	mkdir -p "$logs"
 	# shellcheck disable=SC2086
-	scripts/in-root.sh env RNM_STRICT=1 RNM_VM_KERNEL="$kernel" scripts/vm.sh \
+	scripts/in-root.sh env RNM_VM_KERNEL="$kernel" RNM_VM_TIMEOUT=$vmt scripts/vm.sh \
 		"$env tools/testing/selftests/rnm/run_in_guest.sh $*" 2>&1 |
 		tee "$vmlog" | grep --line-buffered -E '^(ok|not ok|#|error:)' | sed "s/^/$prefix/"
 	for t in "$@"; do
@@ -225,25 +238,37 @@ else
 fi
 # The lane seldom has the time for the whole suite: it starts with the
 # first test the previous run's lane did not get to, so that successive
-# runs cover all of it.
+# runs cover all of it.  A run of chosen tests (RNM_TESTS) neither uses
+# nor moves that place.
 next=$RNM_CACHE/debug-lane-next
 read -r -a order <<<"$tests"
-first=$(cat "$next" 2>/dev/null)
-for i in "${!order[@]}"; do
-	[ "${order[$i]}" = "$first" ] && order=("${order[@]:$i}" "${order[@]:0:$i}") && break
-done
+if [ -z "${RNM_TESTS:-}" ]; then
+	first=$(cat "$next" 2>/dev/null)
+	for i in "${!order[@]}"; do
+		[ "${order[$i]}" = "$first" ] && order=("${order[@]:$i}" "${order[@]:0:$i}") && break
+	done
+fi
 vm_lane "debug: " debug "$dbg" "$RNM_TOP/out/logs-debug" \
 	$((start + budget - 300)) "${order[@]}"
-first=
-for t in "${order[@]}"; do
-	grep -qE "^ok [0-9]+ $(basename "$t" .sh) # SKIP (no time left|stopped after)" out/vm-debug.log &&
-		first=$t && break
-done
-if [ -n "$first" ]; then echo "$first" >"$next"; else rm -f "$next"; fi
+# The next run starts with the first test this one did not finish; or, if
+# that was the first test (it needs more than a lane), with the one after
+# it.  A lane that gave no result leaves the place as it was.
+if [ -z "${RNM_TESTS:-}" ] && grep -qE '^(ok|not ok) [0-9]+ ' out/vm-debug.log 2>/dev/null; then
+	first=
+	for i in "${!order[@]}"; do
+		grep -qE "^ok [0-9]+ $(basename "${order[$i]}" .sh) # SKIP (no time left|stopped after)" out/vm-debug.log ||
+			continue
+		first=${order[$i]}
+		[ "$i" = 0 ] && first=${order[1]:-}
+		break
+	done
+	if [ -n "$first" ]; then echo "$first" >"$next"; else rm -f "$next"; fi
+fi
 # Each kernel report of the debug lane, decoded (file:line) next to it.
 read -r _ kver <"$RNM_ROOT/.rnm/kernel"
 for f in out/logs-debug/*.dmesg; do
 	[ -f "$f" ] && grep -qE 'Call Trace:|KASAN|UBSAN' "$f" || continue
+	[ "$(date +%s)" -lt $((start + budget)) ] || { echo "# no time left to decode $f"; continue; }
 	scripts/in-root.sh timeout 300 "$RNM_KSRC/linux-source-$kver/scripts/decode_stacktrace.sh" \
 		"$RNM_DEBUG_KDIR/vmlinux" auto "$dbg" <"$f" >"${f%.dmesg}.decoded" 2>&1 || true
 done

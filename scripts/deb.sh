@@ -8,17 +8,20 @@
 #        the modules, compressed as Debian compresses its own; updates/
 #        comes before the kernel's own directories in depmod's search
 #        order (on a merged-/usr system /lib/modules is the same place)
-#   /usr/lib/modprobe.d/nf_conntrack_ftp_rs.conf
+#   /usr/lib/modprobe.d/nf_conntrack_ftp_rs-<release>.conf
 #        makes the helper alias nfct-helper-ftp, which nftables,
 #        iptables' CT target, tc act_ct and Open vSwitch request for the
 #        helper "ftp", load nf_conntrack_ftp_rs and never nf_conntrack_ftp
+#        as well; under a kernel that has no nf_conntrack_ftp_rs it loads
+#        nf_conntrack_ftp.  Named after the release, so that the packages
+#        for two kernels (as during an ABI change) install side by side.
 #   postinst, postrm
 #        depmod for <release>
 #
 # Runs on the host, after the modules are built (make deb builds them
 # first).  Writes out/deb/<package>_<version>_amd64.deb and prints its path.
 # The package's Maintainer is RNM_DEB_MAINTAINER ("Name <address>"), else
-# the git identity of the build.
+# the author of the last commit.
 #
 # Usage: scripts/deb.sh
 
@@ -32,7 +35,7 @@ if [ "${RNM_IN_ROOT:-0}" != 1 ]; then
 	if git rev-parse -q --verify HEAD >/dev/null 2>&1; then
 		commit=$(git rev-parse HEAD)
 		# A native version that orders builds by commit date.
-		version=0.1+git$(git log -1 --format=%cd --date=format:%Y%m%d%H%M%S)
+		version=0.1+git$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y%m%d%H%M%S)
 		maint=${RNM_DEB_MAINTAINER:-$(git log -1 --format='%an <%ae>')}
 		epoch=$(git log -1 --format=%ct)
 	else
@@ -60,7 +63,8 @@ done
 
 out=$RNM_TOP/out/deb
 stage=$out/$PKG
-rm -rf "$stage"
+# Nothing of an earlier build may be taken for this one.
+rm -rf "$out"
 mkdir -p "$stage/DEBIAN" "$stage/usr/lib/modules/$REL/updates/rnm" \
 	"$stage/usr/lib/modprobe.d" "$stage/usr/share/doc/$PKG"
 
@@ -72,17 +76,19 @@ for m in $MODULES; do
 	rm "$stage/$m.ko"
 done
 
-cat >"$stage/usr/lib/modprobe.d/nf_conntrack_ftp_rs.conf" <<'EOF'
+cat >"$stage/usr/lib/modprobe.d/nf_conntrack_ftp_rs-$REL.conf" <<'EOF'
 # The FTP conntrack helper in Rust (nf_conntrack_ftp_rs) replaces the C
-# one: the helper alias requested for "ftp" loads it, and the C module is
-# never loaded through an alias, so the two never compete for the name.
+# one: the alias the kernel requests for the helper "ftp" loads it (an
+# alias configured here comes before the modules' own aliases), so the
+# two never compete for the name.  Under a kernel for which no
+# nf_conntrack_ftp_rs is installed, nf_conntrack_ftp is loaded instead.
 #
 # To go back to nf_conntrack_ftp: remove this package, or override this
-# file with an empty /etc/modprobe.d/nf_conntrack_ftp_rs.conf; then
+# file with an empty file of the same name in /etc/modprobe.d/; then
 # unload nf_conntrack_ftp_rs (after removing the rulesets that use the
 # helper) or reboot.
 alias nfct-helper-ftp nf_conntrack_ftp_rs
-blacklist nf_conntrack_ftp
+install nf_conntrack_ftp_rs /sbin/modprobe --ignore-install nf_conntrack_ftp_rs $CMDLINE_OPTS || /sbin/modprobe nf_conntrack_ftp
 EOF
 
 cat >"$stage/usr/share/doc/$PKG/copyright" <<EOF
@@ -116,12 +122,15 @@ for s in postinst postrm; do
 #!/bin/sh
 set -e
 # The module index of the kernel the modules are for: they are found by
-# modprobe, and by the helper alias, only after depmod.
-if [ -e /boot/System.map-$REL ]; then
-	depmod -a -F /boot/System.map-$REL $REL
-else
-	depmod -a $REL
-fi
+# modprobe, and by the helper alias, only after depmod.  On removal the
+# kernel (or kmod) may be gone already.
+case "\$1" in
+configure | remove)
+	if [ -d /lib/modules/$REL ] && command -v depmod >/dev/null; then
+		depmod -a $REL
+	fi
+	;;
+esac
 EOF
 	chmod 0755 "$stage/DEBIAN/$s"
 done
@@ -155,7 +164,6 @@ Description: Rust network modules for Linux $REL
 EOF
 
 deb=$out/${PKG}_${VERSION}_amd64.deb
-rm -f "$out"/"${PKG}"_*.deb
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null ||
 	die "dpkg-deb failed to build $deb"
 lintian --fail-on error,warning --tag-display-limit 0 "$deb" >"$out/lintian.log" 2>&1 ||

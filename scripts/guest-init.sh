@@ -14,8 +14,8 @@
 #   rnm_top   the repository (the same path as on the host)
 #   rnm_mods  the kernel's modules (make modules_install of the debug tree)
 #   rnm_cmd   the file under out/ that holds the command to run
-# The command runs in the repository with the console as its input and
-# output; its exit status is written to $rnm_cmd.rc, then the guest powers
+# The command runs in the repository, its output on the console, its
+# input empty; its exit status is written to $rnm_cmd.rc, then the guest powers
 # off.
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -31,6 +31,12 @@ mount -t sysfs -o nosuid,noexec,nodev sys /sys
 grep -q ' /dev devtmpfs' /proc/mounts || mount -t devtmpfs -o mode=0755,nosuid devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620 devpts /dev/pts
+# A fresh devtmpfs lacks what udev would add: bash's process
+# substitution needs /dev/fd.
+ln -sfn /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs -o mode=0755 run /run
 mount -t tmpfs tmpfs /tmp

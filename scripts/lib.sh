@@ -42,7 +42,9 @@ in_root() {
 			HOME=/root TERM="${TERM:-dumb}" \
 			PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive INITRD=No \
-			RNM_IN_ROOT=1 RNM_VM_ARGS="${RNM_VM_ARGS:-}" \
+			RNM_IN_ROOT=1 RNM_VM_ARGS="${RNM_VM_ARGS:-}" RNM_KVM="${RNM_KVM:-0}" \
+			RNM_VM_MEM="${RNM_VM_MEM:-2G}" RNM_VM_CPUS="${RNM_VM_CPUS:-2}" \
+			RNM_VM_APPEND="${RNM_VM_APPEND:-}" RNM_VM_TIMEOUT="${RNM_VM_TIMEOUT:-0}" \
 			/bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
 	' in_root "$RNM_ROOT" "$RNM_TOP" "$cwd" "$@"
 }

@@ -11,7 +11,8 @@
 # RNM_VM_KERNEL=debug boots the debug kernel (scripts/debug-kernel.sh)
 # instead, with its own modules and scripts/guest-init.sh as init, its
 # root over 9p (on virtiofs it sees corrupted file pages under KASAN);
-# RNM_VM_APPEND adds to its command line.
+# RNM_VM_APPEND adds to its command line, RNM_VM_TIMEOUT (seconds) bounds
+# its run.
 #
 # Usage: scripts/vm.sh COMMAND
 
@@ -32,13 +33,17 @@ if [ "${RNM_VM_KERNEL:-stock}" = debug ]; then
 	mods=$RNM_DEBUG_KDIR/.rnm-modroot
 	[ -d "$mods/lib/modules" ] || { echo "error: the debug kernel's modules are not installed in $mods: run scripts/debug-kernel.sh" >&2; exit 1; }
 	cmd=.vm-cmd-$$
+	trap 'rm -f "$TOP/out/$cmd" "$TOP/out/$cmd.rc"' EXIT
 	printf '%s\n' "$*" >"$TOP/out/$cmd"
 	rm -f "$TOP/out/$cmd.rc"
 	accel=tcg
 	[ "${RNM_KVM:-0}" = 1 ] && accel=kvm
 	# Kernel messages stay in the log (the tests read it); the console
 	# carries only the command's output.
-	qemu-system-x86_64 -machine "pc,accel=$accel" -cpu max -smp "${RNM_VM_CPUS:-2}" -m "${RNM_VM_MEM:-2G}" \
+	# The guest keeps its tests within the budget; RNM_VM_TIMEOUT
+	# (seconds) also bounds the whole guest from outside, for a guest
+	# that hangs.
+	timeout -k 30 "${RNM_VM_TIMEOUT:-0}" qemu-system-x86_64 -machine "pc,accel=$accel" -cpu max -smp "${RNM_VM_CPUS:-2}" -m "${RNM_VM_MEM:-2G}" \
 		-nodefaults -no-reboot -display none \
 		-chardev stdio,id=console,signal=off -serial chardev:console \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
@@ -48,8 +53,8 @@ if [ "${RNM_VM_KERNEL:-stock}" = debug ]; then
 		-kernel "$kernel" \
 		-append "console=ttyS0 rootfstype=9p rootflags=version=9p2000.L,trans=virtio,access=any,cache=loose,msize=262144 ro init=$TOP/scripts/guest-init.sh rnm_top=$TOP rnm_mods=$mods rnm_cmd=$cmd panic=-1 random.trust_cpu=on quiet loglevel=1 ${RNM_VM_APPEND:-}" </dev/null |
 		sed -u 's/\r$//' || true
-	rc=$(cat "$TOP/out/$cmd.rc" 2>/dev/null) || { echo "error: the guest ended without an exit status (see its output above)" >&2; rc=1; }
-	rm -f "$TOP/out/$cmd" "$TOP/out/$cmd.rc"
+	rc=$(cat "$TOP/out/$cmd.rc" 2>/dev/null) ||
+		{ echo "error: the guest ended without an exit status (it hung, panicked or was stopped after RNM_VM_TIMEOUT)" >&2; rc=1; }
 	exit "$rc"
 fi
 

@@ -85,7 +85,7 @@ run() {
 	local t=$3 tcp udp d
 	setup_link "$1" "$2"
 	ip netns exec "$S" $PIN_S iperf3 -s -D -p 5201
-	busywait 10000 ip netns exec "$S" ss -ltn 'sport = :5201' | grep -q LISTEN
+	busywait 10000 tcp_listening "$S" 5201 || die "iperf3 not listening"
 	tcp=$(ip netns exec "$C" $PIN_C iperf3 -c 10.0.$2.2 -p 5201 -t "$t" -J |
 		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))') ||
 		die "$1: TCP run failed"

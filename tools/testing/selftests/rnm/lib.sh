@@ -90,6 +90,12 @@ busywait() {
 	done
 }
 
+# tcp_listening NS PORT: a TCP socket listens on PORT in namespace NS
+# (for busywait).
+tcp_listening() {
+	[ -n "$(ip netns exec "$1" ss -Hltn "sport = :$2")" ]
+}
+
 # The path of one of the project's modules in the build tree.
 rnm_ko() {
 	# Called as $(rnm_ko ...): the cause goes to stderr, not into the value.

@@ -80,7 +80,8 @@ ftp_firewall ""
 for args in "--disable-epsv" "-P - --disable-eprt"; do
 	rm -f "$FTP_TMP/out"
 	# shellcheck disable=SC2086
-	if nsx "$NS_C" timeout 60 curl -sS --connect-timeout 8 --max-time 12 -o "$FTP_TMP/out" $args \
+	if nsx "$NS_C" timeout $((60 * RNM_TIMEOUT_SCALE)) curl -sS --connect-timeout $((8 * RNM_TIMEOUT_SCALE)) \
+		--max-time $((12 * RNM_TIMEOUT_SCALE)) -o "$FTP_TMP/out" $args \
 		"ftp://$S4/data.bin" 2>/dev/null; then
 		fail "transfer with '$args' passed the firewall without the helper"
 	fi

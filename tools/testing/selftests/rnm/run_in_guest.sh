@@ -21,6 +21,9 @@ DIR=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$DIR/../../../.." && pwd)
 LOGS=${RNM_LOGS:-$TOP/out/logs}
 TIMEOUT=${RNM_TEST_TIMEOUT:-900}
+# A stopped test's clean-up (its EXIT trap) gets this long before it is
+# killed.
+GRACE=$((10 * ${RNM_TIMEOUT_SCALE:-1}))
 mkdir -p "$LOGS"
 
 BAD='WARNING:|BUG:|Oops|KASAN|UBSAN|refcount_t:|list_add corruption|list_del corruption|possible circular locking|inconsistent lock state|lockdep|suspicious RCU usage|ref_tracker|blocked for more than|Kernel memory leak detector disabled|Call Trace:|Invalid relocation|general protection fault|kernel panic|stack-protector|unreferenced object'
@@ -56,16 +59,19 @@ n=0
 for t in "$@"; do
 	n=$((n + 1))
 	name=$(basename "$t" .sh)
-	if [ -n "${RNM_DEADLINE:-}" ] && [ "$(date +%s)" -ge "$RNM_DEADLINE" ]; then
-		echo "ok $n $name # SKIP no time left in the check's time budget"
-		continue
-	fi
+	# The test's time limit: its own, or what is left of the budget, less
+	# the time its clean-up gets after it is stopped.
 	limit=$TIMEOUT cut=0
-	if [ -n "${RNM_DEADLINE:-}" ] && [ $((RNM_DEADLINE - $(date +%s))) -lt "$limit" ]; then
-		limit=$((RNM_DEADLINE - $(date +%s))) cut=1
+	if [ -n "${RNM_DEADLINE:-}" ]; then
+		left=$((RNM_DEADLINE - $(date +%s) - GRACE))
+		if [ $left -le 0 ]; then
+			echo "ok $n $name # SKIP no time left in the check's time budget"
+			continue
+		fi
+		[ $left -lt "$limit" ] && limit=$left cut=1
 	fi
 	dmesg -C
-	(cd "$DIR" && timeout -k 10 "$limit" "./$t") >"$LOGS/$name.log" 2>&1
+	(cd "$DIR" && timeout -k $GRACE "$limit" "./$t") >"$LOGS/$name.log" 2>&1
 	rc=$?
 	leaks=$NO_KMEMLEAK
 	if [ -n "$KMEMLEAK" ] && [ -z "$leaks" ]; then
@@ -87,12 +93,12 @@ for t in "$@"; do
 		echo "not ok $n $name # kernel log"
 	elif [ $rc = 0 ]; then
 		echo "ok $n $name"
-	elif [ $rc = 124 ] && [ $cut = 1 ]; then
+	elif [ $cut = 1 ] && { [ $rc = 124 ] || [ $rc = 137 ]; }; then
 		echo "ok $n $name # SKIP stopped after ${limit}s, at the end of the check's time budget"
 	elif [ $rc = 4 ]; then
 		echo "ok $n $name # SKIP $(grep -m1 '^# SKIP' "$LOGS/$name.log" | sed 's/^# SKIP: //')"
 	else
-		[ $rc = 124 ] && echo "# timed out after ${TIMEOUT}s"
+		[ $rc = 124 ] && echo "# timed out after ${limit}s"
 		tail -n 15 "$LOGS/$name.log" | sed 's/^/#   /'
 		echo "not ok $n $name # exit $rc, log ${LOGS#"$TOP"/}/$name.log"
 	fi

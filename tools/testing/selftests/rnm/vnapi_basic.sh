@@ -35,7 +35,7 @@ tcp_transfer() { # FROM_NS TO_NS TO_ADDR PORT
 	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$2" socat -u "TCP6-LISTEN:$4,reuseaddr,ipv6only=0" \
 		"OPEN:$tmp/out,creat,trunc" &
 	local srv=$!
-	busywait 10000 ip netns exec "$2" ss -ltn "sport = :$4" | grep -q LISTEN
+	busywait 10000 tcp_listening "$2" "$4" || fail "socat not listening on port $4"
 	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$1" socat -u "OPEN:$tmp/data" "TCP:$3:$4" ||
 		fail "socat $1 -> $3 failed"
 	wait $srv

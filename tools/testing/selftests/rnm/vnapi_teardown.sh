@@ -31,7 +31,7 @@ vnapi_load
 vnapi_pair 2
 ip netns exec "$NSB" iperf3 -s -D -p 5201
 busywait 10000 ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null || die "no ping"
-busywait 10000 ip netns exec "$NSB" ss -ltn 'sport = :5201' | grep -q LISTEN
+busywait 10000 tcp_listening "$NSB" 5201 || die "iperf3 not listening"
 ip netns exec "$NSA" iperf3 -c 10.0.0.2 -t 30 -p 5201 >/dev/null 2>&1 &
 flood "$NSA" 10.0.0.2
 # Small ring, long coalescing: frames sit in the ring when it goes.
