@@ -151,6 +151,8 @@ vm_lane() {
 	local prefix=$1 kernel=$2 moddir=$3 logs=$4 deadline=$5 vmlog t name line env vmt
 	shift 5
 	vmlog=out/vm${prefix:+-$kernel}.log
+	# Nothing of an earlier run may be read as this one's results.
+	rm -f "$vmlog"
 	env="RNM_STRICT=1 RNM_MODDIR=$moddir RNM_LOGS=$logs"
 	vmt=0
 	if [ -n "$deadline" ]; then
