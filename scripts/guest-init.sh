@@ -15,8 +15,8 @@
 #   rnm_mods  the kernel's modules (make modules_install of the debug tree)
 #   rnm_cmd   the file under out/ that holds the command to run
 # The command runs in the repository, its output on the console, its
-# input empty; its exit status is written to $rnm_cmd.rc, then the guest powers
-# off.
+# input empty; its exit status is written to $rnm_cmd.rc, then the guest
+# powers off.
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 TERM=dumb

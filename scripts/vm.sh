@@ -39,10 +39,9 @@ if [ "${RNM_VM_KERNEL:-stock}" = debug ]; then
 	accel=tcg
 	[ "${RNM_KVM:-0}" = 1 ] && accel=kvm
 	# Kernel messages stay in the log (the tests read it); the console
-	# carries only the command's output.
-	# The guest keeps its tests within the budget; RNM_VM_TIMEOUT
-	# (seconds) also bounds the whole guest from outside, for a guest
-	# that hangs.
+	# carries only the command's output.  The guest keeps its tests within
+	# the budget; RNM_VM_TIMEOUT (seconds) bounds it from outside too, for
+	# a guest that hangs.
 	timeout -k 30 "${RNM_VM_TIMEOUT:-0}" qemu-system-x86_64 -machine "pc,accel=$accel" -cpu max -smp "${RNM_VM_CPUS:-2}" -m "${RNM_VM_MEM:-2G}" \
 		-nodefaults -no-reboot -display none \
 		-chardev stdio,id=console,signal=off -serial chardev:console \
