@@ -39,6 +39,16 @@ struct net *rnm_nf_ct_net(const struct nf_conn *ct)
 }
 
 /*
+ * Registers @exp with the policy of its master's helper
+ * (nf_ct_expect_related(), static inline).  Returns 0 or the error.
+ */
+int rnm_nf_ct_expect_related(struct nf_conntrack_expect *exp,
+			     unsigned int flags)
+{
+	return nf_ct_expect_related(exp, flags);
+}
+
+/*
  * Removes expectations of @help's class @class until fewer than @max remain,
  * as evict_oldest_expect() does for the helper's registered policy: expired
  * ones first, then the oldest of the class.  Caller holds
