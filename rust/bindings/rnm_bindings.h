@@ -25,6 +25,7 @@
 #include <net/netfilter/nf_conntrack_expect.h>
 #include <net/netfilter/nf_conntrack_helper.h>
 #include "../helpers/netfilter.h"
+#include "../helpers/nf_nat.h"
 
 /* sysfs: directories of attribute files */
 #include <linux/kobject.h>

@@ -65,6 +65,17 @@ impl ConntrackInfo {
         })
     }
 
+    #[inline]
+    pub(in crate::rnm) fn to_raw(self) -> u32 {
+        match self {
+            Self::Established => bindings::ip_conntrack_info_IP_CT_ESTABLISHED,
+            Self::Related => bindings::ip_conntrack_info_IP_CT_RELATED,
+            Self::New => bindings::ip_conntrack_info_IP_CT_NEW,
+            Self::EstablishedReply => bindings::ip_conntrack_info_IP_CT_ESTABLISHED_REPLY,
+            Self::RelatedReply => bindings::ip_conntrack_info_IP_CT_RELATED_REPLY,
+        }
+    }
+
     /// The direction of the packet (`CTINFO2DIR`).
     #[inline]
     pub fn direction(self) -> Direction {

@@ -65,13 +65,18 @@ pub enum ExpectError {
     Shutdown,
     /// The expectation was rejected as invalid (`-EINVAL`).
     Invalid,
+    /// Behind NAT, every port tried for the expected connection was
+    /// expected already ([`Nat::expect_related`]).
+    ///
+    /// [`Nat::expect_related`]: super::nat::Nat::expect_related
+    NoFreePort,
     /// Any other error.
     Other(Error),
 }
 
 impl ExpectError {
     #[inline]
-    fn from_errno(err: Error) -> Self {
+    pub(super) fn from_errno(err: Error) -> Self {
         match err {
             e if e == EBUSY => Self::Clash,
             e if e == EALREADY => Self::Exists,
@@ -93,6 +98,7 @@ impl ExpectError {
             Self::TableFull => EMFILE,
             Self::Shutdown => ESHUTDOWN,
             Self::Invalid => EINVAL,
+            Self::NoFreePort => EADDRINUSE,
             Self::Other(e) => e,
         }
     }
@@ -185,7 +191,7 @@ impl<'a, S> Expectation<'a, S> {
 
     /// Gives up the reference without dropping the expectation.
     #[inline]
-    fn into_raw(self) -> NonNull<bindings::nf_conntrack_expect> {
+    pub(super) fn into_raw(self) -> NonNull<bindings::nf_conntrack_expect> {
         let exp = self.exp;
         core::mem::forget(self);
         exp

@@ -339,6 +339,18 @@ impl<'a> HelpContext<'a> {
         self.ctinfo.direction()
     }
 
+    /// The packet (valid for the callback; see the type invariants).
+    #[inline]
+    pub(super) fn skb_ptr(&self) -> *mut bindings::sk_buff {
+        self.skb.as_ptr()
+    }
+
+    /// Offset of the packet's TCP header, bytes.
+    #[inline]
+    pub(super) fn protoff(&self) -> c_uint {
+        self.protoff
+    }
+
     /// Makes the packet linear and returns its TCP sequence number and
     /// payload, which never extends past the packet.
     ///
@@ -527,6 +539,14 @@ impl<H: Helper> Registration<H> {
             _net: net,
             _h: PhantomData,
         })
+    }
+}
+
+impl<H: Helper> Registration<H> {
+    /// The registered helper (valid while `self` is: type invariant).
+    #[inline]
+    pub(super) fn as_ptr(&self) -> *const bindings::nf_conntrack_helper {
+        self.helper.as_ptr()
     }
 }
 

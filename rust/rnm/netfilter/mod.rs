@@ -15,6 +15,8 @@
 //!   to, and [`helper::HelpContext`] that of the packet.
 //! - [`expect::Expectation`] announces a related connection; its failures
 //!   are the typed [`expect::ExpectError`].
+//! - [`nat`] rewrites the payload of a NATed connection and NATs the
+//!   expected connections as their master.
 //!
 //! The non-generic functions that call the C wrappers of
 //! `rust/helpers/netfilter.c` are `#[inline]`: the wrappers are linked only
@@ -24,6 +26,7 @@
 pub mod conntrack;
 pub mod expect;
 pub mod helper;
+pub mod nat;
 
 use crate::rnm::bindings;
 
