@@ -12,7 +12,8 @@
 #        makes the helper alias nfct-helper-ftp, which nftables,
 #        iptables' CT target, tc act_ct and Open vSwitch request for the
 #        helper "ftp", load nf_conntrack_ftp_rs and never nf_conntrack_ftp
-#        as well; under a kernel that has no nf_conntrack_ftp_rs it loads
+#        as well, and so does the NAT helper alias ip_nat_ftp; under a
+#        kernel that has no nf_conntrack_ftp_rs they load nf_nat_ftp and
 #        nf_conntrack_ftp.  Named after the release, so that the packages
 #        for two kernels (as during an ABI change) install side by side.
 #   postinst, postrm
@@ -80,15 +81,18 @@ cat >"$stage/usr/lib/modprobe.d/nf_conntrack_ftp_rs-$REL.conf" <<'EOF'
 # The FTP conntrack helper in Rust (nf_conntrack_ftp_rs) replaces the C
 # one: the alias the kernel requests for the helper "ftp" loads it (an
 # alias configured here comes before the modules' own aliases), so the
-# two never compete for the name.  Under a kernel for which no
-# nf_conntrack_ftp_rs is installed, nf_conntrack_ftp is loaded instead.
+# two never compete for the name.  It does the NAT part of nf_nat_ftp
+# too, and the NAT helper alias ip_nat_ftp loads it as well.  Under a
+# kernel for which no nf_conntrack_ftp_rs is installed, nf_nat_ftp and
+# nf_conntrack_ftp are loaded instead.
 #
 # To go back to nf_conntrack_ftp: remove this package, or override this
 # file with an empty file of the same name in /etc/modprobe.d/; then
 # unload nf_conntrack_ftp_rs (after removing the rulesets that use the
 # helper) or reboot.
 alias nfct-helper-ftp nf_conntrack_ftp_rs
-install nf_conntrack_ftp_rs /sbin/modprobe --ignore-install nf_conntrack_ftp_rs $CMDLINE_OPTS || /sbin/modprobe nf_conntrack_ftp
+alias ip_nat_ftp nf_conntrack_ftp_rs
+install nf_conntrack_ftp_rs /sbin/modprobe --ignore-install nf_conntrack_ftp_rs $CMDLINE_OPTS || /sbin/modprobe nf_nat_ftp
 EOF
 
 cat >"$stage/usr/share/doc/$PKG/copyright" <<EOF

@@ -10,6 +10,12 @@
 //! firewall accepting only `ct state established,related` lets exactly
 //! those data connections through.
 //!
+//! Behind NAT (nftables or iptables `masquerade`, `snat`, `dnat`), it also
+//! does what `nf_nat_ftp` does: the address and port of each announcement
+//! are rewritten to those of the other side of the NAT, and the data
+//! connection is NATed as the control connection is.  That part needs
+//! `nf_nat`, which loads with this module.
+//!
 //! The protocol logic (parsers, line tracking, the decision of `help()`)
 //! is the `ftp_proto` crate in `net/netfilter/ftp_proto/`; this module ties
 //! it to conntrack.  See `Documentation/rnm/nf_conntrack_ftp_rs.rst`.
@@ -30,7 +36,7 @@ module! {
     authors: ["rust-netmods developers"],
     description: "FTP connection tracking helper",
     license: "GPL",
-    alias: ["nfct-helper-ftp"],
+    alias: ["nfct-helper-ftp", "ip_nat_ftp"],
     params: {
         loose: bool {
             default: false,
@@ -52,8 +58,9 @@ mod ftp {
     use crate::rnm::net_namespace::{NetRef, PernetData, PernetId, PernetRegistration};
     use crate::rnm::netfilter::{
         conntrack::Direction,
-        expect::{ExpectError, ExpectTuple, Expectation, Related},
+        expect::{ExpectError, ExpectTuple, Expectation, Initialised, Related},
         helper::{HelpContext, Helper, Policy, Registration},
+        nat::{Nat, NatHelperRegistration},
         Family, L4Proto, Verdict,
     };
     use crate::rnm::sysctl::{Entry, IntValue};
@@ -167,6 +174,14 @@ mod ftp {
         /// Lines that started like a command or reply but did not parse
         /// (the packet is dropped, as by `nf_conntrack_ftp`).
         pub(crate) parse_errors: Atomic<u64>,
+        /// Announcements rewritten for NAT.
+        pub(crate) nat_rewritten: Atomic<u64>,
+        /// Packets dropped behind NAT because no port was free for the
+        /// data connection.
+        pub(crate) nat_no_port: Atomic<u64>,
+        /// Packets dropped behind NAT because the announcement could not be
+        /// rewritten.
+        pub(crate) nat_mangle_failed: Atomic<u64>,
     }
 
     pub(crate) static COUNTERS: Counters = Counters {
@@ -176,6 +191,9 @@ mod ftp {
         table_full: Atomic::new(0),
         failed: Atomic::new(0),
         parse_errors: Atomic::new(0),
+        nat_rewritten: Atomic::new(0),
+        nat_no_port: Atomic::new(0),
+        nat_mangle_failed: Atomic::new(0),
     };
 
     fn inc(c: &Atomic<u64>) {
@@ -310,26 +328,12 @@ mod ftp {
                     });
                     // The limits of the connection's namespace.
                     let policy = net.map_or(DEFAULT_POLICY, FtpNet::policy);
+                    if let Some(mut nat) = ctx.nat() {
+                        return expect_nat(&mut nat, exp, policy, &found, pfamily);
+                    }
                     match exp.related(Some(policy)) {
-                        Ok(Related { evicted }) => {
-                            inc(&COUNTERS.created);
-                            COUNTERS
-                                .evicted
-                                .fetch_add(u64::from(evicted), Relaxed);
-                            Verdict::Accept
-                        }
-                        Err(err) => {
-                            if err == ExpectError::TableFull {
-                                inc(&COUNTERS.table_full);
-                            } else {
-                                inc(&COUNTERS.failed);
-                            }
-                            if LOG_LIMIT.allow() {
-                                pr_info!("dropping packet: cannot add expectation: {:?}\n", err);
-                            }
-                            // Can't expect this?  Best to drop the packet now.
-                            Verdict::Drop
-                        }
+                        Ok(related) => expected(related),
+                        Err(err) => expect_failed(err),
                     }
                 }
             }
@@ -342,10 +346,71 @@ mod ftp {
         }
     }
 
+    /// Counts a registered expectation.
+    fn expected(related: Related) -> Verdict {
+        inc(&COUNTERS.created);
+        COUNTERS
+            .evicted
+            .fetch_add(u64::from(related.evicted), Relaxed);
+        Verdict::Accept
+    }
+
+    /// Counts and logs an expectation that could not be registered; the
+    /// packet is dropped (can't expect this?  Best to drop it now).
+    fn expect_failed(err: ExpectError) -> Verdict {
+        match err {
+            ExpectError::TableFull => inc(&COUNTERS.table_full),
+            ExpectError::NoFreePort => inc(&COUNTERS.nat_no_port),
+            _ => inc(&COUNTERS.failed),
+        }
+        if LOG_LIMIT.allow() {
+            if err == ExpectError::NoFreePort {
+                pr_info!("dropping packet: all ports in use\n");
+            } else {
+                pr_info!("dropping packet: cannot add expectation: {:?}\n", err);
+            }
+        }
+        Verdict::Drop
+    }
+
+    /// Behind NAT (`nf_nat_ftp()`): registers the expectation so that the
+    /// data connection is NATed as the control connection, on a port free
+    /// on the receiver's side, and rewrites the announcement to the address
+    /// and port the receiver must use.
+    fn expect_nat<'a>(
+        nat: &mut Nat<'_, 'a>,
+        exp: Expectation<'a, Initialised>,
+        policy: Policy,
+        found: &proto::FtpMatch,
+        family: proto::Family,
+    ) -> Verdict {
+        // The data connection comes from wherever this packet goes.
+        let addr = nat.announce_addr();
+        let exp = match nat.expect_related(exp, Some(policy)) {
+            Ok(exp) => exp,
+            Err(err) => return expect_failed(err),
+        };
+        let text = proto::nat_text(found.ftype, family, &addr, exp.port());
+        match exp.mangle(found.match_off, found.match_len, text.as_bytes()) {
+            Ok(related) => {
+                inc(&COUNTERS.nat_rewritten);
+                expected(related)
+            }
+            Err(err) => {
+                inc(&COUNTERS.nat_mangle_failed);
+                if LOG_LIMIT.allow() {
+                    pr_info!("dropping packet: cannot mangle packet: {:?}\n", err);
+                }
+                Verdict::Drop
+            }
+        }
+    }
+
     /// The module: the registered helper, which owns the per-namespace
     /// limits it reads, and the counters it writes (dropped after it:
     /// field order; they are `static`, the directory only shows them).
     pub(crate) struct FtpHelper {
+        _nat: NatHelperRegistration,
         _helper: Registration<Ftp>,
         _counters: Directory,
     }
@@ -367,6 +432,9 @@ mod ftp {
                     File::counter(c"table_full", &COUNTERS.table_full),
                     File::counter(c"expect_failed", &COUNTERS.failed),
                     File::counter(c"parse_errors", &COUNTERS.parse_errors),
+                    File::counter(c"nat_rewritten", &COUNTERS.nat_rewritten),
+                    File::counter(c"nat_no_port", &COUNTERS.nat_no_port),
+                    File::counter(c"nat_mangle_failed", &COUNTERS.nat_mangle_failed),
                 ],
             )?;
             let net = PernetRegistration::<FtpNet>::register()?;
@@ -390,11 +458,14 @@ mod ftp {
                     pr_err!("cannot register conntrack helper: {:?}\n", e);
                 }
             })?;
+            // After the helper, whose NAT module name it copies.
+            let nat = NatHelperRegistration::register(&helper, module)?;
             pr_info!(
                 "registered conntrack helper \"{}\"\n",
                 name.to_str().unwrap_or("?")
             );
             Ok(Self {
+                _nat: nat,
                 _helper: helper,
                 _counters: counters,
             })

@@ -2,3 +2,4 @@
 /* The out-of-line helpers nf_conntrack_ftp_rs's abstractions call. */
 #include "bh.c"
 #include "netfilter.c"
+#include "nf_nat.c"

@@ -67,6 +67,7 @@ path=$(modinfo -n nf_conntrack_ftp_rs 2>&1)
 [[ "$path" == */lib/modules/$rel/updates/rnm/nf_conntrack_ftp_rs.ko.xz ]] ||
 	fail "modinfo -n nf_conntrack_ftp_rs: '$path', want the package's module under updates/"
 check_eq "nfct-helper-ftp resolves to" "$(modprobe -R nfct-helper-ftp 2>&1 | tr '\n' ' ')" "nf_conntrack_ftp_rs "
+check_eq "ip_nat_ftp resolves to" "$(modprobe -R ip_nat_ftp 2>&1 | tr '\n' ' ')" "nf_conntrack_ftp_rs "
 through_firewall nf_conntrack_ftp_rs
 
 # Removed: the way back.  The loaded module stays until it is unloaded.
@@ -78,6 +79,7 @@ installed=0
 ! modinfo nf_conntrack_ftp_rs >/dev/null 2>&1 || fail "nf_conntrack_ftp_rs still known to modprobe after dpkg -r"
 [ ! -e "/usr/lib/modprobe.d/nf_conntrack_ftp_rs-$rel.conf" ] || fail "modprobe.d file left after dpkg -r"
 check_eq "nfct-helper-ftp after dpkg -r" "$(modprobe -R nfct-helper-ftp 2>&1 | tr '\n' ' ')" "nf_conntrack_ftp "
+check_eq "ip_nat_ftp after dpkg -r" "$(modprobe -R ip_nat_ftp 2>&1 | tr '\n' ' ')" "nf_nat_ftp "
 through_firewall nf_conntrack_ftp
 busywait 30000 modprobe -r nf_conntrack_ftp 2>/dev/null || fail "modprobe -r nf_conntrack_ftp: $(modprobe -r nf_conntrack_ftp 2>&1)"
 
