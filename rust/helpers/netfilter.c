@@ -5,6 +5,7 @@
  */
 
 #include <linux/string.h>
+#include <net/netfilter/nf_conntrack_seqadj.h>
 
 #include "netfilter.h"
 
@@ -168,6 +169,24 @@ int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
 	*data = skb->data + dataoff;
 	*len = skb->len - dataoff;
 	return 0;
+}
+
+/*
+ * Records that the payload of @skb, whose TCP header starts at @protoff,
+ * changed length by @off bytes, so that conntrack adjusts the sequence
+ * numbers of the later segments of @ct in the packet's direction (and
+ * the acknowledgements of the other): nf_ct_seqadj_set() with the
+ * packet's sequence number.  Takes @ct->lock.
+ */
+void rnm_nf_ct_seqadj_tcp(struct sk_buff *skb, struct nf_conn *ct,
+			  unsigned int ctinfo, unsigned int protoff, s32 off)
+{
+	const struct tcphdr *th;
+	struct tcphdr _tcph;
+
+	th = skb_header_pointer(skb, protoff, sizeof(_tcph), &_tcph);
+	if (th && ctinfo < IP_CT_NUMBER)
+		nf_ct_seqadj_set(ct, ctinfo, th->seq, off);
 }
 
 void *rnm_net_generic(const struct net *net, unsigned int id)

@@ -83,9 +83,10 @@ int rnm_nf_nat_expect_related(struct nf_conntrack_expect *exp,
 
 /*
  * Replaces @len bytes at @off of the TCP payload of @skb (whose TCP header
- * starts at @protoff) by the @text_len bytes at @text, fixes the lengths
- * and checksums, and records the change of length for @ct's sequence
- * adjustment in the packet's direction (nf_nat_mangle_tcp_packet()).
+ * starts at @protoff) by the @text_len bytes at @text and fixes the
+ * lengths and checksums (__nf_nat_mangle_tcp_packet() without sequence
+ * adjustment: the caller records the change of length of all rewrites of
+ * the packet at once, with rnm_nf_ct_seqadj_tcp()).
  *
  * Checks what the C leaves to its callers: the replaced bytes lie within
  * the payload, @text_len is at most RNM_NF_NAT_MANGLE_MAX, and, if the
@@ -117,8 +118,8 @@ int rnm_nf_nat_mangle_tcp(struct sk_buff *skb, struct nf_conn *ct,
 		return -EINVAL;
 	if (text_len != len && !nfct_seqadj(ct))
 		return -EOPNOTSUPP;
-	if (!nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff, off, len,
-				      (const char *)text, text_len))
+	if (!__nf_nat_mangle_tcp_packet(skb, ct, ctinfo, protoff, off, len,
+					(const char *)text, text_len, false))
 		return -ENOMEM;
 	return 0;
 }

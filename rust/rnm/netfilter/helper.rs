@@ -310,6 +310,9 @@ pub struct HelpContext<'a> {
     protoff: c_uint,
     conn: Conn<'a>,
     ctinfo: ConntrackInfo,
+    /// Bytes the payload grew (or shrank) by NAT rewrites in this
+    /// callback, recorded for sequence adjustment once it returns.
+    seq_delta: i32,
 }
 
 /// The TCP payload of a packet and its sequence number.
@@ -349,6 +352,20 @@ impl<'a> HelpContext<'a> {
     #[inline]
     pub(super) fn protoff(&self) -> c_uint {
         self.protoff
+    }
+
+    /// The change of payload length the rewrites of this callback made so
+    /// far, bytes.
+    #[inline]
+    pub(super) fn seq_delta(&self) -> i32 {
+        self.seq_delta
+    }
+
+    /// Records that a rewrite changed the payload's length by `delta`
+    /// bytes (see [`super::nat::Nat::mangle`]).
+    #[inline]
+    pub(super) fn set_seq_delta(&mut self, delta: i32) {
+        self.seq_delta = delta;
     }
 
     /// Makes the packet linear and returns its TCP sequence number and
@@ -419,13 +436,34 @@ unsafe extern "C" fn help_callback<H: Helper>(
             // SAFETY: the packet holds a reference on `ct` during the call.
             conn: unsafe { Conn::from_raw(ct) },
             ctinfo,
+            seq_delta: 0,
         };
         let netref = ctx.conn.net();
         // SAFETY: the `PernetRegistration<H::Net>` is owned by the helper's
         // `Registration`, whose `drop` unregisters the helper and waits for
         // running callbacks (this one) before dropping it.
         let net = unsafe { PernetRegistration::<H::Net>::get_unchecked(&netref) };
-        H::help(&mut ctx, net, slot.get()).to_raw()
+        let verdict = H::help(&mut ctx, net, slot.get());
+        if ctx.seq_delta != 0 {
+            // All rewrites of the packet in one record: conntrack keeps
+            // one change of offset per packet and direction
+            // (`nf_ct_seqadj_set()` ignores a second one at the same
+            // sequence number).
+            // SAFETY: the packet and its connection are valid, its TCP
+            // header starts at `protoff`, and the rewrites that changed
+            // its length checked that the connection has sequence
+            // adjustment; `ct->lock`, which this takes, is not held.
+            unsafe {
+                bindings::rnm_nf_ct_seqadj_tcp(
+                    skb.as_ptr(),
+                    ct.as_ptr(),
+                    ctinfo.to_raw(),
+                    protoff,
+                    ctx.seq_delta,
+                )
+            };
+        }
+        verdict.to_raw()
     })
 }
 

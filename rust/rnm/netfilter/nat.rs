@@ -197,9 +197,12 @@ impl<'c, 'a> Nat<'c, 'a> {
 
     /// Replaces the `len` bytes at offset `off` of the TCP payload by
     /// `text` (at most [`MANGLE_MAX`] bytes), fixing the packet's lengths
-    /// and checksums; a change of length is recorded for the sequence
-    /// adjustment of the connection in the packet's direction
-    /// (`nf_nat_mangle_tcp_packet()`).
+    /// and checksums (`__nf_nat_mangle_tcp_packet()`).  Offsets are those
+    /// of the payload as it is now, after earlier rewrites of this
+    /// callback.  When the callback returns, the change of length of all
+    /// its rewrites is recorded at once for the sequence adjustment of the
+    /// connection in the packet's direction (`nf_ct_seqadj_set()`, which
+    /// keeps one change per packet).
     ///
     /// Fails with [`MangleError`]; the packet is then unchanged.
     #[inline]
@@ -216,6 +219,13 @@ impl<'c, 'a> Nat<'c, 'a> {
         if !fits || text.len() > MANGLE_MAX {
             return Err(MangleError::OutOfRange);
         }
+        // Both below 2^17: no overflow; the sum of a packet's changes is
+        // bounded by its size, but checked all the same.
+        let delta = self
+            .ctx
+            .seq_delta()
+            .checked_add(text.len() as i32 - len as i32)
+            .ok_or(MangleError::OutOfRange)?;
         // The three fit in `c_uint`: the payload is at most 64 KiB, the
         // text at most `MANGLE_MAX` bytes.
         let (off, len, text_len) = (off as u32, len as u32, text.len() as u32);
@@ -237,7 +247,10 @@ impl<'c, 'a> Nat<'c, 'a> {
             )
         };
         match ret {
-            0 => Ok(()),
+            0 => {
+                self.ctx.set_seq_delta(delta);
+                Ok(())
+            }
             r if r == EOPNOTSUPP.to_errno() => Err(MangleError::NoSeqAdjust),
             r if r == ENOMEM.to_errno() => Err(MangleError::NoMemory),
             _ => Err(MangleError::OutOfRange),
