@@ -6,7 +6,9 @@
 //! objects: the parsers of the `PORT` and `EPRT` commands and of the `227` and `229` replies, the
 //! per-direction search table, `find_pattern()`, the tracking of the sequence numbers at which a
 //! line starts (`find_nl_seq()` / `update_nl_seq()`), and the decision taken by `help()` once a
-//! command has been parsed (including the `loose` module parameter).
+//! command has been parsed (including the `loose` module parameter). It also holds the text NAT
+//! writes in place of the announced address and port ([`nat_text`], mirroring
+//! `nf_nat_ftp_fmt_cmd()` of `net/netfilter/nf_nat_ftp.c`).
 //!
 //! Every function mirrors the acceptance rules of the C code byte for byte, including its
 //! quirks, because the match offset and length are handed to NAT, which rewrites exactly that
@@ -17,13 +19,21 @@
 //! tests, the integration tests and the fuzzer.
 //!
 //! When this file is included as a module, the crate-level `no_std` attribute has no effect and
-//! triggers the `unused_attributes` lint; the including `mod` item should allow it.
+//! triggers the `unused_attributes` lint; the including `mod` item should allow it. A file
+//! included with `#[path]` owns its directory, so its submodules (`src/nat.rs`) are found next
+//! to it either way.
 //!
 //! Addresses are handled as the bytes of `union nf_inet_addr` (`all`, 16 bytes, network order):
 //! an IPv4 address occupies the first four bytes and the remaining twelve are zero.
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+
+mod nat;
+
+// Included into the kernel module as a private module, whose code need not use all of these.
+#[allow(unused_imports)]
+pub use nat::{nat_text, NatText, NAT_TEXT_MAX};
 
 /// Number of line-start sequence numbers remembered per direction (`NUM_SEQ_TO_REMEMBER`).
 pub const NUM_SEQ_TO_REMEMBER: usize = 2;
