@@ -9,6 +9,8 @@
 #                        in QEMU; ends with "N passed, N failed"
 #                        (then the debug kernel, as time allows;
 #                        RNM_DEBUG=0 leaves it out)
+#   make fuzz            every fuzz target of every crate, until 10^7
+#                        executions in all (RNM_FUZZ_RUNS); prints the count
 #   make debug-kernel    configure and build the debug kernel (KASAN, lockdep,
 #                        kmemleak) the suite also runs on
 #   make deb             a Debian package of the modules for the stock kernel,
@@ -54,6 +56,12 @@ check:
 
 unit:
 	@scripts/check.sh --unit-only
+
+# The kernel's C that the diff_c targets compare with comes from the build
+# root's linux-source tree.
+fuzz:
+	@scripts/setup.sh >/dev/null
+	@scripts/fuzz-all.sh
 
 debug-kernel:
 	@scripts/setup.sh >/dev/null

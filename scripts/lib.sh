@@ -12,6 +12,21 @@ RNM_KSRC=/opt/rnm/src
 # The debug kernel (scripts/debug-kernel.sh).
 RNM_DEBUG_KDIR=/opt/rnm/debug
 
+# The kernel source in the build root, as the host sees it (the version is
+# the one setup.sh resolved).
+rnm_linux_src() {
+	local kver
+	read -r _ kver 2>/dev/null <"$RNM_ROOT/.rnm/kernel" || return 1
+	echo "$RNM_ROOT$RNM_KSRC/linux-source-$kver"
+}
+
+# The crates that have cargo-fuzz targets (a fuzz/ directory), relative to
+# the top, not counting copies under out/.
+fuzz_crates() {
+	(cd "$RNM_TOP" && find . -path '*/fuzz/Cargo.toml' -not -path './out/*' -not -path '*/target/*') |
+		sed 's|/fuzz/Cargo.toml$||' | sort
+}
+
 die() {
 	echo "error: $*" >&2
 	exit 1
