@@ -9,9 +9,9 @@
 #   router  r0 10.0.1.1 fd00:1::1 | r1 10.0.2.1 fd00:2::1
 #   server  s0 10.0.2.2 fd00:2::2 (FTP), 10.0.2.3 fd00:2::3 (echo server)
 
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-FTP_PEER="$(cd "$(dirname "$0")" && pwd)/ftp_peer.py"
+FTP_PEER="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ftp_peer.py"
 FTP_TMP=$(mktemp -d)
 C4=10.0.1.2 C6=fd00:1::2 S4=10.0.2.2 S6=fd00:2::2 E4=10.0.2.3 E6=fd00:2::3
 
