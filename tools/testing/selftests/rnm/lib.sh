@@ -103,12 +103,25 @@ rnm_ko() {
 	echo "$RNM_MODDIR/$1.ko"
 }
 
+# Load the kernel modules that a module of the build tree depends on: insmod,
+# unlike modprobe, does not, and on a freshly booted kernel nothing else may
+# have loaded nf_nat, for one.  Returns non-zero, naming the cause, if one
+# cannot be loaded.
+rnm_load_deps() {
+	local ko=$1 dep deps
+	deps=$(modinfo -F depends "$ko") || { echo "# modinfo $ko failed" >&2; return 1; }
+	for dep in ${deps//,/ }; do
+		modprobe "$dep" || { echo "# $(basename "$ko"): cannot load its dependency $dep" >&2; return 1; }
+	done
+}
+
 # Load one of the project's modules from the build tree.
 rnm_insmod() {
 	local name=$1
 	shift
 	local ko
 	ko=$(rnm_ko "$name") || exit $ksft_fail
+	rnm_load_deps "$ko" || die "cannot load the dependencies of $name.ko"
 	insmod "$ko" "$@" || die "insmod $name.ko $* failed"
 }
 

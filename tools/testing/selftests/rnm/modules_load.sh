@@ -16,9 +16,7 @@ for ko in "${kos[@]}"; do
 	ko=$RNM_MODDIR/$ko
 	name=$(modinfo -F name "$ko")
 	[ -n "$name" ] || { fail "modinfo cannot read $ko"; continue; }
-	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
-		modprobe "$dep" || fail "$name: cannot load dependency $dep"
-	done
+	rnm_load_deps "$ko" || fail "$name: cannot load its dependencies"
 	for i in 1 2 3; do
 		if ! insmod "$ko"; then
 			fail "$name: insmod failed (round $i)"

@@ -15,6 +15,7 @@ modinfo nf_conntrack_ftp >/dev/null 2>&1 || skip "no nf_conntrack_ftp"
 modprobe nf_conntrack_ftp || die "cannot load nf_conntrack_ftp"
 
 ko=$(rnm_ko nf_conntrack_ftp_rs) || exit $ksft_fail
+rnm_load_deps "$ko" || die "cannot load the dependencies of nf_conntrack_ftp_rs.ko"
 if err=$(insmod "$ko" 2>&1); then
 	fail "loaded while nf_conntrack_ftp holds the name \"ftp\""
 	rmmod nf_conntrack_ftp_rs
