@@ -49,6 +49,7 @@ ip netns del vnapi-b
 rmmod vnapi
 echo "== nf_conntrack_ftp_rs"
 modprobe nf_conntrack
+modprobe nf_nat
 insmod "$(ko nf_conntrack_ftp_rs)"
 echo "-- sysctls (per network namespace)"
 grep . /proc/sys/net/netfilter/nf_conntrack_ftp_rs/*
@@ -69,6 +70,7 @@ NFT
 nft list table inet demo_ftp | grep -A1 'ct helper ftp'
 nft delete table inet demo_ftp
 rmmod nf_conntrack_ftp_rs
+"$TOP/scripts/demo-ftp.sh"
 
 echo "== kernel log"
 dmesg
