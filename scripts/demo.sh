@@ -6,7 +6,12 @@
 
 set -e
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-ko() { find "$TOP" -name "$1.ko" -not -path '*/target/*' | head -n1; }
+# The modules of the build tree (kbuild puts them at its top; out/ may hold
+# other builds, for the debug kernel).
+ko() {
+	[ -f "$TOP/$1.ko" ] || { echo "demo: $1.ko is not built in $TOP" >&2; exit 1; }
+	echo "$TOP/$1.ko"
+}
 dmesg -n 1
 dmesg -C
 echo "== kernel $(uname -r)"

@@ -213,7 +213,8 @@ nat_counter() {
 # transfer starts (from port 20), and refuses a PORT or EPRT address other
 # than the control connection's peer (compared as addresses: unlike
 # pyftpdlib, which compares the text, it takes the full form "%pI6" in
-# which nf_nat_ftp writes an IPv6 address).
+# which nf_nat_ftp writes an IPv6 address).  It logs the commands it
+# receives to $FTP_TMP/vsftpd-NAME.log.
 nat_vsftpd() {
 	local ns=$1 name=$2 addr6=$3
 	mkdir -p "$FTP_TMP/empty" "$FTP_TMP/srv"
@@ -234,10 +235,10 @@ nat_vsftpd() {
 		seccomp_sandbox=NO
 		isolate=NO
 		isolate_network=NO
-		xferlog_enable=NO
+		xferlog_enable=YES
+		xferlog_std_format=NO
 		vsftpd_log_file=$FTP_TMP/vsftpd-$name.log
 		log_ftp_protocol=YES
-		dual_log_enable=NO
 	EOF
 	nsx "$ns" vsftpd "$FTP_TMP/vsftpd-$name.conf" >"$FTP_TMP/vsftpd-$name.out" 2>&1 &
 }
