@@ -10,14 +10,18 @@
 # rewrite changes the length of the control stream and the sequence
 # adjustment accumulates.  Two clients behind the masquerade that announce
 # the same data port at once must both get their files (the router
-# announces another port for the second).
+# announces another port for the second); if they announce port 65535,
+# the router has no other port to give the second, and drops its
+# announcement.
 #
-# The same suite runs for nf_conntrack_ftp + nf_nat_ftp and for
-# nf_conntrack_ftp_rs (RNM_FTP_IMPLS, default "c rs", empty: only the
-# negative controls); a Rust helper built
-# without NAT support (no nat_rewritten counter) is reported as a skip.
-# Negative controls first: without a helper, and with nf_conntrack_ftp
-# but without nf_nat_ftp, the transfers that need a rewrite must fail.
+# The suite runs for nf_conntrack_ftp_rs, and for nf_conntrack_ftp +
+# nf_nat_ftp in nf_conntrack_ftp_rs_nat_c.sh, which shows that what it
+# asserts is what the C pair does (RNM_FTP_IMPLS: the implementations to
+# run, "rs" by default, "c rs" for both, empty for only the negative
+# controls).  A Rust helper built without NAT support (no nat_rewritten
+# counter) is reported as a skip.  Negative controls first (unless
+# RNM_NAT_NEGATIVE=0): without a helper, and with nf_conntrack_ftp but
+# without nf_nat_ftp, the transfers that need a rewrite must fail.
 
 source "$(dirname "$0")/nat_lib.sh"
 trap ftp_cleanup EXIT
@@ -51,18 +55,20 @@ negative_controls() {
 	nat_blocked "$NS_C" "$what: (c) curl IPv6 passive (EPSV, 229)" $CURL_FAIL "ftp://[$R2_6]/data.bin"
 }
 
-nat_firewall ""
-negative_controls "no helper"
+if [ "${RNM_NAT_NEGATIVE:-1}" = 1 ]; then
+	nat_firewall ""
+	negative_controls "no helper"
 
-modprobe nf_conntrack_ftp || die "cannot load nf_conntrack_ftp"
-nat_firewall ftp
-negative_controls "nf_conntrack_ftp without nf_nat_ftp"
-# A passive transfer to a public server needs no rewrite: the helper's
-# expectation alone lets it through R1's masquerade.
-nat_transfer "$NS_C" "nf_conntrack_ftp without nf_nat_ftp: (a) curl IPv4 passive (PASV) needs no rewrite" \
-	$CURL --disable-epsv --no-ftp-skip-pasv-ip "ftp://$P4/data.bin"
-nat_impl_unload
-log "INFO: negative controls done after ${SECONDS}s"
+	modprobe nf_conntrack_ftp || die "cannot load nf_conntrack_ftp"
+	nat_firewall ftp
+	negative_controls "nf_conntrack_ftp without nf_nat_ftp"
+	# A passive transfer to a public server needs no rewrite: the
+	# helper's expectation alone lets it through R1's masquerade.
+	nat_transfer "$NS_C" "nf_conntrack_ftp without nf_nat_ftp: (a) curl IPv4 passive (PASV) needs no rewrite" \
+		$CURL --disable-epsv --no-ftp-skip-pasv-ip "ftp://$P4/data.bin"
+	nat_impl_unload
+	log "INFO: negative controls done after ${SECONDS}s"
+fi
 
 # port_in_use FAMILY: two clients behind R1 (C's two addresses) announce
 # the same data port to vsftpd on P; both expectations are held together,
@@ -103,6 +109,62 @@ port_in_use() {
 			echo "$(tail -n2 "$FTP_TMP/pu$t.log")" | sed 's/^/# /'
 	done
 	log "ok: port in use ($srv): R1 announced ports $ports"
+}
+
+# retransmits NS SRC: how many times the control connection from SRC to
+# port 21 in NS retransmitted (0 if not found).
+retransmits() {
+	local src=$2
+	[[ $src == *:* ]] && src="[$src]"
+	nsx "$1" ss -Htin src "$src" dport = :21 |
+		sed -n 's/.*retrans:[0-9]*\/\([0-9]*\).*/\1/p' | head -n1 | grep . || echo 0
+}
+
+# no_port_free IMPL A1 A2 SERVER: two clients behind R1 announce port
+# 65535, above which there is no other port to try: the second's
+# announcement cannot be given a port, so R1 drops it (each
+# retransmission again; the Rust helper counts them in nat_no_port), and
+# the server never answers it.  The first client's transfer is not
+# affected.
+no_port_free() {
+	local impl=$1 a1=$2 a2=$3 srv=$4 port=65535 n0 r rt p1 p2 got exps
+	rm -f "$FTP_TMP/hold-np"
+	nsx "$NS_R1" conntrack -F expect -f ipv4 >/dev/null 2>&1
+	nsx "$NS_R1" conntrack -F expect -f ipv6 >/dev/null 2>&1
+	[ "$impl" = rs ] && n0=$(nat_counter nat_no_port)
+	nsx "$NS_C" timeout $((300 * RNM_TIMEOUT_SCALE)) python3 "$FTP_PEER" get-port "$srv" "$a1" $port \
+		"$FTP_TMP/hold-np" data.bin "$FTP_TMP/np1" >"$FTP_TMP/np1.log" 2>&1 &
+	p1=$!
+	busywait 60000 grep -q ANNOUNCED "$FTP_TMP/np1.log" ||
+		fail "no port free ($srv): client 1: $(tail -n1 "$FTP_TMP/np1.log")"
+	# Not through nsx (a function, run in a subshell): the process that
+	# the kill below stops must be timeout itself, which stops the client.
+	# Left running, the client would get its port as soon as client 1's
+	# data connection has taken the expectation.
+	ip netns exec "$NS_C" timeout $((300 * RNM_TIMEOUT_SCALE)) python3 "$FTP_PEER" get-port "$srv" "$a2" $port \
+		"$FTP_TMP/hold-np" data.bin "$FTP_TMP/np2" >"$FTP_TMP/np2.log" 2>&1 &
+	p2=$!
+	# Its PORT or EPRT is dropped at R1, sent again, and dropped again.
+	busywait 60000 eval '[ "$(retransmits "$NS_C" "$a2")" -ge 2 ]' ||
+		fail "no port free ($srv): client 2's announcement was not dropped (retransmissions: $(retransmits "$NS_C" "$a2"))"
+	grep -q ANNOUNCED "$FTP_TMP/np2.log" && fail "no port free ($srv): client 2's announcement was answered"
+	exps=$(nsx "$NS_R1" python3 "$CT_DUMP" expect | grep -c " dport=$port ")
+	check_eq "no port free ($srv): R1's expectations to port $port" "$exps" 1 ||
+		nsx "$NS_R1" python3 "$CT_DUMP" expect | sed 's/^/# /'
+	nsx "$NS_R1" python3 "$CT_DUMP" expect | grep -q "master-src=$a2 " &&
+		fail "no port free ($srv): R1 expects a connection for client 2"
+	rt=$(retransmits "$NS_C" "$a2")
+	if [ "$impl" = rs ]; then
+		r=$(($(nat_counter nat_no_port) - n0))
+		[ "$r" -ge 2 ] || fail "no port free ($srv): nat_no_port +$r, want at least 2"
+	fi
+	kill "$p2" 2>/dev/null
+	wait "$p2" 2>/dev/null
+	touch "$FTP_TMP/hold-np"
+	wait "$p1" || fail "no port free ($srv): client 1: $(tail -n1 "$FTP_TMP/np1.log")"
+	got=$(sha256sum <"$FTP_TMP/np1" 2>/dev/null | cut -d' ' -f1)
+	check_eq "no port free ($srv): client 1: sha256" "$got" "$FTP_WANT"
+	log "ok: no port free ($srv): client 2's announcement dropped after $rt retransmissions${r:+, nat_no_port +$r}"
 }
 
 # nat_suite c|rs: every transfer through the routers with one
@@ -176,12 +238,14 @@ nat_suite() {
 			check_eq "$k" "$(nat_counter $k)" "${before[$k]}"
 		done
 	fi
+	no_port_free "$impl" $C4 $C4B $P4
+	no_port_free "$impl" $C6 $C6B $P6
 	nat_impl_unload
 	log "INFO: $name done after ${SECONDS}s"
 }
 
 RS_SKIPPED=0
-for impl in ${RNM_FTP_IMPLS-c rs}; do
+for impl in ${RNM_FTP_IMPLS-rs}; do
 	nat_suite "$impl"
 done
 

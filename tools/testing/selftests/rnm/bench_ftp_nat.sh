@@ -1,0 +1,172 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmark (not part of the test suite): the cost of the FTP helper on a
+# router, nf_conntrack_ftp_rs against nf_conntrack_ftp + nf_nat_ftp, in one
+# boot, with the ratios Rust / C.  Two loads, each without and with NAT
+# (the router masquerading the client):
+#   - bulk: an iperf3 TCP stream to port 21 through the router with the
+#     helper assigned, so that every segment goes through the helper;
+#   - sessions: short control connections to port 21, each announcing a
+#     data port (PORT), so that each makes the helper create an
+#     expectation (and, with NAT, rewrite the command).
+# Each runs with no helper assigned (the router's own cost: conntrack,
+# NAT, forwarding), with the C helper and with the Rust one (loaded with
+# alt_name=1 beside the C pair, as "ftp-rs").
+#
+# The cost is the router's CPU time per MiB and per session.  All the
+# namespaces share the guest's CPUs, so the router gets CPU 1 to itself:
+# this script and everything it starts run on CPU 0, and receive packet
+# steering sends what the router's two interfaces receive to CPU 1, and
+# what the client's and the server's interfaces receive to CPU 0.  The
+# router's work is then CPU 1's softirq time (including ksoftirqd's) in
+# /proc/stat; CPU 1's other busy time (kernel workers, which run there
+# whatever the load) is left out.  That time is sampled by the tick, in
+# units of 10 ms: a run must be long enough for the difference to show.
+# The client sends without TSO or GSO, so that the router sees (and the
+# helper parses) every MTU-sized segment; BENCH_GSO=1 keeps them, and the
+# router then forwards aggregates of up to 64 KiB, as it does those of a
+# NIC with GRO (nf_conntrack_ftp linearizes each one).  Under
+# emulation CPU time is the emulator's, not the hardware's, and single
+# runs vary by tens of percent: the script runs each configuration
+# briefly to warm up (discarded), then BENCH_ROUNDS rounds (default 3) of
+# BENCH_SECONDS per load (default 10), rotating the order of the helpers,
+# and compares medians.  "Rust/C" is the ratio of the router's whole cost;
+# "helper Rust/C" the ratio of what each helper adds to the router's cost
+# without a helper (noisier: a difference of two measurements).
+#
+# Runs as root where the modules are built; in the project's VM:
+#   scripts/in-root.sh scripts/vm.sh tools/testing/selftests/rnm/bench_ftp_nat.sh
+
+source "$(dirname "$0")/ftp_lib.sh"
+require_cmd ip nft conntrack iperf3 python3 taskset ethtool
+trap ftp_cleanup EXIT
+T=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (one for the router)"
+taskset -pc 0 $$ >/dev/null || die "cannot pin the benchmark to CPU 0"
+KINDS="none c rs"
+declare -A HELPER=([none]="" [c]=ftp [rs]=ftp-rs)
+
+modprobe nf_conntrack || skip "no nf_conntrack"
+modprobe nf_nat || skip "no nf_nat"
+modprobe nf_conntrack_ftp || die "cannot load nf_conntrack_ftp"
+modprobe nf_nat_ftp || die "cannot load nf_nat_ftp"
+rnm_insmod nf_conntrack_ftp_rs alt_name=1
+# Every session leaves an expectation for about 10 s (until its control
+# connection's entry goes): more than the default limit.
+sysctl -qw net.netfilter.nf_conntrack_expect_max=65536
+
+ftp_topology
+# rps DEV MASK in namespace NS.
+rps() {
+	nsx "$1" sh -c "echo $3 >/sys/class/net/$2/queues/rx-0/rps_cpus" || die "rps_cpus of $2"
+}
+rps "$NS_C" c0 1
+rps "$NS_S" s0 1
+rps "$NS_R" r0 2
+rps "$NS_R" r1 2
+SEGMENTS="MTU-sized segments (no TSO/GSO)"
+if [ "${BENCH_GSO:-0}" = 1 ]; then
+	SEGMENTS="TSO/GSO aggregates"
+else
+	nsx "$NS_C" ethtool -K c0 tso off gso off >/dev/null || die "ethtool -K c0"
+fi
+nsx "$NS_S" iperf3 -s -D -B $S4 -p 21 || die "iperf3 server"
+nsx "$NS_S" python3 "$FTP_PEER" bench-server $E4 >/dev/null 2>&1 &
+busywait 30000 ftp_listening 2 || die "servers not listening"
+
+# setup KIND NAT: the router's ruleset for one configuration.
+setup() {
+	ftp_firewall "${HELPER[$1]}"
+	if [ "$2" = nat ]; then
+		nsx "$NS_R" nft -f - <<-EOF || die "cannot load the masquerade"
+			table inet natb {
+				chain post { type nat hook postrouting priority srcnat; policy accept;
+					oifname "r1" masquerade
+				}
+			}
+		EOF
+	fi
+	nsx "$NS_R" conntrack -F >/dev/null 2>&1
+}
+
+# cpu1: CPU 1's irq and softirq time in ms.
+cpu1() {
+	awk '$1 == "cpu1" { print ($7 + $8) * 10 }' /proc/stat
+}
+
+# run KIND NAT SECONDS: prints "MBIT_S US_PER_MIB SESSIONS_S US_PER_SESSION"
+run() {
+	local t=$3 c0 c1 bytes n failed
+	setup "$1" "$2"
+	c0=$(cpu1)
+	bytes=$(nsx "$NS_C" iperf3 -c $S4 -p 21 -t "$t" -J |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum_received"]["bytes"])') ||
+		die "$1 $2: iperf3 failed"
+	c1=$(cpu1)
+	local bulk="$(python3 -c "print('%.1f %.1f' % ($bytes * 8 / $t / 1e6, ($c1 - $c0) * 1000 / ($bytes / 2**20)))")"
+	nsx "$NS_R" conntrack -F >/dev/null 2>&1
+	c0=$(cpu1)
+	read -r n failed < <(nsx "$NS_C" python3 "$FTP_PEER" bench-sessions $E4 "$t" 8)
+	c1=$(cpu1)
+	[ "${n:-0}" -gt 0 ] || die "$1 $2: no session completed"
+	[ "${failed:-0}" = 0 ] || log "$1 $2: $failed sessions failed"
+	echo "$bulk $(python3 -c "print('%.1f %.0f' % ($n / $t, ($c1 - $c0) * 1000 / $n))")"
+}
+
+median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+
+for nat in plain nat; do
+	for kind in $KINDS; do
+		run $kind $nat 3 >/dev/null
+	done
+done
+declare -A BW BC SR SC
+order=$KINDS
+for r in $(seq "$ROUNDS"); do
+	for nat in plain nat; do
+		for kind in $order; do
+			read -r bw bc sr sc < <(run $kind $nat "$T")
+			[ -n "$sc" ] || die "round $r: $kind $nat failed"
+			BW[$kind-$nat]+=" $bw" BC[$kind-$nat]+=" $bc"
+			SR[$kind-$nat]+=" $sr" SC[$kind-$nat]+=" $sc"
+			printf '# round %d %-4s %-5s bulk %8s Mbit/s %8s us/MiB, sessions %6s/s %6s us each\n' \
+				"$r" $kind $nat "$bw" "$bc" "$sr" "$sc"
+		done
+	done
+	order="${order#* } ${order%% *}"
+done
+nsx "$NS_R" nft flush ruleset
+nsx "$NS_R" conntrack -F >/dev/null 2>&1
+
+# row LABEL FORMAT ARRAY NAT COST: medians of none, C and Rust; for a cost,
+# the ratios Rust/C of the whole and of what the helpers add.
+row() {
+	local label=$1 fmt=$2 nat=$4 cost=$5 k
+	local -n a=$3
+	declare -A m
+	for k in $KINDS; do m[$k]=$(median ${a[$k-$nat]}); done
+	printf "%-34s $fmt $fmt $fmt" "$label" "${m[none]}" "${m[c]}" "${m[rs]}"
+	if [ "$cost" = cost ]; then
+		python3 -c "
+n, c, r = ${m[none]}, ${m[c]}, ${m[rs]}
+print(' %8.2f %13s' % (r / c, '%.2f' % ((r - n) / (c - n)) if c - n > 0 else 'n/a'))"
+	else
+		echo
+	fi
+}
+
+echo "router on CPU 1 (receive packet steering), client and server on CPU 0;"
+echo "bulk in $SEGMENTS; medians of $ROUNDS rounds of ${T} s"
+printf '%-34s %10s %10s %10s %8s %13s\n' "" none C Rust Rust/C "helper Rust/C"
+for nat in plain nat; do
+	what="no NAT"
+	[ $nat = nat ] && what="masquerade"
+	row "bulk, $what (Mbit/s)" '%10.1f' BW $nat
+	row "bulk, $what (router us/MiB)" '%10.1f' BC $nat cost
+	row "sessions, $what (per s)" '%10.1f' SR $nat
+	row "sessions, $what (router us each)" '%10.0f' SC $nat cost
+done
+modprobe -r nf_nat_ftp nf_conntrack_ftp
+rmmod nf_conntrack_ftp_rs
