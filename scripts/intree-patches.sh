@@ -81,6 +81,7 @@ copy_source() {
 	cp -a "$src" "$tmp"
 	# Debian's .gitignore ignores the top level: add everything with -f.
 	git -C "$tmp" init -q
+	git -C "$tmp" config gc.auto 0
 	git -C "$tmp" add -f -A .
 	git -C "$tmp" -c user.name=linux-source -c user.email=linux-source@localhost \
 		commit -q -m "linux-source $(basename "$src")"

@@ -78,6 +78,8 @@ def read(path):
 def write(rel, text):
     path = os.path.join(W, rel)
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    # checkpatch: no blank line at the end of a file.
+    text = text.rstrip("\n") + "\n" if text.strip() else text
     with open(path, "w") as f:
         f.write(text)
 
