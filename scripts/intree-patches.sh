@@ -67,7 +67,13 @@ step() {
 	local name=$1 t0 t1
 	shift
 	t0=$(date +%s)
-	if ! "$@" >"$logs/$name.log" 2>&1; then
+	local rc
+	# Not in an `if` or `||`: set -e must stay in force inside the step.
+	set +e
+	(set -e; "$@") >"$logs/$name.log" 2>&1
+	rc=$?
+	set -e
+	if [ "$rc" != 0 ]; then
 		die "intree-check: step '$name' failed (${logs#"$RNM_TOP"/}/$name.log: $(grep -m1 -E 'error|Error|failed' "$logs/$name.log" || tail -n1 "$logs/$name.log"))"
 	fi
 	t1=$(date +%s)
@@ -103,28 +109,31 @@ apply() {
 configure() {
 	mkdir -p "$hbuild"
 	cp "$RNM_ROOT$RNM_KDIR/.config" "$hbuild/.config"
-	local o args=()
-	for o in $options_y; do args+=(-e "$o"); done
-	for o in $options_m; do args+=(-m "$o"); done
-	in_root "$tree/scripts/config" --file "$build/.config" "${args[@]}"
-	kmake olddefconfig
-	for o in $options_m; do
-		grep -qx "CONFIG_$o=m" "$hbuild/.config" ||
-			{ echo "error: CONFIG_$o is not =m after olddefconfig"; return 1; }
-	done
-	# Debian's own options must stay as they were (see ENVIRONMENT traps).
-	grep -qx 'CONFIG_RUST=y' "$hbuild/.config" || { echo "error: CONFIG_RUST dropped"; return 1; }
+	local o args=() argm=()
+	for o in $options_y; do args+=(-e "$o"); argm+=(-e "$o"); done
+	for o in $options_m; do args+=(-e "$o"); argm+=(-m "$o"); done
 	# Built in, the FTP helper needs NF_CONNTRACK and NF_NAT built in: with
-	# Debian's =m, asking for =y must give =m.
-	cp "$hbuild/.config" "$hbuild/.config.m"
-	in_root "$tree/scripts/config" --file "$build/.config" -e NF_CONNTRACK_FTP_RS -e VNAPI -e SAMPLE_RUST_SYSCTL
+	# Debian's =m, asking for =y must give =m; the others may be =y.
+	in_root "$tree/scripts/config" --file "$build/.config" "${args[@]}"
 	kmake olddefconfig
 	grep -qx 'CONFIG_NF_CONNTRACK_FTP_RS=m' "$hbuild/.config" ||
 		{ echo "error: NF_CONNTRACK_FTP_RS=y accepted with NF_NAT=m"; return 1; }
 	grep -qx 'CONFIG_VNAPI=y' "$hbuild/.config" ||
 		{ echo "error: VNAPI=y refused"; return 1; }
-	cp "$hbuild/.config.m" "$hbuild/.config"
+	# Then all as modules, which is what is built.
+	in_root "$tree/scripts/config" --file "$build/.config" "${argm[@]}"
 	kmake olddefconfig
+	for o in $options_m; do
+		grep -qx "CONFIG_$o=m" "$hbuild/.config" ||
+			{ echo "error: CONFIG_$o is not =m after olddefconfig"; return 1; }
+	done
+	# Debian's own options must come out as they went in: a toolchain that
+	# differs from Debian's silently drops some (DEBUG_INFO_BTF, RUST).
+	local ours='SAMPLE|NF_CONNTRACK_FTP_RS|VNAPI'
+	diff <(grep -E '^CONFIG_' "$RNM_ROOT$RNM_KDIR/.config" | grep -Ev "$ours") \
+		<(grep -E '^CONFIG_' "$hbuild/.config" | grep -Ev "$ours") \
+		>"$logs/config.diff" ||
+		{ echo "error: olddefconfig changed Debian's options (${logs#"$RNM_TOP"/}/config.diff)"; return 1; }
 }
 
 build_modules() {

@@ -180,7 +180,7 @@ def c_functions(text, names):
     """Split C text into (rest, [definitions of names])."""
     taken = []
     for name in names:
-        m = re.search(r"^[^\s#/].*\b%s\([^)]*\)\n\{\n.*?^\}\n\n?" % name, text,
+        m = re.search(r"^[^\s#/][^\n]*\b%s\([^)]*\)\n\{\n.*?^\}\n\n?" % name, text,
                       re.S | re.M)
         if m:
             taken.append(m.group(0))
@@ -190,7 +190,7 @@ def c_functions(text, names):
 
 def c_drop_declarations(text, names):
     for name in names:
-        text = re.sub(r"^[^\s#/][^;]*\b%s\([^;]*\);\n" % name, "", text, flags=re.M)
+        text = re.sub(r"^[^\s#/][^;\n]*\b%s\([^;\n]*\);\n" % name, "", text, flags=re.M)
     return text
 
 
