@@ -405,6 +405,9 @@ def step_docs():
         if f == "building.rst":
             continue
         text = read(os.path.join(TOP, d, f))
+        # The files named in the text, at their in-tree places.
+        for a, b in DOC_PATHS:
+            text = text.replace(a, b)
         if f == "index.rst":
             text = text.replace("   building\n", "")
             text = text.replace("built out of tree for the stock\nDebian kernel.",
@@ -432,6 +435,28 @@ def step_maintainers():
             break
     write("MAINTAINERS", text)
 
+
+# Source paths named in Documentation/rnm/, most specific first.
+DOC_PATHS = [
+    # Sentences about the out-of-tree layout.
+    ("abstractions in ``rust/rnm/``: ``netfilter::helper``",
+     "abstractions in ``net/netfilter/nf_conntrack_ftp_rs/netfilter/``: ``netfilter::helper``"),
+    ("of the project is in ``rust/rnm/``, the abstractions,",
+     "of the project is in the abstractions (``rust/kernel/`` and\n"
+     "``net/netfilter/nf_conntrack_ftp_rs/netfilter/``),"),
+    ("``rust/rnm`` is compiled into each module as ``mod rnm``; its raw\n"
+     "       items are ``pub(in crate::rnm)`` and the bindings module is private",
+     "the abstractions' raw items are ``pub(crate)``; ``kernel::bindings``\n"
+     "       is public, as for every Rust user in the tree, and the modules'\n"
+     "       ``#![forbid(unsafe_code)]`` keeps them from calling it"),
+    ("``rust/probes/``, is built by ``make check`` (``scripts/probes.sh``)",
+     "``rust/probes/`` of the rust-netmods repository, is built by its\n"
+     "``make check`` (``scripts/probes.sh``)"),
+    ("rust/rnm/netfilter/", "net/netfilter/nf_conntrack_ftp_rs/netfilter/"),
+    ("rust/rnm/rcu.rs", "rust/kernel/sync/rcu_arc.rs"),
+    ("rust/rnm/", "rust/kernel/"),
+    ("``rust/rnm``", "``rust/kernel``"),
+]
 
 STEPS = [
     ("rust-helpers", step_helpers,
