@@ -347,7 +347,7 @@ def step_ftp():
     natc = read(os.path.join(TOP, "rust/helpers/nf_nat.c"))
     inc = "#include <net/netfilter/nf_conntrack_rust.h>\n"
     body = (strip(nfc).replace('#include "netfilter.h"\n', inc).rstrip("\n") + "\n\n"
-            + strip(natc).replace('#include "nf_nat.h"\n', "").rstrip("\n") + "\n")
+            + strip(natc).replace('\n#include "nf_nat.h"\n', "").rstrip("\n") + "\n")
     body = body.replace("rust/rnm/netfilter/", "net/netfilter/nf_conntrack_ftp_rs/netfilter/")
     write("net/netfilter/nf_conntrack_rust.c", "// SPDX-License-Identifier: GPL-2.0\n" + body)
     bindings_includes(rnm_headers("netfilter") + ["net/netfilter/nf_conntrack_rust.h"])
