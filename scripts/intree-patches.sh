@@ -12,6 +12,10 @@
 #                                        configuration
 #   scripts/intree-patches.sh --check --each
 #                                        the same, building after each patch
+#   scripts/intree-patches.sh --check --builtin
+#                                        the same, with the modules built in
+#                                        (=y, and NF_CONNTRACK=y, NF_NAT=y),
+#                                        in a build directory of its own
 #
 # The copy of linux-source (a git repository, tag "base") and the build
 # output are kept in the cache, in root/opt/rnm/intree/, and reused.  The
@@ -23,10 +27,12 @@ set -euo pipefail
 
 check=0
 each=0
+builtin=0
 for arg; do
 	case "$arg" in
 	--check) check=1 ;;
 	--each) check=1; each=1 ;;
+	--builtin) check=1; builtin=1 ;;
 	*) die "unknown argument $arg" ;;
 	esac
 done
@@ -44,6 +50,7 @@ note "$n patches in ${out#"$RNM_TOP"/}/ (series: ${out#"$RNM_TOP"/}/series)"
 # Paths inside the build root, and as the host sees them.
 tree=/opt/rnm/intree/linux
 build=/opt/rnm/intree/build
+[ "$builtin" = 0 ] || build=/opt/rnm/intree/build-y
 htree=$RNM_ROOT$tree
 hbuild=$RNM_ROOT$build
 logs=$RNM_TOP/out/intree-check
@@ -136,6 +143,20 @@ configure() {
 		{ echo "error: olddefconfig changed Debian's options (${logs#"$RNM_TOP"/}/config.diff)"; return 1; }
 }
 
+# Built in: the FTP helper then needs NF_CONNTRACK and NF_NAT built in.
+configure_builtin() {
+	mkdir -p "$hbuild"
+	cp "$RNM_ROOT$RNM_KDIR/.config" "$hbuild/.config"
+	local o args=(-e NF_CONNTRACK -e NF_NAT)
+	for o in $options_y $options_m; do args+=(-e "$o"); done
+	in_root "$tree/scripts/config" --file "$build/.config" "${args[@]}"
+	kmake olddefconfig
+	for o in NF_CONNTRACK NF_NAT $options_m; do
+		grep -qx "CONFIG_$o=y" "$hbuild/.config" ||
+			{ echo "error: CONFIG_$o is not =y after olddefconfig"; return 1; }
+	done
+}
+
 build_modules() {
 	# The kernel crate, its bindings and helpers (rust/), then the modules'
 	# objects.  vmlinux itself is not relinked: the check is that every
@@ -188,7 +209,11 @@ else
 	apply "${patches[@]}" >"$logs/apply.log" 2>&1 ||
 		die "intree-check: the series does not apply to $(basename "$src") ($(grep -m1 -i 'patch failed\|error' "$logs/apply.log" || tail -n1 "$logs/apply.log"))"
 	note "applied $n patches"
-	step configure configure
+	if [ "$builtin" = 1 ]; then
+		step configure configure_builtin
+	else
+		step configure configure
+	fi
 	step build build_modules
 fi
 note "intree-check: ok; times (s): $(tr '\n' ' ' <"$logs/times")"
