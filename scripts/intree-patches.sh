@@ -167,6 +167,26 @@ build_modules() {
 	for t in $targets; do
 		[ -f "$hbuild/$t" ] || { echo "error: $t was not built"; return 1; }
 	done
+	check_symbols
+}
+
+# What modpost would check once vmlinux is relinked: every symbol a module
+# leaves undefined is defined by the rebuilt rust/ objects (kernel crate,
+# bindings, helpers) or exported by Debian's kernel and modules.
+check_symbols() {
+	local defined=$hbuild/.intree-defined t missing
+	{
+		in_root nm --defined-only "$build/rust/kernel.o" "$build/rust/bindings.o" \
+			"$build/rust/helpers/helpers.o" "$build/rust/core.o" \
+			"$build/rust/pin_init.o" "$build/rust/ffi.o" "$build/rust/build_error.o" |
+			awk 'NF == 3 { print $3 }'
+		awk '{ print $2 }' "$RNM_ROOT$RNM_KDIR/Module.symvers"
+	} | sort -u >"$defined"
+	for t in $targets; do
+		missing=$(in_root nm -u "$build/$t" | awk '{ print $2 }' | sort -u | comm -23 - "$defined")
+		[ -z "$missing" ] ||
+			{ echo "error: $t needs symbols nothing defines: $(echo $missing | head -c 300)"; return 1; }
+	done
 }
 
 # After one patch of the series: the options that exist so far, the

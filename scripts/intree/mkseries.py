@@ -277,7 +277,10 @@ def step_helpers():
     write("rust/helpers/net/netdevice.c", rust_helper(net.rstrip("\n") + "\n\n" + "".join(generic).rstrip("\n") + "\n"))
     helpers_include("bh.c")
     helpers_include("net/netdevice.c")
-    bindings_includes(rnm_headers("core") + ["net/net_namespace.h", "net/netns/generic.h", "linux/smp.h"])
+    # rtnetlink.h: rtnl_is_locked(), which rnm_bindings.h reaches through
+    # the netfilter headers only.
+    bindings_includes(rnm_headers("core") + ["linux/rtnetlink.h", "net/net_namespace.h",
+                                             "net/netns/generic.h", "linux/smp.h"])
 
 
 def step_bh_rcu():
