@@ -63,6 +63,9 @@ options_y="SAMPLES SAMPLES_RUST"
 options_m="SAMPLE_RUST_SYSCTL NF_CONNTRACK_FTP_RS VNAPI"
 targets="samples/rust/rust_sysctl_sample.o net/netfilter/nf_conntrack_ftp_rs.o drivers/net/vnapi/vnapi.o"
 
+# Built in, kbuild has no rule for a composite object: build its parts.
+[ "$builtin" = 0 ] || targets="samples/rust/rust_sysctl_sample.o net/netfilter/nf_conntrack_ftp_rs_main.o net/netfilter/nf_conntrack_rust.o drivers/net/vnapi/vnapi_main.o"
+
 kmake() {
 	in_root nice -n 10 make -C "$tree" O="$build" CC=x86_64-linux-gnu-gcc-14 \
 		KERNELRELEASE="$(cat "$RNM_ROOT/opt/rnm/kbuild/include/config/kernel.release" 2>/dev/null || echo 7.3)" \
