@@ -18,6 +18,10 @@
 #   make KDIR=<tree>     build against another prepared kernel tree with
 #                        CONFIG_RUST (no build root involved)
 #   make clippy          build with CLIPPY=1
+#   make intree-patches  the in-tree form: a patch series for the kernel
+#                        source (out/intree-patches/, applies with git am)
+#   make intree-check    apply that series to a copy of linux-source and
+#                        build the modules in Debian's configuration
 #   make clean
 #
 # The kbuild side of the build is in Kbuild.
@@ -32,6 +36,7 @@ endif
 endif
 
 PHONY := all modules run check clippy clean setup unit fuzz debug-kernel deb
+PHONY += intree-patches intree-check
 .PHONY: $(PHONY)
 
 ifeq ($(KDIR),)
@@ -69,6 +74,14 @@ debug-kernel:
 
 deb: modules
 	@scripts/deb.sh
+
+intree-patches:
+	@scripts/setup.sh >/dev/null
+	@scripts/intree-patches.sh
+
+intree-check:
+	@scripts/setup.sh >/dev/null
+	@scripts/intree-patches.sh --check
 
 else
 # Inside the build root, or against the tree given in KDIR.

@@ -1,0 +1,1 @@
+obj-$(CONFIG_SAMPLE_RUST_SYSCTL)		+= rust_sysctl_sample.o
