@@ -16,7 +16,7 @@
 
 #![no_main]
 
-use core::ffi::{c_char, c_int, c_uchar, c_uint};
+use core::ffi::c_int;
 use ftp_proto::{
     find_pattern, get_ipv6_addr, get_port, in4_pton, in6_pton, search_line, try_number, Direction,
     Family, FtpType, Parsed, Parser, Search, SEARCH,
@@ -25,83 +25,11 @@ use libfuzzer_sys::fuzz_target;
 use std::fmt::Debug;
 use std::sync::Once;
 
-/// `struct rnm_c_parsed` of `c/diff_c.c`.
-#[repr(C)]
-#[derive(Default)]
-struct CParsed {
-    ret: c_int,
-    off: c_uint,
-    len: c_uint,
-    addr: [u8; 16],
-    port: u16,
-    ftype: c_int,
-}
+// The C side, behind safe wrappers (all `unsafe` of the project is under `rust/`).
+#[path = "../../../../../rust/fuzz/nf_conntrack_ftp_c.rs"]
+mod c;
 
-/// `struct rnm_c_entry` of `c/diff_c.c`.
-#[repr(C)]
-struct CEntry {
-    pattern: *const c_char,
-    plen: usize,
-    skip: c_uchar,
-    term: c_uchar,
-    ftype: c_int,
-    parser: c_int,
-}
-
-extern "C" {
-    fn rnm_c_search_entries() -> usize;
-    fn rnm_c_search_entry(dir: c_int, i: usize, e: *mut CEntry);
-    fn rnm_c_getnum(
-        parser: c_int,
-        data: *const u8,
-        dlen: usize,
-        term: c_uchar,
-        l3num: u16,
-        src: *const u8,
-        r: *mut CParsed,
-    );
-    fn rnm_c_find_pattern(
-        dir: c_int,
-        i: usize,
-        data: *const u8,
-        dlen: usize,
-        l3num: u16,
-        src: *const u8,
-        r: *mut CParsed,
-    );
-    fn rnm_c_search(
-        dir: c_int,
-        data: *const u8,
-        dlen: usize,
-        l3num: u16,
-        src: *const u8,
-        r: *mut CParsed,
-    );
-    fn rnm_c_get_ipv6_addr(src: *const u8, dlen: usize, dst: *mut u8, term: c_uchar) -> c_int;
-    fn rnm_c_get_port(
-        data: *const u8,
-        start: c_int,
-        dlen: usize,
-        delim: c_uchar,
-        port: *mut u16,
-    ) -> c_int;
-    fn rnm_c_try_number(
-        data: *const u8,
-        dlen: usize,
-        array: *mut u32,
-        n: c_int,
-        sep: c_uchar,
-        term: c_uchar,
-    ) -> c_int;
-    fn rnm_c_pton(
-        ipv6: bool,
-        src: *const u8,
-        srclen: c_int,
-        dst: *mut u8,
-        delim: c_int,
-        endoff: *mut usize,
-    ) -> c_int;
-}
+use c::CParsed;
 
 const DIRS: [Direction; 2] = [Direction::Original, Direction::Reply];
 const FAMILIES: [Family; 2] = [Family::V4, Family::V6];
@@ -149,61 +77,34 @@ impl Input<'_> {
 
     /// The C argument parser `parser`, with terminator `term`.
     fn getnum(&self, parser: Parser, term: u8) -> CParsed {
-        let mut r = CParsed::default();
-        let d = self.data;
-        // SAFETY: `d` is valid for `d.len()` bytes, `src` for 16; `r` is writable; the index
-        // is that of one of the four functions.
-        unsafe {
-            rnm_c_getnum(
-                parser_index(parser),
-                d.as_ptr(),
-                d.len(),
-                term,
-                self.family.l3num(),
-                self.src.as_ptr(),
-                &mut r,
-            )
-        };
-        r
+        c::getnum(
+            parser_index(parser),
+            self.data,
+            term,
+            self.family.l3num(),
+            &self.src,
+        )
     }
 
     /// `find_pattern()` for entry `entry` of `dir`, or with `entry` `None`, the search loop
     /// of `help()` over all entries of `dir`.
     fn find_pattern(&self, dir: Direction, entry: Option<usize>) -> CParsed {
-        let mut r = CParsed::default();
-        let (d, dir) = (self.data, dir.index() as c_int);
-        let (l3num, src) = (self.family.l3num(), self.src.as_ptr());
-        // SAFETY: as in `getnum()`; `i` is below the width of the table.
-        unsafe {
-            match entry {
-                Some(i) => rnm_c_find_pattern(dir, i, d.as_ptr(), d.len(), l3num, src, &mut r),
-                None => rnm_c_search(dir, d.as_ptr(), d.len(), l3num, src, &mut r),
-            }
-        };
-        r
+        let (dir, l3num) = (dir.index() as c_int, self.family.l3num());
+        match entry {
+            Some(i) => c::find_pattern(dir, i, self.data, l3num, &self.src),
+            None => c::search(dir, self.data, l3num, &self.src),
+        }
     }
 }
 
 /// Checks that the search table of the C is `SEARCH`.
 fn check_table() {
-    // SAFETY: takes no arguments.
-    let n = unsafe { rnm_c_search_entries() };
+    let n = c::search_entries();
     for dir in DIRS {
         assert_eq!(n, SEARCH[dir.index()].len(), "search table width");
         for (i, entry) in SEARCH[dir.index()].iter().enumerate() {
-            let mut e = CEntry {
-                pattern: core::ptr::null(),
-                plen: 0,
-                skip: 0,
-                term: 0,
-                ftype: -1,
-                parser: -1,
-            };
-            // SAFETY: `i` is below the width of the table; `e` is writable.
-            unsafe { rnm_c_search_entry(dir.index() as c_int, i, &mut e) };
-            // SAFETY: the C pattern is a string literal of `plen` characters and more.
-            let pattern = unsafe { core::slice::from_raw_parts(e.pattern.cast::<u8>(), e.plen) };
-            assert_eq!(pattern, entry.pattern, "pattern of {dir:?} {i}");
+            let e = c::search_entry(dir.index() as c_int, i);
+            assert_eq!(e.pattern, entry.pattern, "pattern of {dir:?} {i}");
             assert_eq!(e.skip, entry.skip, "skip of {dir:?} {i}");
             assert_eq!(e.term, entry.term, "term of {dir:?} {i}");
             assert_eq!(e.ftype as u32, entry.ftype.value(), "type of {dir:?} {i}");
@@ -319,9 +220,7 @@ fn check_numbers(input: &Input<'_>) {
     let delims = [b'|', b'\r', data.first().copied().unwrap_or(b'!')];
     for delim in delims {
         for start in 0..4 {
-            let mut port = 0u16;
-            // SAFETY: `data` is valid for `data.len()` bytes; `port` is writable.
-            let ret = unsafe { rnm_c_get_port(data.as_ptr(), start, data.len(), delim, &mut port) };
+            let (ret, port) = c::get_port(data, start, delim);
             input.same(
                 (ret != 0).then_some((ret as usize, port)),
                 get_port(data, start as usize, delim),
@@ -330,31 +229,21 @@ fn check_numbers(input: &Input<'_>) {
         }
 
         for (sep, term) in [(b',', delim), (b',', 0), (b'.', delim)] {
-            let mut a = [0u32; 6];
-            // SAFETY: `a` holds 6 numbers, as many as asked for at most.
-            let ret = unsafe {
-                rnm_c_try_number(data.as_ptr(), data.len(), a.as_mut_ptr(), 6, sep, term)
-            };
+            let (ret, a) = c::try_number::<6>(data, sep, term);
             input.same(
                 (ret != 0).then(|| (ret as usize, a.map(|v| v as u8))),
                 try_number::<6>(data, sep, term),
                 format_args!("try_number 6 sep {sep:#x} term {term:#x}"),
             );
-            // SAFETY: as above.
-            let ret = unsafe {
-                rnm_c_try_number(data.as_ptr(), data.len(), a.as_mut_ptr(), 4, sep, term)
-            };
+            let (ret, a) = c::try_number::<4>(data, sep, term);
             input.same(
-                (ret != 0).then(|| (ret as usize, [a[0], a[1], a[2], a[3]].map(|v| v as u8))),
+                (ret != 0).then(|| (ret as usize, a.map(|v| v as u8))),
                 try_number::<4>(data, sep, term),
                 format_args!("try_number 4 sep {sep:#x} term {term:#x}"),
             );
         }
 
-        let mut addr = [0x55u8; 16];
-        // SAFETY: `data` is valid for `data.len()` bytes; `addr` for 16.
-        let ret =
-            unsafe { rnm_c_get_ipv6_addr(data.as_ptr(), data.len(), addr.as_mut_ptr(), delim) };
+        let (ret, addr) = c::get_ipv6_addr(data, delim, [0x55u8; 16]);
         input.same(
             (ret != 0).then_some((addr, ret as usize)),
             get_ipv6_addr(data, delim),
@@ -367,9 +256,9 @@ fn check_numbers(input: &Input<'_>) {
 fn check_pton(input: &Input<'_>) {
     let data = input.data;
     // in4_pton() and in6_pton() take an int length; -1 would mean strlen().
-    let Ok(srclen) = c_int::try_from(data.len()) else {
+    if c_int::try_from(data.len()).is_err() {
         return;
-    };
+    }
     let delims = [
         None,
         Some(b'|'),
@@ -379,39 +268,22 @@ fn check_pton(input: &Input<'_>) {
     for delim in delims {
         let cdelim = delim.map_or(-1, c_int::from);
         input.same(
-            c_pton::<4>(data, srclen, cdelim),
+            c_pton::<4>(data, cdelim),
             in4_pton(data, delim),
             format_args!("in4_pton delim {delim:?}"),
         );
         input.same(
-            c_pton::<16>(data, srclen, cdelim),
+            c_pton::<16>(data, cdelim),
             in6_pton(data, delim),
             format_args!("in6_pton delim {delim:?}"),
         );
     }
 }
 
-/// The C's `in6_pton()` (`N` 16) or `in4_pton()` (`N` 4) of the first `srclen` bytes of
+/// The C's `in6_pton()` (`N` 16) or `in4_pton()` (`N` 4) of the whole of
 /// `data`, as `ftp_proto` returns it: the address and the offset of `*end`, or that offset.
-fn c_pton<const N: usize>(
-    data: &[u8],
-    srclen: c_int,
-    delim: c_int,
-) -> Result<([u8; N], usize), usize> {
-    assert!(N == 4 || N == 16);
-    let (mut addr, mut end) = ([0u8; N], 0usize);
-    // SAFETY: `data` is valid for `srclen` bytes, `addr` for the 4 or 16 bytes the function
-    // writes; `end` is writable.
-    let ret = unsafe {
-        rnm_c_pton(
-            N == 16,
-            data.as_ptr(),
-            srclen,
-            addr.as_mut_ptr(),
-            delim,
-            &mut end,
-        )
-    };
+fn c_pton<const N: usize>(data: &[u8], delim: c_int) -> Result<([u8; N], usize), usize> {
+    let (ret, addr, end) = c::pton::<N>(data, delim);
     if ret != 0 {
         Ok((addr, end))
     } else {
