@@ -158,12 +158,12 @@ impl<'c, 'a> Nat<'c, 'a> {
         let exp = exp.into_raw();
         let mut evicted = 0;
         let mut port = 0;
-        // SAFETY: `exp` is a valid, initialised TCP expectation (the only
-        // protocol `Expectation::init` sets) whose master, the connection
-        // of the callback, is held by the packet; `dir` is a direction;
-        // `max_expected` (non-zero) and `timeout` come from a `Policy`,
-        // whose invariants are the limits the helper needs; the out
-        // pointers are valid for writes.
+        // `exp` is an initialised TCP expectation (the only protocol
+        // `Expectation::init` sets) whose master, the connection of the
+        // callback, is held by the packet; `max_expected` (non-zero) and
+        // `timeout` come from a `Policy`, whose invariants are the limits.
+        // SAFETY: as just said; `dir` is a direction; the out pointers are
+        // valid for writes.
         let ret = unsafe {
             bindings::rnm_nf_nat_expect_related(
                 exp.as_ptr(),
@@ -229,10 +229,10 @@ impl<'c, 'a> Nat<'c, 'a> {
         // The three fit in `c_uint`: the payload is at most 64 KiB, the
         // text at most `MANGLE_MAX` bytes.
         let (off, len, text_len) = (off as u32, len as u32, text.len() as u32);
-        // SAFETY: the packet and its connection are valid, and the
-        // packet's TCP header starts at `protoff` (`HelpContext`
-        // invariants); no view of the payload is alive (`self` borrows the
-        // context mutably); the help callback does not hold `ct->lock`;
+        // The packet and its connection are valid and the TCP header starts
+        // at `protoff` (`HelpContext` invariants); no view of the payload
+        // is alive (`self` borrows the context mutably).
+        // SAFETY: as just said; the help callback does not hold `ct->lock`;
         // `text` is valid for `text_len` bytes, which the call copies.
         let ret = unsafe {
             bindings::rnm_nf_nat_mangle_tcp(
