@@ -46,6 +46,7 @@
 
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -208,6 +209,11 @@ def get_port(addr, src, port, hold, name, out):
     import ftplib
     ftp = ftplib.FTP()
     ftp.connect(addr, 21, timeout=60, source_address=(src, 0))
+    # Killed while its announcement is unanswered, the client must not
+    # leave an orphaned socket behind that keeps retransmitting it: close
+    # with a reset.
+    ftp.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack('ii', 1, 0))
     ftp.login()
     ftp.voidcmd('TYPE I')
     lsn = socket.create_server((src, int(port)), family=family_of(src))

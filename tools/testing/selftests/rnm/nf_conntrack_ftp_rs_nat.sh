@@ -111,12 +111,15 @@ port_in_use() {
 	log "ok: port in use ($srv): R1 announced ports $ports"
 }
 
+# ss_addr ADDR: ADDR as an ss filter takes it (IPv6 in brackets).
+ss_addr() {
+	if [[ $1 == *:* ]]; then echo "[$1]"; else echo "$1"; fi
+}
+
 # retransmits NS SRC: how many times the control connection from SRC to
 # port 21 in NS retransmitted (0 if not found).
 retransmits() {
-	local src=$2
-	[[ $src == *:* ]] && src="[$src]"
-	nsx "$1" ss -Htin src "$src" dport = :21 |
+	nsx "$1" ss -Htin src "$(ss_addr "$2")" dport = :21 |
 		sed -n 's/.*retrans:[0-9]*\/\([0-9]*\).*/\1/p' | head -n1 | grep . || echo 0
 }
 
@@ -148,7 +151,7 @@ no_port_free() {
 	busywait 60000 eval '[ "$(retransmits "$NS_C" "$a2")" -ge 2 ]' ||
 		fail "no port free ($srv): client 2's announcement was not dropped (retransmissions: $(retransmits "$NS_C" "$a2"))"
 	grep -q ANNOUNCED "$FTP_TMP/np2.log" && fail "no port free ($srv): client 2's announcement was answered"
-	exps=$(nsx "$NS_R1" python3 "$CT_DUMP" expect | grep -c " dport=$port ")
+	exps=$(nsx "$NS_R1" python3 "$CT_DUMP" expect | grep " dport=$port " | grep -c "master-dst=$srv ")
 	check_eq "no port free ($srv): R1's expectations to port $port" "$exps" 1 ||
 		nsx "$NS_R1" python3 "$CT_DUMP" expect | sed 's/^/# /'
 	nsx "$NS_R1" python3 "$CT_DUMP" expect | grep -q "master-src=$a2 " &&
@@ -160,6 +163,12 @@ no_port_free() {
 	fi
 	kill "$p2" 2>/dev/null
 	wait "$p2" 2>/dev/null
+	# It closed with a reset (SO_LINGER 0): no orphaned socket goes on
+	# retransmitting the announcement, to get port $port once client 1's
+	# data connection has taken the expectation (and to leave its
+	# expectation to the next case).
+	busywait 60000 eval '! nsx "$NS_C" ss -Htn src "$(ss_addr "$a2")" dport = :21 | grep -q .' ||
+		fail "no port free ($srv): client 2's control connection outlived it: $(nsx "$NS_C" ss -Htn src "$(ss_addr "$a2")" dport = :21)"
 	touch "$FTP_TMP/hold-np"
 	wait "$p1" || fail "no port free ($srv): client 1: $(tail -n1 "$FTP_TMP/np1.log")"
 	got=$(sha256sum <"$FTP_TMP/np1" 2>/dev/null | cut -d' ' -f1)
