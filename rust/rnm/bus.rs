@@ -301,7 +301,10 @@ impl<T: Bus> BusType<T> {
 
     /// Bus attribute `i` (`i < MAX_ATTRS`).
     fn attr(&self, i: usize) -> *mut bindings::bus_attribute {
-        self.attrs.get().cast::<bindings::bus_attribute>().wrapping_add(i)
+        self.attrs
+            .get()
+            .cast::<bindings::bus_attribute>()
+            .wrapping_add(i)
     }
 
     /// Removes the first `n` bus attribute files, waiting for their running

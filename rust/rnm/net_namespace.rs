@@ -193,7 +193,10 @@ impl Held {
                     return Err(EBUSY);
                 }
             }
-            let free = self.ids.iter().position(|e| e.load(Ordering::Relaxed).is_null());
+            let free = self
+                .ids
+                .iter()
+                .position(|e| e.load(Ordering::Relaxed).is_null());
             let i = free.ok_or(ENOSPC)?;
             self.ids[i].store(core::ptr::from_ref(id).cast_mut(), Ordering::Relaxed);
             Ok(i)

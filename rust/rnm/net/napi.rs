@@ -260,7 +260,11 @@ impl<P: Poller> Napi<P> {
     /// # Safety
     ///
     /// `dev` must outlive the returned object and not be registered yet.
-    pub(in crate::rnm) unsafe fn new(dev: &Device, weight: u32, data: P) -> Result<Pin<KBox<Self>>> {
+    pub(in crate::rnm) unsafe fn new(
+        dev: &Device,
+        weight: u32,
+        data: P,
+    ) -> Result<Pin<KBox<Self>>> {
         if weight == 0 || weight > MAX_WEIGHT {
             return Err(EINVAL);
         }
@@ -490,9 +494,7 @@ impl<P: Poller> Napi<P> {
             // the timer callback running it) before waiting for the IPI.
             // SAFETY: `csd` was set up by `INIT_CSD` and is free: this is
             // the only sender (the move to `IPI_SENT` is ours).
-            if unsafe { bindings::smp_call_function_single_async(target, self.csd.0.get()) }
-                == 0
-            {
+            if unsafe { bindings::smp_call_function_single_async(target, self.csd.0.get()) } == 0 {
                 return true;
             }
             // Not queued (the CPU went offline): handle it here, and with
@@ -518,9 +520,8 @@ impl<P: Poller> Napi<P> {
         // the handle, which would cancel it at once, is not needed.
         // SAFETY: the object lives until the timer is dead: `shut_down`,
         // which runs before it is dropped, cancels the timer.
-        let handle = unsafe {
-            UnsafeHrTimerPointer::start(this, Delta::from_micros(i64::from(usecs)))
-        };
+        let handle =
+            unsafe { UnsafeHrTimerPointer::start(this, Delta::from_micros(i64::from(usecs))) };
         core::mem::forget(handle);
     }
 

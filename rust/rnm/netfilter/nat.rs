@@ -213,9 +213,7 @@ impl<'c, 'a> Nat<'c, 'a> {
             .map_err(|_| MangleError::OutOfRange)?
             .data
             .len();
-        let fits = off
-            .checked_add(len)
-            .is_some_and(|end| end <= payload_len);
+        let fits = off.checked_add(len).is_some_and(|end| end <= payload_len);
         if !fits || text.len() > MANGLE_MAX {
             return Err(MangleError::OutOfRange);
         }
@@ -340,7 +338,10 @@ impl NatHelperRegistration {
     ///
     /// Process context.  Fails with `ENOMEM`.
     #[inline]
-    pub fn register<H: Helper>(helper: &Registration<H>, module: &'static ThisModule) -> Result<Self> {
+    pub fn register<H: Helper>(
+        helper: &Registration<H>,
+        module: &'static ThisModule,
+    ) -> Result<Self> {
         // SAFETY: `helper` is registered, so its structure is valid; the
         // function copies its NAT module name; `module` is this module.
         let nat = unsafe {
@@ -367,4 +368,3 @@ impl Drop for NatHelperRegistration {
 unsafe impl Send for NatHelperRegistration {}
 // SAFETY: `&NatHelperRegistration` gives access to nothing.
 unsafe impl Sync for NatHelperRegistration {}
-
