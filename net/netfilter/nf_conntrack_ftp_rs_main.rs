@@ -54,12 +54,12 @@ module! {
 mod ftp {
     #![forbid(unsafe_code)]
 
-    use crate::ftp_proto::{self as proto, Segment, SeqTracker, Verdict as ProtoVerdict};
+    use crate::ftp_proto::{self as proto, SeqTracker, Verdict as ProtoVerdict};
     use crate::rnm::net_namespace::{NetRef, PernetData, PernetId, PernetRegistration};
     use crate::rnm::netfilter::{
         conntrack::Direction,
         expect::{ExpectError, ExpectTuple, Expectation, Initialised, Related},
-        helper::{HelpContext, Helper, Policy, Registration},
+        helper::{HelpContext, Helper, Policy, Registration, TcpSegmentInfo},
         nat::{Nat, NatHelperRegistration},
         Family, L4Proto, Verdict,
     };
@@ -220,12 +220,7 @@ mod ftp {
         fn allow(&self) -> bool {
             let now = LOAD_TIME.as_ref().map_or(0, |t| t.elapsed().as_millis());
             let start = self.start_ms.load(Relaxed);
-            if now - start >= INTERVAL_MS
-                && self
-                    .start_ms
-                    .cmpxchg(start, now, Relaxed)
-                    .is_ok()
-            {
+            if now - start >= INTERVAL_MS && self.start_ms.cmpxchg(start, now, Relaxed).is_ok() {
                 self.printed.store(0, Relaxed);
             }
             self.printed.fetch_add(1, Relaxed) < BURST
@@ -242,6 +237,34 @@ mod ftp {
         match dir {
             Direction::Original => proto::Direction::Original,
             Direction::Reply => proto::Direction::Reply,
+        }
+    }
+
+    /// The payload of the packet being helped: the header's view of it for
+    /// every segment, the bytes (which make the packet linear) only for
+    /// those the parser reads.
+    struct SkbPayload<'a, 'b> {
+        ctx: &'a mut HelpContext<'b>,
+        info: TcpSegmentInfo,
+    }
+
+    impl proto::Payload for SkbPayload<'_, '_> {
+        type Error = Error;
+
+        fn seq(&self) -> u32 {
+            self.info.seq
+        }
+
+        fn len(&self) -> usize {
+            self.info.len
+        }
+
+        fn last(&self) -> u8 {
+            self.info.last.unwrap_or(0)
+        }
+
+        fn bytes(&mut self) -> Result<&[u8]> {
+            Ok(self.ctx.tcp_payload()?.data)
         }
     }
 
@@ -263,22 +286,33 @@ mod ftp {
             };
             let dir = ctx.direction();
             let this = ctx.conn().tuple(dir);
-            let other = ctx.conn().tuple(dir.reverse());
             let loose = crate::module_parameters::loose.value();
 
             let saved = conn.tracker;
-            let verdict = {
-                let seg = match ctx.tcp_payload() {
-                    Ok(seg) => seg,
-                    Err(e) if e == ENOMEM => return Verdict::Drop,
-                    Err(_) => return Verdict::Accept,
-                };
-                let seg = Segment {
-                    data: seg.data,
-                    seq: seg.seq,
-                    dir: proto_dir(dir),
-                };
-                proto::help(&mut conn.tracker, &seg, pfamily, &this.src, loose)
+            let Ok(info) = ctx.tcp_segment_info() else {
+                return Verdict::Accept;
+            };
+            let mut payload = SkbPayload {
+                ctx: &mut *ctx,
+                info,
+            };
+            let verdict = match proto::help_lazy(
+                &mut conn.tracker,
+                &mut payload,
+                proto_dir(dir),
+                pfamily,
+                &this.src,
+                loose,
+            ) {
+                Ok(verdict) => verdict,
+                Err(e) => {
+                    conn.tracker = saved;
+                    return if e == ENOMEM {
+                        Verdict::Drop
+                    } else {
+                        Verdict::Accept
+                    };
+                }
             };
 
             match verdict {
@@ -315,6 +349,7 @@ mod ftp {
                     };
                     // The data connection goes the other way: from the peer
                     // to the sender of the command.
+                    let other = ctx.conn().tuple(dir.reverse());
                     let dst = match daddr {
                         proto::ExpectAddr::Peer => other.dst,
                         proto::ExpectAddr::Announced(a) => a,

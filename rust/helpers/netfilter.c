@@ -139,6 +139,39 @@ int rnm_nf_ct_expect_related_limited(struct nf_conntrack_expect *exp,
 }
 
 /*
+ * Reads the TCP header of @skb, which starts at @protoff, without making
+ * the packet linear: its sequence number, the length of its payload and,
+ * if there is one, the payload's last byte (in @last, else -1).  Returns
+ * -EINVAL if the packet is too short for its TCP header.
+ */
+int rnm_skb_tcp_segment(const struct sk_buff *skb, unsigned int protoff,
+			u32 *seq, unsigned int *len, int *last)
+{
+	const struct tcphdr *th;
+	struct tcphdr _tcph;
+	unsigned int dataoff;
+	const u8 *lp;
+	u8 _last;
+
+	th = skb_header_pointer(skb, protoff, sizeof(_tcph), &_tcph);
+	if (!th)
+		return -EINVAL;
+
+	*seq = ntohl(th->seq);
+	dataoff = protoff + th->doff * 4;
+	*len = 0;
+	*last = -1;
+	if (dataoff >= skb->len)
+		return 0;
+	lp = skb_header_pointer(skb, skb->len - 1, 1, &_last);
+	if (!lp)
+		return -EINVAL;
+	*len = skb->len - dataoff;
+	*last = *lp;
+	return 0;
+}
+
+/*
  * Finds the TCP payload of @skb, whose TCP header starts at @protoff: makes
  * the packet linear (as the conntrack helpers that parse text do) and
  * returns its sequence number and the payload, which stays valid as long as

@@ -315,6 +315,18 @@ pub struct HelpContext<'a> {
     seq_delta: i32,
 }
 
+/// What the TCP header of a packet says of its payload, read without making
+/// the packet linear ([`HelpContext::tcp_segment_info`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpSegmentInfo {
+    /// Sequence number of the first byte of the payload (host order).
+    pub seq: u32,
+    /// Length of the payload, bytes; 0 if the packet has none.
+    pub len: usize,
+    /// The last byte of the payload; `None` if the packet has none.
+    pub last: Option<u8>,
+}
+
 /// The TCP payload of a packet and its sequence number.
 pub struct TcpSegment<'b> {
     /// Sequence number of the first byte of the payload (host order).
@@ -366,6 +378,36 @@ impl<'a> HelpContext<'a> {
     #[inline]
     pub(super) fn set_seq_delta(&mut self, delta: i32) {
         self.seq_delta = delta;
+    }
+
+    /// Returns the packet's TCP sequence number, the length of its payload
+    /// and the payload's last byte, without making the packet linear
+    /// (cheaper than [`Self::tcp_payload`] for a helper that reads whole
+    /// payloads only at some sequence numbers).
+    ///
+    /// Fails with `EINVAL` if the packet is too short for its TCP header.
+    #[inline]
+    pub fn tcp_segment_info(&self) -> Result<TcpSegmentInfo> {
+        let mut seq = 0u32;
+        let mut len: c_uint = 0;
+        let mut last: c_int = -1;
+        // SAFETY: by the type invariant `skb` is valid and its TCP header
+        // starts at `protoff`; the call only reads the packet; the out
+        // pointers are valid for writes.
+        to_result(unsafe {
+            bindings::rnm_skb_tcp_segment(
+                self.skb.as_ptr(),
+                self.protoff,
+                &mut seq,
+                &mut len,
+                &mut last,
+            )
+        })?;
+        Ok(TcpSegmentInfo {
+            seq,
+            len: len as usize,
+            last: u8::try_from(last).ok(),
+        })
     }
 
     /// Makes the packet linear and returns its TCP sequence number and

@@ -887,6 +887,59 @@ impl SeqTracker {
             self.update_nl_seq(seq_after(seq, data), dir);
         }
     }
+
+    /// As [`SeqTracker::finish`], for a payload of `len` bytes starting at `seq`, whose last
+    /// byte is `last`.
+    pub fn finish_len(&mut self, seq: u32, len: usize, last: u8, dir: Direction) {
+        if len > 0 && last == b'\n' {
+            // The payload of one packet is far below 4 GiB; the C truncates the same way.
+            self.update_nl_seq(seq.wrapping_add(len as u32), dir);
+        }
+    }
+}
+
+/// The payload of a segment, read only as far as [`help_lazy`] needs it: its length and last
+/// byte for every segment, all of it only for a segment that starts at a line start.
+pub trait Payload {
+    /// Why the payload could not be read.
+    type Error;
+
+    /// The sequence number of its first byte (`ntohl(th->seq)`).
+    fn seq(&self) -> u32;
+
+    /// Its length, bytes (0: the segment has no payload).
+    fn len(&self) -> usize;
+
+    /// Whether it is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Its last byte (called only if it is not empty).
+    fn last(&self) -> u8;
+
+    /// All of it: [`Payload::len`] bytes.
+    fn bytes(&mut self) -> Result<&[u8], Self::Error>;
+}
+
+impl Payload for Segment<'_> {
+    type Error = core::convert::Infallible;
+
+    fn seq(&self) -> u32 {
+        self.seq
+    }
+
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    fn last(&self) -> u8 {
+        self.data.last().copied().unwrap_or(0)
+    }
+
+    fn bytes(&mut self) -> Result<&[u8], Self::Error> {
+        Ok(self.data)
+    }
 }
 
 /// A TCP segment of the control connection.
@@ -979,14 +1032,37 @@ pub fn help(
     src: &[u8; 16],
     loose: bool,
 ) -> Verdict {
-    if seg.data.is_empty() {
-        // No data: the C returns before looking at the tracker.
-        return Verdict::Accept;
+    let mut payload = *seg;
+    match help_lazy(tracker, &mut payload, seg.dir, family, src, loose) {
+        Ok(verdict) => verdict,
+        Err(never) => match never {},
     }
+}
 
-    let verdict = if tracker.at_line_start(seg.seq, seg.dir) {
-        match search_line(seg.data, seg.dir, family) {
-            Search::Partial(ftype) => return Verdict::Drop(ftype),
+/// As [`help`], for a payload of `dir` that is read in full only if the segment starts at a line
+/// start: other segments only need their length and last byte (the C reads, and makes linear,
+/// every one).
+///
+/// Fails with the payload's error if it could not be read; the tracker is then as it was before
+/// the call, except that a pending pickup ([`SeqTracker::set_pickup`]) of `dir` may have been
+/// used (the tracker is `Copy`: a caller can save it and put it back).
+pub fn help_lazy<P: Payload>(
+    tracker: &mut SeqTracker,
+    payload: &mut P,
+    dir: Direction,
+    family: Family,
+    src: &[u8; 16],
+    loose: bool,
+) -> Result<Verdict, P::Error> {
+    if payload.is_empty() {
+        // No data: the C returns before looking at the tracker.
+        return Ok(Verdict::Accept);
+    }
+    let (seq, len, last) = (payload.seq(), payload.len(), payload.last());
+
+    let verdict = if tracker.at_line_start(seq, dir) {
+        match search_line(payload.bytes()?, dir, family) {
+            Search::Partial(ftype) => return Ok(Verdict::Drop(ftype)),
             Search::NotFound => Verdict::Accept,
             Search::Found(found) => match expect_addr(&found, src, loose) {
                 Some(daddr) => Verdict::Expect { found, daddr },
@@ -997,8 +1073,8 @@ pub fn help(
         Verdict::Accept
     };
 
-    tracker.finish(seg.seq, seg.data, seg.dir);
-    verdict
+    tracker.finish_len(seq, len, last, dir);
+    Ok(verdict)
 }
 
 #[cfg(test)]
@@ -1812,6 +1888,92 @@ mod tests {
         assert!(t.pickup(r));
         assert!(t.at_line_start(10, r));
         assert!(!t.pickup(r));
+    }
+
+    /// A payload that records whether it was read in full.
+    struct Lazy<'a> {
+        seg: Segment<'a>,
+        read: bool,
+        fail: bool,
+    }
+
+    impl Payload for Lazy<'_> {
+        type Error = ();
+
+        fn seq(&self) -> u32 {
+            self.seg.seq
+        }
+
+        fn len(&self) -> usize {
+            self.seg.data.len()
+        }
+
+        fn last(&self) -> u8 {
+            *self.seg.data.last().unwrap()
+        }
+
+        fn bytes(&mut self) -> Result<&[u8], ()> {
+            self.read = true;
+            if self.fail {
+                return Err(());
+            }
+            Ok(self.seg.data)
+        }
+    }
+
+    #[test]
+    fn help_lazy_reads_only_line_starts() {
+        let src = [0u8; 16];
+        let lazy = |data, seq, fail| Lazy {
+            seg: Segment {
+                data,
+                seq,
+                dir: Direction::Original,
+            },
+            read: false,
+            fail,
+        };
+        let mut t = SeqTracker::new();
+        t.update_nl_seq(100, Direction::Original);
+
+        // Not at a line start: never read, but a final newline is recorded.
+        let mut p = lazy(b"PORT 1,2,3,4,5,6\r\n", 50, false);
+        let v = help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false);
+        assert_eq!(v, Ok(Verdict::Accept));
+        assert!(!p.read);
+        assert!(t.find_nl_seq(68, Direction::Original));
+
+        // At a line start: read, and the same verdict as `help`.
+        let data = b"PORT 0,0,0,0,4,1\r\n";
+        let mut p = lazy(data, 100, false);
+        let mut t2 = t;
+        let v = help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false);
+        assert!(p.read);
+        let seg = Segment {
+            data,
+            seq: 100,
+            dir: Direction::Original,
+        };
+        assert_eq!(v, Ok(help(&mut t2, &seg, V4, &src, false)));
+        assert!(matches!(v, Ok(Verdict::Expect { .. })));
+        assert_eq!(t, t2);
+
+        // Unreadable: the error, and no line start recorded.
+        let before = t;
+        let mut p = lazy(b"PORT 0,0,0,0,4,1\r\n", 100, true);
+        assert_eq!(
+            help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false),
+            Err(())
+        );
+        assert_eq!(t, before);
+
+        // Empty: neither read nor recorded.
+        let mut p = lazy(b"", 100, false);
+        assert_eq!(
+            help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false),
+            Ok(Verdict::Accept)
+        );
+        assert!(!p.read);
     }
 
     #[test]
