@@ -381,9 +381,12 @@ impl<'a> HelpContext<'a> {
     }
 
     /// Returns the packet's TCP sequence number, the length of its payload
-    /// and the payload's last byte, without making the packet linear
-    /// (cheaper than [`Self::tcp_payload`] for a helper that reads whole
-    /// payloads only at some sequence numbers).
+    /// (`skb->len` minus the end of the TCP header, bytes) and the
+    /// payload's last byte, read with `skb_header_pointer()` without making
+    /// the packet linear (cheaper than [`Self::tcp_payload`] for a helper
+    /// that reads whole payloads only at some sequence numbers).  What it
+    /// returns describes the packet as it is now: a NAT rewrite
+    /// ([`super::nat::Nat::mangle`]) makes it stale.
     ///
     /// Fails with `EINVAL` if the packet is too short for its TCP header.
     #[inline]

@@ -888,8 +888,8 @@ impl SeqTracker {
         }
     }
 
-    /// As [`SeqTracker::finish`], for a payload of `len` bytes starting at `seq`, whose last
-    /// byte is `last`.
+    /// As [`SeqTracker::finish`], for a payload of `len` bytes (taken modulo 2^32, as the C
+    /// does) starting at `seq`, whose last byte is `last` (ignored if `len` is 0).
     pub fn finish_len(&mut self, seq: u32, len: usize, last: u8, dir: Direction) {
         if len > 0 && last == b'\n' {
             // The payload of one packet is far below 4 GiB; the C truncates the same way.
@@ -918,7 +918,10 @@ pub trait Payload {
     /// Its last byte (called only if it is not empty).
     fn last(&self) -> u8;
 
-    /// All of it: [`Payload::len`] bytes.
+    /// All of it: exactly [`Payload::len`] bytes, the last of them [`Payload::last`].  May be
+    /// expensive (the kernel's implementation makes the packet linear): [`help_lazy`] calls it
+    /// at most once per segment, and only for a segment at a line start.  An error means the
+    /// payload could not be read; [`help_lazy`] returns it.
     fn bytes(&mut self) -> Result<&[u8], Self::Error>;
 }
 
@@ -1058,22 +1061,22 @@ pub fn help_lazy<P: Payload>(
         // No data: the C returns before looking at the tracker.
         return Ok(Verdict::Accept);
     }
-    let (seq, len, last) = (payload.seq(), payload.len(), payload.last());
+    let seq = payload.seq();
+    if !tracker.at_line_start(seq, dir) {
+        tracker.finish_len(seq, payload.len(), payload.last(), dir);
+        return Ok(Verdict::Accept);
+    }
 
-    let verdict = if tracker.at_line_start(seq, dir) {
-        match search_line(payload.bytes()?, dir, family) {
-            Search::Partial(ftype) => return Ok(Verdict::Drop(ftype)),
-            Search::NotFound => Verdict::Accept,
-            Search::Found(found) => match expect_addr(&found, src, loose) {
-                Some(daddr) => Verdict::Expect { found, daddr },
-                None => Verdict::NotRecorded(found),
-            },
-        }
-    } else {
-        Verdict::Accept
+    let data = payload.bytes()?;
+    let verdict = match search_line(data, dir, family) {
+        Search::Partial(ftype) => return Ok(Verdict::Drop(ftype)),
+        Search::NotFound => Verdict::Accept,
+        Search::Found(found) => match expect_addr(&found, src, loose) {
+            Some(daddr) => Verdict::Expect { found, daddr },
+            None => Verdict::NotRecorded(found),
+        },
     };
-
-    tracker.finish_len(seq, len, last, dir);
+    tracker.finish(seq, data, dir);
     Ok(verdict)
 }
 
@@ -1966,6 +1969,17 @@ mod tests {
             Err(())
         );
         assert_eq!(t, before);
+
+        // A pickup used up by a segment that cannot be read: the error.
+        let mut t = SeqTracker::new();
+        t.set_pickup();
+        let mut p = lazy(b"PORT 0,0,0,0,4,1\r\n", 7, true);
+        assert_eq!(
+            help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false),
+            Err(())
+        );
+        assert!(p.read);
+        assert!(!t.pickup(Direction::Original));
 
         // Empty: neither read nor recorded.
         let mut p = lazy(b"", 100, false);
