@@ -327,7 +327,6 @@ impl VnapiBus {
     }
 }
 
-
 impl Bus for VnapiBus {
     type DeviceData = BusDev;
     const NAME: &'static CStr = c"vnapi";

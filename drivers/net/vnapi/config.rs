@@ -115,7 +115,8 @@ impl Config {
 
     /// Sets `rx-frames`, or fails with `EINVAL` and keeps the old value.
     pub(crate) fn set_rx_frames(&self, v: u32) -> Result {
-        self.rx_frames.store(in_range(v, 1, RX_FRAMES_MAX)?, Relaxed);
+        self.rx_frames
+            .store(in_range(v, 1, RX_FRAMES_MAX)?, Relaxed);
         Ok(())
     }
 
