@@ -66,12 +66,42 @@ void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu)
 	WRITE_ONCE(dev->mtu, mtu);
 }
 
-void rnm_netif_napi_add_weight(struct net_device *dev,
-			       struct napi_struct *napi,
-			       int (*poll)(struct napi_struct *, int),
-			       int weight)
+/*
+ * Adds @napi to @dev as the NAPI context of receive queue @index, with
+ * @weight and the persistent per-NAPI configuration of that index
+ * (netif_napi_add_config(): its NAPI ID and the settings of the netdev
+ * netlink family's napi-set survive closing and opening the device).
+ * Returns -EINVAL if @dev has no receive queue @index: the configuration
+ * array and the receive queue array are indexed by it.
+ */
+int rnm_netif_napi_add_queue(struct net_device *dev, struct napi_struct *napi,
+			     int (*poll)(struct napi_struct *, int),
+			     unsigned int index, int weight)
 {
-	netif_napi_add_weight(dev, napi, poll, weight);
+	if (index >= dev->num_rx_queues || index >= dev->num_napi_configs)
+		return -EINVAL;
+	netif_napi_add_config(dev, napi, poll, index);
+	WRITE_ONCE(napi->weight, weight);
+	return 0;
+}
+
+/*
+ * Links (@link) or unlinks channel napi->index of the NAPI's device and
+ * @napi: its receive queue and, if the device has it, its transmit queue
+ * (a combined channel, as NIC drivers with one NAPI per queue pair link
+ * them), for the netdev netlink family's queue-get.  Under RTNL for a
+ * registered device (what netif_queue_set_napi() asserts for a device
+ * without the instance lock); @napi was added by
+ * rnm_netif_napi_add_queue(), which checked the receive queue's index.
+ */
+void rnm_napi_link_queues(struct napi_struct *napi, bool link)
+{
+	struct net_device *dev = napi->dev;
+	struct napi_struct *n = link ? napi : NULL;
+
+	netif_queue_set_napi(dev, napi->index, NETDEV_QUEUE_TYPE_RX, n);
+	if (napi->index < dev->num_tx_queues)
+		netif_queue_set_napi(dev, napi->index, NETDEV_QUEUE_TYPE_TX, n);
 }
 
 void rnm_netif_napi_del(struct napi_struct *napi)

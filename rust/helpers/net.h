@@ -19,10 +19,10 @@ void rnm_eth_hw_addr_random(struct net_device *dev);
 bool rnm_netif_running(const struct net_device *dev);
 void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu);
 
-void rnm_netif_napi_add_weight(struct net_device *dev,
-			       struct napi_struct *napi,
-			       int (*poll)(struct napi_struct *, int),
-			       int weight);
+int rnm_netif_napi_add_queue(struct net_device *dev, struct napi_struct *napi,
+			     int (*poll)(struct napi_struct *, int),
+			     unsigned int index, int weight);
+void rnm_napi_link_queues(struct napi_struct *napi, bool link);
 void rnm_netif_napi_del(struct napi_struct *napi);
 void rnm_napi_set_weight(struct napi_struct *napi, int weight);
 int rnm_napi_weight(const struct napi_struct *napi);

@@ -10,5 +10,5 @@ use crate::rnm::net::{
 };
 
 pub fn probe<P: Poller>(dev: &Device, data: P) {
-    let _napi = Napi::new(dev, 64, data); // probe-misuse
+    let _napi = Napi::new(dev, 0, 64, data); // probe-misuse
 }

@@ -282,17 +282,24 @@ impl<Q: Poller> NewDevice<'_, Q> {
     /// Adds a NAPI context with `weight` (1..=[`napi::MAX_WEIGHT`]) and
     /// per-queue data `data`, disabled, with its interrupt line stopped;
     /// [`Registration::napis`] lists the contexts in the order they were
-    /// added.  Process context.
+    /// added.  The `i`-th context added is that of channel `i`, receive
+    /// queue `i` and transmit queue `i` (combined channels): while the
+    /// device is open, those queues name it (the netdev netlink family's
+    /// `queue-get`), and its NAPI ID and per-NAPI settings (`napi-set`)
+    /// persist across closing and opening the device.  Process context.
     ///
-    /// Errors: `EINVAL` for a weight out of range, `ENOMEM`.
+    /// Errors: `EINVAL` for a weight out of range or if every receive
+    /// queue has its context already, `ENOMEM`.
     ///
     /// [`napi::MAX_WEIGHT`]: super::napi::MAX_WEIGHT
     pub fn add_napi(&mut self, weight: u32, data: Q) -> Result {
+        let index = u32::try_from(self.napis.len()).map_err(|_| EINVAL)?;
         self.napis.reserve(1, GFP_KERNEL)?;
         // SAFETY: the device is not registered; the context goes into the
         // device's private area (or is dropped on failure) before the
-        // device is freed.
-        let napi = unsafe { Napi::new(self.dev, weight, data)? };
+        // device is freed; `index` is that of no other context (one more
+        // than the last).
+        let napi = unsafe { Napi::new(self.dev, index, weight, data)? };
         self.napis.push(napi, GFP_KERNEL)?;
         Ok(())
     }

@@ -251,17 +251,21 @@ unsafe impl<P: Poller> Send for Napi<P> {}
 unsafe impl<P: Poller> Sync for Napi<P> {}
 
 impl<P: Poller> Napi<P> {
-    /// Adds a NAPI context to `dev` with `weight` (1..=[`MAX_WEIGHT`]),
-    /// disabled, with its interrupt line stopped.
+    /// Adds a NAPI context to `dev` as that of receive queue `index`, with
+    /// `weight` (1..=[`MAX_WEIGHT`]), disabled, with its interrupt line
+    /// stopped (`netif_napi_add_config()`: the NAPI ID and the per-NAPI
+    /// settings of index `index` persist while the device exists).
     ///
-    /// Errors: `EINVAL` for a weight out of range, `ENOMEM`.  Process
-    /// context.
+    /// Errors: `EINVAL` for a weight out of range or if `dev` has no
+    /// receive queue `index`, `ENOMEM`.  Process context.
     ///
     /// # Safety
     ///
-    /// `dev` must outlive the returned object and not be registered yet.
+    /// `dev` must outlive the returned object and not be registered yet,
+    /// and no other context of `dev` may have `index`.
     pub(in crate::rnm) unsafe fn new(
         dev: &Device,
+        index: u32,
         weight: u32,
         data: P,
     ) -> Result<Pin<KBox<Self>>> {
@@ -287,12 +291,28 @@ impl<P: Poller> Napi<P> {
             addr_of_mut!((*p).data).write(data);
             // Infallible.
             let _ = HrTimer::<Self>::new().__init(addr_of_mut!((*p).timer));
-            bindings::rnm_netif_napi_add_weight(
+        }
+        // SAFETY: `dev` is valid and not registered; `napi` is zeroed at its
+        // final address; the poll callback matches the C prototype.
+        let ret = unsafe {
+            bindings::rnm_netif_napi_add_queue(
                 dev.as_raw(),
                 Opaque::cast_into(addr_of_mut!((*p).napi)),
                 Some(Self::poll_callback),
+                index,
                 weight as c_int,
-            );
+            )
+        };
+        if ret != 0 {
+            // Not added: drop what needs it (`data`); the box is freed as
+            // uninitialised memory, the timer was never started.
+            // SAFETY: `data` was written above and is dropped once.
+            unsafe { core::ptr::drop_in_place(addr_of_mut!((*p).data)) };
+            return Err(Error::from_errno(ret));
+        }
+        // SAFETY: `csd` is zeroed at its final address, set up once here
+        // to call `ipi_callback` with the object's address.
+        unsafe {
             bindings::rnm_init_csd(
                 Opaque::cast_into(addr_of_mut!((*p).csd.0)),
                 Some(Self::ipi_callback),
@@ -320,6 +340,9 @@ impl<P: Poller> Napi<P> {
             // SAFETY: the context is added and disabled (`enabled` is
             // false and only changes under RTNL, which we hold).
             unsafe { bindings::napi_enable(self.napi.get()) };
+            // SAFETY: the context was added as that of its queues and is
+            // enabled; RTNL is held.
+            unsafe { bindings::rnm_napi_link_queues(self.napi.get(), true) };
             self.enabled.store(true, Release);
         }
         self.stopped.store(false, Release);
@@ -354,6 +377,11 @@ impl<P: Poller> Napi<P> {
             return;
         }
         if self.enabled.load(Relaxed) {
+            // The queues no longer name the context (netlink's queue-get).
+            // SAFETY: the context was added as that of its queues; it is
+            // enabled only between `ndo_open` and `ndo_stop`, so this runs
+            // under RTNL (`disable`), or for an unregistered device.
+            unsafe { bindings::rnm_napi_link_queues(self.napi.get(), false) };
             // SAFETY: the context is added and enabled; by the safety
             // requirements no `enable` runs concurrently.
             unsafe { bindings::napi_disable(self.napi.get()) };

@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vnapi and the netdev netlink family, through the kernel's own ynl: each
+# queue pair's queues name its NAPI context (queue-get); the contexts
+# (napi-get) keep their NAPI ids, and the queues their contexts, across
+# down and up and a ring resize; napi-set's defer-hard-irqs and
+# gro-flush-timeout take effect on the simulated interrupt (the same paced
+# traffic interrupts less than half as often) and survive down and up; a
+# socket with SO_BUSY_POLL and SO_PREFER_BUSY_POLL receives through its
+# own polls of the device's NAPI context (TcpExt BusyPollRxPackets), with
+# interrupts suspended; napi-set's threaded starts and stops one
+# context's kernel thread.
+
+source "$(dirname "$0")/vnapi_lib.sh"
+require_cmd ip python3 ping ethtool
+trap vnapi_cleanup EXIT
+
+# ynl: the kernel tree's own (tools/net/ynl), in-tree or in the
+# linux-source tree of the build root, with the netdev family's spec.
+YNL_TREE=
+for t in "$RNM_TOP" /opt/rnm/src/linux-source-*; do
+	[ -f "$t/tools/net/ynl/pyynl/cli.py" ] &&
+		[ -f "$t/Documentation/netlink/specs/netdev.yaml" ] && { YNL_TREE=$t; break; }
+done
+if [ -z "$YNL_TREE" ]; then
+	[ "${RNM_STRICT:-0}" = 1 ] && die "no kernel tree with tools/net/ynl"
+	skip "no kernel tree with tools/net/ynl"
+fi
+python3 -c 'import yaml' 2>/dev/null || {
+	[ "${RNM_STRICT:-0}" = 1 ] && die "python3-yaml (for ynl) is missing"
+	skip "python3-yaml (for ynl) is missing"
+}
+
+# ynl NS ARGS...: the netdev family in namespace NS, JSON out.
+ynl() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" python3 "$YNL_TREE/tools/net/ynl/pyynl/cli.py" --no-schema \
+		--spec "$YNL_TREE/Documentation/netlink/specs/netdev.yaml" --output-json "$@"
+}
+
+# jq-like field extraction with python: json_get EXPR reads JSON on stdin
+# and prints eval(EXPR) with the JSON as `j`.
+json_get() {
+	python3 -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
+vnapi_load
+vnapi_pair 2
+IFA=$(ip netns exec "$NSA" cat /sys/class/net/vnapi1/ifindex)
+IFB=$(ip netns exec "$NSB" cat /sys/class/net/vnapi2/ifindex)
+busywait 10000 ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null ||
+	die "no ping from $NSA to $NSB"
+
+# NAPI ids of DEV's contexts (namespace NS, ifindex IF), sorted.
+napi_ids() { # NS IF
+	ynl "$1" --dump napi-get --json "{\"ifindex\": $2}" |
+		json_get '" ".join(str(n["id"]) for n in sorted(j, key=lambda n: n["id"]))'
+}
+# "TYPEqueue:napi-id" of every queue of IF ("-" for none), rx then tx.
+queues() { # NS IF
+	ynl "$1" --dump queue-get --json "{\"ifindex\": $2}" |
+		json_get '" ".join("%s%d:%s" % (q["type"], q["id"], q.get("napi-id", "-")) for q in sorted(j, key=lambda q: (q["type"] != "rx", q["id"])))'
+}
+
+ids=$(napi_ids "$NSA" "$IFA")
+set -- $ids
+[ $# = 2 ] || die "napi-get for vnapi1: ids '$ids', want 2"
+N0=$1 N1=$2
+[ "$N0" != "$N1" ] || fail "two NAPI contexts with the same id $N0"
+q=$(queues "$NSA" "$IFA")
+case "$q" in
+"rx0:$N0 rx1:$N1 tx0:$N0 tx1:$N1" | "rx0:$N1 rx1:$N0 tx0:$N1 tx1:$N0") ;;
+*) fail "queue-get for vnapi1 up: '$q', want queue pair N (rx N, tx N) with one NAPI context each ($N0 $N1)" ;;
+esac
+log "ok: vnapi1 up: NAPI contexts $N0 $N1, queues $q"
+
+# Down, the queues are unlinked (the core lists no queue of a device that
+# is down); up, they are linked again, to contexts with the same ids.
+ip -n "$NSA" link set vnapi1 down
+check_eq "queue-get for vnapi1 down" "$(queues "$NSA" "$IFA")" ""
+ip -n "$NSA" link set vnapi1 up
+check_eq "NAPI ids after down and up" "$(napi_ids "$NSA" "$IFA")" "$N0 $N1"
+check_eq "queue-get for vnapi1 up again" "$(queues "$NSA" "$IFA")" "$q"
+ip netns exec "$NSA" ethtool -G vnapi1 rx 512 || fail "ethtool -G vnapi1 rx 512"
+check_eq "queue-get for vnapi1 after a ring resize" "$(queues "$NSA" "$IFA")" "$q"
+log "ok: down and up, ring resize: the same NAPI ids, the same queues"
+
+# paced_rx BUSY: 200 UDP datagrams from NSA, 2 ms apart, received by one
+# socket in NSB; with BUSY=1 the socket busy-polls (SO_BUSY_POLL 50 ms,
+# SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET 16).  Sets IRQ and POLLED to
+# vnapi2's interrupts and NSB's BusyPollRxPackets during it.
+busy_rx() { # NS: TcpExt BusyPollRxPackets
+	ip netns exec "$1" awk '$1 == "TcpExt:" { if (!n) { for (i = 2; i <= NF; i++) if ($i == "BusyPollRxPackets") c = i; n = 1 } else print $c + 0 }' /proc/net/netstat
+}
+paced_rx() {
+	local i0 b0 rcv
+	rm -f "$TMP/ready"
+	i0=$(qstat vnapi2 interrupts) b0=$(busy_rx "$NSB")
+	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSB" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if sys.argv[1] == "1":
+    s.setsockopt(socket.SOL_SOCKET, 46, 50000)  # SO_BUSY_POLL, us
+    s.setsockopt(socket.SOL_SOCKET, 69, 1)      # SO_PREFER_BUSY_POLL
+    s.setsockopt(socket.SOL_SOCKET, 70, 16)     # SO_BUSY_POLL_BUDGET
+s.bind(("10.0.0.2", 7000))
+open(sys.argv[2], "w").close()
+for _ in range(200):
+    s.recv(2048)   # blocking: busy-polls first if asked to
+' "$1" "$TMP/ready" &
+	rcv=$!
+	busywait 20000 test -e "$TMP/ready" || fail "receiver not ready"
+	ip netns exec "$NSA" python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(200):
+    s.sendto(b"x" * 100, ("10.0.0.2", 7000))
+    time.sleep(0.002)
+'
+	wait $rcv || fail "the receiver (busy poll $1) did not get 200 datagrams"
+	IRQ=$(($(qstat vnapi2 interrupts) - i0))
+	POLLED=$(($(busy_rx "$NSB") - b0))
+}
+
+# napi_all NS IF JSON: napi-set JSON (without the id) on every context.
+napi_all() {
+	local id
+	for id in $(napi_ids "$1" "$2"); do
+		ynl "$1" --do napi-set --json "{\"id\": $id, $3}" >/dev/null ||
+			fail "napi-set $3 on NAPI $id"
+	done
+}
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"; vnapi_cleanup' EXIT
+
+# Interrupt deferral: after a poll that did work, two more polls by the
+# core's NAPI timer (10 ms) before the interrupt is unmasked.  The same
+# paced traffic then interrupts far less.
+paced_rx 0
+irq_base=$IRQ
+napi_all "$NSB" "$IFB" '"defer-hard-irqs": 2, "gro-flush-timeout": 10000000'
+paced_rx 0
+irq_defer=$IRQ
+[ $((irq_defer * 2)) -lt "$irq_base" ] ||
+	fail "interrupts for 200 datagrams: $irq_defer with defer-hard-irqs 2, $irq_base without; want less than half"
+log "ok: napi-set defer-hard-irqs 2, gro-flush-timeout 10 ms: $irq_defer interrupts for 200 datagrams, $irq_base without"
+
+# Kept over down and up.
+ip -n "$NSB" link set vnapi2 down
+ip -n "$NSB" link set vnapi2 up
+ip -n "$NSB" neigh replace 10.0.0.1 dev vnapi2 nud permanent \
+	lladdr "$(ip -n "$NSA" -br link show vnapi1 | awk '{print $3}')"
+for id in $(napi_ids "$NSB" "$IFB"); do
+	got=$(ynl "$NSB" --do napi-get --json "{\"id\": $id}" |
+		json_get '"%s %s" % (j.get("defer-hard-irqs"), j.get("gro-flush-timeout"))')
+	check_eq "NAPI $id settings after down and up" "$got" "2 10000000"
+done
+busywait 20000 ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null ||
+	fail "no ping with deferred interrupts"
+
+# Busy polling, with interrupts suspended while the application polls
+# (prefer busy poll, with the deferral above): the datagrams come up
+# through the application's polls, not the interrupt.
+paced_rx 1
+irq_busy=$IRQ polled=$POLLED
+[ "$polled" -ge 100 ] || fail "BusyPollRxPackets +$polled for 200 datagrams, want at least 100"
+[ $((irq_busy * 2)) -lt "$irq_base" ] ||
+	fail "interrupts for 200 datagrams: $irq_busy busy polling, $irq_base without; want less than half"
+log "ok: busy polling: BusyPollRxPackets +$polled, $irq_busy interrupts for 200 datagrams"
+
+napi_all "$NSB" "$IFB" '"defer-hard-irqs": 0, "gro-flush-timeout": 0'
+frames0=$(qstat vnapi2 frames)
+paced_rx 0
+irq_after=$IRQ
+[ $(($(qstat vnapi2 frames) - frames0)) -ge 200 ] || fail "fewer than 200 frames polled after the settings were undone"
+log "ok: settings undone: $irq_after interrupts for 200 datagrams"
+
+# napi-set threaded: one context gets a kernel thread, then loses it.
+set -- $(napi_ids "$NSB" "$IFB")
+T=$1
+ynl "$NSB" --do napi-set --json "{\"id\": $T, \"threaded\": \"enabled\"}" >/dev/null ||
+	fail "napi-set threaded enabled on NAPI $T"
+pid=$(ynl "$NSB" --do napi-get --json "{\"id\": $T}" | json_get 'j.get("pid", 0)')
+[ "$pid" -gt 0 ] 2>/dev/null || fail "NAPI $T threaded: no pid ('$pid')"
+[ "$pid" -gt 0 ] 2>/dev/null && case "$(cat /proc/$pid/comm 2>/dev/null)" in
+napi/vnapi2-*) ;;
+*) fail "NAPI $T threaded: pid $pid is '$(cat /proc/$pid/comm 2>/dev/null)'" ;;
+esac
+check_eq "NAPI threads of vnapi2" "$(pgrep -c '^napi/vnapi2-')" 1
+paced_rx 0
+ynl "$NSB" --do napi-set --json "{\"id\": $T, \"threaded\": \"disabled\"}" >/dev/null ||
+	fail "napi-set threaded disabled on NAPI $T"
+busywait 10000 sh -c "! pgrep '^napi/vnapi2-' >/dev/null" || fail "NAPI thread left after threaded disabled"
+log "ok: napi-set threaded on NAPI $T: thread $pid, then none"
+
+ping_ok=0
+ip netns exec "$NSA" ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null && ping_ok=1
+check_eq "ping after the netlink settings" $ping_ok 1
+
+[ $RET = 0 ] && log "PASS: vnapi netdev netlink: queues, NAPI ids, napi-set, busy poll"
+exit $RET
