@@ -275,7 +275,11 @@ impl RxShared {
     /// Frames in the ring now.
     pub(crate) fn ring_len(&self) -> usize {
         let _bh = bh::disable();
-        self.ring.lock().len()
+        // Not the function's tail expression: a guard there would be
+        // dropped after `_bh`, with bottom halves enabled again while the
+        // ring lock, which the poll takes in softirq context, is held.
+        let len = self.ring.lock().len();
+        len
     }
 
     /// Allocates the slots of the ring resized to `cap` frames, for
@@ -284,7 +288,9 @@ impl RxShared {
     pub(crate) fn resize_slots(&self, cap: usize) -> Result<ResizeSlots> {
         let now = {
             let _bh = bh::disable();
-            self.ring.lock().slots.len()
+            // Bound to a local: see `ring_len`.
+            let now = self.ring.lock().slots.len();
+            now
         };
         // The ring never holds more frames than it has slots.
         Ok(ResizeSlots {
