@@ -14,7 +14,8 @@
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3 ping ethtool
-trap vnapi_cleanup EXIT
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"; vnapi_cleanup' EXIT
 
 # ynl: the kernel tree's own (tools/net/ynl), in-tree or in the
 # linux-source tree of the build root, with the netdev family's spec.
@@ -132,9 +133,6 @@ napi_all() {
 			fail "napi-set $3 on NAPI $id"
 	done
 }
-
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"; vnapi_cleanup' EXIT
 
 # Interrupt deferral: after a poll that did work, two more polls by the
 # core's NAPI timer (10 ms) before the interrupt is unmasked.  The same
