@@ -2,7 +2,7 @@
 //! Probe: a poll cannot report more work than its budget: the count it
 //! completes with is the frames its context handed up, which it cannot
 //! forge.
-// probe-expect: E0451.*field `frames` of struct `WorkDone` is private
+// probe-expect: E0451.*field `frames` of struct `([a-z_]+::)*WorkDone` is private
 #![forbid(unsafe_code)]
 
 use crate::rnm::net::napi::{Poll, PollContext, WorkDone};

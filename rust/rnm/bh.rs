@@ -23,9 +23,24 @@
 //! needs_bh_off(&guard);
 //! drop(guard);
 //! ```
+//!
+//! Data shared with softirq context goes under a [`SpinLockBh`], which is
+//! only ever locked with bottom halves disabled: either given the proof
+//! ([`SpinLockBh::lock_with`], whose guard cannot outlive it) or disabling
+//! them itself for as long as its guard lives ([`SpinLockBh::lock`],
+//! `spin_lock_bh()`).
 
 use crate::rnm::bindings;
-use core::{marker::PhantomData, ops::Deref};
+use core::{
+    marker::PhantomData,
+    ops::{Deref, DerefMut},
+    pin::Pin,
+};
+use kernel::{
+    prelude::*,
+    str::CStr,
+    sync::{LockClassKey, SpinLock, SpinLockGuard},
+};
 
 /// Proof that bottom halves do not run on this CPU for as long as the
 /// reference lives: softirq context, a [`BhGuard`], or hard interrupt
@@ -78,6 +93,9 @@ pub struct BhGuard {
 /// softirqs cannot run anyway and `local_bh_disable`/`local_bh_enable`
 /// must not be called: there the guard only proves the context and
 /// changes nothing.
+// Inline: emitted only in modules that use it, so that others need not
+// link the helpers it calls.
+#[inline]
 pub fn disable() -> BhGuard {
     // SAFETY: reads this CPU's preempt count and interrupt flag.
     let blocked = unsafe { bindings::rnm_local_bh_blocked() };
@@ -117,5 +135,115 @@ impl Drop for BhGuard {
             // invariant), on the same CPU since the guard is not `Send`.
             unsafe { bindings::rnm_local_bh_enable() };
         }
+    }
+}
+
+/// A spinlock for data shared with softirq context: it is only taken with
+/// bottom halves disabled on the CPU that holds it, so that a softirq
+/// (a NAPI poll, a transmit) that takes it cannot interrupt its holder on
+/// the same CPU and spin forever.
+///
+/// The `spinlock_t` of [`SpinLock`], locked as C locks it with
+/// `spin_lock_bh()`, or with `spin_lock()` where bottom halves are already
+/// disabled.  The guard of [`SpinLockBh::lock_with`] borrows the proof that
+/// they are, so the lock is always released before bottom halves are
+/// enabled again:
+///
+/// ```
+/// use crate::rnm::bh::{self, SpinLockBh};
+///
+/// fn len(lock: &SpinLockBh<KVec<u8>>) -> usize {
+///     let bh = bh::disable();
+///     let len = lock.lock_with(&bh).len();
+///     len
+/// }
+///
+/// fn push(lock: &SpinLockBh<KVec<u8>>, b: u8) -> Result {
+///     lock.lock().push(b, GFP_ATOMIC)?;
+///     Ok(())
+/// }
+/// ```
+///
+/// Create one with [`SpinLockBh::new`], given a name and a lock class as
+/// [`kernel::new_spinlock!`] gives them to a [`SpinLock`]:
+///
+/// ```
+/// use crate::rnm::bh::SpinLockBh;
+///
+/// fn ring() -> impl PinInit<SpinLockBh<u32>> {
+///     SpinLockBh::new(0, kernel::c_str!("ring"), kernel::static_lock_class!())
+/// }
+/// ```
+#[pin_data]
+pub struct SpinLockBh<T> {
+    #[pin]
+    inner: SpinLock<T>,
+}
+
+impl<T> SpinLockBh<T> {
+    /// An initialiser of the lock, unlocked, holding `t`; `name` and `key`
+    /// are its lockdep name and class (`kernel::static_lock_class!()`
+    /// makes a new class).
+    pub fn new(
+        t: impl PinInit<T>,
+        name: &'static CStr,
+        key: Pin<&'static LockClassKey>,
+    ) -> impl PinInit<Self> {
+        pin_init!(Self {
+            inner <- SpinLock::new(t, name, key),
+        })
+    }
+
+    /// Takes the lock where bottom halves are disabled already
+    /// (`spin_lock()`): in a softirq callback, or under a [`BhGuard`].
+    ///
+    /// Spins while another CPU holds it.  The guard borrows `bh`, so it is
+    /// released before bottom halves can be enabled again.
+    #[inline]
+    pub fn lock_with<'a>(&'a self, bh: &'a BhContext) -> SpinLockGuard<'a, T> {
+        let _ = bh;
+        self.inner.lock()
+    }
+
+    /// Disables bottom halves on this CPU and takes the lock
+    /// (`spin_lock_bh()`); dropping the guard releases the lock, then
+    /// enables bottom halves again (`spin_unlock_bh()`).
+    ///
+    /// Process context or softirq context (where disabling bottom halves
+    /// again only nests).  Spins while another CPU holds the lock.
+    #[inline]
+    pub fn lock(&self) -> SpinLockBhGuard<'_, T> {
+        let bh = disable();
+        SpinLockBhGuard {
+            guard: self.inner.lock(),
+            _bh: bh,
+        }
+    }
+}
+
+/// The guard of [`SpinLockBh::lock`]: the lock is held, and bottom halves
+/// disabled, while it lives.  Not `Send`: it must be dropped on the CPU
+/// that took it.
+///
+/// # Invariants
+///
+/// `guard` is released before `_bh` enables bottom halves again: fields are
+/// dropped in the order they are declared.
+pub struct SpinLockBhGuard<'a, T> {
+    guard: SpinLockGuard<'a, T>,
+    _bh: BhGuard,
+}
+
+impl<T> Deref for SpinLockBhGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T: Unpin> DerefMut for SpinLockBhGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
     }
 }

@@ -4,9 +4,9 @@
 //! poll that empties it.
 //!
 //! Locking: the ring and its coalescing state (`pending`) sit under one
-//! spinlock.  The data path (peer transmit, poll) runs with bottom halves
-//! disabled; process context (resizing the ring) takes the lock with bottom
-//! halves disabled too.  The interrupt handler, which may run in hard
+//! [`SpinLockBh`].  The data path (peer transmit, poll) runs with bottom
+//! halves disabled and locks it with that proof; process context (resizing
+//! the ring) locks it disabling them.  The interrupt handler, which may run in hard
 //! interrupt context (the coalescing timer, an IPI), never takes it.
 //! Unmasking the interrupt and checking the ring happen under that lock, so
 //! a frame that arrives while the poll completes is never left without an
@@ -17,18 +17,17 @@
 use crate::config::{Config, LIVE_FRAMES};
 use crate::logic::{coalesce, slot, Irq};
 use crate::rnm::{
-    bh::{self, BhContext},
+    bh::{BhContext, SpinLockBh},
     net::{
         napi::{GroResult, Napi, Poll, PollContext, Poller},
         skb::SkBuff,
     },
 };
 use kernel::{
-    new_spinlock,
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        Arc, SpinLock,
+        Arc,
     },
 };
 
@@ -230,7 +229,7 @@ pub(crate) struct ResizeSlots {
 #[pin_data]
 pub(crate) struct RxShared {
     #[pin]
-    ring: SpinLock<Ring>,
+    ring: SpinLockBh<Ring>,
     pub(crate) stats: RxStats,
 }
 
@@ -255,7 +254,11 @@ impl RxQueue {
         let ring = Ring::new(cfg.ring_size() as usize)?;
         let shared = Arc::pin_init(
             try_pin_init!(RxShared {
-                ring <- new_spinlock!(ring, "vnapi_rx_ring"),
+                ring <- SpinLockBh::new(
+                    ring,
+                    kernel::c_str!("vnapi_rx_ring"),
+                    kernel::static_lock_class!(),
+                ),
                 stats: RxStats::default(),
             }),
             GFP_KERNEL,
@@ -274,24 +277,14 @@ impl RxQueue {
 impl RxShared {
     /// Frames in the ring now.
     pub(crate) fn ring_len(&self) -> usize {
-        let _bh = bh::disable();
-        // Not the function's tail expression: a guard there would be
-        // dropped after `_bh`, with bottom halves enabled again while the
-        // ring lock, which the poll takes in softirq context, is held.
-        let len = self.ring.lock().len();
-        len
+        self.ring.lock().len()
     }
 
     /// Allocates the slots of the ring resized to `cap` frames, for
     /// [`RxShared::resize`].  Process context, under the device's resize
     /// guard (`Config::start_resize`), which keeps the slot count as it is.
     pub(crate) fn resize_slots(&self, cap: usize) -> Result<ResizeSlots> {
-        let now = {
-            let _bh = bh::disable();
-            // Bound to a local: see `ring_len`.
-            let now = self.ring.lock().slots.len();
-            now
-        };
+        let now = self.ring.lock().slots.len();
         // The ring never holds more frames than it has slots.
         Ok(ResizeSlots {
             slots: empty_slots(cap.max(now))?,
@@ -302,7 +295,6 @@ impl RxShared {
     /// Moves the frames into `slots` and makes their `cap` the limit.
     /// Process context, under the resize guard `slots` was allocated under.
     pub(crate) fn resize(&self, slots: ResizeSlots) {
-        let _bh = bh::disable();
         let mut ring = self.ring.lock();
         // Always true: the slot count has not changed since `resize_slots`.
         if ring.len() <= slots.slots.len() {
@@ -336,7 +328,7 @@ impl RxQueue {
     pub(crate) fn receive(napi: &Napi<Self>, skb: SkBuff, bh: &BhContext) {
         let q = napi.data();
         let (raise, dropped) = {
-            let mut ring = q.ring.lock();
+            let mut ring = q.ring.lock_with(bh);
             match ring.push(skb) {
                 Ok(()) => {
                     ring.pending = ring.pending.saturating_add(1);
@@ -359,7 +351,7 @@ impl RxQueue {
     pub(crate) fn unmask(napi: &Napi<Self>, bh: &BhContext) {
         let q = napi.data();
         let raise = {
-            let mut ring = q.ring.lock();
+            let mut ring = q.ring.lock_with(bh);
             napi.unmask_irq();
             ring.pending = ring.len() as u32;
             q.interrupt_due(napi, &ring, bh)
@@ -390,12 +382,13 @@ impl Poller for RxQueue {
             return Poll::Continue;
         }
         q.stats.polls.add(1);
+        let bh = ctx.bh();
         loop {
             let mut batch: [Option<SkBuff>; POLL_BATCH] = [const { None }; POLL_BATCH];
             let want = POLL_BATCH.min(ctx.remaining() as usize);
             let mut n = 0;
             {
-                let mut ring = q.ring.lock();
+                let mut ring = q.ring.lock_with(bh);
                 while n < want {
                     match ring.pop() {
                         Some(skb) => batch[n] = Some(skb),

@@ -677,6 +677,12 @@ impl<'a> PollContext<'a> {
         self.done
     }
 
+    /// The proof that bottom halves are disabled, for the whole poll (a
+    /// poll runs in softirq context, or with them disabled).
+    pub fn bh(&self) -> &'a BhContext {
+        self.bh
+    }
+
     /// Counts one frame against the budget; `false` if it is used up.
     fn take_one(&mut self) -> bool {
         if self.done < self.budget {
