@@ -15,7 +15,7 @@
 #              RNM_FUZZ_SECONDS (default 20) bounds each fuzz target;
 #              RNM_DEBUG=0 leaves the debug kernel's lane out (quick
 #              local runs; CI never sets it);
-#              RNM_TIME_BUDGET (seconds, default 4800) bounds the whole.
+#              RNM_TIME_BUDGET (seconds, default 4500) bounds the whole.
 
 set -o pipefail
 . "$(dirname "$0")/lib.sh"
@@ -148,7 +148,7 @@ fi
 # and stops one still running then (both reported as skips).
 # Usage: vm_lane PREFIX KERNEL MODDIR LOGDIR DEADLINE TESTS...
 vm_lane() {
-	local prefix=$1 kernel=$2 moddir=$3 logs=$4 deadline=$5 vmlog t name line env vmt
+	local prefix=$1 kernel=$2 moddir=$3 logs=$4 deadline=$5 vmlog t name line env vmt why
 	shift 5
 	vmlog=out/vm${prefix:+-$kernel}.log
 	# Nothing of an earlier run may be read as this one's results.
@@ -183,7 +183,16 @@ vm_lane() {
 		case "$line" in
 		"ok "*"# SKIP"*) result skip "$prefix$name" "${line#*# SKIP}" ;;
 		"ok "*) result ok "$prefix$name" ;;
-		"not ok "*) result fail "$prefix$name" "log ${logs#"$RNM_TOP"/}/$name.log" ;;
+		"not ok "*)
+			# The guest's reason (exit status, kernel report), and the log.
+			why=
+			case "$line" in *" # "*) why="${line#* # }" ;; esac
+			case "$why" in
+			*"log ${logs#"$RNM_TOP"/}/"*) ;;
+			*) why="${why:+$why; }log ${logs#"$RNM_TOP"/}/$name.log" ;;
+			esac
+			result fail "$prefix$name" "$why"
+			;;
 		*) result fail "$prefix$name" "no result: the VM died, see $vmlog" ;;
 		esac
 	done
@@ -199,12 +208,12 @@ vm_lane "" stock "$RNM_TOP" "$RNM_TOP/out/logs" "" $tests
 # far slower than CI's time allows (Documentation/rnm/building.rst): the
 # lane runs the tests in order for as long as the budget lasts.
 [ $DEBUG = 1 ] || summary
-# The whole check keeps within RNM_TIME_BUDGET seconds (default 80
+# The whole check keeps within RNM_TIME_BUDGET seconds (default 75
 # minutes; CI stops at 90): a debug kernel still building 20 minutes
 # before the end (a cold cache) skips the lane, the guest skips the tests
 # that would start after the budget and stops one still running at its
 # end, 5 minutes before it.  All of these are reported as skips.
-budget=${RNM_TIME_BUDGET:-4800}
+budget=${RNM_TIME_BUDGET:-4500}
 # The longest a test may take on the debug kernel (seconds).
 DEBUG_TEST_TIMEOUT=${RNM_DEBUG_TEST_TIMEOUT:-2400}
 while kill -0 "$debug_pid" 2>/dev/null && [ $(($(date +%s) - start)) -lt $((budget - 1200)) ]; do

@@ -90,7 +90,10 @@ for t in "$@"; do
 	if [ -n "$bad" ]; then
 		echo "# kernel log of $name:"
 		echo "$bad" | sed 's/^/#   /'
-		echo "not ok $n $name # kernel log"
+		# The first report, without its timestamp, names the cause
+		# where only the TAP lines are kept.
+		first=$(echo "$bad" | head -n1 | sed -E 's/^(\[[^]]*\] *)+//' | cut -c1-160)
+		echo "not ok $n $name # kernel log: $first"
 	elif [ $rc = 0 ]; then
 		echo "ok $n $name"
 	elif [ $cut = 1 ] && { [ $rc = 124 ] || [ $rc = 137 ]; }; then
