@@ -72,7 +72,7 @@ use core::{
 };
 use kernel::{
     error::{from_result, to_result},
-    ffi::c_char,
+    ffi::{c_char, c_int, c_void},
     prelude::*,
     sync::atomic::{Acquire, Atomic, Full, Relaxed, Release},
     types::Opaque,
@@ -320,6 +320,62 @@ impl<T: Bus> BusType<T> {
         }
     }
 
+    /// Unregisters every device still on the bus whose
+    /// [`DeviceRegistration`] has not unregistered it yet (one that was
+    /// leaked, or kept past the [`BusRegistration`]).  The registration
+    /// keeps its reference: its drop, if it comes, only drops that.
+    ///
+    /// A device left on the bus would hold the driver core's reference to
+    /// the bus's private data: `bus_unregister()` would leave it there,
+    /// and removing the device later, from a bus registered again, would
+    /// put that reference on the new bus's data
+    /// ([`drivers/base/bus.c`](srctree/drivers/base/bus.c),
+    /// `bus_remove_device()`).
+    ///
+    /// # Safety
+    ///
+    /// The bus must be registered.
+    unsafe fn remove_devices(&self) {
+        loop {
+            // SAFETY: the bus is registered; `claim` is a match function
+            // for its devices.  A device found is returned with a
+            // reference.
+            let dev = unsafe {
+                bindings::bus_find_device(
+                    self.bus.get(),
+                    ptr::null_mut(),
+                    ptr::null(),
+                    Some(Self::claim),
+                )
+            };
+            if dev.is_null() {
+                break;
+            }
+            // SAFETY: a device on the bus, claimed (registered, and no
+            // longer to be unregistered by its registration); we hold the
+            // reference `bus_find_device` took.
+            unsafe {
+                bindings::device_del(dev);
+                bindings::put_device(dev);
+            }
+        }
+    }
+
+    /// Takes over the unregistration of `dev` from its
+    /// [`DeviceRegistration`]: 1 (a match) if it was still to be done.
+    ///
+    /// # Safety
+    ///
+    /// Only called by the C side, as the match function of
+    /// `bus_find_device()` on this bus, with the arguments it gets.
+    unsafe extern "C" fn claim(dev: *mut bindings::device, _data: *const c_void) -> c_int {
+        // SAFETY: only `DeviceRegistration::new` adds devices to this bus,
+        // and each is the first field of a `DeviceInner<T>`; the iteration
+        // holds a reference to it.
+        let inner = unsafe { &*dev.cast::<DeviceInner<T>>() };
+        c_int::from(inner.registered.cmpxchg(1, 0, Full).is_ok())
+    }
+
     /// # Safety
     ///
     /// `bus` must point to the `bus_type` of a `BusType<T>`.
@@ -442,8 +498,10 @@ impl<T: Bus> Default for BusType<T> {
 ///
 /// Dropping it removes the bus attribute files (waiting for running
 /// callbacks: no bus attribute method runs or starts afterwards), then
-/// drops the context, which must own every [`DeviceRegistration`] of the
-/// bus (so they are unregistered with it), then unregisters the bus.
+/// drops the context, which should own every [`DeviceRegistration`] of
+/// the bus (so they are unregistered with it), then unregisters any device
+/// still on the bus (a registration leaked or kept elsewhere: its drop
+/// then only drops its reference), then unregisters the bus.
 ///
 /// # Invariants
 ///
@@ -483,8 +541,11 @@ impl<T: Bus> BusRegistration<T> {
                 unsafe { bus.remove_files(i) };
                 bus.ctx.store(ptr::null_mut(), Release);
                 drop(ctx);
-                // SAFETY: registered above.
-                unsafe { bindings::bus_unregister(bus.bus.get()) };
+                // SAFETY: registered above; no device may stay on it.
+                unsafe {
+                    bus.remove_devices();
+                    bindings::bus_unregister(bus.bus.get());
+                }
                 return Err(e);
             }
         }
@@ -512,8 +573,12 @@ impl<T: Bus> Drop for BusRegistration<T> {
         // SAFETY: dropped once, here; no callback can reach it any more.
         // Dropping it unregisters the devices it owns.
         unsafe { ManuallyDrop::drop(&mut self.ctx) };
-        // SAFETY: registered (type invariant).
-        unsafe { bindings::bus_unregister(self.bus.bus.get()) };
+        // SAFETY: registered (type invariant).  Devices that the context
+        // did not own go first: none may stay on the bus.
+        unsafe {
+            self.bus.remove_devices();
+            bindings::bus_unregister(self.bus.bus.get());
+        }
     }
 }
 
@@ -521,8 +586,15 @@ impl<T: Bus> Drop for BusRegistration<T> {
 /// device's `release` callback.
 #[repr(C)]
 #[pin_data]
+///
+/// # Invariants
+///
+/// `registered` is 1 from the end of a successful `device_add()` until
+/// whoever first changes it to 0 (the registration's drop, or
+/// [`BusType::remove_devices`]) unregisters the device.
 struct DeviceInner<T: Bus> {
     dev: Opaque<bindings::device>,
+    registered: Atomic<i32>,
     #[pin]
     data: T::DeviceData,
 }
@@ -535,8 +607,9 @@ struct DeviceInner<T: Bus> {
 ///
 /// # Invariants
 ///
-/// `inner` points to a `DeviceInner<T>` whose `device` is registered and
-/// holds the reference we own; it is freed by the device's release
+/// `inner` points to a `DeviceInner<T>` whose `device` was registered
+/// (and is until this drops, or the bus's registration drops without
+/// owning this) and holds the reference we own; it is freed by the device's release
 /// callback once the last reference goes.
 pub struct DeviceRegistration<T: Bus> {
     inner: NonNull<DeviceInner<T>>,
@@ -576,6 +649,7 @@ impl<T: Bus> DeviceRegistration<T> {
         let inner = KBox::pin_init(
             try_pin_init!(DeviceInner {
                 dev: Opaque::zeroed(),
+                registered: Atomic::new(0),
                 data <- data,
             }),
             GFP_KERNEL,
@@ -604,6 +678,10 @@ impl<T: Bus> DeviceRegistration<T> {
             unsafe { bindings::put_device(dev) };
             return Err(Error::from_errno(ret));
         }
+        // SAFETY: `inner` is alive (we hold a reference).
+        // INVARIANT: added; from here on one of the registration's drop and
+        // `remove_devices` unregisters it.
+        unsafe { (*inner).registered.store(1, Release) };
         // INVARIANT: registered, with our reference.
         Ok(Self {
             // SAFETY: from `KBox::into_raw`, not null.
@@ -636,9 +714,14 @@ impl<T: Bus> DeviceRegistration<T> {
 
 impl<T: Bus> Drop for DeviceRegistration<T> {
     fn drop(&mut self) {
-        // SAFETY: registered by the type invariant; removes the device and
-        // its attribute files (waiting for running callbacks) and drops our
-        // reference.
-        unsafe { bindings::device_unregister(self.as_raw()) };
+        // SAFETY: `inner` is alive while we hold our reference.
+        let inner = unsafe { self.inner.as_ref() };
+        if inner.registered.cmpxchg(1, 0, Full).is_ok() {
+            // SAFETY: registered, and claimed by us: removes the device and
+            // its attribute files (waiting for running callbacks).
+            unsafe { bindings::device_del(self.as_raw()) };
+        }
+        // SAFETY: drops the reference we own (type invariant).
+        unsafe { bindings::put_device(self.as_raw()) };
     }
 }
