@@ -544,8 +544,11 @@ impl<T: DeviceOps> Registration<T> {
         }
         if let Some(p) = parent {
             // SAFETY: the device is valid and not registered; the parent
-            // device is registered and outlives this call (the caller
-            // unregisters the net device before dropping the parent).
+            // device is alive for this call (borrowed).  Registering takes
+            // a reference to it (`device_add()`), which unregistering drops
+            // (`device_del()`), so it outlives the net device's
+            // registration whichever of the two is dropped first; a
+            // registration that fails leaves the pointer unused.
             unsafe { bindings::rnm_set_netdev_dev(self.dev.as_ptr(), p.as_raw()) };
         }
         // SAFETY: the device is valid, set up and not registered.
