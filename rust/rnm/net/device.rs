@@ -103,7 +103,10 @@ use crate::rnm::{
         skb::SkBuff,
     },
 };
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    ptr::{self, NonNull},
+};
 use kernel::{error::to_result, prelude::*, types::Opaque};
 
 /// A network device, borrowed.
@@ -542,17 +545,22 @@ impl<T: DeviceOps> Registration<T> {
         if self.registered {
             return Err(EBUSY);
         }
-        if let Some(p) = parent {
-            // SAFETY: the device is valid and not registered; the parent
-            // device is alive for this call (borrowed).  Registering takes
-            // a reference to it (`device_add()`), which unregistering drops
-            // (`device_del()`), so it outlives the net device's
-            // registration whichever of the two is dropped first; a
-            // registration that fails leaves the pointer unused.
-            unsafe { bindings::rnm_set_netdev_dev(self.dev.as_ptr(), p.as_raw()) };
-        }
+        let parent = parent.map_or(ptr::null_mut(), |p| p.as_raw());
+        // SAFETY: the device is valid and not registered; the parent
+        // device, if any, is alive for this call (borrowed).  Registering
+        // takes a reference to it (`device_add()`), which unregistering
+        // drops (`device_del()`), so it outlives the net device's
+        // registration whichever of the two is dropped first.
+        unsafe { bindings::rnm_set_netdev_dev(self.dev.as_ptr(), parent) };
         // SAFETY: the device is valid, set up and not registered.
-        to_result(unsafe { bindings::register_netdev(self.dev.as_ptr()) })?;
+        let ret = to_result(unsafe { bindings::register_netdev(self.dev.as_ptr()) });
+        if ret.is_err() {
+            // The parent may be gone before the next attempt: a failed
+            // registration keeps no pointer to it.
+            // SAFETY: the device is valid and not registered.
+            unsafe { bindings::rnm_set_netdev_dev(self.dev.as_ptr(), ptr::null_mut()) };
+        }
+        ret?;
         // INVARIANT: registration succeeded.
         self.registered = true;
         Ok(())
