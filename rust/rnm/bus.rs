@@ -74,7 +74,11 @@ use kernel::{
     error::{from_result, to_result},
     ffi::{c_char, c_int, c_void},
     prelude::*,
-    sync::atomic::{Acquire, Atomic, Full, Relaxed, Release},
+    sync::{
+        atomic::{Acquire, Atomic, Full, Relaxed, Release},
+        barrier::smp_mb,
+    },
+    time::{delay::fsleep, Delta},
     types::Opaque,
 };
 
@@ -169,11 +173,36 @@ type DevStore = unsafe extern "C" fn(
 /// `ctx` is null, or points to the `T` of the [`BusRegistration`] that
 /// registered `bus`, which stays alive until the bus attribute files are
 /// removed.  `attrs[..T::BUS_ATTRS.len()]` are the bus attributes, which
-/// exist as files exactly while `ctx` is not null.
+/// exist as files exactly while `ctx` is not null.  `busy` counts the
+/// [`DeviceRegistration`]s being added or unregistered (see
+/// [`BusType::shut_down`]).
 pub struct BusType<T: Bus> {
     bus: Opaque<bindings::bus_type>,
     attrs: Opaque<[bindings::bus_attribute; MAX_ATTRS]>,
     ctx: Atomic<*mut T>,
+    busy: Atomic<i32>,
+}
+
+/// A device being added to or removed from a bus: counted in the bus's
+/// `busy` while it lives.
+struct Busy<'a>(&'a Atomic<i32>);
+
+impl<'a> Busy<'a> {
+    /// Counts one.  Fully ordered: what the caller reads afterwards (the
+    /// bus's `ctx`, a device's `registered`) is read after the count is
+    /// visible to [`BusType::shut_down`].
+    fn new(busy: &'a Atomic<i32>) -> Self {
+        busy.fetch_add(1, Full);
+        Self(busy)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        // Release: the device's addition or removal is complete for
+        // whoever sees the count drop.
+        self.0.fetch_sub(1, Release);
+    }
 }
 
 // SAFETY: `bus` and `attrs` are written only by the driver core, while it
@@ -286,7 +315,41 @@ impl<T: Bus> BusType<T> {
             attrs: Opaque::new(Self::BUS_ATTR_TABLE),
             // INVARIANT: null, and no bus attribute file exists.
             ctx: Atomic::new(ptr::null_mut()),
+            busy: Atomic::new(0),
         }
+    }
+
+    /// Sleeps until no device is being added or unregistered.  Process
+    /// context.
+    fn wait_idle(&self) {
+        while self.busy.load(Acquire) != 0 {
+            fsleep(Delta::from_millis(1));
+        }
+    }
+
+    /// Unregisters the bus, with every device still on it.
+    ///
+    /// `ctx` must have been set to null by a fully ordered operation: a
+    /// [`DeviceRegistration::new`] counted in `busy` after that fails, so
+    /// one not seen in `busy` here added nothing.  Those still running
+    /// finish first; then the devices left are unregistered
+    /// ([`BusType::remove_devices`]); then the unregistrations of their
+    /// own that registrations started before that finish, so that no
+    /// `device_del()` of this bus's devices runs when the bus goes.
+    ///
+    /// # Safety
+    ///
+    /// The bus must be registered, and `ctx` set to null as above.
+    unsafe fn shut_down(&self) {
+        self.wait_idle();
+        // SAFETY: registered (the caller's guarantee).
+        unsafe { self.remove_devices() };
+        // A registration that claimed its device first (the sweep read its
+        // `registered` 0) counted itself before: seen below.
+        smp_mb(Full);
+        self.wait_idle();
+        // SAFETY: registered, with no device on it.
+        unsafe { bindings::bus_unregister(self.bus.get()) };
     }
 
     /// The registered context, if any.
@@ -539,13 +602,10 @@ impl<T: Bus> BusRegistration<T> {
                 // As in `drop`: the files, then the context (with any
                 // device their writers created), then the bus.
                 unsafe { bus.remove_files(i) };
-                bus.ctx.store(ptr::null_mut(), Release);
+                bus.ctx.xchg(ptr::null_mut(), Full);
                 drop(ctx);
-                // SAFETY: registered above; no device may stay on it.
-                unsafe {
-                    bus.remove_devices();
-                    bindings::bus_unregister(bus.bus.get());
-                }
+                // SAFETY: registered above; `ctx` null, fully ordered.
+                unsafe { bus.shut_down() };
                 return Err(e);
             }
         }
@@ -569,16 +629,15 @@ impl<T: Bus> Drop for BusRegistration<T> {
         // afterwards, so no device can be created any more.
         unsafe { self.bus.remove_files(T::BUS_ATTRS.len()) };
         // INVARIANT: the files are gone.
-        self.bus.ctx.store(ptr::null_mut(), Release);
+        // Fully ordered, for `shut_down`.
+        self.bus.ctx.xchg(ptr::null_mut(), Full);
         // SAFETY: dropped once, here; no callback can reach it any more.
         // Dropping it unregisters the devices it owns.
         unsafe { ManuallyDrop::drop(&mut self.ctx) };
-        // SAFETY: registered (type invariant).  Devices that the context
-        // did not own go first: none may stay on the bus.
-        unsafe {
-            self.bus.remove_devices();
-            bindings::bus_unregister(self.bus.bus.get());
-        }
+        // SAFETY: registered (type invariant), `ctx` null (fully
+        // ordered).  Devices that the context did not own go first: none
+        // may stay on the bus.
+        unsafe { self.bus.shut_down() };
     }
 }
 
@@ -612,6 +671,7 @@ struct DeviceInner<T: Bus> {
 /// owning this) and holds the reference we own; it is freed by the device's release
 /// callback once the last reference goes.
 pub struct DeviceRegistration<T: Bus> {
+    bus: &'static BusType<T>,
     inner: NonNull<DeviceInner<T>>,
     _p: PhantomData<T::DeviceData>,
 }
@@ -638,6 +698,9 @@ impl<T: Bus> DeviceRegistration<T> {
         name: &CStr,
         data: impl PinInit<T::DeviceData, Error>,
     ) -> Result<Self> {
+        // Counted until the device is added (or not): a bus shutting down
+        // waits, then unregisters it with the rest.
+        let _busy = Busy::new(&bus.busy);
         if bus.ctx.load(Relaxed).is_null() {
             return Err(ENODEV);
         }
@@ -684,6 +747,7 @@ impl<T: Bus> DeviceRegistration<T> {
         unsafe { (*inner).registered.store(1, Release) };
         // INVARIANT: registered, with our reference.
         Ok(Self {
+            bus,
             // SAFETY: from `KBox::into_raw`, not null.
             inner: unsafe { NonNull::new_unchecked(inner) },
             _p: PhantomData,
@@ -716,11 +780,15 @@ impl<T: Bus> Drop for DeviceRegistration<T> {
     fn drop(&mut self) {
         // SAFETY: `inner` is alive while we hold our reference.
         let inner = unsafe { self.inner.as_ref() };
+        // Counted until the device is unregistered: a bus shutting down
+        // waits for that before `bus_unregister()`.
+        let busy = Busy::new(&self.bus.busy);
         if inner.registered.cmpxchg(1, 0, Full).is_ok() {
             // SAFETY: registered, and claimed by us: removes the device and
             // its attribute files (waiting for running callbacks).
             unsafe { bindings::device_del(self.as_raw()) };
         }
+        drop(busy);
         // SAFETY: drops the reference we own (type invariant).
         unsafe { bindings::put_device(self.as_raw()) };
     }
