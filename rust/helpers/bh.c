@@ -12,17 +12,30 @@ void rnm_local_bh_disable(void)
 	local_bh_disable();
 }
 
+/*
+ * With interrupts disabled, local_bh_enable() must not run pending softirqs
+ * (it warns): _local_bh_enable() only ends the section, as __do_softirq()
+ * does.  They run at the next interrupt exit or bottom-half enable.
+ */
 void rnm_local_bh_enable(void)
 {
+#ifndef CONFIG_PREEMPT_RT
+	if (irqs_disabled()) {
+		_local_bh_enable();
+		return;
+	}
+#endif
 	local_bh_enable();
 }
 
 /*
- * Whether softirqs cannot run here anyway: in hard interrupt context or with
- * interrupts disabled, where local_bh_disable()/local_bh_enable() must not
- * be called (local_bh_enable() warns there).
+ * Whether local_bh_disable() must not be called: in hard interrupt context,
+ * where softirqs cannot run anyway.  Interrupts disabled in process context
+ * do not count: the caller may enable them again while it still relies on
+ * bottom halves being disabled.  On PREEMPT_RT, where disabling bottom
+ * halves takes a lock that may sleep, interrupts disabled count too.
  */
 bool rnm_local_bh_blocked(void)
 {
-	return in_hardirq() || irqs_disabled();
+	return in_hardirq() || (IS_ENABLED(CONFIG_PREEMPT_RT) && irqs_disabled());
 }

@@ -79,8 +79,9 @@ impl BhContext {
 /// # Invariants
 ///
 /// If `enable` is true, `local_bh_disable` was called on this CPU for this
-/// guard and not balanced yet; if it is false, the guard was made where
-/// softirqs cannot run (hard interrupt context, or interrupts disabled).
+/// guard and not balanced yet; if it is false, the guard was made in hard
+/// interrupt context (or, on PREEMPT_RT, with interrupts disabled), which
+/// outlasts it.
 pub struct BhGuard {
     ctx: BhContext,
     enable: bool,
@@ -89,10 +90,13 @@ pub struct BhGuard {
 /// Disables bottom halves on the current CPU (`local_bh_disable`) until the
 /// guard is dropped.
 ///
-/// Any context.  In hard interrupt context, or with interrupts disabled,
-/// softirqs cannot run anyway and `local_bh_disable`/`local_bh_enable`
-/// must not be called: there the guard only proves the context and
-/// changes nothing.
+/// Any context.  In hard interrupt context softirqs cannot run anyway and
+/// `local_bh_disable`/`local_bh_enable` must not be called: there the guard
+/// only proves the context and changes nothing.  With interrupts disabled
+/// it disables bottom halves all the same (the caller may enable
+/// interrupts again while the guard lives); dropped with interrupts
+/// disabled, it ends the section without running pending softirqs
+/// (`_local_bh_enable`).
 // Inline: emitted only in modules that use it, so that others need not
 // link the helpers it calls.
 #[inline]
@@ -100,15 +104,16 @@ pub fn disable() -> BhGuard {
     // SAFETY: reads this CPU's preempt count and interrupt flag.
     let blocked = unsafe { bindings::rnm_local_bh_blocked() };
     if !blocked {
-        // SAFETY: not in hard interrupt context and interrupts enabled,
-        // where `local_bh_disable` may be called; balanced by
-        // `local_bh_enable` in `drop`.
+        // SAFETY: not in hard interrupt context, where `local_bh_disable`
+        // may be called; balanced by `rnm_local_bh_enable` in `drop`,
+        // which works with interrupts enabled or disabled.
         unsafe { bindings::rnm_local_bh_disable() };
     }
     // INVARIANT: `enable` says whether `local_bh_disable` was called.
     BhGuard {
-        // Blocked: the hard interrupt or the disabled interrupts outlast
-        // the guard, which is not `Send`.
+        // Blocked: the hard interrupt outlasts the guard, which is not
+        // `Send` (on PREEMPT_RT, interrupts disabled are trusted to stay
+        // so: see `rnm_local_bh_blocked`).
         // SAFETY: bottom halves cannot run here until the guard is dropped
         // (disabled above, or blocked); the context is only lent by
         // reference from the guard.
@@ -196,6 +201,11 @@ impl<T> SpinLockBh<T> {
 
     /// Takes the lock where bottom halves are disabled already
     /// (`spin_lock()`): in a softirq callback, or under a [`BhGuard`].
+    /// Not in hard interrupt context (a [`Poller::interrupt`] that may run
+    /// there): a holder in process context has interrupts enabled, and the
+    /// interrupt would spin on its own CPU forever.
+    ///
+    /// [`Poller::interrupt`]: crate::rnm::net::napi::Poller::interrupt
     ///
     /// Spins while another CPU holds it.  The guard borrows `bh`, so it is
     /// released before bottom halves can be enabled again.
@@ -210,7 +220,8 @@ impl<T> SpinLockBh<T> {
     /// enables bottom halves again (`spin_unlock_bh()`).
     ///
     /// Process context or softirq context (where disabling bottom halves
-    /// again only nests).  Spins while another CPU holds the lock.
+    /// again only nests); not hard interrupt context, as for
+    /// [`SpinLockBh::lock_with`].  Spins while another CPU holds the lock.
     #[inline]
     pub fn lock(&self) -> SpinLockBhGuard<'_, T> {
         let bh = disable();
