@@ -545,12 +545,12 @@ impl<T: DeviceOps> Registration<T> {
         if self.registered {
             return Err(EBUSY);
         }
+        // Registering takes a reference to the parent (`device_add()`),
+        // which unregistering drops (`device_del()`): it outlives the net
+        // device's registration whichever of the two is dropped first.
         let parent = parent.map_or(ptr::null_mut(), |p| p.as_raw());
-        // SAFETY: the device is valid and not registered; the parent
-        // device, if any, is alive for this call (borrowed).  Registering
-        // takes a reference to it (`device_add()`), which unregistering
-        // drops (`device_del()`), so it outlives the net device's
-        // registration whichever of the two is dropped first.
+        // SAFETY: the device is valid and not registered; the parent, if
+        // any, is alive for this call (borrowed).
         unsafe { bindings::rnm_set_netdev_dev(self.dev.as_ptr(), parent) };
         // SAFETY: the device is valid, set up and not registered.
         let ret = to_result(unsafe { bindings::register_netdev(self.dev.as_ptr()) });
