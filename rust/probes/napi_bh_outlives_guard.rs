@@ -10,7 +10,7 @@ use crate::rnm::{
 };
 
 pub fn probe<P: Poller>(napi: &Napi<P>) {
-    let guard = bh::disable();
+    let Some(guard) = bh::disable() else { return };
     let bh: &BhContext = &guard;
     drop(guard); // probe-misuse
     napi.arm_irq(100, bh);

@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 use crate::rnm::{
-    bh::BhContext,
+    bh::{BhContext, IrqContext},
     net::napi::{Napi, Poll, PollContext, Poller},
 };
 
@@ -21,8 +21,8 @@ impl Poller for Queue {
         napi.unmask_irq();
     }
 
-    fn interrupt(napi: &Napi<Self>, bh: &BhContext, _remote: bool) {
+    fn interrupt(napi: &Napi<Self>, irq: &IrqContext, _remote: bool) {
         napi.disable(); // probe-misuse
-        napi.schedule(bh);
+        napi.schedule(irq);
     }
 }

@@ -12,6 +12,7 @@ use crate::rnm::{
 
 pub fn probe<P: Poller>(napi: &Napi<P>) {
     napi.raise_irq(); // probe-misuse
-    let guard = bh::disable();
-    napi.raise_irq(&guard);
+    if let Some(guard) = bh::disable() {
+        napi.raise_irq(&guard);
+    }
 }

@@ -19,10 +19,17 @@
 //!
 //! fn needs_bh_off(_bh: &BhContext) {}
 //!
-//! let guard = bh::disable();
-//! needs_bh_off(&guard);
-//! drop(guard);
+//! if let Some(guard) = bh::disable() {
+//!     needs_bh_off(&guard);
+//! }
 //! ```
+//!
+//! Code that may run in hard interrupt context (an interrupt handler) gets
+//! the weaker [`&IrqContext`](IrqContext) instead: softirqs do not run
+//! there either, so it may schedule NAPI, but it must not take a lock that
+//! process context holds with only bottom halves disabled (the interrupt
+//! would spin on its own CPU forever).  A [`BhContext`] dereferences to
+//! one; nothing turns an [`IrqContext`] into a [`BhContext`].
 //!
 //! Data shared with softirq context goes under a [`SpinLockBh`], which is
 //! only ever locked with bottom halves disabled: either given the proof
@@ -42,32 +49,82 @@ use kernel::{
     sync::{LockClassKey, SpinLock, SpinLockGuard},
 };
 
-/// Proof that bottom halves do not run on this CPU for as long as the
-/// reference lives: softirq context, a [`BhGuard`], or hard interrupt
-/// context.  Such a region is also an RCU read-side critical section, which
-/// `synchronize_rcu()` waits for.
+/// Proof that softirqs do not run on this CPU for as long as the reference
+/// lives, and that any raised meanwhile run when the region ends: hard
+/// interrupt context, or bottom halves disabled.  Such a region is also an
+/// RCU read-side critical section, which `synchronize_rcu()` waits for.
 ///
-/// Only the abstractions create one; leaf code gets it by reference from
-/// a callback or from a [`BhGuard`].  Not `Send` nor `Sync`: it is about
+/// What an interrupt handler ([`Poller::interrupt`]) gets: it may be hard
+/// interrupt context, so it does not prove what [`SpinLockBh::lock_with`]
+/// needs.  A [`BhContext`] dereferences to one.
+///
+/// Only the abstractions create one.  Not `Send` nor `Sync`: it is about
 /// the current CPU.
+///
+/// [`Poller::interrupt`]: crate::rnm::net::napi::Poller::interrupt
 ///
 /// # Invariants
 ///
-/// While a `&BhContext` is usable, bottom halves are disabled (or cannot
-/// run) on the CPU that created the value.
-pub struct BhContext(PhantomData<*mut ()>);
+/// While a `&IrqContext` is usable, the CPU that created the value is in
+/// hard interrupt context or has bottom halves disabled.
+pub struct IrqContext(PhantomData<*mut ()>);
+
+impl IrqContext {
+    /// Creates the proof.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must stay in hard interrupt context, or with bottom halves
+    /// disabled, for as long as the value lives; the caller lends it only
+    /// by reference.
+    #[inline]
+    pub(in crate::rnm) unsafe fn new() -> Self {
+        // INVARIANT: by the safety requirements.
+        Self(PhantomData)
+    }
+}
+
+/// Proof that bottom halves are disabled on this CPU, outside hard
+/// interrupt context, for as long as the reference lives: softirq context,
+/// the thread of a threaded NAPI or a busy poller under
+/// `local_bh_disable()`, or a [`BhGuard`].  A softirq cannot interrupt the
+/// holder, and neither is this an interrupt that could interrupt a holder
+/// of a lock taken with only bottom halves disabled: such a lock
+/// ([`SpinLockBh`]) may be taken here.
+///
+/// Only the abstractions create one; leaf code gets it by reference from
+/// a callback or from a [`BhGuard`].  Not `Send` nor `Sync`: it is about
+/// the current CPU.  Dereferences to the weaker [`IrqContext`].
+///
+/// # Invariants
+///
+/// While a `&BhContext` is usable, bottom halves are disabled on the CPU
+/// that created the value, which is not in hard interrupt context.
+pub struct BhContext(IrqContext);
 
 impl BhContext {
     /// Creates the proof.
     ///
     /// # Safety
     ///
-    /// Bottom halves must stay disabled (or unable to run) on this CPU for
-    /// as long as the value lives; the caller lends it only by reference.
+    /// Bottom halves must stay disabled on this CPU, outside hard
+    /// interrupt context, for as long as the value lives; the caller lends
+    /// it only by reference.
     #[inline]
     pub(in crate::rnm) unsafe fn new() -> Self {
         // INVARIANT: by the safety requirements.
-        Self(PhantomData)
+        // SAFETY: bottom halves stay disabled as long as the value lives
+        // (the caller's guarantee), which is what `IrqContext` needs.
+        Self(unsafe { IrqContext::new() })
+    }
+}
+
+impl Deref for BhContext {
+    type Target = IrqContext;
+
+    #[inline]
+    fn deref(&self) -> &IrqContext {
+        &self.0
     }
 }
 
@@ -78,48 +135,42 @@ impl BhContext {
 ///
 /// # Invariants
 ///
-/// If `enable` is true, `local_bh_disable` was called on this CPU for this
-/// guard and not balanced yet; if it is false, the guard was made in hard
-/// interrupt context (or, on PREEMPT_RT, with interrupts disabled), which
-/// outlasts it.
+/// `local_bh_disable` was called on this CPU, outside hard interrupt
+/// context, for this guard and not balanced yet.
 pub struct BhGuard {
     ctx: BhContext,
-    enable: bool,
 }
 
 /// Disables bottom halves on the current CPU (`local_bh_disable`) until the
 /// guard is dropped.
 ///
-/// Any context.  In hard interrupt context softirqs cannot run anyway and
-/// `local_bh_disable`/`local_bh_enable` must not be called: there the guard
-/// only proves the context and changes nothing.  With interrupts disabled
-/// it disables bottom halves all the same (the caller may enable
-/// interrupts again while the guard lives); dropped with interrupts
-/// disabled, it ends the section without running pending softirqs
-/// (`_local_bh_enable`).
+/// Process or softirq context (where it only nests), with interrupts
+/// enabled or disabled; dropped with interrupts disabled, the guard ends
+/// the section without running pending softirqs (`_local_bh_enable`).
+/// Returns `None`, and changes nothing, in hard interrupt context (or, on
+/// PREEMPT_RT, with interrupts disabled), where `local_bh_disable` must not
+/// be called and where no [`BhContext`] may exist: an interrupt must not
+/// take a lock that process context holds with only bottom halves
+/// disabled.
 // Inline: emitted only in modules that use it, so that others need not
 // link the helpers it calls.
 #[inline]
-pub fn disable() -> BhGuard {
+pub fn disable() -> Option<BhGuard> {
     // SAFETY: reads this CPU's preempt count and interrupt flag.
-    let blocked = unsafe { bindings::rnm_local_bh_blocked() };
-    if !blocked {
-        // SAFETY: not in hard interrupt context, where `local_bh_disable`
-        // may be called; balanced by `rnm_local_bh_enable` in `drop`,
-        // which works with interrupts enabled or disabled.
-        unsafe { bindings::rnm_local_bh_disable() };
+    if unsafe { bindings::rnm_local_bh_blocked() } {
+        return None;
     }
-    // INVARIANT: `enable` says whether `local_bh_disable` was called.
-    BhGuard {
-        // Blocked: the hard interrupt outlasts the guard, which is not
-        // `Send` (on PREEMPT_RT, interrupts disabled are trusted to stay
-        // so: see `rnm_local_bh_blocked`).
-        // SAFETY: bottom halves cannot run here until the guard is dropped
-        // (disabled above, or blocked); the context is only lent by
-        // reference from the guard.
+    // SAFETY: not in hard interrupt context, where `local_bh_disable` may be
+    // called; balanced by `rnm_local_bh_enable` in `drop`, which works with
+    // interrupts enabled or disabled.
+    unsafe { bindings::rnm_local_bh_disable() };
+    // INVARIANT: disabled above, outside hard interrupt context.
+    Some(BhGuard {
+        // SAFETY: bottom halves stay disabled until the guard, which is
+        // not `Send`, is dropped; the context is only lent by reference
+        // from the guard.
         ctx: unsafe { BhContext::new() },
-        enable: !blocked,
-    }
+    })
 }
 
 impl Deref for BhGuard {
@@ -135,11 +186,9 @@ impl Drop for BhGuard {
     // need not link the helper.
     #[inline]
     fn drop(&mut self) {
-        if self.enable {
-            // SAFETY: balances the `local_bh_disable` of `disable` (type
-            // invariant), on the same CPU since the guard is not `Send`.
-            unsafe { bindings::rnm_local_bh_enable() };
-        }
+        // SAFETY: balances the `local_bh_disable` of `disable` (type
+        // invariant), on the same CPU since the guard is not `Send`.
+        unsafe { bindings::rnm_local_bh_enable() };
     }
 }
 
@@ -157,14 +206,14 @@ impl Drop for BhGuard {
 /// ```
 /// use crate::rnm::bh::{self, SpinLockBh};
 ///
-/// fn len(lock: &SpinLockBh<KVec<u8>>) -> usize {
-///     let bh = bh::disable();
+/// fn len(lock: &SpinLockBh<KVec<u8>>) -> Option<usize> {
+///     let bh = bh::disable()?;
 ///     let len = lock.lock_with(&bh).len();
-///     len
+///     Some(len)
 /// }
 ///
 /// fn push(lock: &SpinLockBh<KVec<u8>>, b: u8) -> Result {
-///     lock.lock().push(b, GFP_ATOMIC)?;
+///     lock.lock().ok_or(EBUSY)?.push(b, GFP_ATOMIC)?;
 ///     Ok(())
 /// }
 /// ```
@@ -201,9 +250,10 @@ impl<T> SpinLockBh<T> {
 
     /// Takes the lock where bottom halves are disabled already
     /// (`spin_lock()`): in a softirq callback, or under a [`BhGuard`].
-    /// Not in hard interrupt context (a [`Poller::interrupt`] that may run
-    /// there): a holder in process context has interrupts enabled, and the
-    /// interrupt would spin on its own CPU forever.
+    /// Never in hard interrupt context, where no [`BhContext`] exists (a
+    /// [`Poller::interrupt`] gets an [`IrqContext`]): a holder in process
+    /// context has interrupts enabled, and the interrupt would spin on its
+    /// own CPU forever.
     ///
     /// [`Poller::interrupt`]: crate::rnm::net::napi::Poller::interrupt
     ///
@@ -220,15 +270,16 @@ impl<T> SpinLockBh<T> {
     /// enables bottom halves again (`spin_unlock_bh()`).
     ///
     /// Process context or softirq context (where disabling bottom halves
-    /// again only nests); not hard interrupt context, as for
-    /// [`SpinLockBh::lock_with`].  Spins while another CPU holds the lock.
+    /// again only nests).  Returns `None`, without taking the lock, in
+    /// hard interrupt context, as [`disable`] does.  Spins while another
+    /// CPU holds the lock.
     #[inline]
-    pub fn lock(&self) -> SpinLockBhGuard<'_, T> {
-        let bh = disable();
-        SpinLockBhGuard {
+    pub fn lock(&self) -> Option<SpinLockBhGuard<'_, T>> {
+        let bh = disable()?;
+        Some(SpinLockBhGuard {
             guard: self.inner.lock(),
             _bh: bh,
-        }
+        })
     }
 }
 

@@ -203,8 +203,10 @@ impl DeviceOps for PortDev {
             // Deliver what arrived before the device was last stopped; a
             // NAPI the interrupt schedules here is polled when bottom
             // halves are enabled again.
-            let bh = bh::disable();
-            RxQueue::unmask(q, &bh);
+            // Process context: bottom halves can always be disabled.
+            if let Some(bh) = bh::disable() {
+                RxQueue::unmask(q, &bh);
+            }
         }
         Ok(())
     }

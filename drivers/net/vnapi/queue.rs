@@ -17,7 +17,7 @@
 use crate::config::{Config, LIVE_FRAMES};
 use crate::logic::{coalesce, slot, Irq};
 use crate::rnm::{
-    bh::{BhContext, SpinLockBh},
+    bh::{BhContext, IrqContext, SpinLockBh},
     net::{
         napi::{GroResult, Napi, Poll, PollContext, Poller},
         skb::SkBuff,
@@ -277,14 +277,15 @@ impl RxQueue {
 impl RxShared {
     /// Frames in the ring now.
     pub(crate) fn ring_len(&self) -> usize {
-        self.ring.lock().len()
+        // Process context: the lock is always taken.
+        self.ring.lock().map_or(0, |ring| ring.len())
     }
 
     /// Allocates the slots of the ring resized to `cap` frames, for
     /// [`RxShared::resize`].  Process context, under the device's resize
     /// guard (`Config::start_resize`), which keeps the slot count as it is.
     pub(crate) fn resize_slots(&self, cap: usize) -> Result<ResizeSlots> {
-        let now = self.ring.lock().slots.len();
+        let now = self.ring.lock().ok_or(EBUSY)?.slots.len();
         // The ring never holds more frames than it has slots.
         Ok(ResizeSlots {
             slots: empty_slots(cap.max(now))?,
@@ -295,7 +296,10 @@ impl RxShared {
     /// Moves the frames into `slots` and makes their `cap` the limit.
     /// Process context, under the resize guard `slots` was allocated under.
     pub(crate) fn resize(&self, slots: ResizeSlots) {
-        let mut ring = self.ring.lock();
+        // Process context: the lock is always taken.
+        let Some(mut ring) = self.ring.lock() else {
+            return;
+        };
         // Always true: the slot count has not changed since `resize_slots`.
         if ring.len() <= slots.slots.len() {
             ring.rebuild(slots.slots, slots.cap);
@@ -363,13 +367,13 @@ impl RxQueue {
 }
 
 impl Poller for RxQueue {
-    fn interrupt(napi: &Napi<Self>, bh: &BhContext, remote: bool) {
+    fn interrupt(napi: &Napi<Self>, irq: &IrqContext, remote: bool) {
         let stats = &napi.data().stats;
         stats.interrupts.add(1);
         if remote {
             stats.remote_interrupts.add(1);
         }
-        napi.schedule(bh);
+        napi.schedule(irq);
     }
 
     fn completed(napi: &Napi<Self>, bh: &BhContext) {

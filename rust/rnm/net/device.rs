@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use crate::rnm::{
-//!     bh::BhContext,
+//!     bh::{BhContext, IrqContext},
 //!     net::{
 //!         device::{Device, DeviceOps, Napis, Registration, Rtnl},
 //!         ethtool::EthtoolOps,
@@ -44,8 +44,8 @@
 //!         napi.unmask_irq();
 //!     }
 //!
-//!     fn interrupt(napi: &Napi<Self>, bh: &BhContext, _remote: bool) {
-//!         napi.schedule(bh);
+//!     fn interrupt(napi: &Napi<Self>, irq: &IrqContext, _remote: bool) {
+//!         napi.schedule(irq);
 //!     }
 //! }
 //!

@@ -39,10 +39,13 @@
 //! Execution context is a value: [`Napi::enable`] and [`Napi::disable`]
 //! sleep and must be serialised, so they take the [`Rtnl`] token that only
 //! `ndo_open`/`ndo_stop` ([`DeviceOps::open`]/[`DeviceOps::stop`]) get;
-//! raising, arming and scheduling need bottom halves disabled, so they take
-//! a [`BhContext`], which the poll, the interrupt handler and the transmit
-//! path get, and which process context gets from
-//! [`bh::disable`](crate::rnm::bh::disable).
+//! raising, arming and scheduling need softirqs held off (bottom halves
+//! disabled, or hard interrupt context), so they take an [`IrqContext`],
+//! which the interrupt handler gets; the poll and the transmit path get a
+//! [`BhContext`], which dereferences to one, and process context gets one
+//! from [`bh::disable`](crate::rnm::bh::disable).  The interrupt handler,
+//! which may run in hard interrupt context, gets no [`BhContext`]: it
+//! cannot take a [`SpinLockBh`](crate::rnm::bh::SpinLockBh).
 //!
 //! [`Poller::poll`] runs in softirq context, or with bottom halves disabled
 //! in the context's kernel thread when the device's NAPI is threaded
@@ -53,7 +56,7 @@
 //!
 //! ```
 //! use crate::rnm::{
-//!     bh::BhContext,
+//!     bh::{BhContext, IrqContext},
 //!     net::{
 //!         napi::{Napi, Poll, PollContext, Poller},
 //!         skb::SkBuff,
@@ -88,14 +91,14 @@
 //!         }
 //!     }
 //!
-//!     fn interrupt(napi: &Napi<Self>, bh: &BhContext, _remote: bool) {
-//!         napi.schedule(bh);
+//!     fn interrupt(napi: &Napi<Self>, irq: &IrqContext, _remote: bool) {
+//!         napi.schedule(irq);
 //!     }
 //! }
 //! ```
 
 use crate::rnm::{
-    bh::BhContext,
+    bh::{BhContext, IrqContext},
     bindings,
     net::{device::Device, device::Rtnl, skb::SkBuff, synchronize_net},
 };
@@ -185,8 +188,10 @@ pub trait Poller: Send + Sync + Sized + 'static {
     /// delivers it, with bottom halves disabled otherwise: it must not
     /// sleep, nor take a lock that is held elsewhere with interrupts
     /// enabled.  `remote` tells that the interrupt was raised on another CPU
-    /// and reached this one by an IPI.
-    fn interrupt(napi: &Napi<Self>, bh: &BhContext, remote: bool);
+    /// and reached this one by an IPI.  It gets an [`IrqContext`], not a
+    /// [`BhContext`]: it cannot take a
+    /// [`SpinLockBh`](crate::rnm::bh::SpinLockBh).
+    fn interrupt(napi: &Napi<Self>, irq: &IrqContext, remote: bool);
 }
 
 /// No CPU: the line's interrupts are handled where they are raised.
@@ -415,7 +420,7 @@ impl<P: Poller> Napi<P> {
     ///
     /// Needs bottom halves disabled (or hard interrupt context): the
     /// softirq it raises runs when they are enabled again.
-    pub fn schedule(&self, _bh: &BhContext) -> bool {
+    pub fn schedule(&self, _irq: &IrqContext) -> bool {
         // SAFETY: the context is added.
         if unsafe { bindings::napi_schedule_prep(self.napi.get()) } {
             // SAFETY: `napi_schedule_prep` gave us the right to schedule.
@@ -485,13 +490,13 @@ impl<P: Poller> Napi<P> {
     /// Needs bottom halves disabled (the transmit path, a NAPI poll, or
     /// process context under a [`crate::rnm::bh::disable`] guard), as a
     /// NAPI scheduled here is only polled when they are enabled again.
-    pub fn raise_irq(&self, bh: &BhContext) -> bool {
-        self.deliver(bh)
+    pub fn raise_irq(&self, irq: &IrqContext) -> bool {
+        self.deliver(irq)
     }
 
     /// [`Napi::raise_irq`], also from the timer's callback (hard interrupt
     /// context, where bottom halves do not run either).
-    fn deliver(&self, bh: &BhContext) -> bool {
+    fn deliver(&self, irq: &IrqContext) -> bool {
         if self.stopped.load(Acquire) || self.masked.xchg(true, Full) {
             return false;
         }
@@ -529,7 +534,7 @@ impl<P: Poller> Napi<P> {
             // it any interrupt raised meanwhile.
             self.ipi.store(IPI_IDLE, Release);
         }
-        P::interrupt(self, bh, false);
+        P::interrupt(self, irq, false);
         true
     }
 
@@ -538,7 +543,7 @@ impl<P: Poller> Napi<P> {
     /// line is stopped.
     ///
     /// Needs bottom halves disabled (see [`Napi::raise_irq`]).
-    pub fn arm_irq(&self, usecs: u32, _bh: &BhContext) {
+    pub fn arm_irq(&self, usecs: u32, _irq: &IrqContext) {
         if self.stopped.load(Acquire) || self.armed.xchg(true, Full) {
             return;
         }
@@ -602,10 +607,10 @@ impl<P: Poller> Napi<P> {
         // is; `ipi` is not `IPI_IDLE`, so `shut_down` (which runs before the
         // object is dropped) waits until the move to `IPI_IDLE` below.
         let this = unsafe { &*info.cast::<Self>() };
-        // SAFETY: hard interrupt context: bottom halves do not run here.
-        let bh = unsafe { BhContext::new() };
+        // SAFETY: hard interrupt context, until we return.
+        let irq = unsafe { IrqContext::new() };
         loop {
-            P::interrupt(this, &bh, true);
+            P::interrupt(this, &irq, true);
             // Last access to `this` when it succeeds: the object may go
             // once `IPI_IDLE` is seen.
             match this.ipi.cmpxchg(IPI_SENT, IPI_IDLE, Full) {
@@ -628,11 +633,11 @@ impl<P: Poller> HrTimerCallback for Napi<P> {
 
     /// The delay of [`Napi::arm_irq`] is over: delivers the interrupt.
     fn run(this: Pin<&Self>, _ctx: HrTimerCallbackContext<'_, Self>) -> HrTimerRestart {
-        // SAFETY: hard interrupt context (softirq on PREEMPT_RT): bottom
-        // halves do not run here until we return.
-        let bh = unsafe { BhContext::new() };
+        // SAFETY: hard interrupt context (softirq on PREEMPT_RT, with bottom
+        // halves disabled), until we return.
+        let irq = unsafe { IrqContext::new() };
         this.armed.store(false, Release);
-        this.deliver(&bh);
+        this.deliver(&irq);
         HrTimerRestart::NoRestart
     }
 }

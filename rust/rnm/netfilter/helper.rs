@@ -142,6 +142,8 @@ fn lock_init() {
 /// (`spin_lock_bh()`).
 #[inline]
 fn with_help_lock<R>(f: impl FnOnce() -> R) -> R {
+    // `None` only in hard interrupt context, where conntrack helpers never
+    // run and softirqs cannot interrupt the holder anyway.
     let _bh = bh::disable();
     let _guard = HELP_LOCK.lock();
     f()
