@@ -9,8 +9,10 @@
 # traffic interrupts less than half as often) and survive down and up; a
 # socket with SO_BUSY_POLL and SO_PREFER_BUSY_POLL receives through its
 # own polls of the device's NAPI context (TcpExt BusyPollRxPackets), with
-# interrupts suspended; napi-set's threaded starts and stops one
-# context's kernel thread.
+# interrupts suspended; so does an epoll instance busy polling by NAPI id
+# (EPIOCSPARAMS), and napi-set's irq-suspend-timeout keeps the interrupt
+# suspended while it finds events; napi-set's threaded starts and stops
+# one context's kernel thread.
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3 ping ethtool
@@ -88,31 +90,21 @@ ip netns exec "$NSA" ethtool -G vnapi1 rx 512 || fail "ethtool -G vnapi1 rx 512"
 check_eq "queue-get for vnapi1 after a ring resize" "$(queues "$NSA" "$IFA")" "$q"
 log "ok: down and up, ring resize: the same NAPI ids, the same queues"
 
-# paced_rx BUSY: 200 UDP datagrams from NSA, 2 ms apart, received by one
-# socket in NSB; with BUSY=1 the socket busy-polls (SO_BUSY_POLL 50 ms,
-# SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET 16).  Sets IRQ and POLLED to
-# vnapi2's interrupts and NSB's BusyPollRxPackets during it.
 busy_rx() { # NS: TcpExt BusyPollRxPackets
 	ip netns exec "$1" awk '$1 == "TcpExt:" { if (!n) { for (i = 2; i <= NF; i++) if ($i == "BusyPollRxPackets") c = i; n = 1 } else print $c + 0 }' /proc/net/netstat
 }
-paced_rx() {
-	local i0 b0 rcv
+
+# paced WHAT RECEIVER ARG: 200 UDP datagrams from NSA, 2 ms apart, to
+# 10.0.0.2:7000, received in NSB by the python program RECEIVER (which
+# gets the file to create when it is ready, then ARG).  Sets IRQ and
+# POLLED to vnapi2's interrupts and NSB's BusyPollRxPackets during it.
+paced() {
+	local what=$1 i0 b0 rcv
 	rm -f "$TMP/ready"
 	i0=$(qstat vnapi2 interrupts) b0=$(busy_rx "$NSB")
-	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSB" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-if sys.argv[1] == "1":
-    s.setsockopt(socket.SOL_SOCKET, 46, 50000)  # SO_BUSY_POLL, us
-    s.setsockopt(socket.SOL_SOCKET, 69, 1)      # SO_PREFER_BUSY_POLL
-    s.setsockopt(socket.SOL_SOCKET, 70, 16)     # SO_BUSY_POLL_BUDGET
-s.bind(("10.0.0.2", 7000))
-open(sys.argv[2], "w").close()
-for _ in range(200):
-    s.recv(2048)   # blocking: busy-polls first if asked to
-' "$1" "$TMP/ready" &
+	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSB" python3 -c "$2" "$TMP/ready" "$3" &
 	rcv=$!
-	busywait 20000 test -e "$TMP/ready" || fail "receiver not ready"
+	busywait 20000 test -e "$TMP/ready" || fail "receiver ($what) not ready"
 	ip netns exec "$NSA" python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -120,9 +112,55 @@ for _ in range(200):
     s.sendto(b"x" * 100, ("10.0.0.2", 7000))
     time.sleep(0.002)
 '
-	wait $rcv || fail "the receiver (busy poll $1) did not get 200 datagrams"
+	wait $rcv || fail "the receiver ($what) did not get 200 datagrams"
 	IRQ=$(($(qstat vnapi2 interrupts) - i0))
 	POLLED=$(($(busy_rx "$NSB") - b0))
+}
+
+# paced_rx BUSY: one socket receives; with BUSY=1 it busy-polls
+# (SO_BUSY_POLL 50 ms, SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET 16).
+paced_rx() {
+	paced "busy poll $1" '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if sys.argv[2] == "1":
+    s.setsockopt(socket.SOL_SOCKET, 46, 50000)  # SO_BUSY_POLL, us
+    s.setsockopt(socket.SOL_SOCKET, 69, 1)      # SO_PREFER_BUSY_POLL
+    s.setsockopt(socket.SOL_SOCKET, 70, 16)     # SO_BUSY_POLL_BUDGET
+s.bind(("10.0.0.2", 7000))
+open(sys.argv[1], "w").close()
+for _ in range(200):
+    s.recv(2048)   # blocking: busy-polls first if asked to
+' "$1"
+}
+
+# paced_epoll: the socket is waited for with epoll, which busy-polls the
+# NAPI context its socket last received from (EPIOCSPARAMS: 20 ms, longer
+# than the datagrams' gap, budget 16, prefer busy poll) and, with napi-set
+# irq-suspend-timeout, keeps that context's interrupts suspended for as
+# long as it finds events.
+paced_epoll() {
+	paced "epoll busy poll" '
+import fcntl, select, socket, struct, sys
+EPIOCSPARAMS = 0x40088A01  # _IOW(0x8A, 1, struct epoll_params)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.0.2", 7000))
+s.setblocking(False)
+ep = select.epoll()
+# struct epoll_params: busy_poll_usecs, busy_poll_budget, prefer_busy_poll
+fcntl.ioctl(ep.fileno(), EPIOCSPARAMS, struct.pack("IHBB", 20000, 16, 1, 0))
+ep.register(s.fileno(), select.EPOLLIN)
+open(sys.argv[1], "w").close()
+n = 0
+while n < 200:
+    for _ in ep.poll():
+        while n < 200:
+            try:
+                s.recv(2048)
+            except BlockingIOError:
+                break
+            n += 1
+' -
 }
 
 # napi_all NS IF JSON: napi-set JSON (without the id) on every context.
@@ -169,7 +207,29 @@ irq_busy=$IRQ polled=$POLLED
 	fail "interrupts for 200 datagrams: $irq_busy busy polling, $irq_base without; want less than half"
 log "ok: busy polling: BusyPollRxPackets +$polled, $irq_busy interrupts for 200 datagrams"
 
-napi_all "$NSB" "$IFB" '"defer-hard-irqs": 0, "gro-flush-timeout": 0'
+# epoll busy polling by NAPI id, and IRQ suspension: with a deferral too
+# short to outlast the gap between datagrams (one poll, 20 us), the
+# interrupt is unmasked again after each busy poll and fires for most
+# datagrams; with irq-suspend-timeout (50 ms) it stays suspended while
+# epoll keeps finding events, as on a NIC.
+napi_all "$NSB" "$IFB" '"defer-hard-irqs": 1, "gro-flush-timeout": 20000, "irq-suspend-timeout": 0'
+paced_epoll
+irq_nosus=$IRQ polled_nosus=$POLLED
+[ "$polled_nosus" -ge 100 ] ||
+	fail "epoll busy poll: BusyPollRxPackets +$polled_nosus for 200 datagrams, want at least 100"
+napi_all "$NSB" "$IFB" '"irq-suspend-timeout": 50000000'
+got=$(ynl "$NSB" --do napi-get --json "{\"id\": $(napi_ids "$NSB" "$IFB" | cut -d' ' -f1)}" |
+	json_get 'j.get("irq-suspend-timeout")')
+check_eq "napi-get irq-suspend-timeout" "$got" 50000000
+paced_epoll
+irq_sus=$IRQ polled_sus=$POLLED
+[ "$polled_sus" -ge 100 ] ||
+	fail "epoll busy poll, IRQs suspended: BusyPollRxPackets +$polled_sus for 200 datagrams, want at least 100"
+[ $((irq_sus * 2)) -lt "$irq_nosus" ] ||
+	fail "interrupts for 200 datagrams under epoll busy poll: $irq_sus with irq-suspend-timeout 50 ms, $irq_nosus without; want less than half"
+log "ok: epoll busy poll by NAPI id: BusyPollRxPackets +$polled_nosus, $irq_nosus interrupts; with irq-suspend-timeout 50 ms +$polled_sus, $irq_sus interrupts"
+
+napi_all "$NSB" "$IFB" '"defer-hard-irqs": 0, "gro-flush-timeout": 0, "irq-suspend-timeout": 0'
 frames0=$(qstat vnapi2 frames)
 paced_rx 0
 irq_after=$IRQ
@@ -198,5 +258,5 @@ ping_ok=0
 ip netns exec "$NSA" ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null && ping_ok=1
 check_eq "ping after the netlink settings" $ping_ok 1
 
-[ $RET = 0 ] && log "PASS: vnapi netdev netlink: queues, NAPI ids, napi-set, busy poll"
+[ $RET = 0 ] && log "PASS: vnapi netdev netlink: queues, NAPI ids, napi-set, busy poll, epoll busy poll, IRQ suspension"
 exit $RET
