@@ -9,6 +9,8 @@
 
 /* bottom halves (rust/rnm/bh.rs) */
 #include "bh.h"
+/* sysfs attributes (rust/rnm/sysfs.rs) */
+#include "sysfs.h"
 /* net: net_device, NAPI, sk_buff, hrtimer, bottom halves */
 #include "net.h"
 

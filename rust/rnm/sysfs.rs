@@ -183,6 +183,11 @@ impl Directory {
             kattr.attr.name = f.name.as_char_ptr().cast();
             kattr.attr.mode = 0o444;
             kattr.__bindgen_anon_1.show = Some(show_callback);
+            // SAFETY: `kattr.attr` is a valid attribute, not yet in sysfs.
+            // With lockdep, it gets a lock class key in static memory: its
+            // own `skey` (the default) is on the heap, which lockdep refuses
+            // (and turns itself off).
+            unsafe { bindings::rnm_sysfs_attr_init(&mut kattr.attr) };
             attrs.push(
                 Attr {
                     kattr,

@@ -271,11 +271,13 @@ def fragment(name):
 def step_helpers():
     bh = rust_helper(read(os.path.join(TOP, "rust/helpers/bh.c")))
     write("rust/helpers/bh.c", bh)
+    write("rust/helpers/sysfs.c", rust_helper(read(os.path.join(TOP, "rust/helpers/sysfs.c"))))
     net = read(os.path.join(TOP, "rust/helpers/net.c"))
     _, generic = c_functions(read(os.path.join(TOP, "rust/helpers/netfilter.c")), CORE_FROM_NETFILTER)
     net = net.replace("#include <net/sock.h>\n", "#include <net/sock.h>\n#include <net/netns/generic.h>\n")
     write("rust/helpers/net/netdevice.c", rust_helper(net.rstrip("\n") + "\n\n" + "".join(generic).rstrip("\n") + "\n"))
     helpers_include("bh.c")
+    helpers_include("sysfs.c")
     helpers_include("net/netdevice.c")
     # rtnetlink.h: rtnl_is_locked(), which rnm_bindings.h reaches through
     # the netfilter headers only.
