@@ -94,6 +94,8 @@ step() {
 copy_source() {
 	local tmp=$htree.tmp
 	rm -rf "$tmp"
+	# On a fresh machine the directory above it does not exist yet.
+	mkdir -p "$(dirname "$htree")"
 	cp -a "$src" "$tmp"
 	# Debian's .gitignore ignores the top level: add everything with -f.
 	git -C "$tmp" init -q
