@@ -49,6 +49,16 @@ kmemleak_scan() {
 }
 [ -n "$KMEMLEAK" ] && { kmemleak_scan >"$LOGS/boot.kmemleak" || NO_KMEMLEAK="kmemleak scan failed at boot"; }
 
+# lockdep, where the kernel has it: its first report turns it off for the
+# rest of the boot (debug_locks 0), and every later test would run
+# unchecked; a test after which it is off fails, as does every test if it
+# is off at boot.
+LOCKDEP_STATS=/proc/lockdep_stats
+debug_locks() { awk '$1 == "debug_locks:" { print $2 }' $LOCKDEP_STATS; }
+NO_LOCKDEP=
+[ -r $LOCKDEP_STATS ] || LOCKDEP_STATS=
+[ -n "$LOCKDEP_STATS" ] && [ "$(debug_locks)" != 1 ] && NO_LOCKDEP="lockdep off at boot (debug_locks $(debug_locks))"
+
 export RNM_TOP=$TOP
 export RNM_STRICT=${RNM_STRICT:-0}
 dmesg -n 1 2>/dev/null
@@ -84,6 +94,13 @@ for t in "$@"; do
 	fi
 	dmesg >"$LOGS/$name.dmesg"
 	bad=$(grep -E "$BAD" "$LOGS/$name.dmesg" | head -n 3)
+	lockdep=$NO_LOCKDEP
+	if [ -n "$LOCKDEP_STATS" ] && [ -z "$lockdep" ] && [ "$(debug_locks)" != 1 ]; then
+		lockdep="turned itself off during the test (debug_locks 0)"
+		NO_LOCKDEP="turned itself off in an earlier test"
+	fi
+	[ -n "$lockdep" ] && bad="${bad:+$bad
+}lockdep: $lockdep"
 	[ -n "$leaks" ] && bad="${bad:+$bad
 }kmemleak: $leaks"
 	sed 's/^/# /' "$LOGS/$name.log" | grep -E '^# (FAIL|SKIP|ok|not ok|PASS|INFO)' | head -n 40
