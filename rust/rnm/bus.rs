@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A bus type of its own with bus attributes, and devices on it with
-//! per-device attributes, in sysfs.
+//! A bus type of its own with bus attributes, devices on it with
+//! per-device attributes, in sysfs, and a driver that binds to them.
 //!
 //! C header: [`include/linux/device/bus.h`](srctree/include/linux/device/bus.h),
 //! [`include/linux/device.h`](srctree/include/linux/device.h)
@@ -14,12 +14,17 @@
 //! context (a `T`, which the bus attribute methods get); each
 //! [`DeviceRegistration`] puts a device with its data on the bus, and the
 //! device attribute functions get that data, reached through the device
-//! itself (never through a global list).
+//! itself (never through a global list).  A [`Driver`] registered on the
+//! bus ([`DriverRegistration`]) binds to its devices as the driver core
+//! decides (at once, when asked through sysfs), with data of its own for
+//! each bound device, made by its probe and handed back to its remove.
 //!
-//! Teardown order, held by [`BusRegistration`]'s drop: the bus attribute
-//! files go first (waiting for running callbacks, so that none can create a
-//! device any more), then the context is dropped (the driver's devices,
-//! which it owns, with it), then the bus.  A driver keeps its
+//! Teardown order, held by [`BusRegistration`]'s drop (a driver's
+//! registration is dropped before it; one that is not is unregistered
+//! with the bus): the bus attribute files go first (waiting for running
+//! callbacks, so that none can create a device any more), then the
+//! context is dropped (the driver's devices, which it owns, with it), then
+//! the bus.  A driver keeps its
 //! [`DeviceRegistration`]s in its context, and never drops one while
 //! holding a lock that its device attribute functions take: unregistering
 //! a device waits for them.
@@ -67,6 +72,7 @@ use crate::rnm::bindings;
 use core::{
     marker::PhantomData,
     mem::ManuallyDrop,
+    ops::Deref,
     pin::Pin,
     ptr::{self, NonNull},
 };
@@ -75,8 +81,9 @@ use kernel::{
     ffi::{c_char, c_int, c_void},
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Full, Relaxed, Release},
+        atomic::{Acquire, Atomic, Full, Release},
         barrier::smp_mb,
+        Completion,
     },
     time::{delay::fsleep, Delta},
     types::Opaque,
@@ -150,6 +157,14 @@ pub trait Bus: Send + Sync + Sized + 'static {
     fn device_store(_dev: &Self::DeviceData, _index: usize, _input: &[u8]) -> Result {
         Err(EIO)
     }
+
+    /// The module alias of the device with data `dev`, if any: its uevents
+    /// then carry `MODALIAS=<NAME>:<alias>`, which udev hands to `modprobe`
+    /// to load the module whose `alias` it is.  Any context that may
+    /// allocate (uevents are built with `GFP_KERNEL`).
+    fn modalias(_dev: &Self::DeviceData) -> Option<&CStr> {
+        None
+    }
 }
 
 type BusShow = unsafe extern "C" fn(*const bindings::bus_type, *mut c_char) -> isize;
@@ -170,27 +185,47 @@ type DevStore = unsafe extern "C" fn(
 ///
 /// # Invariants
 ///
-/// `ctx` is null, or points to the `T` of the [`BusRegistration`] that
-/// registered `bus`, which stays alive until the bus attribute files are
-/// removed.  `attrs[..T::BUS_ATTRS.len()]` are the bus attributes, which
-/// exist as files exactly while `ctx` is not null.  `busy` counts the
-/// [`DeviceRegistration`]s being added or unregistered (see
-/// [`BusType::shut_down`]).
+/// `state` is [`BUS_FREE`] while the bus is not registered and no
+/// [`BusRegistration`] is registering or unregistering it,
+/// [`BUS_REGISTERING`] while one registers it, [`BUS_LIVE`] from the end of
+/// a successful registration until its drop starts, [`BUS_CLOSING`] until
+/// that drop has unregistered the bus; devices and drivers are added only
+/// while it is [`BUS_LIVE`].  `ctx` is null, or points to the `T` of the
+/// [`BusRegistration`] that registered `bus`, which stays alive until the
+/// bus attribute files are removed.  `attrs[..T::BUS_ATTRS.len()]` are the
+/// bus attributes, which exist as files only while `ctx` is not null.  `busy` counts the
+/// [`DeviceRegistration`]s being added or unregistered and the
+/// [`DriverRegistration`]s being registered or unregistered (see
+/// [`BusType::shut_down`]).  `driver` is null or points to the
+/// [`DriverSlot`] of the registered driver, whose unregistration is owed
+/// by whoever takes the pointer out (see [`DriverRegistration`]).
 pub struct BusType<T: Bus> {
     bus: Opaque<bindings::bus_type>,
     attrs: Opaque<[bindings::bus_attribute; MAX_ATTRS]>,
+    state: Atomic<i32>,
     ctx: Atomic<*mut T>,
     busy: Atomic<i32>,
+    driver: Atomic<*mut DriverSlot>,
 }
 
-/// A device being added to or removed from a bus: counted in the bus's
-/// `busy` while it lives.
+// States of a `BusType` (see its invariants).
+/// Not registered.
+const BUS_FREE: i32 = 0;
+/// Being registered.
+const BUS_REGISTERING: i32 = 1;
+/// Registered: devices and drivers may be added.
+const BUS_LIVE: i32 = 2;
+/// Being unregistered.
+const BUS_CLOSING: i32 = 3;
+
+/// A device or driver being added to or removed from a bus: counted in the
+/// bus's `busy` while it lives.
 struct Busy<'a>(&'a Atomic<i32>);
 
 impl<'a> Busy<'a> {
     /// Counts one.  Fully ordered: what the caller reads afterwards (the
-    /// bus's `ctx`, a device's `registered`) is read after the count is
-    /// visible to [`BusType::shut_down`].
+    /// bus's `state`, a device's `registered`, the bus's `driver`) is read
+    /// after the count is visible to [`BusType::shut_down`].
     fn new(busy: &'a Atomic<i32>) -> Self {
         busy.fetch_add(1, Full);
         Self(busy)
@@ -206,8 +241,10 @@ impl Drop for Busy<'_> {
 }
 
 // SAFETY: `bus` and `attrs` are written only by the driver core, while it
-// registers them and under its own locks; `ctx` is atomic, and what it
-// points at (a `T`, which is `Sync`) is only shared as `&T`.
+// registers them and under its own locks; `state`, `ctx`, `busy` and
+// `driver` are atomic; what `ctx` points at (a `T`, which is `Sync`) is
+// only shared as `&T`, and the driver slot `driver` points at only by the
+// handoff described in `DriverRegistration`.
 unsafe impl<T: Bus> Sync for BusType<T> {}
 
 impl<T: Bus> BusType<T> {
@@ -310,17 +347,28 @@ impl<T: Bus> BusType<T> {
             bus: Opaque::new(bindings::bus_type {
                 name: kernel::str::as_char_ptr_in_const_context(T::NAME).cast(),
                 dev_groups: ptr::from_ref(&Self::DEV_GROUPS).cast_mut().cast(),
+                uevent: Some(Self::uevent),
                 ..pin_init::zeroed()
             }),
             attrs: Opaque::new(Self::BUS_ATTR_TABLE),
-            // INVARIANT: null, and no bus attribute file exists.
+            // INVARIANT: free, null, and no bus attribute file exists.
+            state: Atomic::new(BUS_FREE),
             ctx: Atomic::new(ptr::null_mut()),
             busy: Atomic::new(0),
+            driver: Atomic::new(ptr::null_mut()),
         }
     }
 
-    /// Sleeps until no device is being added or unregistered.  Process
-    /// context.
+    /// Whether devices and drivers may be added: the bus is registered and
+    /// not being unregistered.  Read after counting oneself in `busy`
+    /// ([`Busy::new`]): a bus whose unregistration has started is then
+    /// seen as such, or waits for the caller.
+    fn live(&self) -> bool {
+        self.state.load(Acquire) == BUS_LIVE
+    }
+
+    /// Sleeps until no device or driver is being added or unregistered.
+    /// Process context.
     fn wait_idle(&self) {
         while self.busy.load(Acquire) != 0 {
             fsleep(Delta::from_millis(1));
@@ -329,9 +377,10 @@ impl<T: Bus> BusType<T> {
 
     /// Unregisters the bus, with every device still on it.
     ///
-    /// `ctx` must have been set to null by a fully ordered operation: a
-    /// [`DeviceRegistration::new`] counted in `busy` after that fails, so
-    /// one not seen in `busy` here added nothing.  Those still running
+    /// `state` must have left [`BUS_LIVE`] by a fully ordered operation: a
+    /// [`DeviceRegistration::new`] or [`DriverRegistration::register`]
+    /// counted in `busy` after that fails, so one not seen in `busy` here
+    /// added nothing.  Those still running
     /// finish first; then the devices left are unregistered
     /// ([`BusType::remove_devices`]); then the unregistrations of their
     /// own that registrations started before that finish, so that no
@@ -339,9 +388,25 @@ impl<T: Bus> BusType<T> {
     ///
     /// # Safety
     ///
-    /// The bus must be registered, and `ctx` set to null as above.
+    /// The bus must be registered, and `state` no longer [`BUS_LIVE`], as
+    /// above.
     unsafe fn shut_down(&self) {
         self.wait_idle();
+        // A driver still registered (its registration leaked or kept past
+        // the bus's) goes first, unbinding the devices.  Taking the pointer
+        // out makes its unregistration ours; no registration is under way
+        // (the bus is not live and the count was 0).
+        let slot = self.driver.xchg(ptr::null_mut(), Full);
+        if !slot.is_null() {
+            // SAFETY: a slot published by `DriverRegistration::register`, of
+            // a registered driver on this bus; ours to unregister, and its
+            // registration's drop, which no longer finds it, waits for
+            // `done` before freeing it.
+            unsafe { bindings::driver_unregister((*slot).drv.get()) };
+            // SAFETY: as above.  `complete_all` is the last access: it
+            // releases the waiter only once it is done with the completion.
+            unsafe { (*slot).done.complete_all() };
+        }
         // SAFETY: registered (the caller's guarantee).
         unsafe { self.remove_devices() };
         // A registration that claimed its device first (the sweep read its
@@ -490,6 +555,33 @@ impl<T: Bus> BusType<T> {
 
     /// # Safety
     ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn uevent(
+        dev: *const bindings::device,
+        env: *mut bindings::kobj_uevent_env,
+    ) -> c_int {
+        // SAFETY: the driver core builds uevents for the devices of this
+        // bus only, each the first field of a `DeviceInner<T>` (`repr(C)`)
+        // that its caller holds a reference to.
+        let inner = unsafe { &*dev.cast::<DeviceInner<T>>() };
+        let Some(alias) = T::modalias(&inner.data) else {
+            return 0;
+        };
+        // SAFETY: `env` is the environment being built; the format takes
+        // two NUL-terminated strings, which both arguments are.
+        unsafe {
+            bindings::add_uevent_var(
+                env,
+                c"MODALIAS=%s:%s".as_char_ptr().cast(),
+                T::NAME.as_char_ptr(),
+                alias.as_char_ptr(),
+            )
+        }
+    }
+
+    /// # Safety
+    ///
     /// `dev` must be the device of a live [`DeviceRegistration<T>`]'s
     /// `DeviceInner<T>` and `attr` one of `DEV_ATTR_TABLE`'s entries.
     unsafe fn dev_parts<'a>(
@@ -579,18 +671,23 @@ impl<T: Bus> BusRegistration<T> {
     /// Registers `bus` with the context `ctx`, which its bus attribute
     /// methods get, and creates the bus attribute files.  Process context.
     ///
-    /// Fails with `EBUSY` if `bus` is registered already, or with the
+    /// Fails with `EBUSY` if `bus` is registered already (or being
+    /// registered or unregistered), or with the
     /// error of the allocation or of the driver core.
     pub fn register(bus: &'static BusType<T>, ctx: impl PinInit<T, Error>) -> Result<Self> {
         let ctx = KBox::pin_init(ctx, GFP_KERNEL)?;
         let p = ptr::from_ref::<T>(&ctx).cast_mut();
-        if bus.ctx.cmpxchg(ptr::null_mut(), p, Full).is_err() {
+        if bus.state.cmpxchg(BUS_FREE, BUS_REGISTERING, Full).is_err() {
             return Err(EBUSY);
         }
-        // SAFETY: the bus type is `'static` and not registered (`ctx` was
-        // null); its device attribute tables are `'static`.
+        bus.ctx.store(p, Release);
+        // SAFETY: the bus type is `'static` and not registered (it was
+        // free, and is ours now); its device attribute tables are
+        // `'static`.
         if let Err(e) = to_result(unsafe { bindings::bus_register(bus.bus.get()) }) {
+            // Nothing was added: the bus was never live.
             bus.ctx.store(ptr::null_mut(), Release);
+            bus.state.store(BUS_FREE, Release);
             return Err(e);
         }
         for i in 0..T::BUS_ATTRS.len() {
@@ -602,13 +699,17 @@ impl<T: Bus> BusRegistration<T> {
                 // As in `drop`: the files, then the context (with any
                 // device their writers created), then the bus.
                 unsafe { bus.remove_files(i) };
-                bus.ctx.xchg(ptr::null_mut(), Full);
+                bus.state.store(BUS_CLOSING, Release);
+                bus.ctx.store(ptr::null_mut(), Release);
                 drop(ctx);
-                // SAFETY: registered above; `ctx` null, fully ordered.
+                // SAFETY: registered above; never live.
                 unsafe { bus.shut_down() };
+                bus.state.store(BUS_FREE, Release);
                 return Err(e);
             }
         }
+        // Devices and drivers may be added from now on.
+        bus.state.store(BUS_LIVE, Release);
         // INVARIANT: registered, with the files and `ctx` published.
         Ok(Self {
             bus,
@@ -629,15 +730,19 @@ impl<T: Bus> Drop for BusRegistration<T> {
         // afterwards, so no device can be created any more.
         unsafe { self.bus.remove_files(T::BUS_ATTRS.len()) };
         // INVARIANT: the files are gone.
-        // Fully ordered, for `shut_down`.
-        self.bus.ctx.xchg(ptr::null_mut(), Full);
+        // Fully ordered, for `shut_down`: no device or driver is added from
+        // now on.
+        self.bus.state.xchg(BUS_CLOSING, Full);
+        self.bus.ctx.store(ptr::null_mut(), Release);
         // SAFETY: dropped once, here; no callback can reach it any more.
         // Dropping it unregisters the devices it owns.
         unsafe { ManuallyDrop::drop(&mut self.ctx) };
-        // SAFETY: registered (type invariant), `ctx` null (fully
-        // ordered).  Devices that the context did not own go first: none
-        // may stay on the bus.
+        // SAFETY: registered (type invariant), no longer live (fully
+        // ordered).  A driver and devices that the context did not own go
+        // first: none may stay on the bus.
         unsafe { self.bus.shut_down() };
+        // Only now may the bus type be registered again.
+        self.bus.state.store(BUS_FREE, Release);
     }
 }
 
@@ -689,7 +794,8 @@ impl<T: Bus> DeviceRegistration<T> {
     /// which its attribute functions get (its files may be read as soon as
     /// this returns, and even before).  Process context.
     ///
-    /// Fails with `ENODEV` if the bus is not registered, `EINVAL` if `name`
+    /// Fails with `ENODEV` if the bus is not registered (or is being
+    /// registered or unregistered), `EINVAL` if `name`
     /// is empty or has a `/`, `EEXIST` if a
     /// device of that name exists (the kernel logs the conflict: keep
     /// names unique), or the error of the allocation or of `data`.
@@ -701,7 +807,7 @@ impl<T: Bus> DeviceRegistration<T> {
         // Counted until the device is added (or not): a bus shutting down
         // waits, then unregisters it with the rest.
         let _busy = Busy::new(&bus.busy);
-        if bus.ctx.load(Relaxed).is_null() {
+        if !bus.live() {
             return Err(ENODEV);
         }
         // `device_add` refuses a NULL name only: an empty one, or one with
@@ -791,5 +897,249 @@ impl<T: Bus> Drop for DeviceRegistration<T> {
         drop(busy);
         // SAFETY: drops the reference we own (type invariant).
         unsafe { bindings::put_device(self.as_raw()) };
+    }
+}
+
+impl<T: Bus> Deref for DeviceRegistration<T> {
+    type Target = Device<T>;
+
+    fn deref(&self) -> &Device<T> {
+        // SAFETY: `inner` is alive while we hold our reference.
+        unsafe { Device::from_raw(self.as_raw()) }
+    }
+}
+
+/// A device on a bus of type `T`, borrowed: from its
+/// [`DeviceRegistration`], which dereferences to it, or from the driver
+/// core in a [`Driver`]'s callbacks.
+#[repr(transparent)]
+pub struct Device<T: Bus>(DeviceInner<T>);
+
+// SAFETY: `&Device` only gives `&T::DeviceData`, which is `Sync`, and the
+// device pointer to the abstractions, which use it with the driver core's
+// reference-counted, internally locked functions.
+unsafe impl<T: Bus> Sync for Device<T> {}
+
+impl<T: Bus> Device<T> {
+    /// The device's data.
+    pub fn data(&self) -> &T::DeviceData {
+        &self.0.data
+    }
+
+    pub(in crate::rnm) fn as_raw(&self) -> *mut bindings::device {
+        self.0.dev.get()
+    }
+
+    /// # Safety
+    ///
+    /// `dev` must be the device of a `DeviceInner<T>` that stays alive
+    /// for `'a`.
+    unsafe fn from_raw<'a>(dev: *mut bindings::device) -> &'a Self {
+        // SAFETY: `dev` is the first field of a `DeviceInner<T>`
+        // (`repr(C)`), which `Self` wraps transparently, alive for `'a`.
+        unsafe { &*dev.cast::<Self>() }
+    }
+}
+
+/// The driver of the devices of a bus: it binds to a device
+/// ([`Driver::probe`]) and unbinds from it ([`Driver::remove`]), keeping
+/// data of its own for each device it is bound to.
+///
+/// A device is bound when it is added to the bus (unless
+/// `/sys/bus/<bus>/drivers_autoprobe` is 0), when the driver is registered,
+/// and when user space asks (`/sys/bus/<bus>/drivers/<NAME>/bind`,
+/// `/sys/bus/<bus>/drivers_probe`); it is unbound when it is unregistered,
+/// when the driver is unregistered, and through
+/// `/sys/bus/<bus>/drivers/<NAME>/unbind`.  The driver core calls both
+/// functions in process context with the device locked; they may sleep,
+/// and may run at the same time for different devices.
+pub trait Driver: Sized + 'static {
+    /// The bus whose devices the driver binds to.
+    type Bus: Bus;
+
+    /// The driver's data for each device it is bound to.
+    type Data: Send;
+
+    /// The driver name (`/sys/bus/<bus>/drivers/<NAME>`).
+    const NAME: &'static CStr;
+
+    /// Binds to `dev`: returns the data kept while it is bound.
+    ///
+    /// An error leaves the device unbound: the driver core logs all but
+    /// `ENODEV` and `ENXIO`, and with `EPROBE_DEFER` probes the device
+    /// again later (after another driver binds somewhere).
+    fn probe(dev: &Device<Self::Bus>) -> Result<Pin<KBox<Self::Data>>>;
+
+    /// Unbinds from `dev`, with the data [`Driver::probe`] returned; the
+    /// default drops it.  The device is still on the bus: its attribute
+    /// files may be used meanwhile and afterwards.
+    fn remove(dev: &Device<Self::Bus>, data: Pin<KBox<Self::Data>>) {
+        let _ = dev;
+        drop(data);
+    }
+}
+
+/// The `device_driver` of a registered driver, and the completion of its
+/// unregistration when [`BusType::shut_down`] took it over.
+#[pin_data]
+struct DriverSlot {
+    drv: Opaque<bindings::device_driver>,
+    #[pin]
+    done: Completion,
+}
+
+/// A registered driver; unregistered on drop, which unbinds it from its
+/// devices ([`Driver::remove`] for each).  A bus has at most one.
+///
+/// If the bus's [`BusRegistration`] is dropped first, it unregisters the
+/// driver with the bus; the drop then only frees what is left.
+///
+/// # Invariants
+///
+/// `slot` comes from `KBox::into_raw`; its driver was registered on `bus`
+/// with `D`'s callbacks, and the slot was published in the bus's `driver`.
+/// Whoever takes it out of there (this registration's drop, or the bus's
+/// [`BusType::shut_down`], which completes `done` when it is through)
+/// unregisters the driver; the slot is freed by the drop, after that.
+pub struct DriverRegistration<D: Driver> {
+    bus: &'static BusType<D::Bus>,
+    slot: NonNull<DriverSlot>,
+    _p: PhantomData<D>,
+}
+
+// SAFETY: the registration is only dropped (on any thread, in process
+// context), which unregisters the driver; it gives no access to anything.
+unsafe impl<D: Driver> Send for DriverRegistration<D> {}
+// SAFETY: `&DriverRegistration` gives access to nothing.
+unsafe impl<D: Driver> Sync for DriverRegistration<D> {}
+
+impl<D: Driver> DriverRegistration<D> {
+    /// Registers driver `D` on `bus`, owned by `module`, and binds it to the
+    /// devices on the bus (as `drivers_autoprobe` allows).  Process context.
+    ///
+    /// Probes run synchronously: a device added to the bus is bound (or
+    /// not) when [`DeviceRegistration::new`] returns.
+    ///
+    /// Fails with `ENODEV` if the bus is not registered (or is being
+    /// registered or unregistered), `EINVAL` if [`Driver::NAME`] is empty,
+    /// `EBUSY` if the bus has a driver already, or the error of the
+    /// allocation or of the driver core.
+    pub fn register(bus: &'static BusType<D::Bus>, module: &'static ThisModule) -> Result<Self> {
+        // Counted until the driver is registered (or not): a bus shutting
+        // down waits before it looks for a driver to unregister.
+        let _busy = Busy::new(&bus.busy);
+        if !bus.live() {
+            return Err(ENODEV);
+        }
+        // An empty name would reach `kobject_add_internal`'s WARN.
+        if D::NAME.to_bytes().is_empty() {
+            return Err(EINVAL);
+        }
+        let slot = KBox::pin_init(
+            pin_init!(DriverSlot {
+                drv: Opaque::new(bindings::device_driver {
+                    name: D::NAME.as_char_ptr().cast(),
+                    bus: bus.bus.get(),
+                    owner: module.as_ptr().cast(),
+                    // A device is bound (or not) when its registration
+                    // returns, whatever `async_probe` asks.
+                    probe_type: bindings::probe_type_PROBE_FORCE_SYNCHRONOUS,
+                    probe: Some(Self::probe_callback),
+                    remove: Some(Self::remove_callback),
+                    ..pin_init::zeroed()
+                }),
+                done <- Completion::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        // SAFETY: the slot is never moved: it is freed in place.
+        let p = KBox::into_raw(unsafe { Pin::into_inner_unchecked(slot) });
+        if bus.driver.cmpxchg(ptr::null_mut(), p, Full).is_err() {
+            // SAFETY: from `KBox::into_raw` above, never published.
+            drop(unsafe { KBox::from_raw(p) });
+            return Err(EBUSY);
+        }
+        // SAFETY: the slot lives until the driver is unregistered (type
+        // invariant); its name and bus are `'static`.
+        let ret = unsafe { bindings::driver_register((*p).drv.get()) };
+        if ret != 0 {
+            // No one else takes the slot out while we are counted in the
+            // bus's `busy`: `shut_down` waits for us first.
+            bus.driver.store(ptr::null_mut(), Release);
+            // SAFETY: from `KBox::into_raw` above, no longer published.
+            drop(unsafe { KBox::from_raw(p) });
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: registered, published.
+        Ok(Self {
+            bus,
+            // SAFETY: from `KBox::into_raw`, not null.
+            slot: unsafe { NonNull::new_unchecked(p) },
+            _p: PhantomData,
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn probe_callback(dev: *mut bindings::device) -> c_int {
+        // SAFETY: the driver core probes a driver only with devices of its
+        // bus, which are all made by `DeviceRegistration::new`, and holds a
+        // reference to the device for the call.
+        let device = unsafe { Device::<D::Bus>::from_raw(dev) };
+        match D::probe(device) {
+            Ok(data) => {
+                // SAFETY: the data is never moved: `remove_callback` only
+                // turns the pointer back into a pinned box.
+                let data = KBox::into_raw(unsafe { Pin::into_inner_unchecked(data) });
+                // SAFETY: the device is locked by the core for the probe;
+                // its driver data is ours while it is bound to us (the core
+                // clears it after `remove`).
+                unsafe { (*dev).driver_data = data.cast() };
+                0
+            }
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn remove_callback(dev: *mut bindings::device) -> c_int {
+        // SAFETY: as in `probe_callback`.
+        let device = unsafe { Device::<D::Bus>::from_raw(dev) };
+        // SAFETY: the device is bound to this driver, and locked: its
+        // driver data is the box `probe_callback` stored.
+        let data = unsafe { (*dev).driver_data }.cast::<D::Data>();
+        // SAFETY: as above; cleared so that nothing sees the freed box.
+        unsafe { (*dev).driver_data = ptr::null_mut() };
+        // SAFETY: from `KBox::into_raw` in `probe_callback`, never moved.
+        let data = unsafe { Pin::new_unchecked(KBox::from_raw(data)) };
+        D::remove(device, data);
+        0
+    }
+}
+
+impl<D: Driver> Drop for DriverRegistration<D> {
+    fn drop(&mut self) {
+        let p = self.slot.as_ptr();
+        // Counted until the driver is unregistered: a bus shutting down
+        // waits for that before `bus_unregister()`.
+        let busy = Busy::new(&self.bus.busy);
+        if self.bus.driver.cmpxchg(p, ptr::null_mut(), Full).is_ok() {
+            // SAFETY: registered (type invariant); taking the slot out made
+            // the unregistration ours.  Unbinds the driver's devices.
+            unsafe { bindings::driver_unregister((*p).drv.get()) };
+        } else {
+            // The bus's shutdown took it: wait until it is through.
+            // SAFETY: the slot is alive until we free it below.
+            unsafe { (*p).done.wait_for_completion() };
+        }
+        drop(busy);
+        // SAFETY: from `KBox::into_raw`; the driver is unregistered and no
+        // one else refers to the slot.
+        drop(unsafe { KBox::from_raw(p) });
     }
 }

@@ -541,7 +541,7 @@ impl<T: DeviceOps> Registration<T> {
     }
 
     /// Registers the device, as a child of `parent` in sysfs if given.
-    pub fn register<B: bus::Bus>(&mut self, parent: Option<&bus::DeviceRegistration<B>>) -> Result {
+    pub fn register<B: bus::Bus>(&mut self, parent: Option<&bus::Device<B>>) -> Result {
         if self.registered {
             return Err(EBUSY);
         }
