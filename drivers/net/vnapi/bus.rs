@@ -10,7 +10,10 @@ use crate::config::{self, LIVE_DEVICES, LIVE_FRAMES};
 use crate::port::{Port, TxStats};
 use crate::queue::{RxQueue, RxStats};
 use crate::rnm::{
-    bus::{Attr, Bus, BusRegistration, BusType, DeviceRegistration, SysfsWriter},
+    bus::{
+        Attr, Bus, BusRegistration, BusType, Device, DeviceRegistration, Driver,
+        DriverRegistration, SysfsWriter,
+    },
     net::{napi::Napi, synchronize_net},
     sysctl::{self, Entry},
 };
@@ -20,74 +23,95 @@ use kernel::{
     new_mutex,
     prelude::*,
     str::CString,
-    sync::{atomic::Relaxed, Arc, Mutex},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, Mutex, MutexGuard,
+    },
 };
 
 /// The bus type.
 pub(crate) static BUS: BusType<VnapiBus> = BusType::new();
 
-/// The data of a device on the bus, which its attribute files reach
-/// through the device itself.
+/// The data of a device on the bus, which its attribute files and its
+/// driver reach through the device itself.
 #[pin_data]
 pub(crate) struct BusDev {
     id: u32,
-    /// The port, from its creation until its device is deleted.  Held by
-    /// the attribute functions while they use it; the device is never
-    /// unregistered under this lock.
+    /// The number of queue pairs of its port.
+    queues: u32,
+    /// The port, while the driver is bound.  Held by the attribute
+    /// functions and the linking of ports while they use it; the device is
+    /// never unregistered, nor the driver unbound, under this lock.
     #[pin]
     port: Mutex<Option<Arc<Port>>>,
+    /// The error of the last failed probe, until `new_device` takes it.
+    probe_err: Atomic<i32>,
 }
 
-/// A device of the bus: the port (net device) and the bus device it sits
-/// under, which owns the port for its attribute files, as a netdevsim bus
-/// device owns its ports.
-///
-/// Dropping it unlinks the port, unregisters its net device and then the
-/// bus device (field order).  Never dropped under the bus lock.
-struct VnapiDevice {
-    port: Arc<Port>,
-    busdev: DeviceRegistration<VnapiBus>,
-}
+/// The vnapi driver: it makes a bound device's port (net device), as a
+/// NIC's driver makes the net device of the hardware it binds to, and
+/// unregisters it when it unbinds.
+pub(crate) struct VnapiDriver;
 
-impl VnapiDevice {
-    /// Creates device `id` with `queues` queues.  Takes no lock of the bus:
-    /// a failure after the bus device appeared unregisters it, which waits
-    /// for readers of its files.
-    fn new(id: u32, queues: u32) -> Result<Self> {
-        let name = CString::try_from_fmt(fmt!("vnapi{id}"))?;
-        let busdev = DeviceRegistration::new(
-            &BUS,
-            &name,
-            try_pin_init!(BusDev {
-                id,
-                port <- new_mutex!(None, "vnapi_busdev_port"),
-            }),
-        )?;
-        let port = Port::new(id, queues, &busdev)?;
-        *busdev.data().port.lock() = Some(port.clone());
-        Ok(Self { port, busdev })
+impl Driver for VnapiDriver {
+    type Bus = VnapiBus;
+    /// The port; another reference is in [`BusDev::port`] for the
+    /// attribute files, and one in its peer while linked.
+    type Data = Arc<Port>;
+    const NAME: &'static CStr = c"vnapi";
+
+    fn probe(dev: &Device<VnapiBus>) -> Result<Pin<KBox<Arc<Port>>>> {
+        let d = dev.data();
+        let bound = (|| -> Result<Pin<KBox<Arc<Port>>>> {
+            let port = Port::new(d.id, d.queues, dev)?;
+            // Published last: a failed probe leaves no port behind (it
+            // would keep its parent, this device, alive forever).
+            let bound = KBox::pin(port.clone(), GFP_KERNEL)?;
+            *d.port.lock() = Some(port);
+            Ok(bound)
+        })();
+        // For `new_device`, which fails with it.
+        if let Err(e) = &bound {
+            d.probe_err.store(e.to_errno(), Relaxed);
+        }
+        bound
     }
 
-    fn id(&self) -> u32 {
-        self.port.id
+    fn remove(dev: &Device<VnapiBus>, port: Pin<KBox<Arc<Port>>>) {
+        // The attribute files and `link_device` cannot reach the port any
+        // more (this waits for one that uses it now); they fail with
+        // `ENODEV` until it is bound again.
+        drop(dev.data().port.lock().take());
+        // Then no transmit path can reach it from its peer.
+        if VnapiBus::unlink(&port) {
+            synchronize_net();
+        }
+        // Now `port` is the last reference: its net device goes with it.
     }
 }
 
-impl Drop for VnapiDevice {
-    fn drop(&mut self) {
-        // The attribute files cannot reach the port any more (this waits
-        // for one that uses it now); they fail with `ENODEV` until the bus
-        // device is gone.
-        drop(self.busdev.data().port.lock().take());
-        // Normally unlinked already, under the bus lock.
-        VnapiBus::unlink(&self.port);
-        // Now `self.port` is the last reference to the port.
+/// The port of a device, locked.
+type PortGuard<'a> = MutexGuard<'a, Option<Arc<Port>>>;
+
+/// Locks the ports of `a` and of `b`, if given, the one of the lower id
+/// first (the order of every place that holds two); returns `a`'s, `b`'s.
+fn lock_ports<'a>(a: &'a BusDev, b: Option<&'a BusDev>) -> (PortGuard<'a>, Option<PortGuard<'a>>) {
+    match b {
+        Some(b) if b.id < a.id => {
+            let gb = b.port.lock();
+            (a.port.lock(), Some(gb))
+        }
+        Some(b) => {
+            let ga = a.port.lock();
+            (ga, Some(b.port.lock()))
+        }
+        None => (a.port.lock(), None),
     }
 }
 
 /// The devices, and the ids of those being created or deleted.
 struct Devices {
-    list: KVec<VnapiDevice>,
+    list: KVec<DeviceRegistration<VnapiBus>>,
     /// Ids whose bus device may exist outside `list` (being created, or
     /// deleted): not free for a new device (its bus device's name would
     /// be taken).
@@ -96,18 +120,10 @@ struct Devices {
 
 impl Devices {
     fn find(&self, id: u32) -> Result<usize> {
-        self.list.iter().position(|d| d.id() == id).ok_or(ENODEV)
-    }
-}
-
-impl Drop for Devices {
-    /// Deletes every device: the bus is going (module unload), its files
-    /// are gone already, so nothing adds or links devices any more.
-    fn drop(&mut self) {
-        for dev in self.list.iter() {
-            VnapiBus::unlink(&dev.port);
-        }
-        VnapiBus::release(core::mem::take(&mut self.list));
+        self.list
+            .iter()
+            .position(|d| d.data().id == id)
+            .ok_or(ENODEV)
     }
 }
 
@@ -209,8 +225,9 @@ impl VnapiBus {
             return Err(EINVAL);
         }
         self.reserve(id)?;
-        // No lock held: see `VnapiDevice::new`.
-        let dev = VnapiDevice::new(id, queues);
+        // No lock held: a failure after the bus device appeared
+        // unregisters it, which waits for readers of its files.
+        let dev = Self::create(id, queues);
         let mut d = self.devices.lock();
         d.busy.retain(|b| *b != id);
         let dev = dev?;
@@ -225,8 +242,30 @@ impl VnapiBus {
         }
     }
 
-    /// Unlinks `port` from its peer, if any.  Process context; waits for a
-    /// grace period if it was linked.
+    /// Creates bus device `id` with `queues` queue pairs, which the driver
+    /// binds to at once (unless `drivers_autoprobe` is 0).  Fails if the
+    /// bus device cannot be created, or with the error of the driver's
+    /// probe: the device is then deleted again.
+    fn create(id: u32, queues: u32) -> Result<DeviceRegistration<VnapiBus>> {
+        let name = CString::try_from_fmt(fmt!("vnapi{id}"))?;
+        let dev = DeviceRegistration::new(
+            &BUS,
+            &name,
+            try_pin_init!(BusDev {
+                id,
+                queues,
+                port <- new_mutex!(None, "vnapi_busdev_port"),
+                probe_err: Atomic::new(0),
+            }),
+        )?;
+        match dev.data().probe_err.xchg(0, Relaxed) {
+            0 => Ok(dev),
+            e => Err(Error::from_errno(e)),
+        }
+    }
+
+    /// Unlinks `port` from its peer, if any; returns whether it was linked.
+    /// The caller waits for a grace period before the port goes.
     fn unlink(port: &Port) -> bool {
         match port.set_peer(None) {
             Some(peer) => {
@@ -237,17 +276,9 @@ impl VnapiBus {
         }
     }
 
-    /// Drops removed devices once no transmit path can still see them.
-    /// Without the bus lock.
-    fn release(removed: KVec<VnapiDevice>) {
-        synchronize_net();
-        drop(removed);
-    }
-
     fn del_device(&self, input: &[u8]) -> Result {
         let id = parse_one(input)?;
-        let mut removed = KVec::with_capacity(1, GFP_KERNEL)?;
-        {
+        let dev = {
             let mut d = self.devices.lock();
             let i = d.find(id)?;
             // The id stays taken until the bus device is gone.
@@ -256,14 +287,12 @@ impl VnapiBus {
                 d.busy.retain(|b| *b != id);
                 return Err(ENODEV);
             };
-            Self::unlink(&dev.port);
-            // Cannot fail: room for one.
-            if let Err(PushError(dev)) = removed.push_within_capacity(dev) {
-                drop(d);
-                drop(dev);
-            }
-        }
-        Self::release(removed);
+            dev
+        };
+        // Without the bus lock: unbinds the driver (which unlinks the port
+        // and waits until no transmit path sees it), then deletes the bus
+        // device.
+        drop(dev);
         self.devices.lock().busy.retain(|b| *b != id);
         Ok(())
     }
@@ -274,13 +303,20 @@ impl VnapiBus {
             return Err(EINVAL);
         }
         let d = self.devices.lock();
-        let a = &d.list[d.find(v[0])?].port;
-        let b = &d.list[d.find(v[1])?].port;
-        if a.peer_id().is_some() || b.peer_id().is_some() {
+        let a = d.list[d.find(v[0])?].data();
+        let b = d.list[d.find(v[1])?].data();
+        // Both ports stay bound while linked here: the driver's `remove`
+        // takes a port out under its lock first.
+        let (ga, gb) = lock_ports(a, Some(b));
+        let (Some(pa), Some(pb)) = (ga.as_deref(), gb.as_ref().and_then(|g| g.as_deref())) else {
+            return Err(ENODEV);
+        };
+        if pa.peer_id().is_some() || pb.peer_id().is_some() {
             return Err(EBUSY);
         }
-        a.set_peer(Some(b.clone()));
-        b.set_peer(Some(a.clone()));
+        let (ra, rb) = (ga.clone(), gb.as_ref().and_then(|g| (*g).clone()));
+        pa.set_peer(rb);
+        pb.set_peer(ra);
         Ok(())
     }
 
@@ -288,7 +324,16 @@ impl VnapiBus {
         let id = parse_one(input)?;
         {
             let d = self.devices.lock();
-            if !Self::unlink(&d.list[d.find(id)?].port) {
+            let a = d.list[d.find(id)?].data();
+            let peer = a.port.lock().as_deref().ok_or(ENODEV)?.peer_id();
+            // The peer's port is locked too, so that its driver cannot
+            // unbind meanwhile and leave this thread with its last
+            // reference.  No link is made while the bus lock is held; a
+            // peer being deleted is no longer on the list, and its
+            // unbinding unlinks it anyway.
+            let b = peer.and_then(|p| d.find(p).ok()).map(|i| d.list[i].data());
+            let (port, _peer) = lock_ports(a, b);
+            if !Self::unlink(port.as_deref().ok_or(ENODEV)?) {
                 return Err(EINVAL);
             }
         }
@@ -388,6 +433,12 @@ impl Bus for VnapiBus {
         }
     }
 
+    /// Every device is for the vnapi driver: `MODALIAS=vnapi:vnapi`, the
+    /// module's alias.
+    fn modalias(_dev: &BusDev) -> Option<&CStr> {
+        Some(VnapiDriver::NAME)
+    }
+
     fn device_store(dev: &BusDev, index: usize, input: &[u8]) -> Result {
         let port = dev.port.lock();
         let d = port.as_deref().ok_or(ENODEV)?.data();
@@ -407,15 +458,18 @@ impl Bus for VnapiBus {
     }
 }
 
-/// The module: the sysctl table and the bus with its devices.
+/// The module: the sysctl table, the bus with its devices, and the driver
+/// bound to them.
 pub(crate) struct VnapiModule {
-    /// Taken in `drop` to unregister the bus and its devices first.
+    /// Taken in `drop` to unbind the devices first.
+    driver: Option<DriverRegistration<VnapiDriver>>,
+    /// Taken in `drop` to unregister the bus and its devices next.
     bus: Option<BusRegistration<VnapiBus>>,
     _sysctl: sysctl::Registration,
 }
 
 impl kernel::Module for VnapiModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         let sysctl = sysctl::Registration::register(
             c"net/vnapi",
             &[
@@ -439,7 +493,10 @@ impl kernel::Module for VnapiModule {
                 ),
             }),
         )?;
+        // Binds to the devices created meanwhile, if any.
+        let driver = DriverRegistration::register(&BUS, module)?;
         Ok(Self {
+            driver: Some(driver),
             bus: Some(bus),
             _sysctl: sysctl,
         })
@@ -448,8 +505,11 @@ impl kernel::Module for VnapiModule {
 
 impl Drop for VnapiModule {
     fn drop(&mut self) {
-        // The bus files go first: no write to them runs or starts after
-        // this; then the devices, then the bus.
+        // The driver goes first, unbinding every device (their ports go);
+        // then the bus files (no write to them runs or starts after that),
+        // the bus devices and the bus.  A device created in between is
+        // deleted unbound.
+        drop(self.driver.take());
         drop(self.bus.take());
         pr_info!(
             "unloading: live devices {}, live frames {}\n",

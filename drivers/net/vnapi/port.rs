@@ -10,7 +10,7 @@ use crate::config::{self, Config, LIVE_DEVICES};
 use crate::queue::{LocalCounter, RxQueue, RxShared, RxStats};
 use crate::rnm::{
     bh::{self, BhContext},
-    bus::DeviceRegistration,
+    bus::Device as BusDevice,
     net::{
         device::{Device, DeviceOps, Napis, Registration, Rtnl, Stats64},
         ethtool::{self, Channels, Coalesce, EthtoolOps, Ring, Stats},
@@ -67,11 +67,7 @@ pub(crate) struct Port {
 impl Port {
     /// Creates the net device `vnapi<id>` with `queues` queues (1..=16)
     /// under the bus device `parent`.
-    pub(crate) fn new(
-        id: u32,
-        queues: u32,
-        parent: &DeviceRegistration<VnapiBus>,
-    ) -> Result<Arc<Self>> {
+    pub(crate) fn new(id: u32, queues: u32, parent: &BusDevice<VnapiBus>) -> Result<Arc<Self>> {
         if queues == 0 || queues > config::QUEUES_MAX {
             return Err(EINVAL);
         }

@@ -31,4 +31,5 @@ module! {
     authors: ["rust-netmods developers"],
     description: "Virtual NIC with a NAPI receive path (rx ring, coalesced interrupt, GRO)",
     license: "GPL",
+    alias: ["vnapi:vnapi"],
 }
