@@ -25,7 +25,7 @@ use kernel::{
     str::CString,
     sync::{
         atomic::{Atomic, Relaxed},
-        Arc, Mutex, MutexGuard,
+        Arc, Mutex,
     },
 };
 
@@ -39,6 +39,8 @@ pub(crate) struct BusDev {
     id: u32,
     /// The number of queue pairs of its port.
     queues: u32,
+    /// The bus's lock of the links between ports (see [`VnapiBus::links`]).
+    links: Arc<Mutex<()>>,
     /// The port, while the driver is bound.  Held by the attribute
     /// functions and the linking of ports while they use it; the device is
     /// never unregistered, nor the driver unbound, under this lock.
@@ -78,34 +80,22 @@ impl Driver for VnapiDriver {
     }
 
     fn remove(dev: &Device<VnapiBus>, port: Pin<KBox<Arc<Port>>>) {
+        let d = dev.data();
         // The attribute files and `link_device` cannot reach the port any
         // more (this waits for one that uses it now); they fail with
         // `ENODEV` until it is bound again.
-        drop(dev.data().port.lock().take());
-        // Then no transmit path can reach it from its peer.
-        if VnapiBus::unlink(&port) {
+        drop(d.port.lock().take());
+        // Then no transmit path can reach it from its peer.  Under the
+        // links lock: a `link_device` or `unlink_device` that took the
+        // port before is done with it, and took no reference away.
+        let linked = {
+            let _links = d.links.lock();
+            VnapiBus::unlink(&port)
+        };
+        if linked {
             synchronize_net();
         }
         // Now `port` is the last reference: its net device goes with it.
-    }
-}
-
-/// The port of a device, locked.
-type PortGuard<'a> = MutexGuard<'a, Option<Arc<Port>>>;
-
-/// Locks the ports of `a` and of `b`, if given, the one of the lower id
-/// first (the order of every place that holds two); returns `a`'s, `b`'s.
-fn lock_ports<'a>(a: &'a BusDev, b: Option<&'a BusDev>) -> (PortGuard<'a>, Option<PortGuard<'a>>) {
-    match b {
-        Some(b) if b.id < a.id => {
-            let gb = b.port.lock();
-            (a.port.lock(), Some(gb))
-        }
-        Some(b) => {
-            let ga = a.port.lock();
-            (ga, Some(b.port.lock()))
-        }
-        None => (a.port.lock(), None),
     }
 }
 
@@ -135,6 +125,12 @@ pub(crate) struct VnapiBus {
     /// attribute functions.
     #[pin]
     devices: Mutex<Devices>,
+    /// Serialises linking and unlinking ports: taken (after `devices`) by
+    /// `link_device` and `unlink_device` while they use the ports they
+    /// took, and by the driver's `remove` to unlink the port it removes.
+    /// Shared with every device ([`BusDev::links`]), which the driver
+    /// reaches.
+    links: Arc<Mutex<()>>,
 }
 
 // Bus attributes, in `Bus::BUS_ATTRS` order.
@@ -227,7 +223,7 @@ impl VnapiBus {
         self.reserve(id)?;
         // No lock held: a failure after the bus device appeared
         // unregisters it, which waits for readers of its files.
-        let dev = Self::create(id, queues);
+        let dev = Self::create(id, queues, &self.links);
         let mut d = self.devices.lock();
         d.busy.retain(|b| *b != id);
         let dev = dev?;
@@ -246,7 +242,11 @@ impl VnapiBus {
     /// binds to at once (unless `drivers_autoprobe` is 0).  Fails if the
     /// bus device cannot be created, or with the error of the driver's
     /// probe: the device is then deleted again.
-    fn create(id: u32, queues: u32) -> Result<DeviceRegistration<VnapiBus>> {
+    fn create(
+        id: u32,
+        queues: u32,
+        links: &Arc<Mutex<()>>,
+    ) -> Result<DeviceRegistration<VnapiBus>> {
         let name = CString::try_from_fmt(fmt!("vnapi{id}"))?;
         let dev = DeviceRegistration::new(
             &BUS,
@@ -254,6 +254,7 @@ impl VnapiBus {
             try_pin_init!(BusDev {
                 id,
                 queues,
+                links: links.clone(),
                 port <- new_mutex!(None, "vnapi_busdev_port"),
                 probe_err: Atomic::new(0),
             }),
@@ -305,18 +306,16 @@ impl VnapiBus {
         let d = self.devices.lock();
         let a = d.list[d.find(v[0])?].data();
         let b = d.list[d.find(v[1])?].data();
-        // Both ports stay bound while linked here: the driver's `remove`
-        // takes a port out under its lock first.
-        let (ga, gb) = lock_ports(a, Some(b));
-        let (Some(pa), Some(pb)) = (ga.as_deref(), gb.as_ref().and_then(|g| g.as_deref())) else {
-            return Err(ENODEV);
-        };
+        // A driver's `remove` that takes a port out after this unlinks it
+        // only once this is done (it waits for the links lock).
+        let _links = self.links.lock();
+        let pa = a.port.lock().clone().ok_or(ENODEV)?;
+        let pb = b.port.lock().clone().ok_or(ENODEV)?;
         if pa.peer_id().is_some() || pb.peer_id().is_some() {
             return Err(EBUSY);
         }
-        let (ra, rb) = (ga.clone(), gb.as_ref().and_then(|g| (*g).clone()));
-        pa.set_peer(rb);
-        pb.set_peer(ra);
+        pa.set_peer(Some(pb.clone()));
+        pb.set_peer(Some(pa));
         Ok(())
     }
 
@@ -325,15 +324,12 @@ impl VnapiBus {
         {
             let d = self.devices.lock();
             let a = d.list[d.find(id)?].data();
-            let peer = a.port.lock().as_deref().ok_or(ENODEV)?.peer_id();
-            // The peer's port is locked too, so that its driver cannot
-            // unbind meanwhile and leave this thread with its last
-            // reference.  No link is made while the bus lock is held; a
-            // peer being deleted is no longer on the list, and its
-            // unbinding unlinks it anyway.
-            let b = peer.and_then(|p| d.find(p).ok()).map(|i| d.list[i].data());
-            let (port, _peer) = lock_ports(a, b);
-            if !Self::unlink(port.as_deref().ok_or(ENODEV)?) {
+            // As in `link_device`; the peer's `remove`, if it runs now,
+            // still holds its own reference when this drops the one it
+            // gets back.
+            let _links = self.links.lock();
+            let port = a.port.lock().clone().ok_or(ENODEV)?;
+            if !Self::unlink(&port) {
                 return Err(EINVAL);
             }
         }
@@ -481,9 +477,11 @@ impl kernel::Module for VnapiModule {
                 Entry::new(c"default_rx_usecs", &config::DEFAULT_RX_USECS, 0o644),
             ],
         )?;
+        let links = Arc::pin_init(new_mutex!((), "vnapi_links"), GFP_KERNEL)?;
         let bus = BusRegistration::register(
             &BUS,
             try_pin_init!(VnapiBus {
+                links,
                 devices <- new_mutex!(
                     Devices {
                         list: KVec::new(),
