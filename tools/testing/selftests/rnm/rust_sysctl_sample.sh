@@ -12,7 +12,14 @@ D=/proc/sys/dev/rust_sysctl_sample
 rnm_insmod rust_sysctl_sample
 dmesg | grep -q 'rust_sysctl_sample: registered 2 sysctls: limit=64 (1..=1000), burst=4 (0..=16)' ||
 	fail "load message missing from the kernel log"
-check_eq "taint" "$(cat /sys/module/rust_sysctl_sample/taint)" "OE"
+# The taint the kernel gives a module of a licence it accepts: O if it
+# was built out of tree, E if the kernel checks signatures and the module
+# is not signed; nothing else (no P, no F).
+ko=$(rnm_ko rust_sysctl_sample)
+want=
+[ "$(modinfo -F intree "$ko")" = Y ] || want=O
+[ -e /sys/module/module/parameters/sig_enforce ] && [ -z "$(modinfo -F signer "$ko")" ] && want=${want}E
+check_eq "taint" "$(cat /sys/module/rust_sysctl_sample/taint)" "$want"
 
 check_eq limit "$(cat $D/limit)" 64
 check_eq burst "$(cat $D/burst)" 4
