@@ -107,6 +107,13 @@ impl Config {
         Ok((v, self.resizing.lock()))
     }
 
+    /// Keeps the rings' slot counts as they are (no resize starts) while
+    /// the returned guard is held: for moving frames between rings.
+    /// Process context.
+    pub(crate) fn hold_rings(&self) -> MutexGuard<'_, ()> {
+        self.resizing.lock()
+    }
+
     /// Records the new ring size, under the guard of
     /// [`Config::start_resize`].
     pub(crate) fn store_ring_size(&self, v: u32, _resizing: &MutexGuard<'_, ()>) {

@@ -14,14 +14,19 @@ use crate::rnm::{
     net::{
         device::{Device, DeviceOps, Napis, Registration, Rtnl, Stats64},
         ethtool::{self, Channels, Coalesce, EthtoolOps, Ring, Stats},
+        napi::Napi,
         skb::SkBuff,
+        synchronize_net,
     },
     rcu::RcuArc,
 };
 use kernel::{
     prelude::*,
     str::CString,
-    sync::{atomic::Relaxed, rcu, Arc},
+    sync::{
+        atomic::{Acquire, Atomic, Relaxed, Release},
+        rcu, Arc,
+    },
 };
 
 /// The counters of one transmit queue, written under its transmit lock.
@@ -53,6 +58,10 @@ pub(crate) struct PortDev {
     /// queue's NAPI context.
     rx: KVec<Arc<RxShared>>,
     tx: KVec<TxStats>,
+    /// Combined channels in use (`ethtool -L`): queues and NAPI contexts
+    /// `0..channels` of `rx.len()` (1..=that).  Written under RTNL; read
+    /// by the peer's transmit path.
+    channels: Atomic<u32>,
     /// The linked device, reached by the transmit path under RCU.
     peer: RcuArc<Port>,
 }
@@ -88,6 +97,7 @@ impl Port {
                 cfg: cfg.clone(),
                 rx,
                 tx,
+                channels: Atomic::new(queues),
                 peer: RcuArc::new(),
             })
         })?;
@@ -184,6 +194,28 @@ impl PortDev {
     }
 }
 
+impl PortDev {
+    /// Combined channels in use.
+    pub(crate) fn channels(&self) -> u32 {
+        self.channels.load(Relaxed)
+    }
+
+    /// Enables the NAPI contexts `queues` and delivers what their rings
+    /// hold (what arrived before the device was last stopped).  Process
+    /// context, under RTNL.
+    fn enable<'a>(queues: impl IntoIterator<Item = &'a Pin<KBox<Napi<RxQueue>>>>, rtnl: &Rtnl) {
+        for q in queues {
+            q.enable(rtnl);
+            // A NAPI the interrupt schedules here is polled when bottom
+            // halves are enabled again.
+            // Process context: bottom halves can always be disabled.
+            if let Some(bh) = bh::disable() {
+                RxQueue::unmask(q, &bh);
+            }
+        }
+    }
+}
+
 impl Drop for PortDev {
     fn drop(&mut self) {
         LIVE_DEVICES.fetch_sub(1, Relaxed);
@@ -193,17 +225,8 @@ impl Drop for PortDev {
 impl DeviceOps for PortDev {
     type Queue = RxQueue;
 
-    fn open(_dev: &Device, _data: &Self, queues: &Napis<RxQueue>, rtnl: &Rtnl) -> Result {
-        for q in queues.iter() {
-            q.enable(rtnl);
-            // Deliver what arrived before the device was last stopped; a
-            // NAPI the interrupt schedules here is polled when bottom
-            // halves are enabled again.
-            // Process context: bottom halves can always be disabled.
-            if let Some(bh) = bh::disable() {
-                RxQueue::unmask(q, &bh);
-            }
-        }
+    fn open(_dev: &Device, data: &Self, queues: &Napis<RxQueue>, rtnl: &Rtnl) -> Result {
+        Self::enable(queues.iter().take(data.channels() as usize), rtnl);
         Ok(())
     }
 
@@ -229,7 +252,8 @@ impl DeviceOps for PortDev {
             return;
         };
         let pq = peer.netdev.napis();
-        let Some(rq) = qi.checked_rem(pq.len()).and_then(|i| pq.get(i)) else {
+        let channels = peer.netdev.data().channels.load(Acquire) as usize;
+        let Some(rq) = qi.checked_rem(channels).and_then(|i| pq.get(i)) else {
             tx.drops.add(1);
             return;
         };
@@ -242,6 +266,66 @@ impl DeviceOps for PortDev {
             Some(skb) => RxQueue::receive(rq, skb, bh),
             None => rq.data().stats.drops.add(1),
         }
+    }
+
+    fn set_channels(
+        dev: &Device,
+        data: &Self,
+        queues: &Napis<RxQueue>,
+        n: u32,
+        rtnl: &Rtnl,
+    ) -> Result {
+        let cur = data.channels();
+        let (new, old) = (n as usize, cur as usize);
+        if new == 0 || new > queues.len() || new > data.rx.len() {
+            return Err(EINVAL);
+        }
+        if new > old {
+            dev.set_real_num_queues(n, rtnl)?;
+            if dev.is_running() {
+                Self::enable(&queues[old..new], rtnl);
+            }
+            data.channels.store(n, Release);
+            return Ok(());
+        }
+        if new == old {
+            return Ok(());
+        }
+        // Fewer channels: the frames in the rings of those that go move to
+        // ring `i % new`, where flow `i` goes from now on.  Room for them
+        // first, so that a failed allocation changes nothing.
+        let _rings = data.cfg.hold_rings();
+        let from = |t: usize| (new..old).filter(move |i| i % new == t);
+        let mut rooms = KVec::with_capacity(new, GFP_KERNEL)?;
+        for (t, q) in data.rx.iter().enumerate().take(new) {
+            let others = from(t).map(|i| data.rx[i].slot_count()).sum();
+            rooms.push(q.move_room(others)?, GFP_KERNEL)?;
+        }
+        data.channels.store(n, Release);
+        // The peer's transmits that picked a ring by the old count are
+        // done, and the polls of the channels that go.
+        synchronize_net();
+        for q in &queues[new..old] {
+            q.disable(rtnl);
+        }
+        if let Err(e) = dev.set_real_num_queues(n, rtnl) {
+            // A decrease does not fail (the core warns if it does).
+            data.channels.store(cur, Release);
+            if dev.is_running() {
+                Self::enable(&queues[new..old], rtnl);
+            }
+            return Err(e);
+        }
+        for (t, room) in rooms.into_iter().enumerate() {
+            data.rx[t].take_from(from(t).map(|i| &*data.rx[i]), room);
+            if dev.is_running() {
+                // Process context: bottom halves can always be disabled.
+                if let Some(bh) = bh::disable() {
+                    RxQueue::kick(&queues[t], &bh);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn get_stats64(_dev: &Device, data: &Self) -> Stats64 {
@@ -307,10 +391,9 @@ impl EthtoolOps for PortDev {
     }
 
     fn channels(_dev: &Device, data: &Self) -> Channels {
-        let n = data.rx.len() as u32;
         Channels {
-            max_combined: n,
-            combined: n,
+            max_combined: data.rx.len() as u32,
+            combined: data.channels(),
         }
     }
 }

@@ -178,6 +178,14 @@ impl Ring {
         if self.len >= self.cap {
             return Err(skb);
         }
+        self.push_over(skb)
+    }
+
+    /// Appends `skb` past `cap` if need be, as long as a slot is free.
+    fn push_over(&mut self, skb: SkBuff) -> Result<(), SkBuff> {
+        if self.len >= self.slots.len() {
+            return Err(skb);
+        }
         let i = self.slot(self.len);
         self.slots[i] = Some(skb);
         self.len += 1;
@@ -221,6 +229,15 @@ impl Drop for Ring {
 pub(crate) struct ResizeSlots {
     slots: KVec<Option<SkBuff>>,
     cap: usize,
+}
+
+/// Room to move the frames of other rings into one ring (see
+/// [`RxShared::take_from`]), allocated before any ring changes.
+pub(crate) struct MoveRoom {
+    /// The receiving ring's new slots: its own and the others' slots.
+    slots: KVec<Option<SkBuff>>,
+    /// The frames on their way: the others' slots.
+    frames: KVec<SkBuff>,
 }
 
 /// The ring and counters of one receive queue, shared by its NAPI context
@@ -293,6 +310,70 @@ impl RxShared {
         })
     }
 
+    /// The ring's slots: the most frames it holds.  Process context; does
+    /// not change under the resize guard (`Config::hold_rings`).
+    pub(crate) fn slot_count(&self) -> usize {
+        // Process context: the lock is always taken.
+        self.ring.lock().map_or(0, |ring| ring.slots.len())
+    }
+
+    /// Allocates the room to move into this ring the frames of rings with
+    /// `others` slots in all, for [`RxShared::take_from`].  Process
+    /// context, under the resize guard (`Config::hold_rings`).
+    pub(crate) fn move_room(&self, others: usize) -> Result<MoveRoom> {
+        let own = self.slot_count();
+        let total = own.checked_add(others).ok_or(EINVAL)?;
+        Ok(MoveRoom {
+            slots: empty_slots(total)?,
+            frames: KVec::with_capacity(others, GFP_KERNEL)?,
+        })
+    }
+
+    /// Moves every frame of the rings `from` into this one, after its own
+    /// and in their order, past its size if need be: none is dropped (the
+    /// ring takes no new frame until it is below its size again).  `from`
+    /// must receive no more frames (their channels are gone and the
+    /// transmits that chose them done) and have the slots `room` was
+    /// allocated for.  Process context, under the resize guard that
+    /// `room` was allocated under.
+    pub(crate) fn take_from<'a>(
+        &self,
+        from: impl Iterator<Item = &'a RxShared>,
+        mut room: MoveRoom,
+    ) {
+        for other in from {
+            // Process context: the lock is always taken.
+            let Some(mut ring) = other.ring.lock() else {
+                continue;
+            };
+            while room.frames.len() < room.frames.capacity() {
+                let Some(skb) = ring.pop() else {
+                    break;
+                };
+                LIVE_FRAMES.fetch_sub(1, Relaxed);
+                // Always has room: `frames` holds the slots of `from`.
+                if room.frames.push_within_capacity(skb).is_err() {
+                    break;
+                }
+            }
+        }
+        let Some(mut ring) = self.ring.lock() else {
+            return;
+        };
+        // Always true: the slot count has not changed since `move_room`.
+        if ring.len() <= room.slots.len() {
+            let cap = ring.cap;
+            ring.rebuild(room.slots, cap);
+        }
+        for skb in room.frames.drain_all() {
+            // Never refused: the slots hold the ring's frames and these.
+            if let Err(skb) = ring.push_over(skb) {
+                self.stats.drops.add(1);
+                drop(skb);
+            }
+        }
+    }
+
     /// Moves the frames into `slots` and makes their `cap` the limit.
     /// Process context, under the resize guard `slots` was allocated under.
     pub(crate) fn resize(&self, slots: ResizeSlots) {
@@ -350,13 +431,27 @@ impl RxQueue {
         }
     }
 
+    /// Raises the interrupt if the frames in the ring call for it (after
+    /// frames were moved in), unless it is masked.  Bottom halves disabled.
+    pub(crate) fn kick(napi: &Napi<Self>, bh: &BhContext) {
+        Self::recheck(napi, false, bh);
+    }
+
     /// Reopens the interrupt and raises it if frames are waiting.  Bottom
     /// halves disabled.
     pub(crate) fn unmask(napi: &Napi<Self>, bh: &BhContext) {
+        Self::recheck(napi, true, bh);
+    }
+
+    /// Counts the frames in the ring as pending (unmasking the interrupt
+    /// first if `unmask`) and raises the interrupt if they call for it.
+    fn recheck(napi: &Napi<Self>, unmask: bool, bh: &BhContext) {
         let q = napi.data();
         let raise = {
             let mut ring = q.ring.lock_with(bh);
-            napi.unmask_irq();
+            if unmask {
+                napi.unmask_irq();
+            }
             ring.pending = ring.len() as u32;
             q.interrupt_due(napi, &ring, bh)
         };

@@ -153,6 +153,23 @@ impl Device {
         unsafe { bindings::netif_carrier_off(self.as_raw()) };
     }
 
+    /// Sets the number of transmit and receive queues the stack uses
+    /// (`netif_set_real_num_queues`, both to `queues`): the stack picks
+    /// transmit queues below it, and the queues' sysfs directories and
+    /// netlink `queue-get` entries above it go.  Queues below the count
+    /// keep their settings; a transmit already under way may still use a
+    /// queue above it (see [`super::synchronize_net`]).
+    ///
+    /// Errors: `EINVAL` if `queues` is 0 or more than the device was
+    /// allocated with ([`Registration::new`]), `ENOMEM` (nothing changed).
+    /// Process context, under RTNL.
+    pub fn set_real_num_queues(&self, queues: u32, _rtnl: &Rtnl) -> Result {
+        // SAFETY: the device is valid by the type invariant and RTNL is
+        // held (the proof), which the core asserts for a registered device
+        // without an instance lock; the counts are checked by the callee.
+        to_result(unsafe { bindings::netif_set_real_num_queues(self.as_raw(), queues, queues) })
+    }
+
     /// Prepares a frame transmitted elsewhere to be received on this
     /// device, as `__dev_forward_skb` does: checks that the device can take
     /// it (up, frame within its MTU), scrubs it (crossing namespaces drops
@@ -257,6 +274,27 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
         Stats64::default()
     }
 
+    /// Sets the number of combined channels to `combined` (`ethtool -L`,
+    /// `set_channels`), already checked by the core to be 1 up to the
+    /// `max_combined` that [`ethtool::EthtoolOps::channels`] reports (no
+    /// separate rx, tx or other channels).  Typically disables the NAPI
+    /// contexts of the channels that go and enables those that come (if
+    /// the interface is up), and sets the queue count
+    /// ([`Device::set_real_num_queues`]).  Process context, under RTNL; the
+    /// interface may be up or down.
+    ///
+    /// Errors: any, passed to `ethtool`; on error the channels must be as
+    /// before.  Not implemented: `EOPNOTSUPP`.
+    fn set_channels(
+        _dev: &Device,
+        _data: &Self,
+        _napis: &Napis<Self::Queue>,
+        _combined: u32,
+        _rtnl: &Rtnl,
+    ) -> Result {
+        Err(EOPNOTSUPP)
+    }
+
     /// Validates a new MTU (`ndo_change_mtu`); on success the MTU is set.
     /// The core has already checked it against the device's limits.
     fn change_mtu(_dev: &Device, _data: &Self, _new_mtu: u32) -> Result {
@@ -308,7 +346,7 @@ impl<Q: Poller> NewDevice<'_, Q> {
     }
 }
 
-struct Adapter<T: DeviceOps>(PhantomData<T>);
+pub(in crate::rnm) struct Adapter<T: DeviceOps>(PhantomData<T>);
 
 impl<T: DeviceOps> Adapter<T> {
     /// # Safety
@@ -337,6 +375,37 @@ impl<T: DeviceOps> Adapter<T> {
         // SAFETY: the core calls `ndo_open` under RTNL, until we return.
         let rtnl = unsafe { Rtnl::new() };
         match T::open(d, &p.data, &p.napis, &rtnl) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// The `set_channels` ethtool callback (installed by
+    /// [`ethtool::Adapter`] for a driver that reports channels).
+    ///
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    pub(in crate::rnm) unsafe extern "C" fn set_channels(
+        dev: *mut bindings::net_device,
+        ch: *mut bindings::ethtool_channels,
+    ) -> c_int {
+        // SAFETY: the ethtool core calls `set_channels` on a live,
+        // registered device.
+        let (d, p) = unsafe { Self::parts(dev) };
+        // SAFETY: `ch` points to a readable `ethtool_channels`.
+        let ch = unsafe { &*ch };
+        // The core checked the counts against the maxima `get_channels`
+        // gave (no rx, tx or other channels); checked again, as the
+        // trait's documentation promises.
+        if ch.rx_count != 0 || ch.tx_count != 0 || ch.other_count != 0 || ch.combined_count == 0 {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: the core calls `set_channels` under RTNL (both the ioctl
+        // and the netlink request), until we return.
+        let rtnl = unsafe { Rtnl::new() };
+        match T::set_channels(d, &p.data, &p.napis, ch.combined_count, &rtnl) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }

@@ -255,7 +255,8 @@ pub trait EthtoolOps: Sized + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// The channel counts (`get_channels`).
+    /// The channel counts (`get_channels`).  Implementing it lets
+    /// `ethtool -L` reach [`DeviceOps::set_channels`](super::device::DeviceOps::set_channels).
     fn channels(_dev: &Device, _data: &Self) -> Channels {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -565,6 +566,13 @@ impl<T: DeviceOps> Adapter<T> {
             },
             get_channels: if T::HAS_CHANNELS {
                 Some(Self::get_channels)
+            } else {
+                None
+            },
+            // `DeviceOps::set_channels`, or `EOPNOTSUPP` by default; the
+            // core calls it only with `get_channels`.
+            set_channels: if T::HAS_CHANNELS {
+                Some(super::device::Adapter::<T>::set_channels)
             } else {
                 None
             },

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vnapi and ethtool: the operations vnapi implements work (-i, -S, -g/-G,
-# -c/-C, -l), with statistics sized by the core's count; those it does not
+# -c/-C, -l; -L in vnapi_channels.sh), with statistics sized by the core's count; those it does not
 # implement are refused by the core itself ("Operation not supported");
 # netpoll (netconsole) refuses the device, whose transmit path is not
 # netpoll-safe.
@@ -87,7 +87,6 @@ refused() { # WANT WHAT ARGS...: ethtool ARGS fails with the error WANT
 	fi
 }
 ok=1
-refused "Operation not supported" "set_channels" -L vnapi4 combined 1 || ok=0
 refused "Operation not supported" "get_pauseparam" -a vnapi4 || ok=0
 refused "Operation not supported" "set_pauseparam" -A vnapi4 rx on || ok=0
 refused "Operation not supported" "self_test" -t vnapi4 || ok=0
