@@ -5,6 +5,7 @@
  * of each module that uses rust/rnm/net/.
  */
 #include <linux/etherdevice.h>
+#include <linux/ethtool.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <net/busy_poll.h>
@@ -13,6 +14,9 @@
 #include <net/sock.h>
 
 #include "net.h"
+
+/* The value rust/rnm/net/ethtool.rs writes into op_needs_rtnl. */
+static_assert(ETHTOOL_OP_NEEDS_RTNL_SCHANNELS == (1 << 3));
 
 void *rnm_netdev_priv(const struct net_device *dev)
 {

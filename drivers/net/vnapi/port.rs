@@ -222,6 +222,7 @@ impl Drop for PortDev {
     }
 }
 
+#[vtable]
 impl DeviceOps for PortDev {
     type Queue = RxQueue;
 
@@ -292,31 +293,41 @@ impl DeviceOps for PortDev {
             return Ok(());
         }
         // Fewer channels: the frames in the rings of those that go move to
-        // ring `i % new`, where flow `i` goes from now on.  Room for them
-        // first, so that a failed allocation changes nothing.
+        // ring `i % new`, where flow `i` goes from now on.
         let _rings = data.cfg.hold_rings();
-        let from = |t: usize| (new..old).filter(move |i| i % new == t);
-        let mut rooms = KVec::with_capacity(new, GFP_KERNEL)?;
-        for (t, q) in data.rx.iter().enumerate().take(new) {
-            let others = from(t).map(|i| data.rx[i].slot_count()).sum();
-            rooms.push(q.move_room(others)?, GFP_KERNEL)?;
-        }
         data.channels.store(n, Release);
-        // The peer's transmits that picked a ring by the old count are
-        // done, and the polls of the channels that go.
+        // No transmit picks a ring that goes any more, then no poll takes
+        // from one: their frames stay put.
         synchronize_net();
         for q in &queues[new..old] {
             q.disable(rtnl);
         }
-        if let Err(e) = dev.set_real_num_queues(n, rtnl) {
-            // A decrease does not fail (the core warns if it does).
+        let from = |t: usize| (new..old).filter(move |i| i % new == t);
+        let undo = |e: Error| {
             data.channels.store(cur, Release);
             if dev.is_running() {
                 Self::enable(&queues[new..old], rtnl);
             }
-            return Err(e);
+            e
+        };
+        // Room for them, now that their number is known; on failure
+        // nothing has changed but the contexts, enabled again.
+        let mut rooms = KVec::with_capacity(new, GFP_KERNEL).map_err(|e| undo(e.into()))?;
+        for (t, q) in data.rx.iter().enumerate().take(new) {
+            let moved = from(t).map(|i| data.rx[i].ring_len()).sum();
+            let room = if moved == 0 {
+                None
+            } else {
+                Some(q.move_room(moved).map_err(undo)?)
+            };
+            rooms.push(room, GFP_KERNEL).map_err(|e| undo(e.into()))?;
         }
+        // A decrease does not fail (the core warns if it does).
+        dev.set_real_num_queues(n, rtnl).map_err(undo)?;
         for (t, room) in rooms.into_iter().enumerate() {
+            let Some(room) = room else {
+                continue;
+            };
             data.rx[t].take_from(from(t).map(|i| &*data.rx[i]), room);
             if dev.is_running() {
                 // Process context: bottom halves can always be disabled.

@@ -138,7 +138,7 @@ impl RxStats {
 /// level): frames already in the ring are kept, new ones are refused until
 /// the ring is below `cap` again.
 pub(crate) struct Ring {
-    slots: KVec<Option<SkBuff>>,
+    slots: KVVec<Option<SkBuff>>,
     head: usize,
     len: usize,
     cap: usize,
@@ -146,8 +146,8 @@ pub(crate) struct Ring {
     pending: u32,
 }
 
-fn empty_slots(n: usize) -> Result<KVec<Option<SkBuff>>> {
-    let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
+fn empty_slots(n: usize) -> Result<KVVec<Option<SkBuff>>> {
+    let mut v = KVVec::with_capacity(n, GFP_KERNEL)?;
     for _ in 0..n {
         v.push(None, GFP_KERNEL)?;
     }
@@ -205,16 +205,30 @@ impl Ring {
         skb
     }
 
-    /// Moves the frames into `slots` (at least `self.len` long), in order,
-    /// and makes `cap` the new limit.
-    fn rebuild(&mut self, mut slots: KVec<Option<SkBuff>>, cap: usize) {
-        for (i, slot) in slots.iter_mut().enumerate().take(self.len) {
+    /// Moves the frames into `slots` (at least `front.len() + self.len`
+    /// long), in order after those of `front`, which it empties, and makes
+    /// `cap` the new limit.
+    fn rebuild(&mut self, mut slots: KVVec<Option<SkBuff>>, cap: usize, front: &mut KVVec<SkBuff>) {
+        let k = front.len();
+        for (slot, skb) in slots.iter_mut().zip(front.drain_all()) {
+            *slot = Some(skb);
+        }
+        LIVE_FRAMES.fetch_add(k as i64, Relaxed);
+        for (i, slot) in slots.iter_mut().skip(k).enumerate().take(self.len) {
             let j = self.slot(i);
             *slot = self.slots[j].take();
         }
         self.slots = slots;
         self.head = 0;
+        self.len += k;
         self.cap = cap;
+    }
+
+    /// The most frames the ring can hold until it is rebuilt, under the
+    /// resize guard: past its size only if it already is (frames moved in
+    /// under the guard); otherwise new frames stop at its size.
+    fn bound(&self) -> usize {
+        self.cap.max(self.len)
     }
 }
 
@@ -227,7 +241,7 @@ impl Drop for Ring {
 
 /// The slots of a resized ring, allocated before any ring changes.
 pub(crate) struct ResizeSlots {
-    slots: KVec<Option<SkBuff>>,
+    slots: KVVec<Option<SkBuff>>,
     cap: usize,
 }
 
@@ -235,9 +249,9 @@ pub(crate) struct ResizeSlots {
 /// [`RxShared::take_from`]), allocated before any ring changes.
 pub(crate) struct MoveRoom {
     /// The receiving ring's new slots: its own and the others' slots.
-    slots: KVec<Option<SkBuff>>,
+    slots: KVVec<Option<SkBuff>>,
     /// The frames on their way: the others' slots.
-    frames: KVec<SkBuff>,
+    frames: KVVec<SkBuff>,
 }
 
 /// The ring and counters of one receive queue, shared by its NAPI context
@@ -300,42 +314,38 @@ impl RxShared {
 
     /// Allocates the slots of the ring resized to `cap` frames, for
     /// [`RxShared::resize`].  Process context, under the device's resize
-    /// guard (`Config::start_resize`), which keeps the slot count as it is.
+    /// guard (`Config::start_resize`), under which the ring holds no more
+    /// than its bound: its size, or what it holds now if that is more.
     pub(crate) fn resize_slots(&self, cap: usize) -> Result<ResizeSlots> {
-        let now = self.ring.lock().ok_or(EBUSY)?.slots.len();
-        // The ring never holds more frames than it has slots.
+        let bound = self.ring.lock().ok_or(EBUSY)?.bound();
+        // Until the resize, the ring holds no more than its bound.
         Ok(ResizeSlots {
-            slots: empty_slots(cap.max(now))?,
+            slots: empty_slots(cap.max(bound))?,
             cap,
         })
     }
 
-    /// The ring's slots: the most frames it holds.  Process context; does
-    /// not change under the resize guard (`Config::hold_rings`).
-    pub(crate) fn slot_count(&self) -> usize {
+    /// Allocates the room to move `moved` frames (the exact number the
+    /// rings they come from hold: those receive and poll nothing any more)
+    /// into this ring, for [`RxShared::take_from`].  Process context, under
+    /// the resize guard (`Config::hold_rings`).
+    pub(crate) fn move_room(&self, moved: usize) -> Result<MoveRoom> {
         // Process context: the lock is always taken.
-        self.ring.lock().map_or(0, |ring| ring.slots.len())
-    }
-
-    /// Allocates the room to move into this ring the frames of rings with
-    /// `others` slots in all, for [`RxShared::take_from`].  Process
-    /// context, under the resize guard (`Config::hold_rings`).
-    pub(crate) fn move_room(&self, others: usize) -> Result<MoveRoom> {
-        let own = self.slot_count();
-        let total = own.checked_add(others).ok_or(EINVAL)?;
+        let bound = self.ring.lock().map_or(0, |ring| ring.bound());
+        let total = bound.checked_add(moved).ok_or(ENOMEM)?;
         Ok(MoveRoom {
             slots: empty_slots(total)?,
-            frames: KVec::with_capacity(others, GFP_KERNEL)?,
+            frames: KVVec::with_capacity(moved, GFP_KERNEL)?,
         })
     }
 
-    /// Moves every frame of the rings `from` into this one, after its own
-    /// and in their order, past its size if need be: none is dropped (the
-    /// ring takes no new frame until it is below its size again).  `from`
-    /// must receive no more frames (their channels are gone and the
-    /// transmits that chose them done) and have the slots `room` was
-    /// allocated for.  Process context, under the resize guard that
-    /// `room` was allocated under.
+    /// Moves every frame of the rings `from` into this one, in their order
+    /// and before its own (they are older than any frame of their flows
+    /// here), past its size if need be: none is dropped (the ring takes no
+    /// new frame until it is below its size again).  `from` must receive
+    /// and poll nothing any more and hold the frames `room` was allocated
+    /// for.  Process context, under the resize guard that `room` was
+    /// allocated under.
     pub(crate) fn take_from<'a>(
         &self,
         from: impl Iterator<Item = &'a RxShared>,
@@ -351,27 +361,22 @@ impl RxShared {
                     break;
                 };
                 LIVE_FRAMES.fetch_sub(1, Relaxed);
-                // Always has room: `frames` holds the slots of `from`.
-                if room.frames.push_within_capacity(skb).is_err() {
-                    break;
+                // Always has room: its capacity is what `from` holds.
+                if let Err(e) = room.frames.push_within_capacity(skb) {
+                    other.stats.drops.add(1);
+                    drop(e);
                 }
             }
         }
-        let Some(mut ring) = self.ring.lock() else {
-            return;
-        };
-        // Always true: the slot count has not changed since `move_room`.
-        if ring.len() <= room.slots.len() {
-            let cap = ring.cap;
-            ring.rebuild(room.slots, cap);
-        }
-        for skb in room.frames.drain_all() {
-            // Never refused: the slots hold the ring's frames and these.
-            if let Err(skb) = ring.push_over(skb) {
-                self.stats.drops.add(1);
-                drop(skb);
+        if let Some(mut ring) = self.ring.lock() {
+            // Always true: `slots` has room for the ring's bound and these.
+            if ring.len() + room.frames.len() <= room.slots.len() {
+                let cap = ring.cap;
+                ring.rebuild(room.slots, cap, &mut room.frames);
             }
         }
+        // Frames not moved (never): dropped, and counted.
+        self.stats.drops.add(room.frames.len() as u64);
     }
 
     /// Moves the frames into `slots` and makes their `cap` the limit.
@@ -381,9 +386,9 @@ impl RxShared {
         let Some(mut ring) = self.ring.lock() else {
             return;
         };
-        // Always true: the slot count has not changed since `resize_slots`.
+        // Always true: the ring holds no more than its bound then.
         if ring.len() <= slots.slots.len() {
-            ring.rebuild(slots.slots, slots.cap);
+            ring.rebuild(slots.slots, slots.cap, &mut KVVec::new());
         }
     }
 }

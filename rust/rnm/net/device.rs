@@ -15,9 +15,9 @@
 //! device.  NAPI contexts are owned by the device and only borrowed from
 //! it ([`Registration::napis`], the callbacks), so none outlives it.
 //!
-//! The callbacks get what their context allows: `ndo_open`/`ndo_stop` an
-//! [`Rtnl`] proof (process context, serialised), which enabling and
-//! disabling NAPI needs; `ndo_start_xmit` a [`BhContext`] (bottom halves
+//! The callbacks get what their context allows: `ndo_open`/`ndo_stop` and
+//! `set_channels` an [`Rtnl`] proof (process context, serialised), which
+//! enabling and disabling NAPI and changing the queue count need; `ndo_start_xmit` a [`BhContext`] (bottom halves
 //! disabled), which raising an interrupt needs.
 //!
 //! ```
@@ -57,6 +57,7 @@
 //!     const DRIVER_NAME: &'static CStr = c"sink";
 //! }
 //!
+//! #[vtable]
 //! impl DeviceOps for Sink {
 //!     type Queue = Queue;
 //!
@@ -107,7 +108,11 @@ use core::{
     marker::PhantomData,
     ptr::{self, NonNull},
 };
-use kernel::{error::to_result, prelude::*, types::Opaque};
+use kernel::{
+    error::{to_result, VTABLE_DEFAULT_ERROR},
+    prelude::*,
+    types::Opaque,
+};
 
 /// A network device, borrowed.
 ///
@@ -211,7 +216,7 @@ pub struct Stats64 {
 }
 
 /// Proof that the caller holds the RTNL lock: process context, serialised
-/// with every other holder (`ndo_open`, `ndo_stop`).
+/// with every other holder (`ndo_open`, `ndo_stop`, `set_channels`).
 ///
 /// Only the abstractions create one, for the duration of a callback the
 /// core calls under RTNL; leaf code gets it by reference.
@@ -238,6 +243,11 @@ impl Rtnl {
 pub type Napis<Q> = [Pin<KBox<Napi<Q>>>];
 
 /// The `net_device_ops` of a driver; `Self` is the device's private data.
+///
+/// Implementations carry `#[vtable]`: the `ethtool` operations the driver
+/// does not implement ([`DeviceOps::set_channels`]) are left out for the
+/// core to refuse.
+#[vtable]
 pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// The per-queue data of the device's NAPI contexts, and their poll
     /// and interrupt callbacks.
@@ -276,15 +286,16 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
 
     /// Sets the number of combined channels to `combined` (`ethtool -L`,
     /// `set_channels`), already checked by the core to be 1 up to the
-    /// `max_combined` that [`ethtool::EthtoolOps::channels`] reports (no
-    /// separate rx, tx or other channels).  Typically disables the NAPI
+    /// `max_combined` that [`ethtool::EthtoolOps::channels`] (which must be
+    /// implemented too: the build fails otherwise) reports, with no
+    /// separate rx, tx or other channels.  Typically disables the NAPI
     /// contexts of the channels that go and enables those that come (if
     /// the interface is up), and sets the queue count
     /// ([`Device::set_real_num_queues`]).  Process context, under RTNL; the
     /// interface may be up or down.
     ///
     /// Errors: any, passed to `ethtool`; on error the channels must be as
-    /// before.  Not implemented: `EOPNOTSUPP`.
+    /// before.  Not implemented: the core answers `EOPNOTSUPP`.
     fn set_channels(
         _dev: &Device,
         _data: &Self,
@@ -292,7 +303,7 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
         _combined: u32,
         _rtnl: &Rtnl,
     ) -> Result {
-        Err(EOPNOTSUPP)
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Validates a new MTU (`ndo_change_mtu`); on success the MTU is set.
@@ -381,7 +392,8 @@ impl<T: DeviceOps> Adapter<T> {
     }
 
     /// The `set_channels` ethtool callback (installed by
-    /// [`ethtool::Adapter`] for a driver that reports channels).
+    /// [`ethtool::Adapter`] for a driver that implements
+    /// [`DeviceOps::set_channels`]).
     ///
     /// # Safety
     ///
@@ -402,8 +414,12 @@ impl<T: DeviceOps> Adapter<T> {
         if ch.rx_count != 0 || ch.tx_count != 0 || ch.other_count != 0 || ch.combined_count == 0 {
             return EINVAL.to_errno();
         }
-        // SAFETY: the core calls `set_channels` under RTNL (both the ioctl
-        // and the netlink request), until we return.
+        // SAFETY: the core calls `set_channels` under RTNL, until we
+        // return: both the ioctl (`__dev_ethtool`) and the netlink request
+        // take it for a device without the instance lock (which these
+        // devices never request: no `request_ops_lock`, queue management
+        // or shaper ops), and the ops ask for it anyway
+        // (`ETHTOOL_OP_NEEDS_RTNL_SCHANNELS`).
         let rtnl = unsafe { Rtnl::new() };
         match T::set_channels(d, &p.data, &p.napis, ch.combined_count, &rtnl) {
             Ok(()) => 0,

@@ -66,6 +66,10 @@ pub const COALESCE_RX_USECS: u32 = 1 << 0;
 /// Coalescing parameter: `rx-frames` (`ETHTOOL_COALESCE_RX_MAX_FRAMES`).
 pub const COALESCE_RX_MAX_FRAMES: u32 = 1 << 1;
 
+/// `ETHTOOL_OP_NEEDS_RTNL_SCHANNELS` (`BIT(3)`, which bindgen does not
+/// evaluate; `rust/helpers/net.c` asserts the value at build time).
+const OP_NEEDS_RTNL_SCHANNELS: u32 = 1 << 3;
+
 /// Length of a statistic's name in the core's buffer, NUL included: names
 /// are truncated to 31 bytes.
 const NAME_LEN: usize = bindings::ETH_GSTRING_LEN as usize;
@@ -255,8 +259,7 @@ pub trait EthtoolOps: Sized + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// The channel counts (`get_channels`).  Implementing it lets
-    /// `ethtool -L` reach [`DeviceOps::set_channels`](super::device::DeviceOps::set_channels).
+    /// The channel counts (`get_channels`).
     fn channels(_dev: &Device, _data: &Self) -> Channels {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -525,8 +528,15 @@ impl<T: DeviceOps> Adapter<T> {
             !T::HAS_SET_COALESCE || T::COALESCE_PARAMS != 0,
             "set_coalesce needs COALESCE_PARAMS"
         );
+        assert!(
+            !T::HAS_SET_CHANNELS || T::HAS_CHANNELS,
+            "set_channels needs channels"
+        );
         bindings::ethtool_ops {
             supported_coalesce_params: T::COALESCE_PARAMS,
+            // The callbacks that take an `Rtnl` token: RTNL held even if
+            // the device ever had the instance lock.
+            op_needs_rtnl: OP_NEEDS_RTNL_SCHANNELS,
             get_drvinfo: Some(Self::get_drvinfo),
             get_link: Some(bindings::ethtool_op_get_link),
             get_sset_count: if T::HAS_STATS {
@@ -569,9 +579,8 @@ impl<T: DeviceOps> Adapter<T> {
             } else {
                 None
             },
-            // `DeviceOps::set_channels`, or `EOPNOTSUPP` by default; the
-            // core calls it only with `get_channels`.
-            set_channels: if T::HAS_CHANNELS {
+            // The core calls it only with `get_channels`.
+            set_channels: if T::HAS_SET_CHANNELS {
                 Some(super::device::Adapter::<T>::set_channels)
             } else {
                 None

@@ -38,7 +38,9 @@
 //!
 //! Execution context is a value: [`Napi::enable`] and [`Napi::disable`]
 //! sleep and must be serialised, so they take the [`Rtnl`] token that only
-//! `ndo_open`/`ndo_stop` ([`DeviceOps::open`]/[`DeviceOps::stop`]) get;
+//! the callbacks the core calls under RTNL get (`ndo_open`/`ndo_stop`,
+//! [`DeviceOps::open`]/[`DeviceOps::stop`], and `ethtool -L`,
+//! [`DeviceOps::set_channels`]);
 //! raising, arming and scheduling need softirqs held off (bottom halves
 //! disabled, or hard interrupt context), so they take an [`IrqContext`],
 //! which the interrupt handler gets; the poll and the transmit path get a
@@ -339,7 +341,7 @@ impl<P: Poller> Napi<P> {
     /// Enables polling (`napi_enable`) and starts the interrupt line
     /// (still masked if it was); does nothing if enabled.
     ///
-    /// Process context, under RTNL (`ndo_open`).
+    /// Process context, under RTNL (`ndo_open`, `set_channels`).
     pub fn enable(&self, _rtnl: &Rtnl) {
         if !self.enabled.load(Relaxed) {
             // SAFETY: the context is added and disabled (`enabled` is
@@ -361,7 +363,7 @@ impl<P: Poller> Napi<P> {
     /// or arming the line does nothing until [`Napi::enable`].  Does
     /// nothing if disabled.
     ///
-    /// Process context, under RTNL (`ndo_stop`); sleeps.
+    /// Process context, under RTNL (`ndo_stop`, `set_channels`); sleeps.
     pub fn disable(&self, _rtnl: &Rtnl) {
         // SAFETY: RTNL is held: `enabled` changes under it only.
         unsafe { self.shut_down() };
@@ -383,9 +385,10 @@ impl<P: Poller> Napi<P> {
         }
         if self.enabled.load(Relaxed) {
             // The queues no longer name the context (netlink's queue-get).
-            // SAFETY: the context was added as that of its queues; it is
-            // enabled only between `ndo_open` and `ndo_stop`, so this runs
-            // under RTNL (`disable`), or for an unregistered device.
+            // SAFETY: the context was added as that of its queues; this
+            // runs under RTNL (`disable`, which takes the token), or from
+            // `drop`, which the device's registration runs after the
+            // device is unregistered (no longer visible to the core).
             unsafe { bindings::rnm_napi_link_queues(self.napi.get(), false) };
             // SAFETY: the context is added and enabled; by the safety
             // requirements no `enable` runs concurrently.

@@ -13,22 +13,22 @@
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3 ethtool
 SINK=
-trap '[ -z "$SINK" ] || kill $SINK 2>/dev/null; rm -f /tmp/vnapi_channels_stop; vnapi_cleanup' EXIT
+TMP=$(mktemp -d)
+trap '[ -z "$SINK" ] || kill $SINK 2>/dev/null; rm -rf "$TMP"; vnapi_cleanup' EXIT
 
 vnapi_load
 IPV6=0 vnapi_pair 4
 # A socket on port 9 in NSB that never reads: the datagrams are received
 # and dropped there, with no ICMP error (and so no ARP) coming back.
 ip netns exec "$NSB" python3 -c '
-import socket, time
+import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("10.0.0.2", 9))
-open("/tmp/vnapi_channels_sink", "w").close()
+open(sys.argv[1], "w").close()
 time.sleep(3600)
-' &
+' "$TMP/sink" &
 SINK=$!
-busywait 120000 test -e /tmp/vnapi_channels_sink || die "UDP sink did not start"
-rm -f /tmp/vnapi_channels_sink
+busywait 120000 test -e "$TMP/sink" || die "UDP sink did not start"
 
 combined() { # max and current combined channels of vnapi2
 	ip netns exec "$NSB" ethtool -l vnapi2 | awk '$1 == "Combined:" { print $2 }' | tr '\n' ' '
@@ -38,6 +38,9 @@ sysfs_queues() { # vnapi2's queue directories, as the stack sees them
 }
 rx_frames() { # I: frames received by vnapi2's queue I
 	ip netns exec "$NSB" ethtool -S vnapi2 | awk -v n="rx$1_frames:" '$1 == n { print $2 }'
+}
+rx_polls() { # frames and polls of vnapi2's queues 1-3
+	ip netns exec "$NSB" ethtool -S vnapi2 | awk '$1 ~ /^rx[123]_(frames|polls):$/ { printf "%s ", $2 }'
 }
 settle() {
 	busywait 20000 ring_empty vnapi2 || fail "vnapi2's rings do not drain"
@@ -102,6 +105,9 @@ ip netns exec "$NSB" ethtool -C vnapi2 rx-frames 4096 rx-usecs 1000000 || fail "
 settle
 rx0=$(qstat vnapi2 frames) d0=$(qstat vnapi2 drops)
 held=$(burst 400 1) || fail "burst and ethtool -L combined 1 failed"
+# From here the queues that went receive and poll nothing: what they held
+# is delivered by queue 0.
+gone=$(rx_polls)
 log "rings held $held frames when the channels went from 4 to 1"
 set -- $held
 [ $(($2 + $3 + $4)) -gt 0 ] || fail "rings 1-3 held no frame at the change (timer fired early?)"
@@ -110,6 +116,7 @@ check_eq "queues in sysfs with 1 channel" "$(sysfs_queues)" "rx-0 tx-0 "
 settle
 check_eq "frames received after 4 -> 1 channels" $(($(qstat vnapi2 frames) - rx0)) 400
 check_eq "drops after 4 -> 1 channels" $(($(qstat vnapi2 drops) - d0)) 0
+check_eq "frames and polls of queues 1-3 after they went" "$(rx_polls)" "$gone"
 
 # With 1 channel, every flow lands on ring 0.
 f0=$(rx_frames 0)
@@ -138,6 +145,18 @@ for b in $before; do
 done
 log "ok: 4 -> 1 -> 4 channels: queues in sysfs follow, traffic on ring 0 only, then on all"
 
+# Ten more times 4 -> 1 with frames held, then back to 4: each move
+# allocates room for what it moves only, nothing piles up.
+settle
+rx0=$(qstat vnapi2 frames) d0=$(qstat vnapi2 drops)
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	burst 200 1 >/dev/null || fail "burst and ethtool -L combined 1 failed (round $i)"
+	ip netns exec "$NSB" ethtool -L vnapi2 combined 4 || fail "ethtool -L vnapi2 combined 4 (round $i)"
+done
+settle
+check_eq "frames received over 10 rounds of 4 -> 1 -> 4" $(($(qstat vnapi2 frames) - rx0)) 2000
+check_eq "drops over 10 rounds of 4 -> 1 -> 4" $(($(qstat vnapi2 drops) - d0)) 0
+
 # Interface down, 4 -> 2 channels, up: the frames the rings held are
 # delivered when it is up again.
 settle
@@ -153,27 +172,28 @@ check_eq "frames received after down, 4 -> 2, up" $(($(qstat vnapi2 frames) - rx
 check_eq "drops after down, 4 -> 2, up" $(($(qstat vnapi2 drops) - d0)) 0
 log "ok: frames held in the rings of channels that go are delivered, up ($1 $2 $3 $4 at the last change) or down"
 
-# Under a flow of datagrams, the channels change 12 times: every frame
-# vnapi1 sent is received (the rings are large enough not to overflow).
-ip netns exec "$NSB" ethtool -C vnapi2 rx-frames 32 rx-usecs 20 || fail "ethtool -C"
+# Under a flow of datagrams, the channels change 12 times, with the
+# interrupt held up to 100 ms so that the rings hold frames at each
+# change: every frame vnapi1 sent is received (the rings are large
+# enough not to overflow).
+ip netns exec "$NSB" ethtool -C vnapi2 rx-frames 4096 rx-usecs 100000 || fail "ethtool -C"
 settle
 tx0=$(qstat vnapi1 frames tx) rx0=$(qstat vnapi2 frames) d0=$(qstat vnapi2 drops)
 ip netns exec "$NSA" python3 -c '
-import os, socket, time
+import os, socket, sys, time
 flows = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(16)]
 end = time.monotonic() + 600
-while not os.path.exists("/tmp/vnapi_channels_stop") and time.monotonic() < end:
+while not os.path.exists(sys.argv[1]) and time.monotonic() < end:
     for s in flows:
         s.sendto(b"y" * 64, ("10.0.0.2", 9))
     time.sleep(0.001)
-' &
+' "$TMP/stop" &
 flood=$!
 for n in 1 4 2 3 1 4 3 1 2 4 1 4; do
 	ip netns exec "$NSB" ethtool -L vnapi2 combined $n || fail "ethtool -L vnapi2 combined $n under traffic"
 done
-touch /tmp/vnapi_channels_stop
+touch "$TMP/stop"
 wait $flood || fail "sender failed"
-rm -f /tmp/vnapi_channels_stop
 settle
 sent=$(($(qstat vnapi1 frames tx) - tx0))
 got=$(($(qstat vnapi2 frames) - rx0))
