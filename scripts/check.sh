@@ -206,8 +206,8 @@ tests=${RNM_TESTS:-$(sed -n 's/^TEST_PROGS += //p' tools/testing/selftests/rnm/M
 vm_lane "" stock "$RNM_TOP" "$RNM_TOP/out/logs" "" $tests
 
 # The same tests on the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
-# DEBUG_NET, refcount trackers), with the modules built for it from the
-# same sources in out/debug-build.  Under TCG that kernel runs the suite
+# DEBUG_NET, refcount trackers), with the modules it built in tree from
+# the patch series (scripts/debug-kernel.sh).  Under TCG that kernel runs the suite
 # far slower than CI's time allows (Documentation/rnm/building.rst): the
 # lane runs the tests in order for as long as the budget lasts.
 [ $DEBUG = 1 ] || summary
@@ -234,20 +234,13 @@ if [ $rc != 0 ]; then
 	summary
 fi
 result ok "debug kernel (ready $(($(date +%s) - debug_start)) s after the start)"
-dbg=$RNM_TOP/out/debug-build
-rm -rf "$dbg"
-mkdir -p "$dbg"
-if ! git ls-files -z -co --exclude-standard | grep -zv '^out/' |
-	tar --null -cf - -T - | tar -C "$dbg" -xf -; then
-	result fail "debug: copy of the sources" "git ls-files | tar failed"
-	summary
-fi
-if scripts/in-root.sh make --no-print-directory -C "$dbg" KDIR="$RNM_DEBUG_KDIR" LLVM=-19 modules \
-	>out/debug-build.log 2>&1; then
-	result ok "debug: build"
+# The project's modules as the debug kernel built them, in tree from the
+# patch series (scripts/debug-kernel.sh).
+dbg=$RNM_DEBUG_KDIR/.rnm-intree
+if [ -f "$RNM_ROOT$dbg/modules.order" ]; then
+	result ok "debug: modules built in tree ($(wc -l <"$RNM_ROOT$dbg/modules.order") modules)"
 else
-	grep -E 'error|ERROR' out/debug-build.log | head -n 20
-	result fail "debug: build" "see out/debug-build.log"
+	result fail "debug: modules built in tree" "$RNM_ROOT$dbg/modules.order missing"
 	summary
 fi
 # The lane seldom has the time for the whole suite: it starts with the
@@ -284,7 +277,7 @@ for f in out/logs-debug/*.dmesg; do
 	[ -f "$f" ] && grep -qE 'Call Trace:|KASAN|UBSAN' "$f" || continue
 	[ "$(date +%s)" -lt $((start + budget)) ] || { echo "# no time left to decode $f"; continue; }
 	scripts/in-root.sh timeout 300 "$RNM_KSRC/linux-source-$kver/scripts/decode_stacktrace.sh" \
-		"$RNM_DEBUG_KDIR/vmlinux" auto "$dbg" <"$f" >"${f%.dmesg}.decoded" 2>&1 || true
+		"$RNM_DEBUG_KDIR/vmlinux" auto "$RNM_DEBUG_KDIR" <"$f" >"${f%.dmesg}.decoded" 2>&1 || true
 done
 # The first report of each test that failed on one, where CI's output
 # keeps it: its first lines, decoded where that worked.

@@ -91,22 +91,6 @@ step() {
 	echo "$name $((t1 - t0))" >>"$logs/times"
 }
 
-copy_source() {
-	local tmp=$htree.tmp
-	rm -rf "$tmp"
-	# On a fresh machine the directory above it does not exist yet.
-	mkdir -p "$(dirname "$htree")"
-	cp -a "$src" "$tmp"
-	# Debian's .gitignore ignores the top level: add everything with -f.
-	git -C "$tmp" init -q
-	git -C "$tmp" config gc.auto 0
-	git -C "$tmp" add -f -A .
-	git -C "$tmp" -c user.name=linux-source -c user.email=linux-source@localhost \
-		commit -q -m "linux-source $(basename "$src")"
-	git -C "$tmp" tag base
-	mv "$tmp" "$htree"
-}
-
 reset_source() {
 	git -C "$htree" am --abort >/dev/null 2>&1 || true
 	git -C "$htree" reset -q --hard base
@@ -219,7 +203,7 @@ build_partial() {
 }
 
 command -v git >/dev/null || die "git is needed on the host for git am"
-[ -d "$htree/.git" ] || step copy-source copy_source
+[ -d "$htree/.git" ] || step copy-source rnm_git_source "$htree"
 step reset reset_source
 if [ "$each" = 1 ]; then
 	i=0

@@ -20,6 +20,40 @@ rnm_linux_src() {
 	echo "$RNM_ROOT$RNM_KSRC/linux-source-$kver"
 }
 
+# rnm_git_source DEST: a copy of the kernel source at DEST (as the host
+# sees it), a git repository whose commit "base" is the unpacked
+# linux-source, for applying the patch series to.  Made once: the copy is
+# made beside DEST and moved in place only when complete.
+rnm_git_source() {
+	local dest=$1 src tmp
+	[ -d "$dest/.git" ] && return 0
+	src=$(rnm_linux_src) || die "no kernel source resolved: run scripts/setup.sh"
+	tmp=$dest.tmp
+	rm -rf "$tmp"
+	# On a fresh machine the directory above it does not exist yet.
+	mkdir -p "$(dirname "$dest")"
+	cp -a "$src" "$tmp"
+	# Debian's .gitignore ignores the top level: add everything with -f.
+	git -C "$tmp" init -q
+	git -C "$tmp" config gc.auto 0
+	git -C "$tmp" add -f -A .
+	git -C "$tmp" -c user.name=linux-source -c user.email=linux-source@localhost \
+		commit -q -m "linux-source $(basename "$src")"
+	git -C "$tmp" tag base
+	mv "$tmp" "$dest"
+}
+
+# rnm_git_apply DEST PATCHES...: DEST (from rnm_git_source) reset to the
+# base, with PATCHES applied by git am.
+rnm_git_apply() {
+	local dest=$1
+	shift
+	git -C "$dest" am --abort >/dev/null 2>&1 || true
+	git -C "$dest" reset -q --hard base
+	git -C "$dest" clean -q -f -d -x
+	git -C "$dest" -c user.name=rnm -c user.email=rnm@localhost am -q "$@"
+}
+
 # The crates that have cargo-fuzz targets (a fuzz/ directory), relative to
 # the top, not counting copies under out/.
 fuzz_crates() {
