@@ -64,19 +64,21 @@ impl Driver for VnapiDriver {
 
     fn probe(dev: &Device<VnapiBus>) -> Result<Pin<KBox<Arc<Port>>>> {
         let d = dev.data();
-        let bound = (|| -> Result<Pin<KBox<Arc<Port>>>> {
-            let port = Port::new(d.id, d.queues, dev)?;
-            // Published last: a failed probe leaves no port behind (it
-            // would keep its parent, this device, alive forever).
-            let bound = KBox::pin(port.clone(), GFP_KERNEL)?;
-            *d.port.lock() = Some(port);
-            Ok(bound)
-        })();
-        // For `new_device`, which fails with it.
-        if let Err(e) = &bound {
-            d.probe_err.store(e.to_errno(), Relaxed);
+        let bound = Port::new(d.id, d.queues, dev)
+            .and_then(|port| Ok((KBox::pin(port.clone(), GFP_KERNEL)?, port)));
+        match bound {
+            Ok((bound, port)) => {
+                // Published last: a failed probe leaves no port behind (it
+                // would keep its parent, this device, alive forever).
+                *d.port.lock() = Some(port);
+                Ok(bound)
+            }
+            Err(e) => {
+                // For `new_device`, which fails with it.
+                d.probe_err.store(e.to_errno(), Relaxed);
+                Err(e)
+            }
         }
-        bound
     }
 
     fn remove(dev: &Device<VnapiBus>, port: Pin<KBox<Arc<Port>>>) {

@@ -40,17 +40,6 @@ unbound() {
 	return 0
 }
 
-# rejected FILE VALUE ERRNO_TEXT: writing VALUE to the write-only FILE fails
-# with that error.
-rejected() {
-	local err
-	if err=$( (printf '%s' "$2" >"$1") 2>&1); then
-		fail "writing '$2' to $1 succeeded, want '$3'"
-	elif [[ "$err" != *"$3"* ]]; then
-		fail "writing '$2' to $1: got '${err##*: }', want '$3'"
-	fi
-}
-
 vnapi_load
 [ -d $DRV ] || die "no driver directory $DRV"
 check_eq "the driver's module" "$(basename "$(readlink $DRV/module)")" vnapi
@@ -71,10 +60,10 @@ ip link show vnapi1 >/dev/null 2>&1 && fail "net device vnapi1 left after unbind
 cat $VB/devices/vnapi1/ring_size >/dev/null 2>&1 && fail "ring_size readable while unbound"
 err=$(cat $VB/devices/vnapi1/ring_size 2>&1)
 [[ "$err" == *"No such device"* ]] || fail "ring_size while unbound: '$err', want 'No such device'"
-rejected $VB/link_device "1 2" "No such device"
-rejected $VB/unlink_device 1 "No such device"
-rejected $DRV/unbind vnapi1 "No such device"
-rejected $VB/new_device 1 "File exists"
+reject $VB/link_device "1 2" "No such device"
+reject $VB/unlink_device 1 "No such device"
+reject $DRV/unbind vnapi1 "No such device"
+reject $VB/new_device 1 "File exists"
 check_eq "live devices while unbound" "$(cat $VB/live_devices)" 1
 write_ok $DRV/bind vnapi1
 bound 1
@@ -83,9 +72,9 @@ write_ok $VB/del_device 2
 log "ok: unbind removes the net device and keeps the bus device; bind makes it again"
 
 # Bad writes change nothing.
-rejected $DRV/bind vnapi9 "No such device"
-rejected $DRV/bind vnapi1 "Device or resource busy"
-rejected $DRV/unbind vnapi9 "No such device"
+reject $DRV/bind vnapi9 "No such device"
+reject $DRV/bind vnapi1 "Device or resource busy"
+reject $DRV/unbind vnapi9 "No such device"
 bound 1
 log "ok: bind and unbind of unknown or bound devices fail"
 
@@ -126,13 +115,8 @@ for round in 1 2 3; do
 	write_ok $DRV/bind vnapi2
 	bound 2
 	write_ok $VB/link_device "1 2"
-	ip link set vnapi2 netns "$NSB" || die "cannot move vnapi2 to $NSB"
-	ip -n "$NSB" addr add 10.0.0.2/24 dev vnapi2
-	ip -n "$NSB" link set vnapi2 up
-	ip -n "$NSA" neigh replace 10.0.0.2 dev vnapi1 nud permanent \
-		lladdr "$(ip -n "$NSB" -br link show vnapi2 | awk '{print $3}')"
-	ip -n "$NSB" neigh replace 10.0.0.1 dev vnapi2 nud permanent \
-		lladdr "$(ip -n "$NSA" -br link show vnapi1 | awk '{print $3}')"
+	vnapi_place 2 "$NSB" 10.0.0.2
+	vnapi_neighbours
 done
 busywait 10000 ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null ||
 	fail "no ping after vnapi2 was bound and linked again"

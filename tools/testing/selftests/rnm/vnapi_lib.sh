@@ -39,36 +39,42 @@ ring_empty() {
 	[ "$(qstat "$1" ring)" = 0 ]
 }
 
-# vnapi_pair: devices 1 and 2 (QUEUES each, default 1), linked, in
-# namespaces $NSA and $NSB with 10.0.0.1/24 and 10.0.0.2/24 (and
-# fd00::1/2), up.  IPV6=0 disables IPv6 to keep the links quiet.
-vnapi_pair() {
-	local q=${1:-1}
-	setup_ns NSA NSB
-	vnapi_new 1 "$q"
-	vnapi_new 2 "$q"
-	echo "1 2" >$VB/link_device || die "link_device failed"
-	ip link set vnapi1 netns "$NSA" || die "cannot move vnapi1 to $NSA"
-	ip link set vnapi2 netns "$NSB" || die "cannot move vnapi2 to $NSB"
-	if [ "${IPV6:-1}" = 0 ]; then
-		ip netns exec "$NSA" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		ip netns exec "$NSB" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		ip netns exec "$NSA" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-		ip netns exec "$NSB" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	fi
-	ip -n "$NSA" addr add 10.0.0.1/24 dev vnapi1
-	ip -n "$NSB" addr add 10.0.0.2/24 dev vnapi2
-	if [ "${IPV6:-1}" != 0 ]; then
-		ip -n "$NSA" addr add fd00::1/64 dev vnapi1 nodad
-		ip -n "$NSB" addr add fd00::2/64 dev vnapi2 nodad
-	fi
-	ip -n "$NSA" link set vnapi1 up
-	ip -n "$NSB" link set vnapi2 up
-	# Static neighbours: no ARP traffic in the counts.
+# vnapi_place N NS ADDR: vnapiN moved to namespace NS, with ADDR/24 (and
+# fd00::N/64 unless IPV6=0), up.
+vnapi_place() {
+	ip link set "vnapi$1" netns "$2" || die "cannot move vnapi$1 to $2"
+	ip -n "$2" addr add "$3/24" dev "vnapi$1"
+	[ "${IPV6:-1}" = 0 ] || ip -n "$2" addr add "fd00::$1/64" dev "vnapi$1" nodad
+	ip -n "$2" link set "vnapi$1" up
+}
+
+# vnapi_neighbours: static neighbours between vnapi1 and vnapi2 (no ARP
+# traffic in the counts).
+vnapi_neighbours() {
 	ip -n "$NSA" neigh replace 10.0.0.2 dev vnapi1 nud permanent \
 		lladdr "$(ip -n "$NSB" -br link show vnapi2 | awk '{print $3}')"
 	ip -n "$NSB" neigh replace 10.0.0.1 dev vnapi2 nud permanent \
 		lladdr "$(ip -n "$NSA" -br link show vnapi1 | awk '{print $3}')"
+}
+
+# vnapi_pair: devices 1 and 2 (QUEUES each, default 1), linked, in
+# namespaces $NSA and $NSB with 10.0.0.1/24 and 10.0.0.2/24 (and
+# fd00::1/2), up.  IPV6=0 disables IPv6 to keep the links quiet.
+vnapi_pair() {
+	local q=${1:-1} ns
+	setup_ns NSA NSB
+	vnapi_new 1 "$q"
+	vnapi_new 2 "$q"
+	echo "1 2" >$VB/link_device || die "link_device failed"
+	if [ "${IPV6:-1}" = 0 ]; then
+		for ns in "$NSA" "$NSB"; do
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+		done
+	fi
+	vnapi_place 1 "$NSA" 10.0.0.1
+	vnapi_place 2 "$NSB" 10.0.0.2
+	vnapi_neighbours
 }
 
 # udp_send NS DST COUNT [SIZE]: send COUNT UDP datagrams of SIZE bytes
