@@ -66,7 +66,6 @@ mod ftp {
     use crate::rnm::sysctl::{Entry, IntValue};
     use crate::rnm::sysfs::{Directory, File};
     use kernel::{
-        error::code::*,
         prelude::*,
         sync::{
             atomic::{Atomic, Relaxed},

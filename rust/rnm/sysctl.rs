@@ -29,7 +29,6 @@
 use crate::rnm::bindings;
 use core::ptr::{self, NonNull};
 use kernel::{
-    error::code::*,
     prelude::*,
     str::CStrExt,
     sync::atomic::{Atomic, Relaxed},

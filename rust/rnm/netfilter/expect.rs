@@ -45,7 +45,7 @@
 use super::{helper::HelpContext, helper::Policy, Family};
 use crate::rnm::bindings;
 use core::{marker::PhantomData, ptr::NonNull};
-use kernel::{error::code::*, prelude::*};
+use kernel::prelude::*;
 
 /// Why an expectation could not be allocated or registered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

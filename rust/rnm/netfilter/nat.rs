@@ -67,7 +67,7 @@ use super::{
 };
 use crate::rnm::bindings;
 use core::ptr::NonNull;
-use kernel::{error::code::*, prelude::*};
+use kernel::prelude::*;
 
 /// Why a payload could not be rewritten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
