@@ -74,7 +74,7 @@ series_key=$(cat "$series"/*.patch | sha256sum | cut -c1-16)
 
 rnm_git_source "$RNM_ROOT$SRC"
 if [ "$(cat "$stamps/debug-series" 2>/dev/null)" != "$series_key" ] ||
-	[ "$(git -C "$RNM_ROOT$SRC" rev-list --count base..HEAD 2>/dev/null)" != "$(wc -l <"$series/series")" ]; then
+	! git -C "$RNM_ROOT$SRC" diff --quiet HEAD; then
 	note "applying the patch series to $SRC"
 	rm -f "$stamps/debug-series"
 	mapfile -t patches < <(sed "s|^|$series/|" "$series/series")

@@ -43,15 +43,27 @@ rnm_git_source() {
 	mv "$tmp" "$dest"
 }
 
-# rnm_git_apply DEST PATCHES...: DEST (from rnm_git_source) reset to the
-# base, with PATCHES applied by git am.
+# rnm_git_apply DEST PATCHES...: DEST (from rnm_git_source) checked out at
+# the base with PATCHES applied, as one commit.  The patches are applied
+# to a separate index (git apply --cached), and the result checked out
+# from what DEST had: only the files that differ are written, so that
+# the others keep their times and a build in DEST stays incremental.
 rnm_git_apply() {
-	local dest=$1
+	local dest=$1 idx tree commit p
 	shift
+	idx=$dest/.git/rnm-series-index
+	rm -f "$idx"
+	GIT_INDEX_FILE=$idx git -C "$dest" read-tree base
+	for p; do
+		GIT_INDEX_FILE=$idx git -C "$dest" apply --cached "$p" || { echo "error: $p does not apply"; return 1; }
+	done
+	tree=$(GIT_INDEX_FILE=$idx git -C "$dest" write-tree)
+	rm -f "$idx"
+	commit=$(git -C "$dest" -c user.name=rnm -c user.email=rnm@localhost \
+		commit-tree "$tree" -p base -m "the project's patch series")
 	git -C "$dest" am --abort >/dev/null 2>&1 || true
-	git -C "$dest" reset -q --hard base
+	git -C "$dest" checkout -q -f --detach "$commit"
 	git -C "$dest" clean -q -f -d -x
-	git -C "$dest" -c user.name=rnm -c user.email=rnm@localhost am -q "$@"
 }
 
 # The crates that have cargo-fuzz targets (a fuzz/ directory), relative to
