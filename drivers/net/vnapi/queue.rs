@@ -246,11 +246,13 @@ pub(crate) struct ResizeSlots {
 }
 
 /// Room to move the frames of other rings into one ring (see
-/// [`RxShared::take_from`]), allocated before any ring changes.
+/// [`RxShared::take_from`]), allocated once those rings are frozen and
+/// before any frame moves.
 pub(crate) struct MoveRoom {
-    /// The receiving ring's new slots: its own and the others' slots.
+    /// The receiving ring's new slots: room for its bound and the frames
+    /// that move.
     slots: KVVec<Option<SkBuff>>,
-    /// The frames on their way: the others' slots.
+    /// The frames on their way: as many as the frozen rings hold.
     frames: KVVec<SkBuff>,
 }
 

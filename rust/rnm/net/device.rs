@@ -414,12 +414,12 @@ impl<T: DeviceOps> Adapter<T> {
         if ch.rx_count != 0 || ch.tx_count != 0 || ch.other_count != 0 || ch.combined_count == 0 {
             return EINVAL.to_errno();
         }
-        // SAFETY: the core calls `set_channels` under RTNL, until we
-        // return: both the ioctl (`__dev_ethtool`) and the netlink request
-        // take it for a device without the instance lock (which these
-        // devices never request: no `request_ops_lock`, queue management
-        // or shaper ops), and the ops ask for it anyway
-        // (`ETHTOOL_OP_NEEDS_RTNL_SCHANNELS`).
+        // The ioctl (`__dev_ethtool`) and the netlink request take RTNL
+        // for a device without the instance lock, which these devices never
+        // request (no `request_ops_lock`, queue management or shaper ops);
+        // the ops ask for it anyway (`ETHTOOL_OP_NEEDS_RTNL_SCHANNELS`).
+        // SAFETY: so the core calls `set_channels` under RTNL, until we
+        // return.
         let rtnl = unsafe { Rtnl::new() };
         match T::set_channels(d, &p.data, &p.napis, ch.combined_count, &rtnl) {
             Ok(()) => 0,

@@ -170,7 +170,7 @@ ip -n "$NSB" link set vnapi2 up || fail "vnapi2 up"
 settle
 check_eq "frames received after down, 4 -> 2, up" $(($(qstat vnapi2 frames) - rx0)) 400
 check_eq "drops after down, 4 -> 2, up" $(($(qstat vnapi2 drops) - d0)) 0
-log "ok: frames held in the rings of channels that go are delivered, up ($1 $2 $3 $4 at the last change) or down"
+log "ok: frames held in the rings of channels that go are delivered, with the interface up or down"
 
 # Under a flow of datagrams, the channels change 12 times, with the
 # interrupt held up to 100 ms so that the rings hold frames at each
