@@ -13,6 +13,8 @@
 #                        executions in all (RNM_FUZZ_RUNS); prints the count
 #   make debug-kernel    configure and build the debug kernel (KASAN, lockdep,
 #                        kmemleak) the suite also runs on
+#   make check-builtin   the debug kernel with the modules built in (=y):
+#                        build it, boot it, run the FTP and vnapi tests
 #   make deb             a Debian package of the modules for the stock kernel,
 #                        checked with lintian (out/deb/)
 #   make KDIR=<tree>     build against another prepared kernel tree with
@@ -36,6 +38,7 @@ endif
 endif
 
 PHONY := all modules run check clippy clean setup unit fuzz debug-kernel deb
+PHONY += check-builtin
 PHONY += intree-patches intree-check
 .PHONY: $(PHONY)
 
@@ -71,6 +74,10 @@ fuzz:
 debug-kernel:
 	@scripts/setup.sh >/dev/null
 	@scripts/debug-kernel.sh
+
+check-builtin:
+	@scripts/setup.sh >/dev/null
+	@scripts/check-builtin.sh
 
 deb: modules
 	@scripts/deb.sh

@@ -24,22 +24,41 @@
 # modules the guest's modprobe finds (so that a helper alias never loads
 # them beside the C helpers a test asks for).
 #
+# With --builtin, the same kernel with the project's options built in
+# (=y, scripts/debug-kernel-builtin.config, with conntrack and NAT built
+# in too), in a build directory of its own ($RNM_DEBUG_KDIR-builtin).
+# The first such build starts from a copy of the modular build, so that
+# only what the options change is rebuilt.
+#
 # Runs on the host (it enters the build root itself).  Prints the build
 # directory (inside the build root).
 #
-# Usage: scripts/debug-kernel.sh
+# Usage: scripts/debug-kernel.sh [--builtin]
 
 set -eo pipefail
 . "$(dirname "$0")/lib.sh"
+
+BUILTIN=0
+case "${1:-}" in
+--builtin) BUILTIN=1 ;;
+"") ;;
+*) die "usage: scripts/debug-kernel.sh [--builtin]" ;;
+esac
 
 read -r _ KVER <"$RNM_ROOT/.rnm/kernel" || die "build root not set up: run scripts/setup.sh"
 # The source: linux-source with the series applied, in a git tree.
 SRC=/opt/rnm/intree/debug-src
 OUT=$RNM_DEBUG_KDIR
+fragments="$SRC/kernel/configs/kvm_guest.config $RNM_TOP/tools/testing/selftests/rnm/config $SRC/kernel/configs/debug.config $RNM_TOP/scripts/debug-kernel.config"
+# The stamps of this build (the source tree's is shared).
+sfx=
+if [ $BUILTIN = 1 ]; then
+	OUT=$RNM_DEBUG_KDIR-builtin
+	fragments="$fragments $RNM_TOP/scripts/debug-kernel-builtin.config"
+	sfx=-builtin
+fi
 HOST_OUT=$RNM_ROOT$OUT
 MAKE_ARGS="-C $SRC O=$OUT LLVM=-19"
-
-fragments="$SRC/kernel/configs/kvm_guest.config $RNM_TOP/tools/testing/selftests/rnm/config $SRC/kernel/configs/debug.config $RNM_TOP/scripts/debug-kernel.config"
 
 # A path of the build root as seen from the host (the repository is at
 # the same path in both).
@@ -100,48 +119,65 @@ check_options() {
 	done < <(requested)
 }
 
-if [ "$(cat "$stamps/debug-config" 2>/dev/null)" != "$key" ]; then
+# The built-in kernel's first build starts from the modular one's objects.
+if [ $BUILTIN = 1 ] && [ ! -d "$HOST_OUT" ] && [ -f "$RNM_ROOT$RNM_DEBUG_KDIR/vmlinux" ]; then
+	note "copying the modular debug build to $OUT"
+	rm -rf "$HOST_OUT.tmp"
+	cp -a "$RNM_ROOT$RNM_DEBUG_KDIR" "$HOST_OUT.tmp" && rm -rf "$HOST_OUT.tmp/.rnm-modroot" "$HOST_OUT.tmp/.rnm-intree" &&
+		mv "$HOST_OUT.tmp" "$HOST_OUT" || die "copying $RNM_DEBUG_KDIR to $OUT failed"
+fi
+
+if [ "$(cat "$stamps/debug-config$sfx" 2>/dev/null)" != "$key" ]; then
 	note "configuring the debug kernel in $OUT"
-	rm -f "$stamps/debug-config" "$stamps/debug-build"
+	rm -f "$stamps/debug-config$sfx" "$stamps/debug-build$sfx"
 	in_root /bin/sh -ec "
 		mkdir -p $OUT
 		make -s $MAKE_ARGS defconfig
 		cd $SRC && scripts/kconfig/merge_config.sh -m -O $OUT $OUT/.config $fragments >/dev/null
 		make -s $MAKE_ARGS olddefconfig
-	" >"$RNM_CACHE/debug-config.log" 2>&1 ||
-		die "configuring the debug kernel failed, see $RNM_CACHE/debug-config.log"
+	" >"$RNM_CACHE/debug-config$sfx.log" 2>&1 ||
+		die "configuring the debug kernel failed, see $RNM_CACHE/debug-config$sfx.log"
 	check_options
-	echo "$key" >"$stamps/debug-config"
+	echo "$key" >"$stamps/debug-config$sfx"
 fi
 
-if [ ! -f "$stamps/debug-build" ] || [ "$(cat "$stamps/debug-build")" != "$key $series_key" ]; then
+if [ ! -f "$stamps/debug-build$sfx" ] || [ "$(cat "$stamps/debug-build$sfx")" != "$key $series_key" ]; then
 	note "building the debug kernel (long the first time; incremental after)"
 	t0=$(date +%s)
 	# A series that changed a Kconfig file: its options settle first.
-	in_root make -s $MAKE_ARGS olddefconfig >"$RNM_CACHE/debug-build.log" 2>&1 ||
-		die "olddefconfig for the debug kernel failed (see $RNM_CACHE/debug-build.log)"
+	in_root make -s $MAKE_ARGS olddefconfig >"$RNM_CACHE/debug-build$sfx.log" 2>&1 ||
+		die "olddefconfig for the debug kernel failed (see $RNM_CACHE/debug-build$sfx.log)"
 	check_options
-	in_root make -s $MAKE_ARGS -j"$(nproc)" bzImage modules >>"$RNM_CACHE/debug-build.log" 2>&1 ||
-		die "building the debug kernel failed: $(grep -m1 -iE 'error|killed' "$RNM_CACHE/debug-build.log" || tail -n1 "$RNM_CACHE/debug-build.log") (see $RNM_CACHE/debug-build.log)"
+	in_root make -s $MAKE_ARGS -j"$(nproc)" bzImage modules >>"$RNM_CACHE/debug-build$sfx.log" 2>&1 ||
+		die "building the debug kernel failed: $(grep -m1 -iE 'error|killed' "$RNM_CACHE/debug-build$sfx.log" || tail -n1 "$RNM_CACHE/debug-build$sfx.log") (see $RNM_CACHE/debug-build$sfx.log)"
 	note "debug kernel built in $(($(date +%s) - t0)) s"
-	echo "$key $series_key" >"$stamps/debug-build"
-	rm -f "$stamps/debug-modules"
+	echo "$key $series_key" >"$stamps/debug-build$sfx"
+	rm -f "$stamps/debug-modules$sfx"
 fi
 # Its modules, where the guest takes them from (scripts/guest-init.sh).
-if [ "$(cat "$stamps/debug-modules" 2>/dev/null)" != "$key $series_key" ]; then
+if [ "$(cat "$stamps/debug-modules$sfx" 2>/dev/null)" != "$key $series_key" ]; then
 	rm -rf "$HOST_OUT/.rnm-modroot"
 	in_root make -s $MAKE_ARGS INSTALL_MOD_PATH=$OUT/.rnm-modroot INSTALL_MOD_STRIP=1 modules_install \
-		>"$RNM_CACHE/debug-modules.log" 2>&1 ||
-		die "installing the debug kernel's modules failed (see $RNM_CACHE/debug-modules.log)"
+		>"$RNM_CACHE/debug-modules$sfx.log" 2>&1 ||
+		die "installing the debug kernel's modules failed (see $RNM_CACHE/debug-modules$sfx.log)"
 	# The project's modules: not for modprobe (see above).
 	in_root /bin/sh -ec "
 		cd $OUT/.rnm-modroot/lib/modules/*/
 		rm -f kernel/samples/rust/rust_sysctl_sample.ko kernel/net/netfilter/nf_conntrack_ftp_rs.ko \
 			kernel/drivers/net/vnapi/vnapi.ko
 		depmod -b $OUT/.rnm-modroot \$(basename \$PWD)
-	" >>"$RNM_CACHE/debug-modules.log" 2>&1 ||
-		die "removing the project's modules from the debug kernel's modules failed (see $RNM_CACHE/debug-modules.log)"
-	echo "$key $series_key" >"$stamps/debug-modules"
+	" >>"$RNM_CACHE/debug-modules$sfx.log" 2>&1 ||
+		die "removing the project's modules from the debug kernel's modules failed (see $RNM_CACHE/debug-modules$sfx.log)"
+	echo "$key $series_key" >"$stamps/debug-modules$sfx"
+fi
+# Built in: the three are in modules.builtin, and there is nothing to copy.
+if [ $BUILTIN = 1 ]; then
+	for ko in samples/rust/rust_sysctl_sample net/netfilter/nf_conntrack_ftp_rs drivers/net/vnapi/vnapi; do
+		grep -qx "kernel/$ko.ko" "$HOST_OUT/modules.builtin" ||
+			die "debug kernel (built in): $ko is not in modules.builtin (is its option =y?)"
+	done
+	echo "$OUT"
+	exit 0
 fi
 # The project's modules as built in tree, for the debug lane.
 rm -rf "$HOST_OUT/.rnm-intree"

@@ -12,7 +12,8 @@
 # instead, with its own modules and scripts/guest-init.sh as init, its
 # root over 9p (on virtiofs it sees corrupted file pages under KASAN);
 # RNM_VM_APPEND adds to its command line, RNM_VM_TIMEOUT (seconds) bounds
-# its run.
+# its run.  RNM_VM_KERNEL=debug-builtin boots the same with the project's
+# modules built in (scripts/debug-kernel.sh --builtin).
 #
 # Usage: scripts/vm.sh COMMAND
 
@@ -23,14 +24,20 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 
 mkdir -p "$TOP/out"
 
-if [ "${RNM_VM_KERNEL:-stock}" = debug ]; then
+case "${RNM_VM_KERNEL:-stock}" in
+stock) kdir= ;;
+debug) kdir=$RNM_DEBUG_KDIR ;;
+debug-builtin) kdir=$RNM_DEBUG_KDIR-builtin ;;
+*) echo "error: RNM_VM_KERNEL is stock, debug or debug-builtin, not '$RNM_VM_KERNEL'" >&2; exit 1 ;;
+esac
+if [ -n "$kdir" ]; then
 	# The debug kernel boots with QEMU directly and the project's own
 	# minimal init (scripts/guest-init.sh): under TCG its boot through
 	# virtme-ng's init (udev coldplug, tmpfiles, an uncached 9p root) takes
 	# longer than the tests.
-	kernel=$RNM_DEBUG_KDIR/arch/x86/boot/bzImage
-	[ -f "$kernel" ] || { echo "error: no debug kernel in $RNM_DEBUG_KDIR: run scripts/debug-kernel.sh" >&2; exit 1; }
-	mods=$RNM_DEBUG_KDIR/.rnm-modroot
+	kernel=$kdir/arch/x86/boot/bzImage
+	[ -f "$kernel" ] || { echo "error: no debug kernel in $kdir: run scripts/debug-kernel.sh" >&2; exit 1; }
+	mods=$kdir/.rnm-modroot
 	[ -d "$mods/lib/modules" ] || { echo "error: the debug kernel's modules are not installed in $mods: run scripts/debug-kernel.sh" >&2; exit 1; }
 	cmd=.vm-cmd-$$
 	trap 'rm -f "$TOP/out/$cmd" "$TOP/out/$cmd.rc"' EXIT

@@ -115,17 +115,34 @@ rnm_load_deps() {
 	done
 }
 
-# Load one of the project's modules from the build tree.
+# Whether one of the project's modules is built into the running kernel
+# (the debug kernel built with scripts/debug-kernel.sh --builtin).
+rnm_builtin() {
+	grep -q "/$1\.ko\$" "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null
+}
+
+# Load one of the project's modules from the build tree.  A module built
+# into the kernel is there already; module parameters can then only be
+# given on the kernel's command line, and a test that needs them skips.
 rnm_insmod() {
 	local name=$1
 	shift
 	local ko
+	if rnm_builtin "$name"; then
+		[ $# = 0 ] || skip "$name is built in: its parameters ($*) cannot be set at load"
+		return 0
+	fi
 	ko=$(rnm_ko "$name") || exit $ksft_fail
 	rnm_load_deps "$ko" || die "cannot load the dependencies of $name.ko"
 	insmod "$ko" "$@" || die "insmod $name.ko $* failed"
 }
 
+# Unload one of the project's modules; one built in stays.
 rnm_rmmod() {
+	if rnm_builtin "$1"; then
+		log "$1 is built in: not unloaded"
+		return 0
+	fi
 	rmmod "$1" || fail "rmmod $1 failed"
 }
 

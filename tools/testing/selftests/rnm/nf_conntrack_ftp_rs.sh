@@ -17,7 +17,9 @@ python3 -c 'import pyftpdlib' 2>/dev/null || require_cmd pyftpdlib
 modprobe -r nf_conntrack_ftp 2>/dev/null
 modprobe nf_conntrack || skip "no nf_conntrack"
 rnm_insmod nf_conntrack_ftp_rs
-dmesg | grep -q 'nf_conntrack_ftp_rs: registered conntrack helper "ftp"' ||
+# Built in, it registered at boot, before the test's kernel log.
+rnm_builtin nf_conntrack_ftp_rs ||
+	dmesg | grep -q 'nf_conntrack_ftp_rs: registered conntrack helper "ftp"' ||
 	fail "registration message missing"
 
 ftp_topology

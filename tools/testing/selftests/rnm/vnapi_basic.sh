@@ -117,7 +117,7 @@ echo 1 >$VB/del_device || fail "del_device 1 failed"
 [ -e $VB/devices/vnapi1 ] && fail "vnapi1 still on the bus"
 check_eq "live devices" "$(cat $VB/live_devices)" 0
 check_eq "live frames" "$(cat $VB/live_frames)" 0
-rmmod vnapi || fail "rmmod failed"
+rnm_rmmod vnapi
 
 [ $RET = 0 ] && log "PASS: vnapi link, traffic, unlink, delete"
 exit $RET
