@@ -19,6 +19,8 @@
 #include <linux/device.h>
 #include <linux/device/bus.h>
 #include <linux/hrtimer.h>
+/* XDP */
+#include <net/xdp.h>
 /* netfilter: conntrack helpers and expectations */
 #include <linux/netfilter.h>
 #include <net/netfilter/nf_conntrack.h>

@@ -4,11 +4,15 @@
  * cross-CPU call functions; declared in net.h.  Included by the *_helpers.c
  * of each module that uses rust/rnm/net/.
  */
+#include <linux/bpf.h>
+#include <linux/bpf_trace.h>
 #include <linux/etherdevice.h>
+#include <linux/filter.h>
 #include <linux/ethtool.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <net/busy_poll.h>
+#include <net/gso.h>
 #include <linux/smp.h>
 #include <linux/cpumask.h>
 #include <net/sock.h>
@@ -48,6 +52,12 @@ void rnm_netdev_set_sw_features(struct net_device *dev)
 	 * and interrupts enabled (DeviceOps::start_xmit in device.rs).
 	 */
 	dev->priv_flags |= IFF_NO_QUEUE | IFF_DISABLE_NETPOLL;
+	/*
+	 * Every frame ndo_start_xmit() gets is its own (SkBuff owns it): no
+	 * pktgen clone_skb/burst handing the same sk_buff over and over,
+	 * which ether_setup() allows.  As veth.
+	 */
+	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	dev->features |= RNM_NET_SW_FEATURES;
 	dev->hw_features = RNM_NET_SW_FEATURES;
 	dev->hw_enc_features |= RNM_NET_SW_FEATURES;
@@ -191,6 +201,225 @@ u16 rnm_skb_get_queue_mapping(const struct sk_buff *skb)
 void rnm_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
 {
 	skb_record_rx_queue(skb, queue);
+}
+
+bool rnm_skb_is_gso(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb);
+}
+
+/*
+ * Segments a GSO frame in software, with every offload off (checksums are
+ * computed), as the wire would carry it.  Consumes @skb; returns the list
+ * of segments (linked through skb->next; @skb alone if it needed no
+ * segmenting), or NULL if segmenting failed.  Bottom halves disabled.
+ */
+struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb)
+{
+	struct sk_buff *segs = skb_gso_segment(skb, 0);
+
+	if (!segs)
+		return skb;
+	if (IS_ERR(segs)) {
+		dev_kfree_skb_any(skb);
+		return NULL;
+	}
+	dev_consume_skb_any(skb);
+	return segs;
+}
+
+/* Unlinks and returns the first buffer of @list, NULL if it is empty. */
+struct sk_buff *rnm_skb_list_pop(struct sk_buff **list)
+{
+	struct sk_buff *skb = *list;
+
+	if (skb) {
+		*list = skb->next;
+		skb_mark_not_on_list(skb);
+	}
+	return skb;
+}
+
+
+unsigned int rnm_netdev_mtu(const struct net_device *dev)
+{
+	return READ_ONCE(dev->mtu);
+}
+
+/*
+ * XDP runs on a copy of each frame in a page of its own: XDP_PACKET_HEADROOM
+ * in front, and room for the skb_shared_info of an sk_buff built around it
+ * at the end.  What is left is the longest frame, Ethernet header and a
+ * VLAN tag included; the MTU is that less those 18 bytes.
+ */
+#define RNM_XDP_MAX_FRAME SKB_WITH_OVERHEAD(PAGE_SIZE - XDP_PACKET_HEADROOM)
+#define RNM_XDP_MAX_MTU (RNM_XDP_MAX_FRAME - ETH_HLEN - VLAN_HLEN)
+
+unsigned int rnm_xdp_max_mtu(void)
+{
+	return RNM_XDP_MAX_MTU;
+}
+
+bool rnm_netdev_bpf_is_setup_prog(const struct netdev_bpf *bpf)
+{
+	return bpf->command == XDP_SETUP_PROG;
+}
+
+/* The program of an XDP_SETUP_PROG command (NULL to detach). */
+struct bpf_prog *rnm_netdev_bpf_prog(const struct netdev_bpf *bpf)
+{
+	return bpf->prog;
+}
+
+void rnm_netdev_bpf_mtu_error(struct netdev_bpf *bpf)
+{
+	NL_SET_ERR_MSG_FMT(bpf->extack, "MTU too large for XDP (at most %u)",
+			   (unsigned int)RNM_XDP_MAX_MTU);
+}
+
+/*
+ * Before registration: with @xdp native XDP (XDP_PASS, XDP_DROP, XDP_TX,
+ * XDP_REDIRECT), with @ndo_xmit frames redirected to the device.
+ */
+void rnm_netdev_set_xdp_features(struct net_device *dev, bool xdp,
+				 bool ndo_xmit)
+{
+	xdp_features_t val = 0;
+
+	if (xdp)
+		val |= NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT;
+	if (ndo_xmit)
+		val |= NETDEV_XDP_ACT_NDO_XMIT;
+	dev->xdp_features = val;
+}
+
+/*
+ * Registers @rxq as the XDP receive queue @index of @dev, its buffers whole
+ * order-0 pages (what rnm_xdp_run_skb() gives the program).
+ */
+int rnm_xdp_rxq_reg(struct xdp_rxq_info *rxq, struct net_device *dev,
+		    u32 index)
+{
+	int err = xdp_rxq_info_reg(rxq, dev, index, 0);
+
+	if (err)
+		return err;
+	err = xdp_rxq_info_reg_mem_model(rxq, MEM_TYPE_PAGE_ORDER0, NULL);
+	if (err)
+		xdp_rxq_info_unreg(rxq);
+	return err;
+}
+
+/*
+ * Runs @prog on @skb, a frame received on @napi's device (eth_type_trans
+ * done: skb->data past the Ethernet header), whose XDP receive queue is
+ * @rxq.  Called from @napi's poll (bottom halves disabled, under RCU).
+ *
+ * The frame, from its MAC header, is copied into a page laid out for XDP
+ * (checksum completed first if it was left to the device), and @skb is
+ * consumed whatever happens.  Returns the verdict carried out:
+ *   XDP_PASS      *out is an sk_buff built around the page, as the
+ *                 program left it, for the stack (protocol set, receive
+ *                 queue recorded);
+ *   XDP_TX        *out is an xdp_frame of the page, for the caller to
+ *                 transmit or return (xdp_return_frame);
+ *   XDP_REDIRECT  xdp_do_redirect() took it: the poll must call
+ *                 xdp_do_flush() before it completes;
+ *   XDP_DROP, XDP_ABORTED (also for a verdict the kernel does not know,
+ *                 warned about once): freed;
+ * or -1 if it could not be carried out (frame longer than the page takes
+ * or a GSO aggregate, no memory, redirect or conversion failed): freed.
+ */
+int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
+		    struct bpf_prog *prog, struct sk_buff *skb, void **out)
+{
+	struct net_device *dev = rxq->dev;
+	struct xdp_frame *xdpf;
+	struct xdp_buff xdp;
+	struct page *page;
+	unsigned int len;
+	int mac_len;
+	void *va;
+	u32 act;
+
+	if (!skb_mac_header_was_set(skb))
+		goto free_skb;
+	mac_len = skb->data - skb_mac_header(skb);
+	len = skb->len + mac_len;
+	/* The checksum left to the device: Internet or CRC32c (SCTP). */
+	if (mac_len < 0 || len > RNM_XDP_MAX_FRAME || skb_is_gso(skb) ||
+	    (skb->ip_summed == CHECKSUM_PARTIAL && skb_csum_hwoffload_help(skb, 0)))
+		goto free_skb;
+	page = dev_alloc_page();
+	if (!page)
+		goto free_skb;
+	va = page_address(page);
+	if (skb_copy_bits(skb, -mac_len, va + XDP_PACKET_HEADROOM, len)) {
+		put_page(page);
+		goto free_skb;
+	}
+	consume_skb(skb);
+
+	xdp_init_buff(&xdp, PAGE_SIZE, rxq);
+	xdp_prepare_buff(&xdp, va, XDP_PACKET_HEADROOM, len, true);
+	act = bpf_prog_run_xdp(prog, &xdp);
+	switch (act) {
+	case XDP_PASS:
+		skb = napi_build_skb(xdp.data_hard_start, PAGE_SIZE);
+		if (!skb)
+			break;
+		skb_reserve(skb, xdp.data - xdp.data_hard_start);
+		__skb_put(skb, xdp.data_end - xdp.data);
+		if (xdp.data_meta < xdp.data)
+			skb_metadata_set(skb, xdp.data - xdp.data_meta);
+		skb->protocol = eth_type_trans(skb, dev);
+		skb_record_rx_queue(skb, rxq->queue_index);
+		*out = skb;
+		return XDP_PASS;
+	case XDP_TX:
+		xdpf = xdp_convert_buff_to_frame(&xdp);
+		if (!xdpf) {
+			trace_xdp_exception(dev, prog, act);
+			break;
+		}
+		*out = xdpf;
+		return XDP_TX;
+	case XDP_REDIRECT:
+		if (xdp_do_redirect(dev, &xdp, prog))
+			break;
+		return XDP_REDIRECT;
+	case XDP_DROP:
+		put_page(page);
+		return XDP_DROP;
+	default:
+		bpf_warn_invalid_xdp_action(dev, prog, act);
+		fallthrough;
+	case XDP_ABORTED:
+		trace_xdp_exception(dev, prog, act);
+		put_page(page);
+		return XDP_ABORTED;
+	}
+	put_page(page);
+	return -1;
+
+free_skb:
+	dev_kfree_skb_any(skb);
+	return -1;
+}
+
+unsigned int rnm_xdp_frame_len(const struct xdp_frame *xdpf)
+{
+	return xdpf->len;
+}
+
+/*
+ * An sk_buff around @xdpf's memory, received on @dev (eth_type_trans());
+ * NULL, with @xdpf untouched, if there is no memory for it.
+ */
+struct sk_buff *rnm_xdp_build_skb_from_frame(struct xdp_frame *xdpf,
+					     struct net_device *dev)
+{
+	return xdp_build_skb_from_frame(xdpf, dev);
 }
 
 /*

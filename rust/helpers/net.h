@@ -9,6 +9,7 @@
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/smp.h>
+#include <net/xdp.h>
 
 void *rnm_netdev_priv(const struct net_device *dev);
 void rnm_set_netdev_dev(struct net_device *dev, struct device *parent);
@@ -39,6 +40,25 @@ const unsigned char *rnm_skb_data(const struct sk_buff *skb);
 u16 rnm_skb_protocol(const struct sk_buff *skb);
 u16 rnm_skb_get_queue_mapping(const struct sk_buff *skb);
 void rnm_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
+
+struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb);
+bool rnm_skb_is_gso(const struct sk_buff *skb);
+struct sk_buff *rnm_skb_list_pop(struct sk_buff **list);
+
+unsigned int rnm_netdev_mtu(const struct net_device *dev);
+unsigned int rnm_xdp_max_mtu(void);
+bool rnm_netdev_bpf_is_setup_prog(const struct netdev_bpf *bpf);
+struct bpf_prog *rnm_netdev_bpf_prog(const struct netdev_bpf *bpf);
+void rnm_netdev_bpf_mtu_error(struct netdev_bpf *bpf);
+void rnm_netdev_set_xdp_features(struct net_device *dev, bool xdp,
+				 bool ndo_xmit);
+int rnm_xdp_rxq_reg(struct xdp_rxq_info *rxq, struct net_device *dev,
+		    u32 index);
+int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
+		    struct bpf_prog *prog, struct sk_buff *skb, void **out);
+unsigned int rnm_xdp_frame_len(const struct xdp_frame *xdpf);
+struct sk_buff *rnm_xdp_build_skb_from_frame(struct xdp_frame *xdpf,
+					     struct net_device *dev);
 
 void rnm_init_csd(struct __call_single_data *csd, void (*func)(void *),
 		  void *info);

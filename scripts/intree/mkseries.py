@@ -57,6 +57,7 @@ MODULES = {
     "net::ethtool": ("net/ethtool.rs", "net::ethtool"),
     "net::napi": ("net/napi.rs", "net::napi"),
     "net::skb": ("net/skb.rs", "net::skb"),
+    "net::xdp": ("net/xdp.rs", "net::xdp"),
 }
 
 # Functions (file, name) that stay callable from the FTP helper's own
@@ -307,7 +308,7 @@ def step_sysctl_netns():
 
 
 def step_net():
-    for m in ("net::device", "net::ethtool", "net::napi", "net::skb"):
+    for m in ("net::device", "net::ethtool", "net::napi", "net::skb", "net::xdp"):
         kernel_rs(m)
     mod = rust_file("rust/rnm/net/mod.rs", True)
     # Its `pub mod` lines join rust/kernel/net.rs; its items follow them.

@@ -7,7 +7,7 @@
 
 use crate::bus::VnapiBus;
 use crate::config::{self, Config, LIVE_DEVICES};
-use crate::queue::{LocalCounter, RxQueue, RxShared, RxStats};
+use crate::queue::{Counter, LocalCounter, RxQueue, RxShared, RxStats};
 use crate::rnm::{
     bh::{self, BhContext},
     bus::Device as BusDevice,
@@ -17,10 +17,12 @@ use crate::rnm::{
         napi::Napi,
         skb::SkBuff,
         synchronize_net,
+        xdp::{XdpFrame, XdpFrames},
     },
     rcu::RcuArc,
 };
 use kernel::{
+    cpu::CpuId,
     prelude::*,
     str::CString,
     sync::{
@@ -38,15 +40,29 @@ pub(crate) struct TxStats {
     pub(crate) bytes: LocalCounter,
     /// Frames dropped for want of a peer.
     pub(crate) drops: LocalCounter,
+    /// Frames redirected to the device by XDP and sent to the peer
+    /// (`ndo_xdp_xmit`, on the queue of the sending CPU, which holds no
+    /// transmit lock: an atomic counter).
+    pub(crate) xdp_xmit: Counter,
+    /// Frames redirected to the device that could not be sent: device
+    /// down, no peer, no memory.
+    pub(crate) xdp_xmit_errors: Counter,
 }
 
 impl TxStats {
     /// The counters' names, in [`TxStats::values`] order.
-    pub(crate) const NAMES: [&'static str; 3] = ["frames", "bytes", "drops"];
+    pub(crate) const NAMES: [&'static str; 5] =
+        ["frames", "bytes", "drops", "xdp_xmit", "xdp_xmit_errors"];
 
     /// The counters' values.
-    pub(crate) fn values(&self) -> [u64; 3] {
-        [self.frames.get(), self.bytes.get(), self.drops.get()]
+    pub(crate) fn values(&self) -> [u64; 5] {
+        [
+            self.frames.get(),
+            self.bytes.get(),
+            self.drops.get(),
+            self.xdp_xmit.get(),
+            self.xdp_xmit_errors.get(),
+        ]
     }
 }
 
@@ -62,8 +78,9 @@ pub(crate) struct PortDev {
     /// `0..channels` of `rx.len()` (1..=that).  Written under RTNL; read
     /// by the peer's transmit path.
     channels: Atomic<u32>,
-    /// The linked device, reached by the transmit path under RCU.
-    peer: RcuArc<Port>,
+    /// The linked device, reached by the transmit path and (for
+    /// `XDP_TX`) the receive queues under RCU.
+    peer: Arc<RcuArc<Port>>,
 }
 
 /// A vnapi device's net_device.  Its bus device (the parent it sits
@@ -83,11 +100,12 @@ impl Port {
         let cfg = Arc::pin_init(Config::from_defaults(), GFP_KERNEL)?;
         let name = CString::try_from_fmt(fmt!("vnapi{id}"))?;
         let weight = u32::try_from(config::DEFAULT_NAPI_WEIGHT.get()).map_err(|_| EINVAL)?;
+        let peer = Arc::new(RcuArc::new(), GFP_KERNEL)?;
         let mut netdev = Registration::new(&name, queues, |dev| {
             let mut rx = KVec::with_capacity(queues as usize, GFP_KERNEL)?;
             let mut tx = KVec::with_capacity(queues as usize, GFP_KERNEL)?;
             for i in 0..queues {
-                let (q, shared) = RxQueue::new(i as u16, cfg.clone())?;
+                let (q, shared) = RxQueue::new(i as u16, cfg.clone(), peer.clone())?;
                 rx.push(shared, GFP_KERNEL)?;
                 dev.add_napi(weight, q)?;
                 tx.push(TxStats::default(), GFP_KERNEL)?;
@@ -98,7 +116,7 @@ impl Port {
                 rx,
                 tx,
                 channels: Atomic::new(queues),
-                peer: RcuArc::new(),
+                peer: peer.clone(),
             })
         })?;
         netdev.register(Some(parent))?;
@@ -130,6 +148,48 @@ impl Port {
     /// The peer's id, if linked.
     pub(crate) fn peer_id(&self) -> Option<u32> {
         self.netdev.data().peer.get(&rcu::read_lock()).map(|p| p.id)
+    }
+}
+
+/// The receive queue of `peer` that takes the frames of queue `qi` of the
+/// device linked to it: `qi` modulo the channels it uses.
+fn peer_queue(peer: &Port, qi: usize) -> Option<&Pin<KBox<Napi<RxQueue>>>> {
+    let channels = peer.netdev.data().channels.load(Acquire) as usize;
+    qi.checked_rem(channels)
+        .and_then(|i| peer.netdev.napis().get(i))
+}
+
+/// Hands `skb`, transmitted to `peer`, to its receive queue `rq`, or drops
+/// it (counted there) if `peer` cannot take it.  Bottom halves disabled.
+fn deliver(peer: &Port, rq: &Napi<RxQueue>, skb: SkBuff, bh: &BhContext) {
+    match peer.netdev.device().forward(skb) {
+        Some(skb) => RxQueue::receive(rq, skb, bh),
+        None => rq.data().stats.drops.add(1),
+    }
+}
+
+/// Sends `frame` (in XDP's format) out of the device linked to `peer`,
+/// through its queue `qi`: into `peer`'s receive queue for it, or dropped
+/// there (and counted) if `peer` is down or its ring full.  Returns `false`
+/// if it could not be sent (`peer` has no such queue, no memory); it is
+/// freed then.  Bottom halves disabled.
+pub(crate) fn xmit_frame(peer: &Port, qi: usize, frame: XdpFrame, bh: &BhContext) -> bool {
+    let Some(rq) = peer_queue(peer, qi) else {
+        return false;
+    };
+    let pdev = peer.netdev.device();
+    // As `Device::forward` checks frames: up, and within the MTU (with
+    // the Ethernet header and a VLAN tag).
+    if !pdev.is_running() || frame.len() > pdev.mtu().saturating_add(18) {
+        rq.data().stats.drops.add(1);
+        return true;
+    }
+    match SkBuff::from_xdp_frame(frame, pdev) {
+        Ok(skb) => {
+            RxQueue::receive(rq, skb, bh);
+            true
+        }
+        Err(_) => false,
     }
 }
 
@@ -252,20 +312,52 @@ impl DeviceOps for PortDev {
             tx.drops.add(1);
             return;
         };
-        let pq = peer.netdev.napis();
-        let channels = peer.netdev.data().channels.load(Acquire) as usize;
-        let Some(rq) = qi.checked_rem(channels).and_then(|i| pq.get(i)) else {
+        let Some(rq) = peer_queue(peer, qi) else {
             tx.drops.add(1);
             return;
         };
-        let pdev = peer.netdev.device();
-        if !pdev.is_running() {
+        if !peer.netdev.device().is_running() {
             rq.data().stats.drops.add(1);
             return;
         }
-        match pdev.forward(skb) {
-            Some(skb) => RxQueue::receive(rq, skb, bh),
-            None => rq.data().stats.drops.add(1),
+        // A peer with an XDP program gets the frames the wire would carry:
+        // its program sees one frame at a time, of at most its MTU.
+        if skb.is_gso() && peer.netdev.has_xdp_prog() {
+            match skb.gso_segment(bh) {
+                Some(segs) => segs.for_each(|seg| deliver(peer, rq, seg, bh)),
+                None => rq.data().stats.drops.add(1),
+            }
+            return;
+        }
+        deliver(peer, rq, skb, bh);
+    }
+
+    const XDP: bool = true;
+
+    fn xdp_xmit(dev: &Device, data: &Self, frames: &mut XdpFrames<'_>, bh: &BhContext) {
+        // The queue of the sending CPU, as a NIC driver picks its XDP
+        // transmit ring.
+        let qi = CpuId::current().as_u32() as usize;
+        let Some(tx) = qi.checked_rem(data.tx.len()).and_then(|i| data.tx.get(i)) else {
+            return;
+        };
+        let guard = rcu::read_lock();
+        let peer = if dev.is_running() {
+            data.peer.get(&guard)
+        } else {
+            None
+        };
+        let Some(peer) = peer else {
+            // Not taken: the core frees them.
+            tx.xdp_xmit_errors.add(frames.len() as u64);
+            return;
+        };
+        for frame in frames {
+            if xmit_frame(peer, qi, frame, bh) {
+                tx.xdp_xmit.add(1);
+            } else {
+                tx.xdp_xmit_errors.add(1);
+            }
         }
     }
 

@@ -16,18 +16,21 @@
 
 use crate::config::{Config, LIVE_FRAMES};
 use crate::logic::{coalesce, slot, Irq};
+use crate::port::{self, Port};
 use crate::rnm::{
     bh::{BhContext, IrqContext, SpinLockBh},
     net::{
         napi::{GroResult, Napi, Poll, PollContext, Poller},
         skb::SkBuff,
+        xdp::XdpAction,
     },
+    rcu::RcuArc,
 };
 use kernel::{
     prelude::*,
     sync::{
         atomic::{Atomic, Relaxed},
-        Arc,
+        rcu, Arc,
     },
 };
 
@@ -102,11 +105,26 @@ pub(crate) struct RxStats {
     pub(crate) exhausted: LocalCounter,
     /// Frames GRO merged into another.
     pub(crate) gro_merged: LocalCounter,
+    /// Frames the XDP program passed to the stack (also counted in
+    /// `frames`).
+    pub(crate) xdp_pass: LocalCounter,
+    /// Frames the XDP program dropped.
+    pub(crate) xdp_drop: LocalCounter,
+    /// Frames the XDP program sent back out (`XDP_TX`), to the peer.
+    pub(crate) xdp_tx: LocalCounter,
+    /// Frames the XDP program redirected.
+    pub(crate) xdp_redirect: LocalCounter,
+    /// Frames the XDP program aborted on (`XDP_ABORTED`, or an unknown
+    /// verdict).
+    pub(crate) xdp_aborted: LocalCounter,
+    /// Frames whose verdict could not be carried out (too long for XDP, no
+    /// memory, `XDP_TX` without a peer that is up, redirect failed).
+    pub(crate) xdp_errors: LocalCounter,
 }
 
 impl RxStats {
     /// The counters' names, in [`RxStats::values`] order.
-    pub(crate) const NAMES: [&'static str; 8] = [
+    pub(crate) const NAMES: [&'static str; 14] = [
         "frames",
         "bytes",
         "drops",
@@ -115,10 +133,16 @@ impl RxStats {
         "budget_exhausted",
         "gro_merged",
         "remote_interrupts",
+        "xdp_pass",
+        "xdp_drop",
+        "xdp_tx",
+        "xdp_redirect",
+        "xdp_aborted",
+        "xdp_errors",
     ];
 
     /// The counters' values.
-    pub(crate) fn values(&self) -> [u64; 8] {
+    pub(crate) fn values(&self) -> [u64; 14] {
         [
             self.frames.get(),
             self.bytes.get(),
@@ -128,7 +152,34 @@ impl RxStats {
             self.exhausted.get(),
             self.gro_merged.get(),
             self.remote_interrupts.get(),
+            self.xdp_pass.get(),
+            self.xdp_drop.get(),
+            self.xdp_tx.get(),
+            self.xdp_redirect.get(),
+            self.xdp_aborted.get(),
+            self.xdp_errors.get(),
         ]
+    }
+
+    /// Counts what became of a frame the XDP program was run on, of
+    /// `bytes` bytes as received (`XDP_TX` is counted once sent).
+    fn count_xdp(&self, action: &XdpAction, bytes: u64) {
+        let c = match action {
+            XdpAction::Pass(r) => {
+                self.frames.add(1);
+                self.bytes.add(bytes);
+                if *r == GroResult::Merged {
+                    self.gro_merged.add(1);
+                }
+                &self.xdp_pass
+            }
+            XdpAction::Drop => &self.xdp_drop,
+            XdpAction::Tx(_) => &self.xdp_tx,
+            XdpAction::Redirect => &self.xdp_redirect,
+            XdpAction::Aborted => &self.xdp_aborted,
+            XdpAction::Error => &self.xdp_errors,
+        };
+        c.add(1);
     }
 }
 
@@ -271,6 +322,8 @@ pub(crate) struct RxQueue {
     index: u16,
     cfg: Arc<Config>,
     shared: Arc<RxShared>,
+    /// The device's peer, where `XDP_TX` sends frames.
+    peer: Arc<RcuArc<Port>>,
 }
 
 impl core::ops::Deref for RxQueue {
@@ -282,8 +335,13 @@ impl core::ops::Deref for RxQueue {
 }
 
 impl RxQueue {
-    /// Queue `index` of a device with settings `cfg`, and its shared part.
-    pub(crate) fn new(index: u16, cfg: Arc<Config>) -> Result<(Self, Arc<RxShared>)> {
+    /// Queue `index` of a device with settings `cfg` and peer `peer`, and
+    /// its shared part.
+    pub(crate) fn new(
+        index: u16,
+        cfg: Arc<Config>,
+        peer: Arc<RcuArc<Port>>,
+    ) -> Result<(Self, Arc<RxShared>)> {
         let ring = Ring::new(cfg.ring_size() as usize)?;
         let shared = Arc::pin_init(
             try_pin_init!(RxShared {
@@ -301,6 +359,7 @@ impl RxQueue {
                 index,
                 cfg,
                 shared: shared.clone(),
+                peer,
             },
             shared,
         ))
@@ -504,25 +563,39 @@ impl Poller for RxQueue {
                 }
             }
             LIVE_FRAMES.fetch_sub(n as i64, Relaxed);
-            // A frame alone in a poll that completes has nothing to be
-            // merged with: it skips GRO.
-            let alone = ctx.done() == 0 && n == 1 && n < want && ctx.gro_idle();
-            for mut skb in batch.iter_mut().take(n).filter_map(Option::take) {
-                skb.record_rx_queue(q.index);
-                let bytes = u64::from(skb.len()) + ETH_HLEN;
-                let r = if alone {
-                    ctx.receive(skb).map(|()| GroResult::Normal)
-                } else {
-                    ctx.gro_receive(skb)
-                };
-                // At most `remaining` frames were taken: never refused.
-                if let Ok(r) = r {
-                    q.stats.frames.add(1);
-                    q.stats.bytes.add(bytes);
-                    if r == GroResult::Merged {
-                        q.stats.gro_merged.add(1);
+            let frames = batch.iter_mut().take(n).filter_map(Option::take);
+            if ctx.has_xdp() {
+                for mut skb in frames {
+                    skb.record_rx_queue(q.index);
+                    let bytes = u64::from(skb.len()) + ETH_HLEN;
+                    // At most `remaining` frames were taken: never refused.
+                    let Ok(action) = ctx.run_xdp(skb) else {
+                        // At most `remaining` frames were taken: never
+                        // refused.
+                        continue;
+                    };
+                    if let XdpAction::Tx(frame) = action {
+                        // Out of the device: to the peer's queue of the
+                        // same index.
+                        let guard = rcu::read_lock();
+                        let sent = q.peer.get(&guard).is_some_and(|peer| {
+                            port::xmit_frame(peer, usize::from(q.index), frame, bh)
+                        });
+                        let c = if sent {
+                            &q.stats.xdp_tx
+                        } else {
+                            &q.stats.xdp_errors
+                        };
+                        c.add(1);
+                    } else {
+                        q.stats.count_xdp(&action, bytes);
                     }
                 }
+            } else {
+                // A frame alone in a poll that completes has nothing to be
+                // merged with: it skips GRO.
+                let alone = ctx.done() == 0 && n == 1 && n < want && ctx.gro_idle();
+                Self::receive_frames(q, &mut ctx, frames, alone);
             }
             if n < want {
                 // Ring empty: complete; `completed` then unmasks.
@@ -532,6 +605,34 @@ impl Poller for RxQueue {
                 // Stay in polling mode: the interrupt stays masked.
                 q.stats.exhausted.add(1);
                 return Poll::Continue;
+            }
+        }
+    }
+}
+
+impl RxQueue {
+    /// Hands `frames` to the stack, through GRO unless `alone`.
+    fn receive_frames(
+        q: &Self,
+        ctx: &mut PollContext<'_>,
+        frames: impl Iterator<Item = SkBuff>,
+        alone: bool,
+    ) {
+        for mut skb in frames {
+            skb.record_rx_queue(q.index);
+            let bytes = u64::from(skb.len()) + ETH_HLEN;
+            let r = if alone {
+                ctx.receive(skb).map(|()| GroResult::Normal)
+            } else {
+                ctx.gro_receive(skb)
+            };
+            // At most `remaining` frames were taken: never refused.
+            if let Ok(r) = r {
+                q.stats.frames.add(1);
+                q.stats.bytes.add(bytes);
+                if r == GroResult::Merged {
+                    q.stats.gro_merged.add(1);
+                }
             }
         }
     }

@@ -102,6 +102,7 @@ use crate::rnm::{
         ethtool,
         napi::{Napi, Poller},
         skb::SkBuff,
+        xdp::{self, ProgSlot, XdpFrames},
     },
 };
 use core::{
@@ -144,6 +145,12 @@ impl Device {
     pub fn is_running(&self) -> bool {
         // SAFETY: the device is valid by the type invariant.
         unsafe { bindings::rnm_netif_running(self.as_raw()) }
+    }
+
+    /// The MTU in bytes (`dev->mtu`).  Any context.
+    pub fn mtu(&self) -> u32 {
+        // SAFETY: the device is valid by the type invariant.
+        unsafe { bindings::rnm_netdev_mtu(self.as_raw()) }
     }
 
     /// Turns the carrier on (`netif_carrier_on`).
@@ -307,19 +314,63 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     }
 
     /// Validates a new MTU (`ndo_change_mtu`); on success the MTU is set.
-    /// The core has already checked it against the device's limits.
+    /// The core has already checked it against the device's limits, and
+    /// the abstraction against [`xdp::max_mtu`] if an XDP program is
+    /// attached.  Process context, under RTNL.
     fn change_mtu(_dev: &Device, _data: &Self, _new_mtu: u32) -> Result {
         Ok(())
     }
+
+    /// Whether the device takes native XDP programs (`ndo_bpf`,
+    /// `XDP_SETUP_PROG`): the abstraction then attaches and detaches them
+    /// itself (see [`xdp`]) and advertises `NETDEV_XDP_ACT_BASIC` and
+    /// `NETDEV_XDP_ACT_REDIRECT`; the driver's poll runs them with
+    /// [`PollContext::run_xdp`](super::napi::PollContext::run_xdp).
+    const XDP: bool = false;
+
+    /// Transmits frames redirected to the device by XDP (`ndo_xdp_xmit`),
+    /// taking them from `frames` in order: each frame taken is the
+    /// driver's (transmitted, or dropped and so freed); those not taken
+    /// are freed by the core and counted as errors of the redirect.
+    /// Implementing it advertises `NETDEV_XDP_ACT_NDO_XMIT`.  Softirq
+    /// context (the flush at the end of another device's NAPI poll), with
+    /// bottom halves disabled (`bh`), under the RCU read lock; may run on
+    /// several CPUs at once.
+    fn xdp_xmit(_dev: &Device, _data: &Self, _frames: &mut XdpFrames<'_>, _bh: &BhContext) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
-/// The private area of a device of [`Registration`]: the driver's data
-/// first (so that a pointer to the area is a pointer to `T`), then the
-/// NAPI contexts, which are dropped after `T`, before the device is freed.
+/// The private area of a device of [`Registration`]: the XDP program
+/// first (at the start of the area, where the NAPI polls find it whatever
+/// `T` is: [`xdp_slot`]), then the driver's data, then the NAPI contexts,
+/// which are dropped after `T`, before the device is freed.
 #[repr(C)]
-struct Private<T: DeviceOps> {
+pub(in crate::rnm) struct Private<T: DeviceOps> {
+    xdp: ProgSlot,
     data: T,
     napis: KVec<Pin<KBox<Napi<T::Queue>>>>,
+}
+
+impl<T: DeviceOps> Private<T> {
+    /// The driver's data.
+    pub(in crate::rnm) fn data(&self) -> &T {
+        &self.data
+    }
+}
+
+/// The XDP program of `dev`.
+///
+/// # Safety
+///
+/// `dev` must be a device of a [`Registration`] whose private area is
+/// initialised and stays so for `'a` (true while any of its NAPI
+/// contexts polls).
+pub(in crate::rnm) unsafe fn xdp_slot<'a>(dev: *mut bindings::net_device) -> &'a ProgSlot {
+    // SAFETY: by the safety requirements the private area holds a
+    // `Private<T>` for some `T`, whose first field (`#[repr(C)]`) is a
+    // `ProgSlot`, at the start of the area.
+    unsafe { &*bindings::rnm_netdev_priv(dev).cast::<ProgSlot>() }
 }
 
 /// A device under construction, given to the closure that builds its
@@ -364,7 +415,9 @@ impl<T: DeviceOps> Adapter<T> {
     ///
     /// `dev` must be a device allocated by [`Registration::new`] for `T`
     /// whose private data is initialised (true for every callback).
-    unsafe fn parts<'a>(dev: *mut bindings::net_device) -> (&'a Device, &'a Private<T>) {
+    pub(in crate::rnm) unsafe fn parts<'a>(
+        dev: *mut bindings::net_device,
+    ) -> (&'a Device, &'a Private<T>) {
         // SAFETY: by the safety requirements `dev` is valid and its private
         // area holds an initialised `Private<T>`, both for as long as
         // callbacks run.
@@ -494,6 +547,11 @@ impl<T: DeviceOps> Adapter<T> {
         let Ok(mtu) = u32::try_from(new_mtu) else {
             return EINVAL.to_errno();
         };
+        // An attached XDP program takes frames up to its limit only; the
+        // program is attached and detached under RTNL too.
+        if p.xdp.is_attached() && mtu > xdp::max_mtu() {
+            return EINVAL.to_errno();
+        }
         match T::change_mtu(d, &p.data, mtu) {
             Ok(()) => {
                 // SAFETY: `dev` is valid; the core expects the driver to
@@ -505,12 +563,80 @@ impl<T: DeviceOps> Adapter<T> {
         }
     }
 
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn bpf(
+        dev: *mut bindings::net_device,
+        bpf: *mut bindings::netdev_bpf,
+    ) -> c_int {
+        // SAFETY: the core calls `ndo_bpf` on a live, registered device
+        // (or while unregistering it, before its private data goes).
+        let (d, p) = unsafe { Self::parts(dev) };
+        // SAFETY: `bpf` points to the command the core built for this call.
+        if !unsafe { bindings::rnm_netdev_bpf_is_setup_prog(bpf) } {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: as above.
+        let prog = unsafe { bindings::rnm_netdev_bpf_prog(bpf) };
+        if !prog.is_null() && d.mtu() > xdp::max_mtu() {
+            // SAFETY: as above; the message goes to the command's extack.
+            unsafe { bindings::rnm_netdev_bpf_mtu_error(bpf) };
+            return EINVAL.to_errno();
+        }
+        // SAFETY: `dev_xdp_install` calls `ndo_bpf` under RTNL (these
+        // devices have no instance lock), which also serialises it with
+        // `ndo_change_mtu`; it took a reference to `prog` for the driver,
+        // which passes to the slot on success (it puts it itself only when
+        // the driver fails).
+        unsafe { p.xdp.replace(prog) };
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn xdp_xmit(
+        dev: *mut bindings::net_device,
+        n: c_int,
+        frames: *mut *mut bindings::xdp_frame,
+        flags: u32,
+    ) -> c_int {
+        // `XDP_XMIT_FLUSH` is the only flag; frames are delivered at once.
+        if flags & !bindings::XDP_XMIT_FLUSH != 0 {
+            return EINVAL.to_errno();
+        }
+        let Ok(n) = usize::try_from(n) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: the core calls `ndo_xdp_xmit` on a live device.
+        let (d, p) = unsafe { Self::parts(dev) };
+        // SAFETY: the callers (the flush of a redirect, at the end of a
+        // NAPI poll or of a `BPF_PROG_TEST_RUN` batch) run with bottom
+        // halves disabled, until we return.
+        let bh = unsafe { BhContext::new() };
+        // SAFETY: `frames` holds `n` valid frames, the core's until the
+        // driver takes them; what is taken is reported back below.
+        let mut frames = unsafe { XdpFrames::new(core::slice::from_raw_parts(frames, n)) };
+        T::xdp_xmit(d, &p.data, &mut frames, &bh);
+        // At most `n`, which came as a `c_int`.
+        frames.taken() as c_int
+    }
+
     const OPS: bindings::net_device_ops = bindings::net_device_ops {
         ndo_open: Some(Self::open),
         ndo_stop: Some(Self::stop),
         ndo_start_xmit: Some(Self::start_xmit),
         ndo_get_stats64: Some(Self::get_stats64),
         ndo_change_mtu: Some(Self::change_mtu),
+        ndo_bpf: if T::XDP { Some(Self::bpf) } else { None },
+        ndo_xdp_xmit: if T::HAS_XDP_XMIT {
+            Some(Self::xdp_xmit)
+        } else {
+            None
+        },
         ..pin_init::zeroed()
     };
 
@@ -589,6 +715,7 @@ impl<T: DeviceOps> Registration<T> {
                 ethtool::Adapter::<T>::ops(),
             );
             bindings::rnm_netdev_set_sw_features(dev.as_ptr());
+            bindings::rnm_netdev_set_xdp_features(dev.as_ptr(), T::XDP, T::HAS_XDP_XMIT);
             bindings::rnm_eth_hw_addr_random(dev.as_ptr());
         }
         let mut new = NewDevice {
@@ -615,7 +742,11 @@ impl<T: DeviceOps> Registration<T> {
         unsafe {
             bindings::rnm_netdev_priv(dev.as_ptr())
                 .cast::<Private<T>>()
-                .write(Private { data, napis })
+                .write(Private {
+                    xdp: ProgSlot::new(),
+                    data,
+                    napis,
+                })
         };
         // INVARIANT: the private area holds a `Private<T>`; not registered.
         Ok(Self {
@@ -666,6 +797,12 @@ impl<T: DeviceOps> Registration<T> {
     /// The private data.
     pub fn data(&self) -> &T {
         &self.private().data
+    }
+
+    /// Whether an XDP program is attached to the device (it may be
+    /// attached or detached right after).  Any context.
+    pub fn has_xdp_prog(&self) -> bool {
+        self.private().xdp.is_attached()
     }
 
     /// The device's NAPI contexts, in the order they were added; borrowed

@@ -293,15 +293,11 @@ impl<T: DeviceOps> Adapter<T> {
     ///
     /// `dev` must be a device of a [`super::device::Registration`] for `T`.
     unsafe fn parts<'a>(dev: *mut bindings::net_device) -> (&'a Device, &'a T) {
-        // SAFETY: by the safety requirements the device is valid and its
-        // private area holds a `T` while ethtool callbacks run (under RTNL,
-        // on a registered device).
-        unsafe {
-            (
-                Device::from_raw(dev),
-                &*bindings::rnm_netdev_priv(dev).cast::<T>(),
-            )
-        }
+        // SAFETY: by the safety requirements the device is one of a
+        // registration for `T`, registered while ethtool callbacks run, so
+        // its private data is initialised.
+        let (d, p) = unsafe { super::device::Adapter::<T>::parts(dev) };
+        (d, p.data())
     }
 
     /// # Safety

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Networking: network devices, NAPI, socket buffers, ethtool.
+//! Networking: network devices, NAPI, socket buffers, ethtool, XDP.
 //!
 //! C header: [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h)
 
@@ -8,6 +8,7 @@ pub mod device;
 pub mod ethtool;
 pub mod napi;
 pub mod skb;
+pub mod xdp;
 
 use crate::rnm::bindings;
 

@@ -102,9 +102,14 @@
 use crate::rnm::{
     bh::{BhContext, IrqContext},
     bindings,
-    net::{device::Device, device::Rtnl, skb::SkBuff, synchronize_net},
+    net::{
+        device::{self, Device, Rtnl},
+        skb::SkBuff,
+        synchronize_net,
+        xdp::{ProgSlot, XdpAction, XdpFrame},
+    },
 };
-use core::{ffi::c_void, marker::PhantomData, ptr::addr_of_mut};
+use core::{cell::Cell, ffi::c_void, marker::PhantomData, ptr::addr_of_mut};
 use kernel::{
     cpu::CpuId,
     impl_has_hr_timer,
@@ -223,6 +228,10 @@ struct Csd(Opaque<bindings::__call_single_data>);
 /// [`Napi::ipi_callback`] with this object's address, all at this address
 /// (the object is never moved: it is only handed out pinned); the device
 /// outlives the object (it is owned by the device's registration).
+/// `xdp_rxq` is registered as the device's XDP receive queue of the
+/// context's index; the device's private area starts with the XDP program
+/// slot of [`device::xdp_slot`] (the device is one of a
+/// [`Registration`](device::Registration)).
 /// `enabled` tells whether `napi_enable` was called last (rather than
 /// `napi_disable`); it changes only under RTNL or with exclusive access.
 /// While `stopped` is set, nothing starts `timer` or queues `csd`;
@@ -236,6 +245,7 @@ pub struct Napi<P: Poller> {
     napi: Opaque<bindings::napi_struct>,
     timer: HrTimer<Self>,
     csd: Csd,
+    xdp_rxq: Opaque<bindings::xdp_rxq_info>,
     irq_cpu: Atomic<i32>,
     ipi: Atomic<u32>,
     masked: Atomic<bool>,
@@ -261,7 +271,8 @@ impl<P: Poller> Napi<P> {
     /// Adds a NAPI context to `dev` as that of receive queue `index`, with
     /// `weight` (1..=[`MAX_WEIGHT`]), disabled, with its interrupt line
     /// stopped (`netif_napi_add_config()`: the NAPI ID and the per-NAPI
-    /// settings of index `index` persist while the device exists).
+    /// settings of index `index` persist while the device exists), and
+    /// registers its XDP receive queue.
     ///
     /// Errors: `EINVAL` for a weight out of range or if `dev` has no
     /// receive queue `index`, `ENOMEM`.  Process context.
@@ -269,7 +280,9 @@ impl<P: Poller> Napi<P> {
     /// # Safety
     ///
     /// `dev` must outlive the returned object and not be registered yet,
-    /// and no other context of `dev` may have `index`.
+    /// no other context of `dev` may have `index`, and `dev` must be a
+    /// device of a [`Registration`](device::Registration) (whose private
+    /// area starts with its XDP program slot once it is registered).
     pub(in crate::rnm) unsafe fn new(
         dev: &Device,
         index: u32,
@@ -289,6 +302,7 @@ impl<P: Poller> Napi<P> {
         unsafe {
             addr_of_mut!((*p).napi).write(Opaque::zeroed());
             addr_of_mut!((*p).csd).write(Csd(Opaque::zeroed()));
+            addr_of_mut!((*p).xdp_rxq).write(Opaque::zeroed());
             addr_of_mut!((*p).irq_cpu).write(Atomic::new(IRQ_CPU_LOCAL));
             addr_of_mut!((*p).ipi).write(Atomic::new(IPI_IDLE));
             addr_of_mut!((*p).masked).write(Atomic::new(false));
@@ -309,6 +323,25 @@ impl<P: Poller> Napi<P> {
                 index,
                 weight as c_int,
             )
+        };
+        let ret = if ret == 0 {
+            // SAFETY: `xdp_rxq` is zeroed (a new queue) at its final
+            // address; `dev` is valid; `index` is a receive queue of `dev`
+            // (checked when the context was added).
+            let ret = unsafe {
+                bindings::rnm_xdp_rxq_reg(
+                    Opaque::cast_into(addr_of_mut!((*p).xdp_rxq)),
+                    dev.as_raw(),
+                    index,
+                )
+            };
+            if ret != 0 {
+                // SAFETY: added above, never enabled.
+                unsafe { bindings::rnm_netif_napi_del(Opaque::cast_into(addr_of_mut!((*p).napi))) };
+            }
+            ret
+        } else {
+            ret
         };
         if ret != 0 {
             // Not added: drop what needs it (`data`); the box is freed as
@@ -581,13 +614,27 @@ impl<P: Poller> Napi<P> {
         // is disabled on the devices of `Registration`), until we return.
         let bh = unsafe { BhContext::new() };
         let budget = u32::try_from(budget).unwrap_or(0);
+        let xdp_ran = Cell::new(false);
+        // SAFETY: the context was added to a device of a registration,
+        // whose private area is initialised while it polls (type
+        // invariant); `dev` is set by the core when the context is added.
+        let xdp = unsafe { device::xdp_slot((*napi).dev) };
         let ctx = PollContext {
             napi: &this.napi,
             budget,
             done: 0,
             bh: &bh,
+            xdp,
+            xdp_rxq: &this.xdp_rxq,
+            xdp_ran: &xdp_ran,
         };
-        match P::poll(this, ctx) {
+        let poll = P::poll(this, ctx);
+        if xdp_ran.get() {
+            // Frames XDP redirected go out before the poll ends.
+            // SAFETY: bottom halves disabled, in the poll that ran XDP.
+            unsafe { bindings::xdp_do_flush() };
+        }
+        match poll {
             Poll::Complete(WorkDone { frames, .. }) if frames < budget => {
                 // SAFETY: inside the poll function we own the NAPI context,
                 // and complete it once, having used less than the budget.
@@ -650,6 +697,9 @@ impl<P: Poller> Drop for Napi<P> {
         // SAFETY: exclusive access; dropped in process context (with the
         // registration that owns it).
         unsafe { self.shut_down() };
+        // SAFETY: registered when the context was added; no poll runs any
+        // more (disabled above), and frames it made refer to no queue.
+        unsafe { bindings::xdp_rxq_info_unreg(self.xdp_rxq.get()) };
         // SAFETY: the context is added and disabled; its device is still
         // allocated (the registration drops its NAPI contexts before it
         // frees the device).  `netif_napi_del` waits for an RCU grace
@@ -671,6 +721,19 @@ pub struct PollContext<'a> {
     budget: u32,
     done: u32,
     bh: &'a BhContext,
+    xdp: &'a ProgSlot,
+    xdp_rxq: &'a Opaque<bindings::xdp_rxq_info>,
+    xdp_ran: &'a Cell<bool>,
+}
+
+/// What `napi_gro_receive` returned, as a [`GroResult`].
+fn gro_result(r: bindings::gro_result_t) -> GroResult {
+    match r {
+        bindings::gro_result_GRO_MERGED | bindings::gro_result_GRO_MERGED_FREE => GroResult::Merged,
+        bindings::gro_result_GRO_HELD => GroResult::Held,
+        bindings::gro_result_GRO_NORMAL => GroResult::Normal,
+        _ => GroResult::Consumed,
+    }
 }
 
 impl<'a> PollContext<'a> {
@@ -711,13 +774,75 @@ impl<'a> PollContext<'a> {
         // SAFETY: inside the poll function we own the NAPI context; the
         // buffer's reference passes to the stack.
         let r = unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), skb.into_raw_for_gro()) };
+        Ok(gro_result(r))
+    }
+
+    /// Whether an XDP program is attached to the device (see
+    /// [`PollContext::run_xdp`]).
+    pub fn has_xdp(&self) -> bool {
+        self.xdp.is_attached()
+    }
+
+    /// Runs the device's XDP program on `skb` (a frame received on this
+    /// context's queue, prepared for the device: `Device::forward` or
+    /// `SkBuff::from_xdp_frame`) and carries out its verdict
+    /// ([`XdpAction`]): a frame passed goes to the stack through GRO.
+    /// Without a program the frame goes to GRO as with
+    /// [`PollContext::gro_receive`].  The frame counts against the budget
+    /// whatever the verdict.
+    ///
+    /// The program sees a copy of the frame from its Ethernet header, in a
+    /// page of its own (checksum completed if it was left to the device);
+    /// frames longer than [`xdp::max_mtu`](super::xdp::max_mtu) allows, or
+    /// still GSO aggregates, are not run ([`XdpAction::Error`]).
+    ///
+    /// Errors: the frame back if the budget is used up.
+    pub fn run_xdp(&mut self, skb: SkBuff) -> Result<XdpAction, SkBuff> {
+        let prog = self.xdp.get();
+        if prog.is_null() {
+            return self.gro_receive(skb).map(XdpAction::Pass);
+        }
+        if !self.take_one() {
+            return Err(skb);
+        }
+        // Even a redirect that failed may have queued clones for a flush
+        // (`dev_map_enqueue_multi`): the poll flushes after any program.
+        self.xdp_ran.set(true);
+        let mut out: *mut c_void = core::ptr::null_mut();
+        // SAFETY: inside the poll function (bottom halves disabled: an RCU
+        // read-side section, in which `prog`, read from the slot, stays
+        // valid) we own the NAPI context, whose XDP receive queue is
+        // registered; the buffer's reference passes to the callee.
+        let r = unsafe {
+            bindings::rnm_xdp_run_skb(
+                self.napi.get(),
+                self.xdp_rxq.get(),
+                prog,
+                skb.into_raw(),
+                &mut out,
+            )
+        };
+        let Ok(r) = u32::try_from(r) else {
+            return Ok(XdpAction::Error);
+        };
         Ok(match r {
-            bindings::gro_result_GRO_MERGED | bindings::gro_result_GRO_MERGED_FREE => {
-                GroResult::Merged
+            bindings::xdp_action_XDP_PASS => {
+                // SAFETY: as above; `out` is a new buffer of ours, built
+                // from the page: no socket or destructor, nothing to
+                // prepare for GRO.
+                let r = unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), out.cast()) };
+                XdpAction::Pass(gro_result(r))
             }
-            bindings::gro_result_GRO_HELD => GroResult::Held,
-            bindings::gro_result_GRO_NORMAL => GroResult::Normal,
-            _ => GroResult::Consumed,
+            // SAFETY: for `XDP_TX` `out` is a frame whose ownership passes
+            // to us.
+            bindings::xdp_action_XDP_TX => match unsafe { XdpFrame::from_raw(out.cast()) } {
+                Some(f) => XdpAction::Tx(f),
+                None => XdpAction::Error,
+            },
+            bindings::xdp_action_XDP_REDIRECT => XdpAction::Redirect,
+            bindings::xdp_action_XDP_DROP => XdpAction::Drop,
+            // `XDP_ABORTED`, and what the callee made of unknown verdicts.
+            _ => XdpAction::Aborted,
         })
     }
 

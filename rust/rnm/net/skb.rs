@@ -4,7 +4,11 @@
 //!
 //! C header: [`include/linux/skbuff.h`](srctree/include/linux/skbuff.h)
 
-use crate::rnm::bindings;
+use crate::rnm::{
+    bh::BhContext,
+    bindings,
+    net::{device::Device, xdp::XdpFrame},
+};
 use core::{mem::ManuallyDrop, ptr::NonNull};
 
 /// An owned socket buffer (`struct sk_buff`).
@@ -122,6 +126,49 @@ impl SkBuff {
         unsafe { bindings::rnm_skb_get_queue_mapping(self.ptr.as_ptr()) }
     }
 
+    /// Whether the frame is a GSO aggregate (`skb_is_gso`): several
+    /// segments' worth of payload that the stack or a device is to cut into
+    /// frames of at most the MTU.  Any context.
+    pub fn is_gso(&self) -> bool {
+        // SAFETY: `ptr` is valid by the type invariant.
+        unsafe { bindings::rnm_skb_is_gso(self.ptr.as_ptr()) }
+    }
+
+    /// Cuts a GSO aggregate into the frames the wire would carry
+    /// (`skb_gso_segment` with every offload off: checksums are computed),
+    /// consuming it; a frame that needs no cutting comes back alone.
+    /// Bottom halves disabled (`_bh`), as on the transmit path.
+    ///
+    /// Returns `None` if segmenting failed (the frame is freed then).
+    pub fn gso_segment(self, _bh: &BhContext) -> Option<SkBuffList> {
+        // SAFETY: the buffer is ours; the callee consumes it, with bottom
+        // halves disabled (the proof).
+        let segs = unsafe { bindings::rnm_skb_gso_segment(self.into_raw()) };
+        // INVARIANT: the segments are new buffers linked from `segs`, ours.
+        NonNull::new(segs).map(|_| SkBuffList { head: segs })
+    }
+
+    /// Builds the buffer of a frame in XDP's format (`xdp_build_skb_from_frame`)
+    /// for reception on `dev`: the frame's memory becomes the buffer's, the
+    /// protocol and `skb->dev` are set (`eth_type_trans`).  Any context.
+    ///
+    /// Errors: the frame back if there is no memory for the buffer.
+    pub fn from_xdp_frame(frame: XdpFrame, dev: &Device) -> Result<Self, XdpFrame> {
+        // SAFETY: the frame is valid and ours; `dev` is valid while
+        // borrowed.  On success the frame's memory passes to the new
+        // buffer; on failure nothing was taken from the frame.
+        let skb = unsafe { bindings::rnm_xdp_build_skb_from_frame(frame.as_raw(), dev.as_raw()) };
+        // SAFETY: a new buffer, ours.
+        match unsafe { Self::from_raw(skb) } {
+            Some(skb) => {
+                // Its memory is the buffer's now.
+                let _ = frame.into_raw();
+                Ok(skb)
+            }
+            None => Err(frame),
+        }
+    }
+
     /// Records the receive queue the frame arrived on
     /// (`skb_record_rx_queue`, read back by RPS and `skb_get_rx_queue`).
     /// Any context.
@@ -129,6 +176,44 @@ impl SkBuff {
         // SAFETY: `ptr` is valid and exclusively owned by the type
         // invariant and `&mut self`.
         unsafe { bindings::rnm_skb_record_rx_queue(self.ptr.as_ptr(), queue) };
+    }
+}
+
+/// A list of owned socket buffers (linked through `skb->next`), as
+/// [`SkBuff::gso_segment`] returns it; iterating takes them off in order,
+/// dropping the list frees the ones left (one by one, as dropping an
+/// [`SkBuff`] does: in any context).
+///
+/// # Invariants
+///
+/// `head` is null or the first of a list of valid buffers, each owned by
+/// the list.
+pub struct SkBuffList {
+    head: *mut bindings::sk_buff,
+}
+
+// SAFETY: the list owns its buffers, which may be handed on or freed on
+// any CPU (see `SkBuff`).
+unsafe impl Send for SkBuffList {}
+
+impl Iterator for SkBuffList {
+    type Item = SkBuff;
+
+    // Inline, as `SkBuff::drop`: emitted only in modules that use it.
+    #[inline]
+    fn next(&mut self) -> Option<SkBuff> {
+        // SAFETY: `head` is null or a list of buffers we own (type
+        // invariant); the first is unlinked and its ownership handed out.
+        unsafe { SkBuff::from_raw(bindings::rnm_skb_list_pop(&mut self.head)) }
+    }
+}
+
+impl Drop for SkBuffList {
+    #[inline]
+    fn drop(&mut self) {
+        for skb in self.by_ref() {
+            drop(skb);
+        }
     }
 }
 

@@ -26,12 +26,44 @@
 # BENCH_ROUNDS rounds (default 3) of BENCH_SECONDS each (default 10),
 # rotating which link goes first, and compares medians.  The iperf3 client
 # is pinned to CPU 0 and the server to CPU 1 when there are two.
+#
+# BENCH_XDP=1 adds native XDP on the server's device, vnapi against veth
+# (BENCH_XDP=only runs that part alone): the packet rates of XDP_DROP and
+# XDP_TX for the same 64-byte iperf3 UDP stream, with the programs of
+# vnapi_xdp.bpf.c (compiled here with clang-19) acting on the iperf3 data
+# datagrams only, so that its TCP control connection and 4-byte UDP
+# connect messages pass.  XDP_DROP: xdp_drop_udp on the server's device;
+# the rate is what it counted as dropped (vnapi: ethtool -S
+# rx{i}_xdp_drop, veth: rx_queue_{i}_xdp_drops).  XDP_TX: xdp_tx_reflect
+# on the server's device sends the datagrams back, and xdp_drop_udp on the
+# client's device drops them; the rate is what the client's device
+# dropped, the frames reflected and received, so that a frame lost on the
+# way back counts for neither link (veth counts a frame its peer's ring
+# refused as rx_queue_{i}_xdp_tx_errors, vnapi as a receive drop of the
+# peer).  That program on the client's side is also what veth needs to
+# accept frames from its peer's XDP_TX (a program, or GRO, on the
+# receiving side); vnapi gets the same.  It is a part of this script, not
+# one of its own, because it compares the same two links in the same
+# boot with the same sender, set-up, rounds and medians; it is off by
+# default, so that the figures above are taken as before.
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip iperf3 python3 ethtool taskset
-trap vnapi_cleanup EXIT
 T=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
+XDP=${BENCH_XDP:-0}
+case $XDP in
+0 | 1 | only) ;;
+*) die "BENCH_XDP is 0, 1 or only, not '$XDP'" ;;
+esac
+XDP_TMP=
+if [ "$XDP" != 0 ]; then
+	require_cmd clang-19
+	[ -e /proc/sys/kernel/unprivileged_bpf_disabled ] ||
+		skip "kernel without the bpf() system call (CONFIG_BPF_SYSCALL)"
+	XDP_TMP=$(mktemp -d)
+fi
+trap '[ -z "$XDP_TMP" ] || rm -rf "$XDP_TMP"; vnapi_cleanup' EXIT
 COALESCE="$*"
 PIN_C= PIN_S= STEER=
 if [ "$(nproc)" -ge 2 ]; then
@@ -40,6 +72,8 @@ if [ "$(nproc)" -ge 2 ]; then
 	[ "${BENCH_IRQ_CPU:-0}" = 1 ] && STEER=1
 fi
 KINDS="vnapi vnapi-thr veth"
+[ "$XDP" = only ] && KINDS=
+XDP_KINDS="vnapi veth"
 
 # setup_link KIND NET: namespaces $C (client, 10.0.NET.1) and $S (server,
 # 10.0.NET.2) joined by a vnapi or a veth pair.
@@ -102,43 +136,131 @@ print("%.0f" % ((e["packets"] - e["lost_packets"]) / e["seconds"]))') ||
 	echo "$tcp $udp"
 }
 
+# XDP: the programs act on the iperf3 data datagrams only: UDP from or to
+# port 5201 with 64 bytes of payload.
+xdp_obj() {
+	clang-19 -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" \
+		-DUDP_PORT=5201 -DUDP_MIN_PAYLOAD=64 -c "$(dirname "$0")/vnapi_xdp.bpf.c" \
+		-o "$XDP_TMP/bench.o" || die "compiling vnapi_xdp.bpf.c failed"
+}
+
+# xdp_on NS PROG: program xdp_PROG on eth0 of NS, in native mode.  (The
+# XDP part's functions run in command substitutions: their causes of
+# failure go to stderr.)
+xdp_on() {
+	ip -n "$1" link set dev eth0 xdpdrv obj "$XDP_TMP/bench.o" sec "xdp/$2" ||
+		die "attaching xdp_$2 to eth0 in $1 failed" >&2
+}
+
+# xstat NS ERE: the sum of eth0's ethtool -S counters whose names match ERE.
+xstat() {
+	ip netns exec "$1" ethtool -S eth0 |
+		awk -v re="$2" '{ n = $1; sub(/:$/, "", n) } n ~ re { s += $2 } END { print s + 0 }'
+}
+
+# xdp_rate KIND NET SECONDS PROG NS: xdp_PROG on the server's device, the
+# 64-byte UDP stream for SECONDS; prints the packets per second that
+# xdp_drop_udp dropped on eth0 of NS.
+xdp_rate() {
+	local re n0 n1
+	case $1 in
+	vnapi*) re='^rx[0-9]+_xdp_drop$' ;;
+	veth) re='^rx_queue_[0-9]+_xdp_drops$' ;;
+	esac
+	xdp_on "$S" "$4"
+	n0=$(xstat "$5" "$re")
+	ip netns exec "$C" $PIN_C iperf3 -c 10.0.$2.2 -p 5201 -t "$3" -u -l 64 -b 0 >/dev/null ||
+		die "$1: UDP run with xdp_$4 failed" >&2
+	n1=$(xstat "$5" "$re")
+	ip -n "$S" link set dev eth0 xdpdrv off || die "$1: detaching xdp_$4 failed" >&2
+	[ "$n1" -gt "$n0" ] ||
+		die "$1: with xdp_$4, no packet counted by ${re//[\^$]/} in $5" >&2
+	python3 -c "print('%.0f' % (($n1 - $n0) / $3))"
+}
+
+# run_xdp KIND NET SECONDS: prints "XDP_DROP_PPS XDP_TX_PPS"
+run_xdp() {
+	local drop tx
+	setup_link "$1" "$2"
+	ip netns exec "$S" $PIN_S iperf3 -s -D -p 5201
+	busywait 10000 tcp_listening "$S" 5201 || die "iperf3 not listening" >&2
+	drop=$(xdp_rate "$1" "$2" "$3" drop_udp "$S") || exit $ksft_fail
+	# The reflected datagrams (source port 5201) are dropped, and
+	# counted, on the client's device.
+	xdp_on "$C" drop_udp
+	tx=$(xdp_rate "$1" "$2" "$3" tx_reflect "$C") || exit $ksft_fail
+	cleanup_ns
+	case $1 in
+	vnapi*) for d in 1 2; do echo $d >$VB/del_device || die "del_device $d" >&2; done ;;
+	esac
+	echo "$drop $tx"
+}
+
 median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
+# rounds RUN KINDS A LABEL_A UNIT_A B LABEL_B UNIT_B: a warm-up run of
+# each of KINDS (discarded), then ROUNDS rounds of RUN KIND NET SECONDS,
+# which prints two figures, in rotating order (each kind goes first once
+# every so many rounds); the figures are appended, by kind, to the
+# associative arrays named A and B.
+rounds() {
+	local run=$1 kinds=$2 order kind r out x y
+	local -n fa=$3 fb=$6
+	for kind in $kinds; do
+		net=$((net + 1))
+		$run "$kind" $net 3 >/dev/null
+	done
+	order=$kinds
+	for r in $(seq "$ROUNDS"); do
+		for kind in $order; do
+			net=$((net + 1))
+			out=$($run "$kind" $net "$T") || die "round $r: $kind run failed${out:+: $out}"
+			read -r x y <<<"$out"
+			[ -n "$y" ] || die "round $r: $kind run gave no figures"
+			fa[$kind]+=" $x"
+			fb[$kind]+=" $y"
+			printf '# round %d %-9s %s %s %s, %s %s %s\n' "$r" "$kind" "$4" "$x" "$5" "$7" "$y" "$8"
+		done
+		order="${order#* } ${order%% *}"
+	done
+}
+
 vnapi_load
 net=0
-for kind in $KINDS; do
-	net=$((net + 1))
-	run $kind $net 3 >/dev/null
-done
-declare -A TCP UDP
-order=$KINDS
-for r in $(seq "$ROUNDS"); do
-	for kind in $order; do
-		net=$((net + 1))
-		read -r t u < <(run $kind $net "$T")
-		[ -n "$u" ] || die "round $r: $kind run failed"
-		TCP[$kind]+=" $t"
-		UDP[$kind]+=" $u"
-		printf '# round %d %-9s TCP %s Gbit/s, UDP %s packets/s\n' "$r" $kind "$t" "$u"
-	done
-	# Rotate: each link goes first once every three rounds.
-	order="${order#* } ${order%% *}"
-done
+declare -A TCP UDP XDROP XTX
+rounds run "$KINDS" TCP TCP Gbit/s UDP UDP packets/s
+if [ "$XDP" != 0 ]; then
+	xdp_obj
+	rounds run_xdp "$XDP_KINDS" XDROP XDP_DROP packets/s XTX XDP_TX packets/s
+fi
 rmmod vnapi
 
 irqs="unsteered"
 [ -n "$STEER" ] && irqs="steered to the application's CPU"
 echo "vnapi settings: ${COALESCE:-defaults}, interrupts $irqs; medians of $ROUNDS rounds of ${T} s"
-declare -A MT MU
-for kind in $KINDS; do
-	MT[$kind]=$(median ${TCP[$kind]})
-	MU[$kind]=$(median ${UDP[$kind]})
-done
-printf '%-24s %12s %12s %12s %8s %8s\n' link vnapi vnapi-thr veth ratio ratio-thr
-printf '%-24s %12.2f %12.2f %12.2f %8s %8s\n' "TCP stream (Gbit/s)" \
-	"${MT[vnapi]}" "${MT[vnapi-thr]}" "${MT[veth]}" \
-	"$(ratio "${MT[vnapi]}" "${MT[veth]}")" "$(ratio "${MT[vnapi-thr]}" "${MT[veth]}")"
-printf '%-24s %12.0f %12.0f %12.0f %8s %8s\n' "UDP 64-byte (packets/s)" \
-	"${MU[vnapi]}" "${MU[vnapi-thr]}" "${MU[veth]}" \
-	"$(ratio "${MU[vnapi]}" "${MU[veth]}")" "$(ratio "${MU[vnapi-thr]}" "${MU[veth]}")"
+if [ -n "$KINDS" ]; then
+	declare -A MT MU
+	for kind in $KINDS; do
+		MT[$kind]=$(median ${TCP[$kind]})
+		MU[$kind]=$(median ${UDP[$kind]})
+	done
+	printf '%-24s %12s %12s %12s %8s %8s\n' link vnapi vnapi-thr veth ratio ratio-thr
+	printf '%-24s %12.2f %12.2f %12.2f %8s %8s\n' "TCP stream (Gbit/s)" \
+		"${MT[vnapi]}" "${MT[vnapi-thr]}" "${MT[veth]}" \
+		"$(ratio "${MT[vnapi]}" "${MT[veth]}")" "$(ratio "${MT[vnapi-thr]}" "${MT[veth]}")"
+	printf '%-24s %12.0f %12.0f %12.0f %8s %8s\n' "UDP 64-byte (packets/s)" \
+		"${MU[vnapi]}" "${MU[vnapi-thr]}" "${MU[veth]}" \
+		"$(ratio "${MU[vnapi]}" "${MU[veth]}")" "$(ratio "${MU[vnapi-thr]}" "${MU[veth]}")"
+fi
+if [ "$XDP" != 0 ]; then
+	declare -A MD MX
+	for kind in $XDP_KINDS; do
+		MD[$kind]=$(median ${XDROP[$kind]})
+		MX[$kind]=$(median ${XTX[$kind]})
+	done
+	echo "native XDP on the server's device, 64-byte UDP: packets/s dropped; reflected and received"
+	printf '%-24s %12s %12s %8s\n' action vnapi veth ratio
+	printf '%-24s %12.0f %12.0f %8s\n' XDP_DROP "${MD[vnapi]}" "${MD[veth]}" "$(ratio "${MD[vnapi]}" "${MD[veth]}")"
+	printf '%-24s %12.0f %12.0f %8s\n' XDP_TX "${MX[vnapi]}" "${MX[veth]}" "$(ratio "${MX[vnapi]}" "${MX[veth]}")"
+fi

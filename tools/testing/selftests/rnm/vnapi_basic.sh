@@ -95,6 +95,28 @@ busywait 10000 rx_agree ||
 	check_eq "ethtool -S rx frames = sysfs" "$(ethtool_rx)" "$(qstat vnapi2 frames)"
 ip -n "$NSB" -s link show vnapi2 | grep -q . || fail "ip -s link"
 
+# The transmit path owns each frame it gets: pktgen may not hand it the
+# same sk_buff again and again (clone_skb, burst), which ether_setup()
+# allows a device (IFF_TX_SKB_SHARING) unless its driver says otherwise.
+if modprobe pktgen 2>/dev/null; then
+	ip netns exec "$NSA" sh -c '
+		echo "add_device vnapi1" >/proc/net/pktgen/kpktgend_0 || exit 2
+		echo "flag SHARED" >/proc/net/pktgen/vnapi1 || exit 2
+		r=0
+		echo "clone_skb 10" 2>/dev/null >/proc/net/pktgen/vnapi1 && r=1
+		echo "burst 8" 2>/dev/null >/proc/net/pktgen/vnapi1 && r=1
+		echo rem_device_all >/proc/net/pktgen/kpktgend_0
+		exit $r'
+	case $? in
+	0) log "ok: pktgen may not share sk_buffs with vnapi (clone_skb, burst refused)" ;;
+	1) fail "pktgen may share sk_buffs with vnapi (clone_skb or burst accepted)" ;;
+	*) fail "pktgen: cannot add vnapi1" ;;
+	esac
+	rmmod pktgen 2>/dev/null
+else
+	log "INFO: no pktgen module: shared sk_buffs not checked"
+fi
+
 # Unlink: carrier goes, traffic stops; relink: it comes back.
 echo 1 >$VB/unlink_device || fail "unlink_device failed"
 check_eq "peer after unlink" "$(cat $VB/devices/vnapi2/peer)" none

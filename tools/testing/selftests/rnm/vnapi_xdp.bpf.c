@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * XDP programs for vnapi_xdp.sh and bench_vnapi.sh (BENCH_XDP=1), one per
+ * section (xdp/pass for xdp_pass, ...), attached with
+ *   ip link set dev DEV xdpdrv obj vnapi_xdp.o sec xdp/pass
+ * ip selects the program by its section and loads it as XDP (libbpf does
+ * not know these section names, ip sets the type).
+ * Compiled where they run (the guest's root is the build root):
+ *   clang-19 -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu [-D...] \
+ *	-c vnapi_xdp.bpf.c -o vnapi_xdp.o
+ *
+ * Which UDP datagrams the UDP programs act on (compile-time, optional):
+ *   -DUDP_PORT=P		source or destination port P only (the
+ *				source port matches the reflected datagrams
+ *				on the sender's side)
+ *   -DUDP_MIN_PAYLOAD=L	payload of at least L bytes only (so that
+ *				iperf3's 4-byte UDP connect messages pass)
+ * Everything else is passed to the stack, so that ARP, TCP (iperf3's
+ * control connection) and the rest keep working.
+ *
+ * xdp_redirect is built only with -DREDIRECT_IFINDEX=N (the device to
+ * redirect to, in the namespace of the device the program runs on) and
+ * -DREDIRECT_DMAC=0x..,0x..,0x..,0x..,0x..,0x.. (the destination MAC the
+ * frames get, that of the device behind it).
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1fff
+
+/* The Ethernet, IPv4 and UDP headers of an unfragmented IPv4 UDP frame
+ * that the compile-time filter selects; false for anything else.
+ */
+static __always_inline int udp_frame(struct xdp_md *ctx, struct ethhdr **eth,
+				     struct iphdr **ip, struct udphdr **udp)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct ethhdr *e = data;
+	struct iphdr *iph;
+	struct udphdr *uh;
+	__u32 ihl;
+
+	if ((void *)(e + 1) > data_end)
+		return 0;
+	if (e->h_proto != bpf_htons(ETH_P_IP))
+		return 0;
+	iph = (void *)(e + 1);
+	if ((void *)(iph + 1) > data_end)
+		return 0;
+	if (iph->protocol != IPPROTO_UDP)
+		return 0;
+	/* A fragment other than the first has no UDP header. */
+	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return 0;
+	ihl = iph->ihl;
+	if (ihl < 5)
+		return 0;
+	uh = (void *)iph + ihl * 4;
+	if ((void *)(uh + 1) > data_end)
+		return 0;
+#ifdef UDP_PORT
+	if (uh->dest != bpf_htons(UDP_PORT) && uh->source != bpf_htons(UDP_PORT))
+		return 0;
+#endif
+#ifdef UDP_MIN_PAYLOAD
+	if (bpf_ntohs(uh->len) < sizeof(*uh) + UDP_MIN_PAYLOAD)
+		return 0;
+#endif
+	*eth = e;
+	*ip = iph;
+	*udp = uh;
+	return 1;
+}
+
+SEC("xdp/pass")
+int xdp_pass(struct xdp_md *ctx __attribute__((unused)))
+{
+	return XDP_PASS;
+}
+
+SEC("xdp/drop")
+int xdp_drop(struct xdp_md *ctx __attribute__((unused)))
+{
+	return XDP_DROP;
+}
+
+/* Drops the selected UDP datagrams only (for the benchmark, whose
+ * iperf3 needs its TCP control connection).
+ */
+SEC("xdp/drop_udp")
+int xdp_drop_udp(struct xdp_md *ctx)
+{
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct udphdr *udp;
+
+	return udp_frame(ctx, &eth, &ip, &udp) ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp/aborted")
+int xdp_aborted(struct xdp_md *ctx __attribute__((unused)))
+{
+	return XDP_ABORTED;
+}
+
+/* Sends a selected UDP datagram back where it came from: Ethernet
+ * addresses, IPv4 addresses and UDP ports swapped.  The IPv4 and UDP
+ * checksums stay valid: swapping words does not change a one's-complement
+ * sum (the UDP checksum must be complete in the frame, though: a sender
+ * with checksum offload leaves only the pseudo-header's sum in it).
+ */
+SEC("xdp/tx_reflect")
+int xdp_tx_reflect(struct xdp_md *ctx)
+{
+	unsigned char mac[ETH_ALEN];
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct udphdr *udp;
+	__be32 addr;
+	__be16 port;
+
+	if (!udp_frame(ctx, &eth, &ip, &udp))
+		return XDP_PASS;
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+	addr = ip->daddr;
+	ip->daddr = ip->saddr;
+	ip->saddr = addr;
+	port = udp->dest;
+	udp->dest = udp->source;
+	udp->source = port;
+	return XDP_TX;
+}
+
+#ifdef REDIRECT_IFINDEX
+/* The MAC written byte by byte, as immediates (an array initialised from
+ * the list would also leave a .rodata section behind).
+ */
+#define SET_MAC(p, a, b, c, d, e, f) \
+	do { (p)[0] = a; (p)[1] = b; (p)[2] = c; (p)[3] = d; (p)[4] = e; (p)[5] = f; } while (0)
+#define SET_MAC_LIST(p, ...) SET_MAC(p, __VA_ARGS__)
+
+/* Sends a selected UDP datagram out of device REDIRECT_IFINDEX, to
+ * the destination MAC REDIRECT_DMAC.
+ */
+SEC("xdp/redirect")
+int xdp_redirect(struct xdp_md *ctx)
+{
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct udphdr *udp;
+
+	if (!udp_frame(ctx, &eth, &ip, &udp))
+		return XDP_PASS;
+	SET_MAC_LIST(eth->h_dest, REDIRECT_DMAC);
+	return bpf_redirect(REDIRECT_IFINDEX, 0);
+}
+#endif
+
+char _license[] SEC("license") = "GPL";

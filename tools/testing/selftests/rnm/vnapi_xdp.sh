@@ -1,0 +1,490 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vnapi native XDP, with the programs of vnapi_xdp.bpf.c (compiled here
+# with clang-19, attached with ip link set DEV xdpdrv obj FILE sec xdp/NAME)
+# on vnapi2 of a pair vnapi1 (NSA, 10.0.0.1) - vnapi2 (NSB, 10.0.0.2):
+# - the devices advertise the XDP features basic, redirect and ndo-xmit
+#   (netdev netlink, through the kernel's ynl when there is one);
+# - XDP_PASS: a TCP transfer is intact, and every frame the stack got went
+#   through the program;
+# - XDP_DROP: datagrams are counted and dropped, none reaches the stack,
+#   ping fails; detached, ping works again;
+# - XDP_TX: datagrams reflected (addresses and ports swapped) all come
+#   back to the sending socket with their payloads and valid checksums
+#   (vnapi completes a checksum left to offload before its program runs);
+# - XDP_REDIRECT to vnapi3 (in NSB, no program), linked to vnapi4 (in NSC,
+#   10.0.0.2 too): vnapi3 transmits them (ndo_xdp_xmit) and a socket in NSC
+#   receives all of them, NSB's own socket none;
+# - XDP_ABORTED: counted, nothing to the stack;
+# - MTU: no MTU above 3502 with a program, no program above 3502.
+# In each datagram case the XDP verdict counters of vnapi2 (ethtool -S
+# rx{i}_xdp_*) account for every frame vnapi1 sent, none is an xdp_error,
+# and once everything is detached and deleted no frame is left alive.
+
+# shellcheck disable=SC2317 # functions called through trap and busywait
+source "$(dirname "$0")/vnapi_lib.sh"
+require_cmd ip python3 ping socat ethtool sha256sum clang-19
+# The sysctl is there when the kernel has the bpf() system call.
+[ -e /proc/sys/kernel/unprivileged_bpf_disabled ] ||
+	skip "kernel without the bpf() system call (CONFIG_BPF_SYSCALL)"
+BPF_SRC=$(dirname "$0")/vnapi_xdp.bpf.c
+[ -f "$BPF_SRC" ] || die "$BPF_SRC is missing"
+TMP=$(mktemp -d)
+cleanup() {
+	local d
+	# Built into the kernel, vnapi stays: leave no device behind.
+	for d in 1 2 3 4; do
+		[ -e "$VB/devices/vnapi$d" ] && echo "$d" 2>/dev/null >"$VB/del_device"
+	done
+	rm -rf "$TMP"
+	vnapi_cleanup
+}
+trap cleanup EXIT
+
+N_DROP=200	# datagrams per drop / aborted case
+N=100		# datagrams per reflect / redirect case
+PORT_TX=7000	# xdp_tx_reflect reflects datagrams to (or from) this port
+PORT_TX_SRC=7001
+PORT_RD=7002	# xdp_redirect redirects datagrams to (or from) this port
+# The verdict counters: every frame that reaches a program ends in one.
+VERDICTS="xdp_pass xdp_drop xdp_tx xdp_redirect xdp_aborted xdp_errors"
+
+# bpf_obj OUT [-D...]: vnapi_xdp.bpf.c compiled to OUT.
+bpf_obj() {
+	local out=$1
+	shift
+	clang-19 -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" "$@" \
+		-c "$BPF_SRC" -o "$out" 2>"$TMP/cc.log" ||
+		die "compiling $BPF_SRC ($*) failed: $(grep -m1 'error' "$TMP/cc.log")"
+}
+
+# xdp_prog NS DEV: "MODE NAME" of DEV's XDP program (mode 1 is native,
+# XDP_ATTACHED_DRV), "0 -" without one.
+xdp_prog() {
+	ip -n "$1" -j -d link show dev "$2" | python3 -c '
+import json, sys
+x = json.load(sys.stdin)[0].get("xdp") or {}
+print(x.get("mode", 0), (x.get("prog") or {}).get("name", "-"))'
+}
+
+# xdp_attach NS DEV OBJ NAME: program xdp_NAME (section xdp/NAME of OBJ)
+# attached to DEV in native mode.
+xdp_attach() {
+	local err
+	if ! err=$(ip -n "$1" link set dev "$2" xdpdrv obj "$3" sec "xdp/$4" 2>&1); then
+		fail "attaching xdp_$4 to $2 in native mode failed: $(echo "$err" | tail -n2 | tr '\n' ' ')"
+		return 1
+	fi
+	check_eq "XDP program of $2 after attaching xdp_$4" "$(xdp_prog "$1" "$2")" "1 xdp_$4"
+}
+
+# xdp_detach NS DEV
+xdp_detach() {
+	ip -n "$1" link set dev "$2" xdpdrv off || fail "detaching the XDP program of $2 failed"
+	check_eq "XDP program of $2 after detaching" "$(xdp_prog "$1" "$2")" "0 -"
+}
+
+# counters NS DEV: DEV's per-queue counters of ethtool -S (rx0_frames,
+# rx1_frames, tx0_xdp_xmit, ...) each summed over the queues, as lines
+# "rx_frames 123".
+counters() {
+	ip netns exec "$1" ethtool -S "$2" | awk '
+		$1 ~ /^(rx|tx)[0-9]+_[a-z_]+:$/ {
+			n = $1; sub(/[0-9]+_/, "_", n); sub(/:$/, "", n); s[n] += $2
+		}
+		END { for (n in s) print n, s[n] }'
+}
+
+# val SNAPSHOT NAME: the value of NAME in a snapshot of counters.
+val() {
+	awk -v n="$2" '$1 == n { v = $2 } END { print v + 0 }' <<<"$1"
+}
+
+# delta BEFORE AFTER NAME
+delta() {
+	echo $(($(val "$2" "$3") - $(val "$1" "$3")))
+}
+
+# verdicts SNAPSHOT: the frames the program of a device has seen, the sum
+# of its verdict counters.
+verdicts() {
+	local v s=0
+	for v in $VERDICTS; do
+		s=$((s + $(val "$1" "rx_$v")))
+	done
+	echo $s
+}
+
+# rose NS DEV NAME BASE WANT: DEV's NAME has risen by WANT or more since
+# the snapshot BASE (for busywait).
+rose() {
+	[ "$(delta "$4" "$(counters "$1" "$2")" "$3")" -ge "$5" ]
+}
+
+# settle WHAT NS DEV NAME BASE WANT: wait until DEV's NAME has risen by
+# WANT since BASE, and the rings of vnapi1 and vnapi2 are empty.
+settle() {
+	busywait 30000 rose "$2" "$3" "$4" "$5" "$6" ||
+		fail "$1: $4 of $3 rose by $(delta "$5" "$(counters "$2" "$3")" "$4"), want $6 (timed out)"
+	busywait 20000 ring_empty vnapi2 || fail "$1: vnapi2's rings do not drain"
+	busywait 20000 ring_empty vnapi1 || fail "$1: vnapi1's rings do not drain"
+}
+
+# mark: snapshots A0 of vnapi1's counters and B0 of vnapi2's, before a case.
+mark() {
+	A0=$(counters "$NSA" vnapi1)
+	B0=$(counters "$NSB" vnapi2)
+}
+
+# accounted: every frame vnapi1 transmitted since the mark reached
+# vnapi2's program (a verdict counter) or was dropped before it
+# (rx drops: ring full).
+accounted() {
+	local a b
+	a=$(counters "$NSA" vnapi1) b=$(counters "$NSB" vnapi2)
+	[ $(($(verdicts "$b") - $(verdicts "$B0") + $(delta "$B0" "$b" rx_drops))) = \
+		"$(delta "$A0" "$a" tx_frames)" ]
+}
+
+# account WHAT: accounted, and no verdict of vnapi2's program failed.
+account() {
+	local a b
+	busywait 10000 accounted || {
+		a=$(counters "$NSA" vnapi1) b=$(counters "$NSB" vnapi2)
+		fail "$1: vnapi1 sent $(delta "$A0" "$a" tx_frames) frames, vnapi2's program has verdicts for $(($(verdicts "$b") - $(verdicts "$B0"))) and $(delta "$B0" "$b" rx_drops) were dropped before it"
+	}
+	check_eq "$1: rx xdp_errors of vnapi2" "$(delta "$B0" "$(counters "$NSB" vnapi2)" rx_xdp_errors)" 0
+}
+
+# payloads: the payload of datagram I, the same in every sender and
+# receiver below (the python code of PY_PAYLOAD).
+PY_PAYLOAD='def payload(i): return (b"vnapi xdp %05d" % i).ljust(64, b".")'
+
+# udp_burst NS DST PORT COUNT: COUNT datagrams with distinct payloads
+# from NS to DST:PORT.
+udp_burst() {
+	ip netns exec "$1" python3 -c "$PY_PAYLOAD"'
+import socket, sys
+dst, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(n):
+    s.sendto(payload(i), (dst, port))
+' "$2" "$3" "$4"
+}
+
+# udp_collect NS ADDR PORT COUNT READY: a socket bound to ADDR:PORT in NS
+# (READY is created once it is) receives until it has the COUNT payloads
+# of udp_burst or no datagram comes for 10 s; prints "GOT DUPLICATES
+# OTHERS".
+udp_collect() {
+	ip netns exec "$1" python3 -c "$PY_PAYLOAD"'
+import socket, sys
+addr, port, n, ready, tmo = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], float(sys.argv[5])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 4 << 20)
+s.bind((addr, port))
+s.settimeout(tmo)
+open(ready, "w").close()
+want = {payload(i) for i in range(n)}
+got, dup, other = set(), 0, 0
+try:
+    while len(got) < n:
+        d = s.recv(4096)
+        if d in got:
+            dup += 1
+        elif d in want:
+            got.add(d)
+        else:
+            other += 1
+except socket.timeout:
+    pass
+print(len(got), dup, other)
+' "$2" "$3" "$4" "$5" $((10 * RNM_TIMEOUT_SCALE))
+}
+
+# udp_count NS ADDR PORT READY STOP: a socket bound to ADDR:PORT in NS
+# (READY is created once it is) counts what it receives until STOP
+# exists; prints the count.
+udp_count() {
+	ip netns exec "$1" python3 -c '
+import os, socket, sys
+addr, port, ready, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 4 << 20)
+s.bind((addr, port))
+s.settimeout(0.1)
+open(ready, "w").close()
+n = 0
+while not os.path.exists(stop):
+    try:
+        s.recv(4096)
+        n += 1
+    except socket.timeout:
+        pass
+s.setblocking(False)
+try:
+    while True:
+        s.recv(4096)
+        n += 1
+except BlockingIOError:
+    pass
+print(n)
+' "$2" "$3" "$4" "$5"
+}
+
+# udp_csum_errors NS: Udp InCsumErrors of NS.
+udp_csum_errors() {
+	# shellcheck disable=SC2016 # awk's fields
+	ip netns exec "$1" awk '$1 == "Udp:" { if (!n) { for (i = 2; i <= NF; i++) if ($i == "InCsumErrors") c = i; n = 1 } else print $c + 0 }' /proc/net/snmp
+}
+
+ping_ok() {
+	ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null 2>&1
+}
+
+vnapi_load
+IPV6=0 vnapi_pair 2
+busywait 10000 ping_ok || die "no ping from $NSA to $NSB before any program"
+bpf_obj "$TMP/xdp.o" -DUDP_PORT=$PORT_TX
+
+# The counters this test reads must be there.
+c2=$(counters "$NSB" vnapi2)
+for c in rx_frames rx_drops $(for v in $VERDICTS; do echo "rx_$v"; done) \
+	tx_frames tx_xdp_xmit tx_xdp_xmit_errors; do
+	grep -q "^$c " <<<"$c2" || die "ethtool -S vnapi2 has no ${c%%_*}{i}_${c#*_} counters"
+done
+
+# a. XDP features, from the netdev family (the kernel's own ynl, as in
+# vnapi_netlink.sh): without ynl, this check alone is skipped.
+YNL_TREE=
+for t in "$RNM_TOP" /opt/rnm/src/linux-source-*; do
+	[ -f "$t/tools/net/ynl/pyynl/cli.py" ] &&
+		[ -f "$t/Documentation/netlink/specs/netdev.yaml" ] && { YNL_TREE=$t; break; }
+done
+if [ -z "$YNL_TREE" ] || ! python3 -c 'import yaml' 2>/dev/null; then
+	[ "${RNM_STRICT:-0}" = 1 ] && fail "no ynl (kernel tree with tools/net/ynl, python3-yaml) for the XDP features"
+	log "INFO: XDP features not checked: no ynl (kernel tree with tools/net/ynl, python3-yaml)"
+else
+	for dev in "$NSA vnapi1" "$NSB vnapi2"; do
+		read -r ns name <<<"$dev"
+		ifi=$(ip netns exec "$ns" cat "/sys/class/net/$name/ifindex")
+		got=$(ip netns exec "$ns" python3 "$YNL_TREE/tools/net/ynl/pyynl/cli.py" --no-schema \
+			--spec "$YNL_TREE/Documentation/netlink/specs/netdev.yaml" --output-json \
+			--do dev-get --json "{\"ifindex\": $ifi}" |
+			python3 -c 'import json, sys; print(" ".join(sorted(json.load(sys.stdin).get("xdp-features", []))))') ||
+			fail "netdev dev-get for $name failed"
+		check_eq "xdp-features of $name" "$got" "basic ndo-xmit redirect"
+	done
+	log "ok: xdp-features basic, redirect, ndo-xmit"
+fi
+
+# b. XDP_PASS: a TCP transfer through the program, checksums compared;
+# every frame vnapi2 handed to the stack went through it.
+head -c 4000000 /dev/urandom >"$TMP/data"
+want=$(sha256sum <"$TMP/data" | cut -d' ' -f1)
+xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" pass
+mark
+rm -f "$TMP/out"
+timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSB" socat -u TCP-LISTEN:5001,reuseaddr \
+	"OPEN:$TMP/out,creat,trunc" &
+srv=$!
+busywait 10000 tcp_listening "$NSB" 5001 || fail "socat not listening on port 5001"
+timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSA" socat -u "OPEN:$TMP/data" TCP:10.0.0.2:5001 ||
+	fail "XDP_PASS: TCP transfer $NSA -> $NSB failed"
+wait $srv
+check_eq "XDP_PASS: sha256 of the transfer" "$(sha256sum <"$TMP/out" | cut -d' ' -f1)" "$want"
+# The two counters are read in one ethtool call, but a frame may be
+# between its verdict and the stack: compare until they agree.
+pass_agrees() {
+	local b
+	b=$(counters "$NSB" vnapi2)
+	[ "$(delta "$B0" "$b" rx_xdp_pass)" = "$(delta "$B0" "$b" rx_frames)" ] && ring_empty vnapi2
+}
+busywait 20000 pass_agrees || true
+b=$(counters "$NSB" vnapi2)
+passed=$(delta "$B0" "$b" rx_xdp_pass)
+[ "$passed" -gt 0 ] || fail "XDP_PASS: rx xdp_pass of vnapi2 did not rise over a 4 MB transfer"
+check_eq "XDP_PASS: frames to the stack = frames passed by the program" "$(delta "$B0" "$b" rx_frames)" "$passed"
+check_eq "XDP_PASS: all verdicts = passes" $(($(verdicts "$b") - $(verdicts "$B0"))) "$passed"
+check_eq "XDP_PASS: rx xdp_errors of vnapi2" "$(delta "$B0" "$b" rx_xdp_errors)" 0
+ping_ok || fail "XDP_PASS: no ping"
+xdp_detach "$NSB" vnapi2
+log "ok: XDP_PASS: 4 MB over TCP intact, $passed frames passed, each one to the stack"
+
+# xdp_sink WHAT PROG COUNTER: with PROG attached to vnapi2, N_DROP
+# datagrams from NSA are each counted in COUNTER of vnapi2 and none
+# reaches the stack.  PROG stays attached.
+xdp_sink() {
+	xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" "$2"
+	mark
+	udp_send "$NSA" 10.0.0.2 $N_DROP || fail "$1: sending $N_DROP datagrams failed"
+	settle "$1" "$NSB" vnapi2 "$3" "$B0" $N_DROP
+	b=$(counters "$NSB" vnapi2)
+	check_eq "$1: ${3/_/ } of vnapi2" "$(delta "$B0" "$b" "$3")" $N_DROP
+	check_eq "$1: frames to the stack" "$(delta "$B0" "$b" rx_frames)" 0
+	account "$1"
+}
+
+# c. XDP_DROP: every datagram is dropped by the program, none reaches the
+# stack (the neighbours are static: no ARP); ping fails, and works again
+# once the program is detached.
+xdp_sink XDP_DROP drop rx_xdp_drop
+ip netns exec "$NSA" ping -c 2 -i 0.2 -W 1 10.0.0.2 >/dev/null 2>&1 &&
+	fail "XDP_DROP: ping works with xdp_drop on vnapi2"
+xdp_detach "$NSB" vnapi2
+busywait 10000 ping_ok || fail "XDP_DROP: no ping after xdp_drop was detached"
+log "ok: XDP_DROP: $N_DROP datagrams dropped by the program, none to the stack; ping back once detached"
+
+# The next programs send the frames they get back out, and the stack that
+# receives them checks their checksums.  vnapi1 keeps its checksum offload
+# (the stack leaves the UDP checksum to the device: only the
+# pseudo-header's sum is in the frame): vnapi2 must complete it before
+# its program sees the frame, as on a wire.  (veth does not: the same
+# reflected datagrams fail their checksum there.)
+
+# The receiving sockets get a 4 MiB buffer: a frame XDP has seen sits in
+# a page of its own (a truesize of about 4.5 KiB), and the default buffer
+# would hold fewer than 50 of them.
+
+# d. XDP_TX: a socket bound to 10.0.0.1:PORT_TX_SRC sends N datagrams to
+# 10.0.0.2:PORT_TX; xdp_tx_reflect sends each back to vnapi1 with the
+# addresses and ports swapped: all come back, from 10.0.0.2:PORT_TX,
+# with their payloads.
+xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" tx_reflect
+mark
+csum0=$(udp_csum_errors "$NSA")
+got=$(ip netns exec "$NSA" python3 -c "$PY_PAYLOAD"'
+import socket, sys
+n, sport, dport, tmo = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 4 << 20)
+s.bind(("10.0.0.1", sport))
+s.settimeout(tmo)
+sent = {payload(i) for i in range(n)}
+for i in range(n):
+    s.sendto(payload(i), ("10.0.0.2", dport))
+got, dup, other = set(), 0, 0
+try:
+    while len(got) < n:
+        d, src = s.recvfrom(4096)
+        if src != ("10.0.0.2", dport) or d not in sent:
+            other += 1
+        elif d in got:
+            dup += 1
+        else:
+            got.add(d)
+except socket.timeout:
+    pass
+print(len(got), dup, other)
+' $N $PORT_TX_SRC $PORT_TX $((10 * RNM_TIMEOUT_SCALE))) || fail "XDP_TX: the reflecting client failed"
+check_eq "XDP_TX: datagrams back with their payloads, duplicates, others" "$got" "$N 0 0"
+check_eq "XDP_TX: UDP checksum errors in $NSA" $(($(udp_csum_errors "$NSA") - csum0)) 0
+settle "XDP_TX" "$NSB" vnapi2 rx_xdp_tx "$B0" $N
+a=$(counters "$NSA" vnapi1) b=$(counters "$NSB" vnapi2)
+check_eq "XDP_TX: rx xdp_tx of vnapi2" "$(delta "$B0" "$b" rx_xdp_tx)" $N
+check_eq "XDP_TX: frames to vnapi2's stack" "$(delta "$B0" "$b" rx_frames)" 0
+check_eq "XDP_TX: reflected frames vnapi1 received" "$(delta "$A0" "$a" rx_frames)" $N
+account "XDP_TX"
+xdp_detach "$NSB" vnapi2
+log "ok: XDP_TX: $N datagrams reflected, all back to the sender with their payloads"
+
+# e. XDP_REDIRECT: vnapi3 (NSB, up, no address, no program) linked to
+# vnapi4 (NSC, 10.0.0.2/24).  xdp_redirect on vnapi2 rewrites the
+# destination MAC to vnapi4's and redirects to vnapi3, which transmits to
+# vnapi4 (ndo_xdp_xmit): NSC's socket on 10.0.0.2:PORT_RD receives all N,
+# NSB's socket on the same address and port none.
+vnapi_new 3 2
+vnapi_new 4 2
+echo "3 4" >$VB/link_device || die "link_device 3 4 failed"
+setup_ns NSC
+ip netns exec "$NSC" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+ip netns exec "$NSC" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+ip link set vnapi3 netns "$NSB" || die "cannot move vnapi3 to $NSB"
+ip -n "$NSB" link set vnapi3 up
+IPV6=0 vnapi_place 4 "$NSC" 10.0.0.2
+if3=$(ip netns exec "$NSB" cat /sys/class/net/vnapi3/ifindex)
+mac4=$(ip netns exec "$NSC" cat /sys/class/net/vnapi4/address)
+bpf_obj "$TMP/redirect.o" -DUDP_PORT=$PORT_RD -DREDIRECT_IFINDEX="$if3" \
+	-DREDIRECT_DMAC="0x${mac4//:/,0x}"
+xdp_attach "$NSB" vnapi2 "$TMP/redirect.o" redirect
+udp_collect "$NSC" 10.0.0.2 $PORT_RD $N "$TMP/c.ready" >"$TMP/c.out" &
+rcv_c=$!
+udp_count "$NSB" 10.0.0.2 $PORT_RD "$TMP/b.ready" "$TMP/b.stop" >"$TMP/b.out" &
+rcv_b=$!
+busywait 20000 test -e "$TMP/c.ready" -a -e "$TMP/b.ready" || fail "XDP_REDIRECT: receivers did not start"
+mark
+C0=$(counters "$NSB" vnapi3) D0=$(counters "$NSC" vnapi4)
+csum0=$(udp_csum_errors "$NSC")
+udp_burst "$NSA" 10.0.0.2 $PORT_RD $N || fail "XDP_REDIRECT: sending $N datagrams failed"
+wait $rcv_c || fail "XDP_REDIRECT: the receiver in $NSC failed"
+check_eq "XDP_REDIRECT: datagrams received in $NSC, duplicates, others" "$(cat "$TMP/c.out")" "$N 0 0"
+check_eq "XDP_REDIRECT: UDP checksum errors in $NSC" $(($(udp_csum_errors "$NSC") - csum0)) 0
+settle "XDP_REDIRECT" "$NSB" vnapi2 rx_xdp_redirect "$B0" $N
+busywait 20000 ring_empty vnapi4 || fail "XDP_REDIRECT: vnapi4's rings do not drain"
+touch "$TMP/b.stop"
+wait $rcv_b || fail "XDP_REDIRECT: the receiver in $NSB failed"
+check_eq "XDP_REDIRECT: datagrams received in $NSB" "$(cat "$TMP/b.out")" 0
+b=$(counters "$NSB" vnapi2) c=$(counters "$NSB" vnapi3) d=$(counters "$NSC" vnapi4)
+check_eq "XDP_REDIRECT: rx xdp_redirect of vnapi2" "$(delta "$B0" "$b" rx_xdp_redirect)" $N
+check_eq "XDP_REDIRECT: frames to vnapi2's stack" "$(delta "$B0" "$b" rx_frames)" 0
+check_eq "XDP_REDIRECT: tx xdp_xmit of vnapi3" "$(delta "$C0" "$c" tx_xdp_xmit)" $N
+check_eq "XDP_REDIRECT: tx xdp_xmit_errors of vnapi3" "$(delta "$C0" "$c" tx_xdp_xmit_errors)" 0
+check_eq "XDP_REDIRECT: frames to vnapi4's stack" "$(delta "$D0" "$d" rx_frames)" $N
+account "XDP_REDIRECT"
+# What the program does not select still goes to NSB's stack.
+ping_ok || fail "XDP_REDIRECT: no ping with xdp_redirect (ICMP is passed)"
+xdp_detach "$NSB" vnapi2
+log "ok: XDP_REDIRECT: $N datagrams redirected to vnapi3, all received behind vnapi4, none in $NSB"
+
+# f. XDP_ABORTED: counted, nothing to the stack.
+xdp_sink XDP_ABORTED aborted rx_xdp_aborted
+xdp_detach "$NSB" vnapi2
+busywait 10000 ping_ok || fail "XDP_ABORTED: no ping after xdp_aborted was detached"
+log "ok: XDP_ABORTED: $N_DROP datagrams counted, none to the stack"
+
+# g. MTU: frames are at most 3520 bytes with XDP, so the MTU is at most
+# 3502 (3520 - Ethernet header - VLAN tag) while a program is attached,
+# and a program cannot be attached above it.
+mtu() { ip netns exec "$NSB" cat /sys/class/net/vnapi2/mtu; }
+mtu_set() { ip -n "$NSB" link set dev vnapi2 mtu "$1" 2>/dev/null; }
+xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" pass
+mtu_set 9000 && fail "MTU 9000 accepted with a program attached"
+check_eq "MTU after refused 9000" "$(mtu)" 1500
+mtu_set 3503 && fail "MTU 3503 accepted with a program attached"
+check_eq "MTU after refused 3503" "$(mtu)" 1500
+mtu_set 3502 || fail "MTU 3502 refused with a program attached"
+check_eq "MTU after 3502" "$(mtu)" 3502
+xdp_detach "$NSB" vnapi2
+for m in 3503 9000; do
+	mtu_set $m || fail "MTU $m refused without a program"
+	check_eq "MTU after $m without a program" "$(mtu)" $m
+	ip -n "$NSB" link set dev vnapi2 xdpdrv obj "$TMP/xdp.o" sec xdp/pass 2>/dev/null &&
+		fail "xdp_pass attached with MTU $m"
+	check_eq "XDP program after a refused attach at MTU $m" "$(xdp_prog "$NSB" vnapi2)" "0 -"
+done
+mtu_set 3502 || fail "MTU 3502 refused"
+xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" pass && xdp_detach "$NSB" vnapi2
+mtu_set 1500 || fail "MTU 1500 refused"
+check_eq "MTU restored" "$(mtu)" 1500
+busywait 10000 ping_ok || fail "no ping after the MTU changes"
+log "ok: MTU: at most 3502 with a program, no program above 3502"
+
+# h. Nothing attached, no verdict ever failed, no transmit to a peer
+# failed; once the devices are deleted, no frame is left alive.
+for dev in "$NSA vnapi1" "$NSB vnapi2" "$NSB vnapi3" "$NSC vnapi4"; do
+	read -r ns name <<<"$dev"
+	check_eq "XDP program of $name at the end" "$(xdp_prog "$ns" "$name")" "0 -"
+	s=$(counters "$ns" "$name")
+	check_eq "rx xdp_errors of $name over the test" "$(val "$s" rx_xdp_errors)" 0
+	check_eq "tx xdp_xmit_errors of $name over the test" "$(val "$s" tx_xdp_xmit_errors)" 0
+done
+for d in 1 2 3 4; do
+	echo $d >$VB/del_device || fail "del_device $d failed"
+done
+check_eq "live devices" "$(cat $VB/live_devices)" 0
+check_eq "live frames" "$(cat $VB/live_frames)" 0
+rnm_rmmod vnapi
+
+[ $RET = 0 ] && log "PASS: vnapi native XDP: pass, drop, tx, redirect, aborted, MTU limits"
+exit $RET
