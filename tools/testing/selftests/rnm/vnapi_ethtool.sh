@@ -28,12 +28,13 @@ want_names() { # QUEUES
 	local i n
 	for ((i = 0; i < $1; i++)); do
 		for n in frames bytes drops interrupts polls budget_exhausted gro_merged \
-			remote_interrupts; do
+			remote_interrupts xdp_pass xdp_drop xdp_tx xdp_redirect xdp_aborted \
+			xdp_errors; do
 			printf 'rx%d_%s ' $i $n
 		done
 	done
 	for ((i = 0; i < $1; i++)); do
-		for n in frames bytes drops; do
+		for n in frames bytes drops xdp_xmit xdp_xmit_errors; do
 			printf 'tx%d_%s ' $i $n
 		done
 	done
