@@ -161,17 +161,26 @@ impl RxStats {
         ]
     }
 
+    /// Counts a frame of `bytes` bytes handed to the stack.
+    fn count_received(&self, r: GroResult, bytes: u64) {
+        self.frames.add(1);
+        self.bytes.add(bytes);
+        if r == GroResult::Merged {
+            self.gro_merged.add(1);
+        }
+    }
+
     /// Counts what became of a frame the XDP program was run on, of
     /// `bytes` bytes as received (`XDP_TX` is counted once sent).
     fn count_xdp(&self, action: &XdpAction, bytes: u64) {
         let c = match action {
             XdpAction::Pass(r) => {
-                self.frames.add(1);
-                self.bytes.add(bytes);
-                if *r == GroResult::Merged {
-                    self.gro_merged.add(1);
-                }
+                self.count_received(*r, bytes);
                 &self.xdp_pass
+            }
+            XdpAction::NotRun(r) => {
+                self.count_received(*r, bytes);
+                return;
             }
             XdpAction::Drop => &self.xdp_drop,
             XdpAction::Tx(_) => &self.xdp_tx,
@@ -565,20 +574,20 @@ impl Poller for RxQueue {
             LIVE_FRAMES.fetch_sub(n as i64, Relaxed);
             let frames = batch.iter_mut().take(n).filter_map(Option::take);
             if ctx.has_xdp() {
+                // Where `XDP_TX` frames go, for the whole batch.
+                let guard = rcu::read_lock();
+                let peer = q.peer.get(&guard);
                 for mut skb in frames {
                     skb.record_rx_queue(q.index);
                     let bytes = u64::from(skb.len()) + ETH_HLEN;
                     // At most `remaining` frames were taken: never refused.
                     let Ok(action) = ctx.run_xdp(skb) else {
-                        // At most `remaining` frames were taken: never
-                        // refused.
                         continue;
                     };
                     if let XdpAction::Tx(frame) = action {
                         // Out of the device: to the peer's queue of the
                         // same index.
-                        let guard = rcu::read_lock();
-                        let sent = q.peer.get(&guard).is_some_and(|peer| {
+                        let sent = peer.is_some_and(|peer| {
                             port::xmit_frame(peer, usize::from(q.index), frame, bh)
                         });
                         let c = if sent {
@@ -628,11 +637,7 @@ impl RxQueue {
             };
             // At most `remaining` frames were taken: never refused.
             if let Ok(r) = r {
-                q.stats.frames.add(1);
-                q.stats.bytes.add(bytes);
-                if r == GroResult::Merged {
-                    q.stats.gro_merged.add(1);
-                }
+                q.stats.count_received(r, bytes);
             }
         }
     }

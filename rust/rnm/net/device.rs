@@ -585,11 +585,10 @@ impl<T: DeviceOps> Adapter<T> {
             unsafe { bindings::rnm_netdev_bpf_mtu_error(bpf) };
             return EINVAL.to_errno();
         }
-        // SAFETY: `dev_xdp_install` calls `ndo_bpf` under RTNL (these
-        // devices have no instance lock), which also serialises it with
-        // `ndo_change_mtu`; it took a reference to `prog` for the driver,
-        // which passes to the slot on success (it puts it itself only when
-        // the driver fails).
+        // `dev_xdp_install` calls `ndo_bpf` under RTNL (these devices have
+        // no instance lock), which also serialises it with `ndo_change_mtu`,
+        // and took a reference to `prog` that it puts only if we fail.
+        // SAFETY: RTNL is held; the reference passes to the slot.
         unsafe { p.xdp.replace(prog) };
         0
     }

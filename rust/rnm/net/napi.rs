@@ -788,8 +788,8 @@ impl<'a> PollContext<'a> {
     /// `SkBuff::from_xdp_frame`) and carries out its verdict
     /// ([`XdpAction`]): a frame passed goes to the stack through GRO.
     /// Without a program the frame goes to GRO as with
-    /// [`PollContext::gro_receive`].  The frame counts against the budget
-    /// whatever the verdict.
+    /// [`PollContext::gro_receive`] ([`XdpAction::NotRun`]).  The frame
+    /// counts against the budget whatever the verdict.
     ///
     /// The program sees a copy of the frame from its Ethernet header, in a
     /// page of its own (checksum completed if it was left to the device);
@@ -800,7 +800,7 @@ impl<'a> PollContext<'a> {
     pub fn run_xdp(&mut self, skb: SkBuff) -> Result<XdpAction, SkBuff> {
         let prog = self.xdp.get();
         if prog.is_null() {
-            return self.gro_receive(skb).map(XdpAction::Pass);
+            return self.gro_receive(skb).map(XdpAction::NotRun);
         }
         if !self.take_one() {
             return Err(skb);

@@ -44,6 +44,11 @@ pub enum XdpAction {
     /// `XDP_PASS`: handed to the stack through GRO, as the program left
     /// it.
     Pass(GroResult),
+    /// No program was attached (it was detached since the driver looked):
+    /// handed to the stack through GRO, as
+    /// [`PollContext::gro_receive`](super::napi::PollContext::gro_receive)
+    /// does.
+    NotRun(GroResult),
     /// `XDP_DROP`: freed.
     Drop,
     /// `XDP_ABORTED` (or a verdict the kernel does not know, warned about):
