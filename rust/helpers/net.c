@@ -22,11 +22,6 @@
 /* The value rust/rnm/net/ethtool.rs writes into op_needs_rtnl. */
 static_assert(ETHTOOL_OP_NEEDS_RTNL_SCHANNELS == (1 << 3));
 
-void *rnm_netdev_priv(const struct net_device *dev)
-{
-	return netdev_priv(dev);
-}
-
 void rnm_set_netdev_dev(struct net_device *dev, struct device *parent)
 {
 	SET_NETDEV_DEV(dev, parent);
@@ -133,9 +128,21 @@ int rnm_napi_weight(const struct napi_struct *napi)
 	return READ_ONCE(napi->weight);
 }
 
+/*
+ * napi_gro_receive(), except for a frame aggregated already (GSO: a peer on
+ * the same host sent it so), to which GRO can add nothing, as veth finds
+ * (veth_skb_is_eligible_for_gro()): while GRO holds and queues no frame, so
+ * that none of its flow can be overtaken, it goes up directly, marked with
+ * the NAPI id as GRO would mark it.
+ */
 gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 				  struct sk_buff *skb)
 {
+	if (skb_is_gso(skb) && !napi->gro.bitmask && !napi->gro.rx_count) {
+		skb_mark_napi_id(skb, napi);
+		netif_receive_skb(skb);
+		return GRO_NORMAL;
+	}
 	return napi_gro_receive(napi, skb);
 }
 

@@ -161,12 +161,13 @@ impl RxStats {
         ]
     }
 
-    /// Counts a frame of `bytes` bytes handed to the stack.
-    fn count_received(&self, r: GroResult, bytes: u64) {
-        self.frames.add(1);
+    /// Counts `frames` frames of `bytes` bytes in all handed to the stack,
+    /// of which GRO merged `merged` into others.
+    fn count_received(&self, frames: u64, bytes: u64, merged: u64) {
+        self.frames.add(frames);
         self.bytes.add(bytes);
-        if r == GroResult::Merged {
-            self.gro_merged.add(1);
+        if merged != 0 {
+            self.gro_merged.add(merged);
         }
     }
 
@@ -175,11 +176,11 @@ impl RxStats {
     fn count_xdp(&self, action: &XdpAction, bytes: u64) {
         let c = match action {
             XdpAction::Pass(r) => {
-                self.count_received(*r, bytes);
+                self.count_received(1, bytes, u64::from(*r == GroResult::Merged));
                 &self.xdp_pass
             }
             XdpAction::NotRun(r) => {
-                self.count_received(*r, bytes);
+                self.count_received(1, bytes, u64::from(*r == GroResult::Merged));
                 return;
             }
             XdpAction::Drop => &self.xdp_drop,
@@ -620,16 +621,18 @@ impl Poller for RxQueue {
 }
 
 impl RxQueue {
-    /// Hands `frames` to the stack, through GRO unless `alone`.
+    /// Hands `frames` to the stack, through GRO unless `alone`, and counts
+    /// them once for the batch.
     fn receive_frames(
         q: &Self,
         ctx: &mut PollContext<'_>,
         frames: impl Iterator<Item = SkBuff>,
         alone: bool,
     ) {
+        let (mut n, mut bytes, mut merged) = (0u64, 0u64, 0u64);
         for mut skb in frames {
             skb.record_rx_queue(q.index);
-            let bytes = u64::from(skb.len()) + ETH_HLEN;
+            let len = u64::from(skb.len()) + ETH_HLEN;
             let r = if alone {
                 ctx.receive(skb).map(|()| GroResult::Normal)
             } else {
@@ -637,8 +640,11 @@ impl RxQueue {
             };
             // At most `remaining` frames were taken: never refused.
             if let Ok(r) = r {
-                q.stats.count_received(r, bytes);
+                n += 1;
+                bytes += len;
+                merged += u64::from(r == GroResult::Merged);
             }
         }
+        q.stats.count_received(n, bytes, merged);
     }
 }

@@ -359,6 +359,20 @@ impl<T: DeviceOps> Private<T> {
     }
 }
 
+/// The start of the private area of `dev` (`netdev_priv()`, a constant
+/// offset into the `net_device`, computed here rather than by a call).
+///
+/// # Safety
+///
+/// `dev` must point to a `net_device` allocated by `alloc_netdev_mqs()`.
+#[inline]
+unsafe fn netdev_priv(dev: *mut bindings::net_device) -> *mut u8 {
+    // SAFETY: `dev` points to a `net_device` (safety requirements); the
+    // place of its `priv` member is computed without reading or
+    // referencing the device, as `netdev_priv()` returns `dev->priv`.
+    unsafe { ptr::addr_of_mut!((*dev).priv_).cast::<u8>() }
+}
+
 /// The XDP program of `dev`.
 ///
 /// # Safety
@@ -370,7 +384,7 @@ pub(in crate::rnm) unsafe fn xdp_slot<'a>(dev: *mut bindings::net_device) -> &'a
     // SAFETY: by the safety requirements the private area holds a
     // `Private<T>` for some `T`, whose first field (`#[repr(C)]`) is a
     // `ProgSlot`, at the start of the area.
-    unsafe { &*bindings::rnm_netdev_priv(dev).cast::<ProgSlot>() }
+    unsafe { &*netdev_priv(dev).cast::<ProgSlot>() }
 }
 
 /// A device under construction, given to the closure that builds its
@@ -424,7 +438,7 @@ impl<T: DeviceOps> Adapter<T> {
         unsafe {
             (
                 Device::from_raw(dev),
-                &*bindings::rnm_netdev_priv(dev).cast::<Private<T>>(),
+                &*netdev_priv(dev).cast::<Private<T>>(),
             )
         }
     }
@@ -739,7 +753,7 @@ impl<T: DeviceOps> Registration<T> {
         // requested above, 32-byte alignment which it does not exceed) and
         // is not initialised yet.
         unsafe {
-            bindings::rnm_netdev_priv(dev.as_ptr())
+            netdev_priv(dev.as_ptr())
                 .cast::<Private<T>>()
                 .write(Private {
                     xdp: ProgSlot::new(),
@@ -790,7 +804,7 @@ impl<T: DeviceOps> Registration<T> {
     fn private(&self) -> &Private<T> {
         // SAFETY: the private area holds an initialised `Private<T>` until
         // `drop`.
-        unsafe { &*bindings::rnm_netdev_priv(self.dev.as_ptr()).cast::<Private<T>>() }
+        unsafe { &*netdev_priv(self.dev.as_ptr()).cast::<Private<T>>() }
     }
 
     /// The private data.
@@ -824,7 +838,7 @@ impl<T: DeviceOps> Drop for Registration<T> {
         // dropped once, `T` then the NAPI contexts, before the device
         // (which the NAPI contexts refer to) is freed.
         unsafe {
-            core::ptr::drop_in_place(bindings::rnm_netdev_priv(dev).cast::<Private<T>>());
+            core::ptr::drop_in_place(netdev_priv(dev).cast::<Private<T>>());
             bindings::free_netdev(dev);
         }
     }

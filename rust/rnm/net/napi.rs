@@ -764,7 +764,10 @@ impl<'a> PollContext<'a> {
         }
     }
 
-    /// Hands `skb` to the stack through GRO (`napi_gro_receive`).
+    /// Hands `skb` to the stack through GRO (`napi_gro_receive`); a frame
+    /// that is aggregated already (GSO), to which GRO can add nothing, goes
+    /// up directly while GRO holds and queues no frame (none of its flow
+    /// can then be overtaken), as veth hands such frames up.
     ///
     /// Errors: the frame back if the budget is used up.
     pub fn gro_receive(&mut self, skb: SkBuff) -> Result<GroResult, SkBuff> {

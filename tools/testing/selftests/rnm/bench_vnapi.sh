@@ -14,6 +14,18 @@
 # hands a TSO device's frames to the transmitting CPU's backlog, which
 # cannot be threaded at run time.
 #
+# BENCH_PROFILE=1 adds where the time goes, per frame, for the same TCP
+# and UDP loads (one run of each link, after the rounds): perf samples
+# every CPU's clock (cpu-clock, 1 kHz, with call chains) during the run,
+# and the samples are split by call chain into the driver's transmit
+# (ndo_start_xmit: vnapi's, or veth_xmit with the backlog it feeds), the
+# receive path outside the stack (the poll: vnapi's NAPI poll, with GRO,
+# or the backlog's process_backlog, minus what __netif_receive_skb_one_core
+# and __netif_receive_skb_list_core below it take), the stack's receive
+# (those two) and everything else but the idle loop, in microseconds of
+# CPU per frame that the two devices received.  Emulated time: compare the links with each
+# other, not with hardware.  Needs perf (linux-perf).
+#
 # Runs as root where the module is built; in the project's VM:
 #   scripts/in-root.sh scripts/vm.sh tools/testing/selftests/rnm/bench_vnapi.sh [ARGS]
 # ARGS, if any, are ethtool -C settings for vnapi (for example
@@ -56,6 +68,12 @@ case $XDP in
 0 | 1 | only) ;;
 *) die "BENCH_XDP is 0, 1 or only, not '$XDP'" ;;
 esac
+PROFILE=${BENCH_PROFILE:-0}
+case $PROFILE in
+0 | 1) ;;
+*) die "BENCH_PROFILE is 0 or 1, not '$PROFILE'" ;;
+esac
+[ "$PROFILE" = 0 ] || require_cmd perf
 XDP_TMP=
 if [ "$XDP" != 0 ]; then
 	require_cmd clang-19
@@ -63,7 +81,8 @@ if [ "$XDP" != 0 ]; then
 		skip "kernel without the bpf() system call (CONFIG_BPF_SYSCALL)"
 	XDP_TMP=$(mktemp -d)
 fi
-trap '[ -z "$XDP_TMP" ] || rm -rf "$XDP_TMP"; vnapi_cleanup' EXIT
+PROF_TMP=$(mktemp -d)
+trap 'rm -rf "$PROF_TMP"; [ -z "$XDP_TMP" ] || rm -rf "$XDP_TMP"; vnapi_cleanup' EXIT
 COALESCE="$*"
 PIN_C= PIN_S= STEER=
 if [ "$(nproc)" -ge 2 ]; then
@@ -226,6 +245,73 @@ rounds() {
 	done
 }
 
+# profile KIND NET LOAD: one run of LOAD (tcp or udp) over KIND under
+# perf; prints the CPU microseconds per received frame of: the driver's
+# transmit, its receive outside the stack, the stack's receive, the rest.
+profile() {
+	local kind=$1 net=$2 args= f0 f1 data=$PROF_TMP/perf.data
+	[ "$3" = udp ] && args="-u -l 64 -b 0"
+	setup_link "$kind" "$net"
+	ip netns exec "$S" $PIN_S iperf3 -s -D -p 5201
+	busywait 10000 tcp_listening "$S" 5201 || die "iperf3 not listening"
+	f0=$(rx_frames)
+	perf record -q -o "$data" -a -e cpu-clock -F 1000 -g -- \
+		ip netns exec "$C" $PIN_C iperf3 -c 10.0.$net.2 -p 5201 -t "$T" $args >/dev/null ||
+		die "$kind: $3 run under perf failed"
+	f1=$(rx_frames)
+	perf script -i "$data" -F period,ip,sym 2>/dev/null |
+		python3 -c '
+import re, sys
+kind, frames = sys.argv[1], int(sys.argv[2]) - int(sys.argv[3])
+vnapi = kind.startswith("vnapi")
+cats = (("x", re.compile(r"Adapter.*start_xmit" if vnapi else r"^veth_xmit$")),
+        ("s", re.compile(r"^__netif_receive_skb_(one|list)_core$")),
+        ("p", re.compile(r"poll_callback" if vnapi else r"^process_backlog$")))
+ns = {"x": 0, "s": 0, "p": 0, "r": 0}
+def account(period, syms):
+    # Idle CPUs are left out; otherwise the category of the frame nearest
+    # the leaf that has one.
+    if "do_idle" in syms:
+        return
+    for sym in syms:
+        for k, rx in cats:
+            if rx.search(sym):
+                ns[k] += period
+                return
+    ns["r"] += period
+period, syms = None, []
+for line in sys.stdin:
+    f = line.split()
+    if not f:
+        if period is not None:
+            account(period, syms)
+        period, syms = None, []
+    elif period is None:
+        period = int(f[0])
+    elif len(f) >= 2:
+        syms.append(re.sub(r"\+0x[0-9a-f]+$", "", f[1]))
+if period is not None:
+    account(period, syms)
+if frames <= 0 or not sum(ns.values()):
+    sys.exit("no samples or no frames")
+us = lambda k: ns[k] / 1e3 / frames
+print("%.1f %.1f %.1f %.1f %d" % (us("x"), us("p"), us("s"), us("r"), frames))
+' "$kind" "$f1" "$f0" || die "$kind: no profile of the $3 run"
+	cleanup_ns
+	case $kind in
+	vnapi*) for d in 1 2; do echo $d >$VB/del_device || die "del_device $d"; done ;;
+	esac
+}
+
+# rx_frames: frames received by eth0 in both namespaces.
+rx_frames() {
+	local ns n=0
+	for ns in "$C" "$S"; do
+		n=$((n + $(ip netns exec "$ns" cat /sys/class/net/eth0/statistics/rx_packets)))
+	done
+	echo $n
+}
+
 vnapi_load
 net=0
 declare -A TCP UDP XDROP XTX
@@ -233,6 +319,18 @@ rounds run "$KINDS" TCP TCP Gbit/s UDP UDP packets/s
 if [ "$XDP" != 0 ]; then
 	xdp_obj
 	rounds run_xdp "$XDP_KINDS" XDROP XDP_DROP packets/s XTX XDP_TX packets/s
+fi
+declare -A PROF
+if [ "$PROFILE" = 1 ]; then
+	for load in tcp udp; do
+		for kind in $KINDS; do
+			net=$((net + 1))
+			PROF[$kind-$load]=$(profile "$kind" $net $load) || {
+				echo "${PROF[$kind-$load]}"
+				exit $ksft_fail
+			}
+		done
+	done
 fi
 rmmod vnapi
 
@@ -263,4 +361,15 @@ if [ "$XDP" != 0 ]; then
 	printf '%-24s %12s %12s %8s\n' action vnapi veth ratio
 	printf '%-24s %12.0f %12.0f %8s\n' XDP_DROP "${MD[vnapi]}" "${MD[veth]}" "$(ratio "${MD[vnapi]}" "${MD[veth]}")"
 	printf '%-24s %12.0f %12.0f %8s\n' XDP_TX "${MX[vnapi]}" "${MX[veth]}" "$(ratio "${MX[vnapi]}" "${MX[veth]}")"
+fi
+if [ "$PROFILE" = 1 ]; then
+	echo "CPU time per received frame (us; perf cpu-clock, one run of ${T} s each):"
+	printf '%-10s %-9s %8s %8s %8s %8s %8s %10s\n' load link xmit rx-drv rx-stack rest total frames
+	for load in tcp udp; do
+		for kind in $KINDS; do
+			read -r x p st r f <<<"${PROF[$kind-$load]}"
+			printf '%-10s %-9s %8s %8s %8s %8s %8s %10s\n' "$load" "$kind" "$x" "$p" "$st" "$r" \
+				"$(python3 -c "print('%.1f' % ($x + $p + $st + $r))")" "$f"
+		done
+	done
 fi
