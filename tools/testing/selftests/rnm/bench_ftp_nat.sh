@@ -35,6 +35,18 @@
 # "helper Rust/C" the ratio of what each helper adds to the router's cost
 # without a helper (noisier: a difference of two measurements).
 #
+# BENCH_PROFILE=1 adds the helpers' own cost, measured rather than
+# derived from a difference: after the rounds, one run of each load per
+# helper and configuration with perf sampling the router's CPU (cpu-clock,
+# 1 kHz, with call chains); a sample counts for the helper when its chain
+# passes through the helper's module (nf_conntrack_ftp or nf_nat_ftp, or
+# nf_conntrack_ftp_rs), which includes what it calls in the core
+# (expectations, sequence adjustment, mangling).  Printed in microseconds
+# per MiB and per session, with the ratios Rust/C; BENCH_PROFILE_TOP=1
+# also lists on stderr, for each run, the twelve functions the helper's
+# samples were taken in most, in microseconds per unit.  Needs perf
+# (linux-perf).
+#
 # Runs as root where the modules are built; in the project's VM:
 #   scripts/in-root.sh scripts/vm.sh tools/testing/selftests/rnm/bench_ftp_nat.sh
 
@@ -46,6 +58,12 @@ ROUNDS=${BENCH_ROUNDS:-3}
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (one for the router)"
 taskset -pc 0 $$ >/dev/null || die "cannot pin the benchmark to CPU 0"
 KINDS="none c rs"
+PROFILE=${BENCH_PROFILE:-0}
+case $PROFILE in
+0 | 1) ;;
+*) die "BENCH_PROFILE is 0 or 1, not '$PROFILE'" ;;
+esac
+[ "$PROFILE" = 0 ] || require_cmd perf
 declare -A HELPER=([none]="" [c]=ftp [rs]=ftp-rs)
 
 modprobe nf_conntrack || skip "no nf_conntrack"
@@ -115,6 +133,37 @@ run() {
 	echo "$bulk $(python3 -c "print('%.1f %.0f' % ($n / $t, ($c1 - $c0) * 1000 / $n))")"
 }
 
+# helper_us DATA UNITS: the microseconds per unit (UNITS of them in
+# the run) of the router CPU's samples in DATA taken inside the helper:
+# below the function that nf_confirm() calls other than its own
+# confirmation and sequence adjustment, which is the helper's help
+# function (C's help(), the Rust helper's help_callback(); told by place
+# in the chain, not by name, which perf may not resolve in a module).
+helper_us() {
+	perf script -i "$1" -F period,ip,sym 2>/dev/null |
+		python3 "$(dirname "$0")/perf_chains.py" helper "$2" "${BENCH_PROFILE_TOP:-0}"
+}
+
+# profile KIND NAT SECONDS: prints "US_PER_MIB US_PER_SESSION", the
+# helper's own cost on the router's CPU in each load.
+profile() {
+	local t=$3 data=$PROF_TMP/perf.data bytes n failed bulk
+	setup "$1" "$2"
+	bytes=$(perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
+		ip netns exec "$NS_C" iperf3 -c $S4 -p 21 -t "$t" -J |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum_received"]["bytes"])') ||
+		die "$1 $2: iperf3 under perf failed"
+	bulk=$(helper_us "$data" "$(python3 -c "print($bytes / 2**20)")") ||
+		die "$1 $2: no profile of the bulk run"
+	nsx "$NS_R" conntrack -F >/dev/null 2>&1
+	perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
+		ip netns exec "$NS_C" python3 "$FTP_PEER" bench-sessions $E4 "$t" 8 \
+		>"$PROF_TMP/sessions" || die "$1 $2: sessions under perf failed"
+	read -r n failed <"$PROF_TMP/sessions"
+	[ "${n:-0}" -gt 0 ] || die "$1 $2: no session completed under perf"
+	echo "$bulk $(helper_us "$data" "$n")" || die "$1 $2: no profile of the sessions"
+}
+
 median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
 
 for nat in plain nat; do
@@ -137,6 +186,17 @@ for r in $(seq "$ROUNDS"); do
 	done
 	order="${order#* } ${order%% *}"
 done
+declare -A PB PS
+if [ "$PROFILE" = 1 ]; then
+	PROF_TMP=$(mktemp -d)
+	for nat in plain nat; do
+		for kind in c rs; do
+			read -r PB[$kind-$nat] PS[$kind-$nat] < <(profile $kind $nat "$T")
+			[ -n "${PS[$kind-$nat]}" ] || die "profile of $kind $nat failed"
+		done
+	done
+	rm -rf "$PROF_TMP"
+fi
 nsx "$NS_R" nft flush ruleset
 nsx "$NS_R" conntrack -F >/dev/null 2>&1
 
@@ -168,5 +228,17 @@ for nat in plain nat; do
 	row "sessions, $what (per s)" '%10.1f' SR $nat
 	row "sessions, $what (router us each)" '%10.0f' SC $nat cost
 done
+if [ "$PROFILE" = 1 ]; then
+	echo "the helpers' own cost on the router's CPU (perf, one run of ${T} s each):"
+	printf '%-34s %10s %10s %8s\n' "" C Rust Rust/C
+	for nat in plain nat; do
+		what="no NAT"
+		[ $nat = nat ] && what="masquerade"
+		printf '%-34s %10s %10s %8s\n' "bulk, $what (helper us/MiB)" "${PB[c-$nat]}" "${PB[rs-$nat]}" \
+			"$(python3 -c "print('%.2f' % (${PB[rs-$nat]} / ${PB[c-$nat]}))")"
+		printf '%-34s %10s %10s %8s\n' "sessions, $what (helper us each)" "${PS[c-$nat]}" "${PS[rs-$nat]}" \
+			"$(python3 -c "print('%.2f' % (${PS[rs-$nat]} / ${PS[c-$nat]}))")"
+	done
+fi
 modprobe -r nf_nat_ftp nf_conntrack_ftp
 rmmod nf_conntrack_ftp_rs

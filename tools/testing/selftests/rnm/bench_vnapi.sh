@@ -260,43 +260,8 @@ profile() {
 		die "$kind: $3 run under perf failed"
 	f1=$(rx_frames)
 	perf script -i "$data" -F period,ip,sym 2>/dev/null |
-		python3 -c '
-import re, sys
-kind, frames = sys.argv[1], int(sys.argv[2]) - int(sys.argv[3])
-vnapi = kind.startswith("vnapi")
-cats = (("x", re.compile(r"Adapter.*start_xmit" if vnapi else r"^veth_xmit$")),
-        ("s", re.compile(r"^__netif_receive_skb_(one|list)_core$")),
-        ("p", re.compile(r"poll_callback" if vnapi else r"^process_backlog$")))
-ns = {"x": 0, "s": 0, "p": 0, "r": 0}
-def account(period, syms):
-    # Idle CPUs are left out; otherwise the category of the frame nearest
-    # the leaf that has one.
-    if "do_idle" in syms:
-        return
-    for sym in syms:
-        for k, rx in cats:
-            if rx.search(sym):
-                ns[k] += period
-                return
-    ns["r"] += period
-period, syms = None, []
-for line in sys.stdin:
-    f = line.split()
-    if not f:
-        if period is not None:
-            account(period, syms)
-        period, syms = None, []
-    elif period is None:
-        period = int(f[0])
-    elif len(f) >= 2:
-        syms.append(re.sub(r"\+0x[0-9a-f]+$", "", f[1]))
-if period is not None:
-    account(period, syms)
-if frames <= 0 or not sum(ns.values()):
-    sys.exit("no samples or no frames")
-us = lambda k: ns[k] / 1e3 / frames
-print("%.1f %.1f %.1f %.1f %d" % (us("x"), us("p"), us("s"), us("r"), frames))
-' "$kind" "$f1" "$f0" || die "$kind: no profile of the $3 run"
+		python3 "$(dirname "$0")/perf_chains.py" vnapi "$kind" $((f1 - f0)) ||
+		die "$kind: no profile of the $3 run"
 	cleanup_ns
 	case $kind in
 	vnapi*) for d in 1 2; do echo $d >$VB/del_device || die "del_device $d"; done ;;

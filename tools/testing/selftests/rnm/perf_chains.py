@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# Splits the CPU time of a perf profile by call chain, for the benchmarks'
+# profiles (BENCH_PROFILE=1).  Reads `perf script -F period,ip,sym` (a
+# sample's period in ns, then its chain, leaf first) on stdin.
+#
+#   perf_chains.py vnapi KIND FRAMES
+#       Prints "XMIT RX_DRV RX_STACK REST FRAMES": the microseconds per
+#       frame (FRAMES received) of the samples under the driver's transmit
+#       (KIND vnapi*: vnapi's ndo_start_xmit; veth: veth_xmit), under the
+#       stack's receive (__netif_receive_skb_one_core or _list_core),
+#       under the receive path around it (vnapi's NAPI poll, or the
+#       backlog's process_backlog), and the rest; the category of a sample
+#       is that of the frame nearest the leaf that has one; idle CPUs
+#       (do_idle) are left out.
+#   perf_chains.py helper UNITS TOP
+#       Prints the microseconds per unit (UNITS in the run) of the samples
+#       taken inside a conntrack helper: below the function nf_confirm()
+#       calls other than its own confirmation and sequence adjustment (the
+#       helper's help function, told by its place in the chain: perf may
+#       not resolve a module's names).  With TOP 1, also lists on stderr
+#       the twelve functions those samples were taken in most.
+
+import re
+import sys
+
+
+def samples(f):
+    """Yields (period, [symbol, ...]) for each sample, leaf first."""
+    period, syms = None, []
+    for line in f:
+        w = line.split()
+        if not w:
+            if period is not None:
+                yield period, syms
+            period, syms = None, []
+        elif period is None:
+            period = int(w[0])
+        elif len(w) >= 2:
+            syms.append(re.sub(r"\+0x[0-9a-f]+$", "", w[1]))
+    if period is not None:
+        yield period, syms
+
+
+def vnapi(kind, frames):
+    vn = kind.startswith("vnapi")
+    cats = (("x", re.compile(r"Adapter.*start_xmit" if vn else r"^veth_xmit$")),
+            ("s", re.compile(r"^__netif_receive_skb_(one|list)_core$")),
+            ("p", re.compile(r"poll_callback" if vn else r"^process_backlog$")))
+    ns = {"x": 0, "s": 0, "p": 0, "r": 0}
+    for period, syms in samples(sys.stdin):
+        if "do_idle" in syms:
+            continue
+        k = next((k for sym in syms for k, rx in cats if rx.search(sym)), "r")
+        ns[k] += period
+    if frames <= 0 or not sum(ns.values()):
+        sys.exit("no samples or no frames")
+    us = [ns[k] / 1e3 / frames for k in "xpsr"]
+    print("%.1f %.1f %.1f %.1f %d" % (*us, frames))
+
+
+def helper(units, top):
+    core = {"nf_conntrack_confirm", "__nf_conntrack_confirm", "nf_ct_seq_adjust"}
+    ns, leaf = 0, {}
+    for period, syms in samples(sys.stdin):
+        for i, sym in enumerate(syms):
+            if sym == "nf_confirm" and i > 0 and syms[i - 1] not in core:
+                ns += period
+                leaf[syms[0]] = leaf.get(syms[0], 0) + period
+                break
+    if units <= 0:
+        sys.exit("no units")
+    print("%.1f" % (ns / 1e3 / units))
+    if top:
+        for sym, n in sorted(leaf.items(), key=lambda x: -x[1])[:12]:
+            print("#   %8.2f us  %s" % (n / 1e3 / units, sym[:100]), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "vnapi":
+        vnapi(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) == 4 and sys.argv[1] == "helper":
+        helper(float(sys.argv[2]), sys.argv[3] == "1")
+    else:
+        sys.exit("usage: perf_chains.py vnapi KIND FRAMES | helper UNITS TOP")
