@@ -130,15 +130,19 @@ int rnm_napi_weight(const struct napi_struct *napi)
 
 /*
  * napi_gro_receive(), except for a frame aggregated already (GSO: a peer on
- * the same host sent it so), to which GRO can add nothing, as veth finds
- * (veth_skb_is_eligible_for_gro()): while GRO holds and queues no frame, so
+ * the same host sent it so).  GRO could at most merge it with a following
+ * frame of the same segment size, below gro_max_size; veth does not try
+ * either (veth_skb_is_eligible_for_gro() sends a TSO device's frames to the
+ * backlog).  While GRO holds no frame and has none queued for the stack, so
  * that none of its flow can be overtaken, it goes up directly, marked with
- * the NAPI id as GRO would mark it.
+ * the NAPI id as GRO would mark it.  (rx_count counts segments, which may be
+ * 0 for a queued frame: the list itself is checked.)
  */
 gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 				  struct sk_buff *skb)
 {
-	if (skb_is_gso(skb) && !napi->gro.bitmask && !napi->gro.rx_count) {
+	if (skb_is_gso(skb) && !napi->gro.bitmask &&
+	    list_empty(&napi->gro.rx_list)) {
 		skb_mark_napi_id(skb, napi);
 		netif_receive_skb(skb);
 		return GRO_NORMAL;

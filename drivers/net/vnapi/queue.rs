@@ -645,6 +645,8 @@ impl RxQueue {
                 merged += u64::from(r == GroResult::Merged);
             }
         }
-        q.stats.count_received(n, bytes, merged);
+        if n != 0 {
+            q.stats.count_received(n, bytes, merged);
+        }
     }
 }

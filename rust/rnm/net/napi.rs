@@ -765,9 +765,10 @@ impl<'a> PollContext<'a> {
     }
 
     /// Hands `skb` to the stack through GRO (`napi_gro_receive`); a frame
-    /// that is aggregated already (GSO), to which GRO can add nothing, goes
-    /// up directly while GRO holds and queues no frame (none of its flow
-    /// can then be overtaken), as veth hands such frames up.
+    /// that is aggregated already (GSO), which GRO could at most merge with
+    /// a following one of the same segment size, goes up directly while
+    /// GRO holds and queues no frame (none of its flow can then be
+    /// overtaken), sparing GRO's work as veth spares it for such frames.
     ///
     /// Errors: the frame back if the budget is used up.
     pub fn gro_receive(&mut self, skb: SkBuff) -> Result<GroResult, SkBuff> {

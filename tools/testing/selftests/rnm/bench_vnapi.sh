@@ -81,8 +81,9 @@ if [ "$XDP" != 0 ]; then
 		skip "kernel without the bpf() system call (CONFIG_BPF_SYSCALL)"
 	XDP_TMP=$(mktemp -d)
 fi
-PROF_TMP=$(mktemp -d)
-trap 'rm -rf "$PROF_TMP"; [ -z "$XDP_TMP" ] || rm -rf "$XDP_TMP"; vnapi_cleanup' EXIT
+PROF_TMP=
+[ "$PROFILE" = 0 ] || PROF_TMP=$(mktemp -d)
+trap '[ -z "$PROF_TMP" ] || rm -rf "$PROF_TMP"; [ -z "$XDP_TMP" ] || rm -rf "$XDP_TMP"; vnapi_cleanup' EXIT
 COALESCE="$*"
 PIN_C= PIN_S= STEER=
 if [ "$(nproc)" -ge 2 ]; then
