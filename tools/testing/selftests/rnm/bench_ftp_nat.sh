@@ -38,10 +38,10 @@
 # BENCH_PROFILE=1 adds the helpers' own cost, measured rather than
 # derived from a difference: after the rounds, one run of each load per
 # helper and configuration with perf sampling the router's CPU (cpu-clock,
-# 1 kHz, with call chains); a sample counts for the helper when its chain
-# passes through the helper's module (nf_conntrack_ftp or nf_nat_ftp, or
-# nf_conntrack_ftp_rs), which includes what it calls in the core
-# (expectations, sequence adjustment, mangling).  Printed in microseconds
+# 10 kHz, with call chains); a sample counts for the helper when it was
+# taken below the help function nf_confirm() calls (see helper_us), which
+# includes what the helper calls in the core (expectations, NAT mangling,
+# setting up sequence adjustment).  Printed in microseconds
 # per MiB and per session, with the ratios Rust/C; BENCH_PROFILE_TOP=1
 # also lists on stderr, for each run, the twelve functions the helper's
 # samples were taken in most, in microseconds per unit.  Needs perf
@@ -52,7 +52,8 @@
 
 source "$(dirname "$0")/ftp_lib.sh"
 require_cmd ip nft conntrack iperf3 python3 taskset ethtool
-trap ftp_cleanup EXIT
+PROF_TMP=
+trap '[ -z "$PROF_TMP" ] || rm -rf "$PROF_TMP"; ftp_cleanup' EXIT
 T=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs (one for the router)"
@@ -147,7 +148,7 @@ helper_us() {
 # profile KIND NAT SECONDS: prints "US_PER_MIB US_PER_SESSION", the
 # helper's own cost on the router's CPU in each load.
 profile() {
-	local t=$3 data=$PROF_TMP/perf.data bytes n failed bulk
+	local t=$3 data=$PROF_TMP/perf.data bytes n failed bulk sessions
 	setup "$1" "$2"
 	bytes=$(perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
 		ip netns exec "$NS_C" iperf3 -c $S4 -p 21 -t "$t" -J |
@@ -161,7 +162,8 @@ profile() {
 		>"$PROF_TMP/sessions" || die "$1 $2: sessions under perf failed"
 	read -r n failed <"$PROF_TMP/sessions"
 	[ "${n:-0}" -gt 0 ] || die "$1 $2: no session completed under perf"
-	echo "$bulk $(helper_us "$data" "$n")" || die "$1 $2: no profile of the sessions"
+	sessions=$(helper_us "$data" "$n") || die "$1 $2: no profile of the sessions"
+	echo "$bulk $sessions"
 }
 
 median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
@@ -195,7 +197,6 @@ if [ "$PROFILE" = 1 ]; then
 			[ -n "${PS[$kind-$nat]}" ] || die "profile of $kind $nat failed"
 		done
 	done
-	rm -rf "$PROF_TMP"
 fi
 nsx "$NS_R" nft flush ruleset
 nsx "$NS_R" conntrack -F >/dev/null 2>&1

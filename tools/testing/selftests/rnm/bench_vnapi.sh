@@ -23,8 +23,8 @@
 # or the backlog's process_backlog, minus what __netif_receive_skb_one_core
 # and __netif_receive_skb_list_core below it take), the stack's receive
 # (those two) and everything else but the idle loop, in microseconds of
-# CPU per frame that the two devices received.  Emulated time: compare the links with each
-# other, not with hardware.  Needs perf (linux-perf).
+# CPU per frame that the two devices received.  Emulated time: compare
+# the links with each other, not with hardware.  Needs perf (linux-perf).
 #
 # Runs as root where the module is built; in the project's VM:
 #   scripts/in-root.sh scripts/vm.sh tools/testing/selftests/rnm/bench_vnapi.sh [ARGS]
@@ -328,7 +328,7 @@ if [ "$XDP" != 0 ]; then
 	printf '%-24s %12.0f %12.0f %8s\n' XDP_DROP "${MD[vnapi]}" "${MD[veth]}" "$(ratio "${MD[vnapi]}" "${MD[veth]}")"
 	printf '%-24s %12.0f %12.0f %8s\n' XDP_TX "${MX[vnapi]}" "${MX[veth]}" "$(ratio "${MX[vnapi]}" "${MX[veth]}")"
 fi
-if [ "$PROFILE" = 1 ]; then
+if [ "$PROFILE" = 1 ] && [ -n "$KINDS" ]; then
 	echo "CPU time per received frame (us; perf cpu-clock, one run of ${T} s each):"
 	printf '%-10s %-9s %8s %8s %8s %8s %8s %10s\n' load link xmit rx-drv rx-stack rest total frames
 	for load in tcp udp; do
