@@ -59,7 +59,7 @@ mod ftp {
     use crate::rnm::netfilter::{
         conntrack::Direction,
         expect::{ExpectError, ExpectTuple, Expectation, Initialised, Related},
-        helper::{HelpContext, Helper, Policy, Registration, TcpSegmentInfo},
+        helper::{HelpContext, Helper, Packets, Policy, Registration, TcpSegmentInfo},
         nat::{Nat, NatHelperRegistration},
         Family, L4Proto, Verdict,
     };
@@ -115,6 +115,9 @@ mod ftp {
     struct FtpNet {
         max_expected: IntValue,
         expect_timeout: IntValue,
+        /// The module parameter `loose`, which cannot change after the
+        /// module is loaded, read once here rather than for every packet.
+        loose: bool,
     }
 
     impl PernetData for FtpNet {
@@ -126,6 +129,7 @@ mod ftp {
             Ok(Self {
                 max_expected: IntValue::new(MAX_EXPECTED.0, MAX_EXPECTED.1, MAX_EXPECTED.2),
                 expect_timeout: IntValue::new(EXPECT_TIMEOUT.0, EXPECT_TIMEOUT.1, EXPECT_TIMEOUT.2),
+                loose: crate::module_parameters::loose.value(),
             })
         }
 
@@ -273,11 +277,11 @@ mod ftp {
         type Net = FtpNet;
         type Data = FtpConn;
 
+        // Until there has been traffic both ways, don't look in packets;
+        // nor in those without payload.
+        const PACKETS: Packets = Packets::EstablishedTcpPayload;
+
         fn help(ctx: &mut HelpContext<'_>, net: Option<&FtpNet>, conn: &mut FtpConn) -> Verdict {
-            // Until there has been traffic both ways, don't look in packets.
-            if !ctx.ctinfo().is_established() {
-                return Verdict::Accept;
-            }
             let (family, pfamily) = match ctx.conn().family() {
                 Some(Family::Ipv4) => (Family::Ipv4, proto::Family::V4),
                 Some(Family::Ipv6) => (Family::Ipv6, proto::Family::V6),
@@ -285,7 +289,7 @@ mod ftp {
             };
             let dir = ctx.direction();
             let this = ctx.conn().tuple(dir);
-            let loose = crate::module_parameters::loose.value();
+            let loose = net.map_or_else(|| crate::module_parameters::loose.value(), |n| n.loose);
 
             let saved = conn.tracker;
             let Ok(info) = ctx.tcp_segment_info() else {

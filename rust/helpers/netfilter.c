@@ -4,10 +4,29 @@
  * sk_buff accessors used by rust/rnm/netfilter/.
  */
 
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
 
 #include "netfilter.h"
+
+/*
+ * Serialises the callbacks of the Rust conntrack helpers, which gives each
+ * exclusive access to its connection's helper data, as nf_ftp_lock does
+ * for nf_conntrack_ftp.  Taken with bottom halves disabled, in one call
+ * each way: the help callback takes it for every packet it parses.
+ */
+static DEFINE_SPINLOCK(rnm_nf_help_lock);
+
+void rnm_nf_help_lock_bh(void)
+{
+	spin_lock_bh(&rnm_nf_help_lock);
+}
+
+void rnm_nf_help_unlock_bh(void)
+{
+	spin_unlock_bh(&rnm_nf_help_lock);
+}
 
 u16 rnm_nf_ct_l3num(const struct nf_conn *ct)
 {

@@ -15,6 +15,9 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
+void rnm_nf_help_lock_bh(void);
+void rnm_nf_help_unlock_bh(void);
+
 u16 rnm_nf_ct_l3num(const struct nf_conn *ct);
 void *rnm_nfct_help_data(const struct nf_conn *ct);
 void rnm_nf_ct_tuple(const struct nf_conn *ct, unsigned int dir, u8 *src,

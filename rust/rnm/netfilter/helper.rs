@@ -17,6 +17,9 @@
 //! as `nf_conntrack_ftp` does with its `nf_ftp_lock`: this gives
 //! [`Helper::help`] exclusive access to the connection's helper data
 //! ([`Helper::Data`]), which both directions of a connection share.
+//! A helper that reads only the payload of established connections says
+//! so ([`Helper::PACKETS`]), and the other packets are accepted before the
+//! lock is taken, as `nf_conntrack_ftp` accepts them.
 //!
 //! # Examples
 //!
@@ -74,20 +77,18 @@ use super::{
     Family, L4Proto, Verdict,
 };
 use crate::rnm::{
-    bh, bindings,
+    bindings,
     net_namespace::{PernetData, PernetRegistration},
 };
 use core::{
     marker::PhantomData,
     mem::{align_of, size_of, MaybeUninit},
     ptr::{self, NonNull},
-    sync::atomic::{AtomicU8, Ordering},
 };
 use kernel::{
-    error::{code::*, to_result},
+    error::{code::*, to_result, Error},
     ffi::{c_int, c_uint},
     prelude::*,
-    sync::global_lock,
 };
 
 /// Size of the per-connection helper data area (`nf_conn_help.data`).
@@ -95,57 +96,38 @@ pub const DATA_SIZE: usize = 32;
 /// Alignment of the per-connection helper data area.
 pub const DATA_ALIGN: usize = 8;
 
-global_lock! {
-    // SAFETY: initialised once by `lock_init` before the first helper is
-    // registered; nothing takes it before.
-    unsafe(uninit) static HELP_LOCK: SpinLock<()> = ();
-}
+/// The module's helper lock (`rnm_nf_help_lock` in
+/// `rust/helpers/netfilter.c`), held with bottom halves disabled
+/// (`spin_lock_bh()`) while the guard lives.  Not `Send`: released on the
+/// CPU that took it.
+struct HelpLockGuard(PhantomData<*mut ()>);
 
-// States of `HELP_LOCK`'s one-time initialisation.
-/// Not initialised.
-const LOCK_UNINIT: u8 = 0;
-/// Being initialised by one registration; the others wait.
-const LOCK_INITIALISING: u8 = 1;
-/// Initialised: it may be taken.
-const LOCK_READY: u8 = 2;
-
-static HELP_LOCK_STATE: AtomicU8 = AtomicU8::new(LOCK_UNINIT);
-
-/// Initialises `HELP_LOCK` once; returns only when it is initialised, so
-/// that no registration (which may run on several CPUs at once) can make
-/// its callbacks take the lock before, or while, it is initialised.
-/// Process context.
-#[inline]
-fn lock_init() {
-    match HELP_LOCK_STATE.compare_exchange(
-        LOCK_UNINIT,
-        LOCK_INITIALISING,
-        Ordering::Acquire,
-        Ordering::Acquire,
-    ) {
-        Ok(_) => {
-            // SAFETY: the exchange from `LOCK_UNINIT` succeeds once per
-            // module, and nothing takes the lock before `LOCK_READY` is
-            // published below (registrations wait for it).
-            unsafe { HELP_LOCK.init() };
-            HELP_LOCK_STATE.store(LOCK_READY, Ordering::Release);
-        }
-        Err(_) => {
-            while HELP_LOCK_STATE.load(Ordering::Acquire) != LOCK_READY {
-                core::hint::spin_loop();
-            }
-        }
+impl HelpLockGuard {
+    /// Takes the lock.  Softirq or process context, never hard interrupt
+    /// context (where conntrack helpers do not run).
+    #[inline]
+    fn lock() -> Self {
+        // SAFETY: the lock is statically initialised; conntrack calls the
+        // helper callbacks, the only callers, in softirq or process
+        // context.
+        unsafe { bindings::rnm_nf_help_lock_bh() };
+        Self(PhantomData)
     }
 }
 
-/// Runs `f` under the module's helper lock, with bottom halves disabled
-/// (`spin_lock_bh()`).
+impl Drop for HelpLockGuard {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: taken by `lock` on this CPU (the guard is not `Send`)
+        // and not released since.
+        unsafe { bindings::rnm_nf_help_unlock_bh() };
+    }
+}
+
+/// Runs `f` under the module's helper lock, with bottom halves disabled.
 #[inline]
 fn with_help_lock<R>(f: impl FnOnce() -> R) -> R {
-    // `None` only in hard interrupt context, where conntrack helpers never
-    // run and softirqs cannot interrupt the holder anyway.
-    let _bh = bh::disable();
-    let _guard = HELP_LOCK.lock();
+    let _guard = HelpLockGuard::lock();
     f()
 }
 
@@ -227,6 +209,23 @@ impl Policy {
     }
 }
 
+/// Which packets of its connections a helper's [`Helper::help`] is called
+/// for ([`Helper::PACKETS`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Packets {
+    /// Every packet.
+    All,
+    /// Only the packets of an established connection (`IP_CT_ESTABLISHED`
+    /// or `IP_CT_ESTABLISHED_REPLY`: after traffic both ways) that carry
+    /// TCP payload.  The others, and packets too short for their TCP
+    /// header, are accepted before the helper lock is taken, as
+    /// `nf_conntrack_ftp` does before taking its lock; for a packet
+    /// passed on, [`HelpContext::tcp_segment_info`] costs nothing.  For
+    /// helpers of TCP only: [`Registration::register`] fails with `EINVAL`
+    /// for another protocol.
+    EstablishedTcpPayload,
+}
+
 /// A conntrack helper implemented in Rust.
 pub trait Helper: 'static {
     /// Per-namespace state the callbacks read (for example limits set
@@ -241,8 +240,12 @@ pub trait Helper: 'static {
     /// destructor (the area is freed with the connection).
     type Data: Copy + Default + Send;
 
-    /// Called for every packet of a connection the helper is assigned to,
-    /// with the state of the connection's namespace (`None` only if the
+    /// The packets [`Helper::help`] is called for: [`Packets::All`]
+    /// unless the helper says otherwise.
+    const PACKETS: Packets = Packets::All;
+
+    /// Called for the packets of a connection the helper is assigned to
+    /// that [`Helper::PACKETS`] selects, with the state of the connection's namespace (`None` only if the
     /// namespace has none, which does not happen for a namespace that
     /// passes packets) and exclusive access to the connection's data.
     ///
@@ -288,7 +291,7 @@ impl<T: Copy + Default> Slot<T> {
 /// # Safety
 ///
 /// `ct` must be valid, its helper must be a `Registration<H>` with
-/// `H::Data == T`, and the caller must hold `HELP_LOCK` for the life of the
+/// `H::Data == T`, and the caller must hold the helper lock for the life of the
 /// returned reference.
 unsafe fn slot<'a, T: Copy + Default>(ct: *const bindings::nf_conn) -> Option<&'a mut Slot<T>> {
     // SAFETY: `ct` is valid (caller).
@@ -312,6 +315,9 @@ pub struct HelpContext<'a> {
     protoff: c_uint,
     conn: Conn<'a>,
     ctinfo: ConntrackInfo,
+    /// What the TCP header says of the payload, if read already and the
+    /// packet not rewritten since.
+    segment: Option<TcpSegmentInfo>,
     /// Bytes the payload grew (or shrank) by NAT rewrites in this
     /// callback, recorded for sequence adjustment once it returns.
     seq_delta: i32,
@@ -375,11 +381,13 @@ impl<'a> HelpContext<'a> {
         self.seq_delta
     }
 
-    /// Records that a rewrite changed the payload's length by `delta`
-    /// bytes (see [`super::nat::Nat::mangle`]).
+    /// Records that a rewrite changed the packet, and that the rewrites
+    /// of this callback changed the payload's length by `delta` bytes in
+    /// all (see [`super::nat::Nat::mangle`]).
     #[inline]
-    pub(super) fn set_seq_delta(&mut self, delta: i32) {
+    pub(super) fn rewritten(&mut self, delta: i32) {
         self.seq_delta = delta;
+        self.segment = None;
     }
 
     /// Returns the packet's TCP sequence number, the length of its payload
@@ -393,26 +401,12 @@ impl<'a> HelpContext<'a> {
     /// Fails with `EINVAL` if the packet is too short for its TCP header.
     #[inline]
     pub fn tcp_segment_info(&self) -> Result<TcpSegmentInfo> {
-        let mut seq = 0u32;
-        let mut len: c_uint = 0;
-        let mut last: c_int = -1;
-        // SAFETY: by the type invariant `skb` is valid and its TCP header
-        // starts at `protoff`; the call only reads the packet; the out
-        // pointers are valid for writes.
-        to_result(unsafe {
-            bindings::rnm_skb_tcp_segment(
-                self.skb.as_ptr(),
-                self.protoff,
-                &mut seq,
-                &mut len,
-                &mut last,
-            )
-        })?;
-        Ok(TcpSegmentInfo {
-            seq,
-            len: len as usize,
-            last: u8::try_from(last).ok(),
-        })
+        match self.segment {
+            Some(info) => Ok(info),
+            // SAFETY: by the type invariant `skb` is valid, its TCP header
+            // starts at `protoff`, and nothing else accesses it.
+            None => unsafe { tcp_segment_info(self.skb, self.protoff) },
+        }
     }
 
     /// Makes the packet linear and returns its TCP sequence number and
@@ -427,7 +421,7 @@ impl<'a> HelpContext<'a> {
         let mut len: c_uint = 0;
         // SAFETY: by the type invariant `skb` is valid and its TCP header
         // starts at `protoff`; the out pointers are valid for writes.
-        to_result(unsafe {
+        check(unsafe {
             bindings::rnm_skb_tcp_payload(
                 self.skb.as_ptr(),
                 self.protoff,
@@ -446,6 +440,45 @@ impl<'a> HelpContext<'a> {
         };
         Ok(TcpSegment { seq, data })
     }
+}
+
+/// [`to_result`], inlined: the kernel crate's is a call, here made for
+/// every packet.
+#[inline(always)]
+fn check(ret: c_int) -> Result {
+    if ret < 0 {
+        Err(Error::from_errno(ret))
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads what the TCP header of `skb` says of its payload
+/// (see [`HelpContext::tcp_segment_info`]).
+///
+/// # Safety
+///
+/// `skb` must be valid, its TCP header start at `protoff`, and nothing
+/// write to it during the call.
+#[inline]
+unsafe fn tcp_segment_info(
+    skb: NonNull<bindings::sk_buff>,
+    protoff: c_uint,
+) -> Result<TcpSegmentInfo> {
+    let mut seq = 0u32;
+    let mut len: c_uint = 0;
+    let mut last: c_int = -1;
+    // SAFETY: `skb` is valid and its TCP header starts at `protoff`
+    // (caller); the call only reads the packet; the out pointers are valid
+    // for writes.
+    check(unsafe {
+        bindings::rnm_skb_tcp_segment(skb.as_ptr(), protoff, &mut seq, &mut len, &mut last)
+    })?;
+    Ok(TcpSegmentInfo {
+        seq,
+        len: len as usize,
+        last: u8::try_from(last).ok(),
+    })
 }
 
 /// Callback of the helper (`nf_conntrack_helper.help`).
@@ -468,6 +501,21 @@ unsafe extern "C" fn help_callback<H: Helper>(
     ) else {
         return Verdict::Drop.to_raw();
     };
+    let segment = match H::PACKETS {
+        Packets::All => None,
+        Packets::EstablishedTcpPayload => {
+            if !ctinfo.is_established() {
+                return Verdict::Accept.to_raw();
+            }
+            // SAFETY: conntrack passes a valid packet whose transport
+            // header, TCP (`register` checked the helper's protocol),
+            // starts at `protoff`, and does not touch it during the call.
+            match unsafe { tcp_segment_info(skb, protoff) } {
+                Ok(info) if info.len > 0 => Some(info),
+                _ => return Verdict::Accept.to_raw(),
+            }
+        }
+    };
     with_help_lock(|| {
         // SAFETY: `ct` is valid and has this helper attached (see the
         // function's safety section), so its data is an `H::Data` slot; the
@@ -483,6 +531,7 @@ unsafe extern "C" fn help_callback<H: Helper>(
             // SAFETY: the packet holds a reference on `ct` during the call.
             conn: unsafe { Conn::from_raw(ct) },
             ctinfo,
+            segment,
             seq_delta: 0,
         };
         let netref = ctx.conn.net();
@@ -569,7 +618,8 @@ impl<H: Helper> Registration<H> {
     ///
     /// Process context.  Fails with `EBUSY` if a helper of that name is
     /// already registered for the same protocols, `EINVAL` if the name is
-    /// empty or too long, `ENOMEM`; `net` is dropped on failure.
+    /// empty or too long or if `H` selects [`Packets::EstablishedTcpPayload`]
+    /// and `l4proto` is not TCP, `ENOMEM`; `net` is dropped on failure.
     ///
     /// [`Expectation::related`]: super::expect::Expectation::related
     #[inline]
@@ -588,7 +638,9 @@ impl<H: Helper> Registration<H> {
         {
             return Err(EINVAL);
         }
-        lock_init();
+        if H::PACKETS == Packets::EstablishedTcpPayload && l4proto != L4Proto::Tcp {
+            return Err(EINVAL);
+        }
 
         let raw_policy = policy.to_raw();
         let mut template = MaybeUninit::<bindings::nf_conntrack_helper>::zeroed();

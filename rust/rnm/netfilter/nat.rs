@@ -246,7 +246,7 @@ impl<'c, 'a> Nat<'c, 'a> {
         };
         match ret {
             0 => {
-                self.ctx.set_seq_delta(delta);
+                self.ctx.rewritten(delta);
                 Ok(())
             }
             r if r == EOPNOTSUPP.to_errno() => Err(MangleError::NoSeqAdjust),
