@@ -281,6 +281,7 @@ mod ftp {
         // nor in those without payload.
         const PACKETS: Packets = Packets::EstablishedTcpPayload;
 
+        #[inline]
         fn help(ctx: &mut HelpContext<'_>, net: Option<&FtpNet>, conn: &mut FtpConn) -> Verdict {
             let (family, pfamily) = match ctx.conn().family() {
                 Some(Family::Ipv4) => (Family::Ipv4, proto::Family::V4),

@@ -129,18 +129,21 @@ int rnm_napi_weight(const struct napi_struct *napi)
 }
 
 /*
- * napi_gro_receive(), except for a frame aggregated already (GSO: a peer on
- * the same host sent it so).  GRO could at most merge it with a following
- * frame of the same segment size, below gro_max_size; veth does not try
- * either (veth_skb_is_eligible_for_gro() sends a TSO device's frames to the
- * backlog).  While GRO holds no frame and has none queued for the stack, so
- * that none of its flow can be overtaken, it goes up directly, marked with
- * the NAPI id as GRO would mark it.  (rx_count counts segments, which may be
- * 0 for a queued frame: the list itself is checked.)
+ * Prepares the frame for GRO (skb_prepare_for_gro(), see into_raw_for_gro()
+ * in rust/rnm/net/skb.rs), then napi_gro_receive(), except for a frame
+ * aggregated already (GSO: a peer on the same host sent it so).  GRO could
+ * at most merge it with a following frame of the same segment size, below
+ * gro_max_size; veth does not try either (veth_skb_is_eligible_for_gro()
+ * sends a TSO device's frames to the backlog).  While GRO holds no frame and
+ * has none queued for the stack, so that none of its flow can be overtaken,
+ * it goes up directly, marked with the NAPI id as GRO would mark it.
+ * (rx_count counts segments, which may be 0 for a queued frame: the list
+ * itself is checked.)
  */
 gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 				  struct sk_buff *skb)
 {
+	skb_prepare_for_gro(skb);
 	if (skb_is_gso(skb) && !napi->gro.bitmask &&
 	    list_empty(&napi->gro.rx_list)) {
 		skb_mark_napi_id(skb, napi);
@@ -174,11 +177,6 @@ int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
  * sock_wfree frame's socket but makes GRO compare sockets (slow_gro), so
  * that frames of different sockets are never merged.  As veth does.
  */
-void rnm_skb_prepare_for_gro(struct sk_buff *skb)
-{
-	skb_prepare_for_gro(skb);
-}
-
 void rnm_dev_kfree_skb_any(struct sk_buff *skb)
 {
 	dev_kfree_skb_any(skb);

@@ -31,7 +31,6 @@ gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 bool rnm_napi_gro_idle(const struct napi_struct *napi);
 int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
 
-void rnm_skb_prepare_for_gro(struct sk_buff *skb);
 void rnm_dev_kfree_skb_any(struct sk_buff *skb);
 unsigned int rnm_skb_len(const struct sk_buff *skb);
 unsigned int rnm_skb_headlen(const struct sk_buff *skb);

@@ -17,7 +17,7 @@ use crate::rnm::{
     net::{napi::Napi, synchronize_net},
     sysctl::{self, Entry},
 };
-use core::fmt;
+use core::{fmt, sync::atomic::Ordering};
 use kernel::{
     alloc::kvec::PushError,
     new_mutex,
@@ -394,8 +394,8 @@ impl Bus for VnapiBus {
 
     fn bus_show(&self, index: usize, out: &mut SysfsWriter<'_>) -> Result {
         let v = match index {
-            LIVE_DEVICES_ATTR => LIVE_DEVICES.load(Relaxed),
-            LIVE_FRAMES_ATTR => LIVE_FRAMES.load(Relaxed),
+            LIVE_DEVICES_ATTR => LIVE_DEVICES.load(Ordering::Relaxed),
+            LIVE_FRAMES_ATTR => LIVE_FRAMES.load(Ordering::Relaxed),
             _ => return Err(EIO),
         };
         writeln!(out, "{v}")
@@ -513,8 +513,8 @@ impl Drop for VnapiModule {
         drop(self.bus.take());
         pr_info!(
             "unloading: live devices {}, live frames {}\n",
-            LIVE_DEVICES.load(Relaxed),
-            LIVE_FRAMES.load(Relaxed)
+            LIVE_DEVICES.load(Ordering::Relaxed),
+            LIVE_FRAMES.load(Ordering::Relaxed)
         );
     }
 }

@@ -6,13 +6,16 @@
 #![forbid(unsafe_code)]
 
 use crate::rnm::{net::napi, sysctl::IntValue};
+// The data path reads the settings and updates the live-frame count for
+// every frame: `core`'s atomics compile to single instructions there,
+// where each operation of the kernel crate's `Atomic` is a call to a C
+// helper in a module built outside the kernel tree.  Only relaxed
+// operations, on which the Rust and kernel memory models agree.
+use core::sync::atomic::{AtomicI64, AtomicU32, Ordering::Relaxed};
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{
-        atomic::{Atomic, Relaxed},
-        Mutex, MutexGuard,
-    },
+    sync::{Mutex, MutexGuard},
 };
 
 /// Largest device id: the net device is `vnapi<id>`, whose name must be
@@ -48,9 +51,9 @@ pub(crate) static DEFAULT_RX_FRAMES: IntValue = IntValue::new(32, 1, RX_FRAMES_M
 pub(crate) static DEFAULT_RX_USECS: IntValue = IntValue::new(0, 0, RX_USECS_MAX as i32);
 
 /// Devices allocated and not yet freed.
-pub(crate) static LIVE_DEVICES: Atomic<i64> = Atomic::new(0);
+pub(crate) static LIVE_DEVICES: AtomicI64 = AtomicI64::new(0);
 /// Frames held in rx rings.
-pub(crate) static LIVE_FRAMES: Atomic<i64> = Atomic::new(0);
+pub(crate) static LIVE_FRAMES: AtomicI64 = AtomicI64::new(0);
 
 fn positive(v: i32) -> u32 {
     u32::try_from(v).unwrap_or(0)
@@ -67,9 +70,9 @@ fn in_range(v: u32, min: u32, max: u32) -> Result<u32> {
 /// The settings of one device, read by the data path without locks.
 #[pin_data]
 pub(crate) struct Config {
-    ring_size: Atomic<u32>,
-    rx_frames: Atomic<u32>,
-    rx_usecs: Atomic<u32>,
+    ring_size: AtomicU32,
+    rx_frames: AtomicU32,
+    rx_usecs: AtomicU32,
     /// Serialises ring resizes (sysfs and ethtool), so that one resize
     /// sees the rings as it measured them.
     #[pin]
@@ -80,9 +83,9 @@ impl Config {
     /// The current global defaults.
     pub(crate) fn from_defaults() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            ring_size: Atomic::new(positive(DEFAULT_RING_SIZE.get())),
-            rx_frames: Atomic::new(positive(DEFAULT_RX_FRAMES.get())),
-            rx_usecs: Atomic::new(positive(DEFAULT_RX_USECS.get())),
+            ring_size: AtomicU32::new(positive(DEFAULT_RING_SIZE.get())),
+            rx_frames: AtomicU32::new(positive(DEFAULT_RX_FRAMES.get())),
+            rx_usecs: AtomicU32::new(positive(DEFAULT_RX_USECS.get())),
             resizing <- new_mutex!(()),
         })
     }

@@ -21,14 +21,18 @@ use crate::rnm::{
     },
     rcu::RcuArc,
 };
+// `channels` is read for every frame: `core`'s atomics compile to single
+// instructions, where each operation of the kernel crate's `Atomic` is a
+// call to a C helper in a module built outside the kernel tree.
+use core::sync::atomic::{
+    AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+};
 use kernel::{
     cpu::CpuId,
     prelude::*,
     str::CString,
-    sync::{
-        atomic::{Acquire, Atomic, Relaxed, Release},
-        rcu, Arc,
-    },
+    sync::{rcu, Arc},
 };
 
 /// The counters of one transmit queue, written under its transmit lock.
@@ -77,7 +81,7 @@ pub(crate) struct PortDev {
     /// Combined channels in use (`ethtool -L`): queues and NAPI contexts
     /// `0..channels` of `rx.len()` (1..=that).  Written under RTNL; read
     /// by the peer's transmit path.
-    channels: Atomic<u32>,
+    channels: AtomicU32,
     /// The linked device, reached by the transmit path and (for
     /// `XDP_TX`) the receive queues under RCU.
     peer: Arc<RcuArc<Port>>,
@@ -115,7 +119,7 @@ impl Port {
                 cfg: cfg.clone(),
                 rx,
                 tx,
-                channels: Atomic::new(queues),
+                channels: AtomicU32::new(queues),
                 peer: peer.clone(),
             })
         })?;

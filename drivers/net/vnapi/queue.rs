@@ -26,12 +26,14 @@ use crate::rnm::{
     },
     rcu::RcuArc,
 };
+// Counters are updated for every frame: `core`'s atomics compile to single
+// instructions, where each operation of the kernel crate's `Atomic` is a
+// call to a C helper in a module built outside the kernel tree.  Only
+// relaxed operations, on which the Rust and kernel memory models agree.
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{
     prelude::*,
-    sync::{
-        atomic::{Atomic, Relaxed},
-        rcu, Arc,
-    },
+    sync::{rcu, Arc},
 };
 
 /// Length of the Ethernet header, which `eth_type_trans` pulls.
@@ -41,11 +43,11 @@ const ETH_HLEN: u64 = 14;
 const POLL_BATCH: usize = 16;
 
 /// A counter that any context may increment at any time (an atomic add).
-pub(crate) struct Counter(Atomic<u64>);
+pub(crate) struct Counter(AtomicU64);
 
 impl Default for Counter {
     fn default() -> Self {
-        Self(Atomic::new(0))
+        Self(AtomicU64::new(0))
     }
 }
 
@@ -65,11 +67,11 @@ impl Counter {
 /// updates it with a plain load and store, cheaper than an atomic add;
 /// anyone may read it.  (Were two writers to race after all, a count could
 /// be lost, nothing worse.)
-pub(crate) struct LocalCounter(Atomic<u64>);
+pub(crate) struct LocalCounter(AtomicU64);
 
 impl Default for LocalCounter {
     fn default() -> Self {
-        Self(Atomic::new(0))
+        Self(AtomicU64::new(0))
     }
 }
 

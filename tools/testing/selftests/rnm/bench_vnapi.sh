@@ -24,7 +24,10 @@
 # and __netif_receive_skb_list_core below it take), the stack's receive
 # (those two) and everything else but the idle loop, in microseconds of
 # CPU per frame that the two devices received.  Emulated time: compare
-# the links with each other, not with hardware.  Needs perf (linux-perf).
+# the links with each other, not with hardware.  BENCH_PROFILE_TOP=1
+# also lists on stderr, for each run, the twenty functions the samples
+# were taken in most (self time), in microseconds per frame.  Needs perf
+# (linux-perf).
 #
 # Runs as root where the module is built; in the project's VM:
 #   scripts/in-root.sh scripts/vm.sh tools/testing/selftests/rnm/bench_vnapi.sh [ARGS]
@@ -74,6 +77,11 @@ case $PROFILE in
 *) die "BENCH_PROFILE is 0 or 1, not '$PROFILE'" ;;
 esac
 [ "$PROFILE" = 0 ] || require_cmd perf
+PROFILE_TOP=${BENCH_PROFILE_TOP:-0}
+case $PROFILE_TOP in
+0 | 1) ;;
+*) die "BENCH_PROFILE_TOP is 0 or 1, not '$PROFILE_TOP'" ;;
+esac
 XDP_TMP=
 if [ "$XDP" != 0 ]; then
 	require_cmd clang-19
@@ -261,7 +269,7 @@ profile() {
 		die "$kind: $3 run under perf failed"
 	f1=$(rx_frames)
 	perf script -i "$data" -F period,ip,sym 2>/dev/null |
-		python3 "$(dirname "$0")/perf_chains.py" vnapi "$kind" $((f1 - f0)) ||
+		python3 "$(dirname "$0")/perf_chains.py" vnapi "$kind" $((f1 - f0)) "$PROFILE_TOP" ||
 		die "$kind: no profile of the $3 run"
 	cleanup_ns
 	case $kind in

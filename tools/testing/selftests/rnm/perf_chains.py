@@ -5,7 +5,7 @@
 # profiles (BENCH_PROFILE=1).  Reads `perf script -F period,ip,sym` (a
 # sample's period in ns, then its chain, leaf first) on stdin.
 #
-#   perf_chains.py vnapi KIND FRAMES
+#   perf_chains.py vnapi KIND FRAMES TOP
 #       Prints "XMIT RX_DRV RX_STACK REST FRAMES": the microseconds per
 #       frame (FRAMES received) of the samples under the driver's transmit
 #       (KIND vnapi*: vnapi's ndo_start_xmit; veth: veth_xmit), under the
@@ -13,7 +13,8 @@
 #       under the receive path around it (vnapi's NAPI poll, or the
 #       backlog's process_backlog), and the rest; the category of a sample
 #       is that of the frame nearest the leaf that has one; idle CPUs
-#       (do_idle) are left out.
+#       (do_idle) are left out.  With TOP 1, also lists on stderr the
+#       twenty functions the samples were taken in most.
 #   perf_chains.py helper UNITS TOP
 #       Prints the microseconds per unit (UNITS in the run) of the samples
 #       taken inside a conntrack helper: below the function nf_confirm()
@@ -43,21 +44,31 @@ def samples(f):
         yield period, syms
 
 
-def vnapi(kind, frames):
+def top_list(leaf, units, n):
+    """Lists on stderr the n functions with the most time, per unit."""
+    for sym, t in sorted(leaf.items(), key=lambda x: -x[1])[:n]:
+        print("#   %8.2f us  %s" % (t / 1e3 / units, sym[:100]), file=sys.stderr)
+
+
+def vnapi(kind, frames, top):
     vn = kind.startswith("vnapi")
     cats = (("x", re.compile(r"Adapter.*start_xmit" if vn else r"^veth_xmit$")),
             ("s", re.compile(r"^__netif_receive_skb_(one|list)_core$")),
             ("p", re.compile(r"poll_callback" if vn else r"^process_backlog$")))
     ns = {"x": 0, "s": 0, "p": 0, "r": 0}
+    leaf = {}
     for period, syms in samples(sys.stdin):
-        if "do_idle" in syms:
+        if "do_idle" in syms or not syms:
             continue
         k = next((k for sym in syms for k, rx in cats if rx.search(sym)), "r")
         ns[k] += period
+        leaf[syms[0]] = leaf.get(syms[0], 0) + period
     if frames <= 0 or not sum(ns.values()):
         sys.exit("no samples or no frames")
     us = [ns[k] / 1e3 / frames for k in "xpsr"]
     print("%.1f %.1f %.1f %.1f %d" % (*us, frames))
+    if top:
+        top_list(leaf, frames, 20)
 
 
 def helper(units, top):
@@ -73,14 +84,13 @@ def helper(units, top):
         sys.exit("no units")
     print("%.1f" % (ns / 1e3 / units))
     if top:
-        for sym, n in sorted(leaf.items(), key=lambda x: -x[1])[:12]:
-            print("#   %8.2f us  %s" % (n / 1e3 / units, sym[:100]), file=sys.stderr)
+        top_list(leaf, units, 12)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "vnapi":
-        vnapi(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "vnapi":
+        vnapi(sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1")
     elif len(sys.argv) == 4 and sys.argv[1] == "helper":
         helper(float(sys.argv[2]), sys.argv[3] == "1")
     else:
-        sys.exit("usage: perf_chains.py vnapi KIND FRAMES | helper UNITS TOP")
+        sys.exit("usage: perf_chains.py vnapi KIND FRAMES TOP | helper UNITS TOP")
