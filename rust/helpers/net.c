@@ -129,8 +129,10 @@ int rnm_napi_weight(const struct napi_struct *napi)
 }
 
 /*
- * Prepares the frame for GRO (skb_prepare_for_gro(), see into_raw_for_gro()
- * in rust/rnm/net/skb.rs), then napi_gro_receive(), except for a frame
+ * Prepares the frame for GRO as veth does (skb_prepare_for_gro(): orphans a
+ * frame whose destructor is not sock_wfree; keeps a sock_wfree frame's
+ * socket but makes GRO compare sockets, so that frames of different sockets
+ * are never merged), then napi_gro_receive(), except for a frame
  * aggregated already (GSO: a peer on the same host sent it so).  GRO could
  * at most merge it with a following frame of the same segment size, below
  * gro_max_size; veth does not try either (veth_skb_is_eligible_for_gro()
@@ -172,11 +174,6 @@ int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
 	return netif_receive_skb(skb);
 }
 
-/*
- * Before GRO: orphans a frame whose destructor is not sock_wfree; keeps a
- * sock_wfree frame's socket but makes GRO compare sockets (slow_gro), so
- * that frames of different sockets are never merged.  As veth does.
- */
 void rnm_dev_kfree_skb_any(struct sk_buff *skb)
 {
 	dev_kfree_skb_any(skb);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Out-of-line wrappers for the static inline conntrack, expectation and
- * sk_buff accessors used by rust/rnm/netfilter/.
+ * sk_buff accessors used by rust/rnm/netfilter/, and the lock of its
+ * conntrack helpers.
  */
 
 #include <linux/spinlock.h>
@@ -19,11 +20,13 @@
 static DEFINE_SPINLOCK(rnm_nf_help_lock);
 
 void rnm_nf_help_lock_bh(void)
+	__acquires(&rnm_nf_help_lock)
 {
 	spin_lock_bh(&rnm_nf_help_lock);
 }
 
 void rnm_nf_help_unlock_bh(void)
+	__releases(&rnm_nf_help_lock)
 {
 	spin_unlock_bh(&rnm_nf_help_lock);
 }

@@ -832,8 +832,8 @@ impl<'a> PollContext<'a> {
         Ok(match r {
             bindings::xdp_action_XDP_PASS => {
                 // SAFETY: as above; `out` is a new buffer of ours, built
-                // from the page: no socket or destructor, nothing to
-                // prepare for GRO.
+                // from the page: no socket or destructor (the preparation
+                // for GRO the call makes changes nothing).
                 let r = unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), out.cast()) };
                 XdpAction::Pass(gro_result(r))
             }

@@ -75,7 +75,8 @@ impl SkBuff {
     /// sockets and never merges it with a frame of another one (merged,
     /// the first frame's socket would be uncharged the memory of both: a
     /// refcount underflow, then a use after free); a frame with any other
-    /// destructor is orphaned.  Any context.
+    /// destructor is orphaned.  Any context.  The pointer must go to
+    /// `rnm_napi_gro_receive()` and nowhere else.
     pub(in crate::rnm) fn into_raw_for_gro(self) -> *mut bindings::sk_buff {
         self.into_raw()
     }

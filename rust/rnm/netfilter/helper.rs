@@ -96,8 +96,8 @@ pub const DATA_SIZE: usize = 32;
 /// Alignment of the per-connection helper data area.
 pub const DATA_ALIGN: usize = 8;
 
-/// The module's helper lock (`rnm_nf_help_lock` in
-/// `rust/helpers/netfilter.c`), held with bottom halves disabled
+/// The module's helper lock (`rnm_nf_help_lock`, a C spinlock of the
+/// module), held with bottom halves disabled
 /// (`spin_lock_bh()`) while the guard lives.  Not `Send`: released on the
 /// CPU that took it.
 struct HelpLockGuard(PhantomData<*mut ()>);
@@ -245,9 +245,10 @@ pub trait Helper: 'static {
     const PACKETS: Packets = Packets::All;
 
     /// Called for the packets of a connection the helper is assigned to
-    /// that [`Helper::PACKETS`] selects, with the state of the connection's namespace (`None` only if the
-    /// namespace has none, which does not happen for a namespace that
-    /// passes packets) and exclusive access to the connection's data.
+    /// that [`Helper::PACKETS`] selects, with the state of the
+    /// connection's namespace (`None` only if the namespace has none,
+    /// which does not happen for a namespace that passes packets) and
+    /// exclusive access to the connection's data.
     ///
     /// Softirq context (or bottom halves disabled), under the module's
     /// helper lock: must not sleep.
@@ -458,8 +459,8 @@ fn check(ret: c_int) -> Result {
 ///
 /// # Safety
 ///
-/// `skb` must be valid, its TCP header start at `protoff`, and nothing
-/// write to it during the call.
+/// `skb` must be valid, its TCP header must start at `protoff`, and
+/// nothing may write to it during the call.
 #[inline]
 unsafe fn tcp_segment_info(
     skb: NonNull<bindings::sk_buff>,
