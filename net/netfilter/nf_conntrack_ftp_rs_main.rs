@@ -263,7 +263,9 @@ mod ftp {
         }
 
         fn last(&self) -> u8 {
-            self.info.last.unwrap_or(0)
+            // Only for a segment that has payload (the parser asks for it
+            // no other time), whose last byte is always there.
+            self.ctx.tcp_last_byte().ok().flatten().unwrap_or(0)
         }
 
         fn bytes(&mut self) -> Result<&[u8]> {

@@ -162,18 +162,15 @@ int rnm_nf_ct_expect_related_limited(struct nf_conntrack_expect *exp,
 
 /*
  * Reads the TCP header of @skb, which starts at @protoff, without making
- * the packet linear: its sequence number, the length of its payload and,
- * if there is one, the payload's last byte (in @last, else -1).  Returns
- * -EINVAL if the packet is too short for its TCP header.
+ * the packet linear: its sequence number and the length of its payload.
+ * Returns -EINVAL if the packet is too short for its TCP header.
  */
 int rnm_skb_tcp_segment(const struct sk_buff *skb, unsigned int protoff,
-			u32 *seq, unsigned int *len, int *last)
+			u32 *seq, unsigned int *len)
 {
 	const struct tcphdr *th;
 	struct tcphdr _tcph;
 	unsigned int dataoff;
-	const u8 *lp;
-	u8 _last;
 
 	th = skb_header_pointer(skb, protoff, sizeof(_tcph), &_tcph);
 	if (!th)
@@ -181,16 +178,32 @@ int rnm_skb_tcp_segment(const struct sk_buff *skb, unsigned int protoff,
 
 	*seq = ntohl(th->seq);
 	dataoff = protoff + th->doff * 4;
-	*len = 0;
-	*last = -1;
-	if (dataoff >= skb->len)
-		return 0;
+	*len = dataoff < skb->len ? skb->len - dataoff : 0;
+	return 0;
+}
+
+/*
+ * Returns the last byte of the TCP payload of @skb, whose TCP header starts
+ * at @protoff, without making the packet linear (a copy from a fragment at
+ * most); -ENODATA if the packet has no payload, -EINVAL if it is too short
+ * for its TCP header.
+ */
+int rnm_skb_tcp_last_byte(const struct sk_buff *skb, unsigned int protoff)
+{
+	const struct tcphdr *th;
+	struct tcphdr _tcph;
+	const u8 *lp;
+	u8 _last;
+
+	th = skb_header_pointer(skb, protoff, sizeof(_tcph), &_tcph);
+	if (!th)
+		return -EINVAL;
+	if (protoff + th->doff * 4 >= skb->len)
+		return -ENODATA;
 	lp = skb_header_pointer(skb, skb->len - 1, 1, &_last);
 	if (!lp)
 		return -EINVAL;
-	*len = skb->len - dataoff;
-	*last = *lp;
-	return 0;
+	return *lp;
 }
 
 /*

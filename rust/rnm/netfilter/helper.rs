@@ -332,8 +332,6 @@ pub struct TcpSegmentInfo {
     pub seq: u32,
     /// Length of the payload, bytes; 0 if the packet has none.
     pub len: usize,
-    /// The last byte of the payload; `None` if the packet has none.
-    pub last: Option<u8>,
 }
 
 /// The TCP payload of a packet and its sequence number.
@@ -391,12 +389,12 @@ impl<'a> HelpContext<'a> {
         self.segment = None;
     }
 
-    /// Returns the packet's TCP sequence number, the length of its payload
-    /// (`skb->len` minus the end of the TCP header, bytes) and the
-    /// payload's last byte, read with `skb_header_pointer()` without making
-    /// the packet linear (cheaper than [`Self::tcp_payload`] for a helper
-    /// that reads whole payloads only at some sequence numbers).  What it
-    /// returns describes the packet as it is now: a NAT rewrite
+    /// Returns the packet's TCP sequence number and the length of its
+    /// payload (`skb->len` minus the end of the TCP header, bytes), read
+    /// with `skb_header_pointer()` without making the packet linear
+    /// (cheaper than [`Self::tcp_payload`] for a helper that reads whole
+    /// payloads only at some sequence numbers).  What it returns describes
+    /// the packet as it is now: a NAT rewrite
     /// ([`super::nat::Nat::mangle`]) makes it stale.
     ///
     /// Fails with `EINVAL` if the packet is too short for its TCP header.
@@ -408,6 +406,25 @@ impl<'a> HelpContext<'a> {
             // starts at `protoff`, and nothing else accesses it.
             None => unsafe { tcp_segment_info(self.skb, self.protoff) },
         }
+    }
+
+    /// Returns the last byte of the packet's TCP payload, `None` if it has
+    /// none, without making the packet linear (for a helper that tracks
+    /// line ends in segments it does not read).
+    ///
+    /// Fails with `EINVAL` if the packet is too short for its TCP header.
+    #[inline]
+    pub fn tcp_last_byte(&self) -> Result<Option<u8>> {
+        // SAFETY: by the type invariant `skb` is valid, its TCP header
+        // starts at `protoff`, and nothing else accesses it; the call only
+        // reads the packet.
+        let r = unsafe { bindings::rnm_skb_tcp_last_byte(self.skb.as_ptr(), self.protoff) };
+        if r == ENODATA.to_errno() {
+            return Ok(None);
+        }
+        check(r)?;
+        // A byte: 0..=255.
+        Ok(u8::try_from(r).ok())
     }
 
     /// Makes the packet linear and returns its TCP sequence number and
@@ -468,17 +485,13 @@ unsafe fn tcp_segment_info(
 ) -> Result<TcpSegmentInfo> {
     let mut seq = 0u32;
     let mut len: c_uint = 0;
-    let mut last: c_int = -1;
     // SAFETY: `skb` is valid and its TCP header starts at `protoff`
     // (caller); the call only reads the packet; the out pointers are valid
     // for writes.
-    check(unsafe {
-        bindings::rnm_skb_tcp_segment(skb.as_ptr(), protoff, &mut seq, &mut len, &mut last)
-    })?;
+    check(unsafe { bindings::rnm_skb_tcp_segment(skb.as_ptr(), protoff, &mut seq, &mut len) })?;
     Ok(TcpSegmentInfo {
         seq,
         len: len as usize,
-        last: u8::try_from(last).ok(),
     })
 }
 
