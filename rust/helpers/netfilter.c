@@ -183,27 +183,18 @@ int rnm_skb_tcp_segment(const struct sk_buff *skb, unsigned int protoff,
 }
 
 /*
- * Returns the last byte of the TCP payload of @skb, whose TCP header starts
- * at @protoff, without making the packet linear (a copy from a fragment at
- * most); -ENODATA if the packet has no payload, -EINVAL if it is too short
- * for its TCP header.
+ * Returns the last byte of @skb without making it linear (a copy from a
+ * fragment at most), or -ENODATA if it is empty.
  */
-int rnm_skb_tcp_last_byte(const struct sk_buff *skb, unsigned int protoff)
+int rnm_skb_last_byte(const struct sk_buff *skb)
 {
-	const struct tcphdr *th;
-	struct tcphdr _tcph;
 	const u8 *lp;
 	u8 _last;
 
-	th = skb_header_pointer(skb, protoff, sizeof(_tcph), &_tcph);
-	if (!th)
-		return -EINVAL;
-	if (protoff + th->doff * 4 >= skb->len)
+	if (!skb->len)
 		return -ENODATA;
 	lp = skb_header_pointer(skb, skb->len - 1, 1, &_last);
-	if (!lp)
-		return -EINVAL;
-	return *lp;
+	return lp ? *lp : -ENODATA;
 }
 
 /*

@@ -43,7 +43,7 @@ void rnm_nf_ct_seqadj_tcp(struct sk_buff *skb, struct nf_conn *ct,
 
 int rnm_skb_tcp_segment(const struct sk_buff *skb, unsigned int protoff,
 			u32 *seq, unsigned int *len);
-int rnm_skb_tcp_last_byte(const struct sk_buff *skb, unsigned int protoff);
+int rnm_skb_last_byte(const struct sk_buff *skb);
 
 int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
 			const u8 **data, unsigned int *len);

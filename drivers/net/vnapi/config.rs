@@ -6,11 +6,8 @@
 #![forbid(unsafe_code)]
 
 use crate::rnm::{net::napi, sysctl::IntValue};
-// The data path reads the settings and updates the live-frame count for
-// every frame: `core`'s atomics compile to single instructions there,
-// where each operation of the kernel crate's `Atomic` is a call to a C
-// helper in a module built outside the kernel tree.  Only relaxed
-// operations, on which the Rust and kernel memory models agree.
+// Read and updated for every frame: `core`'s atomics, as for the counters
+// (see `queue.rs`).
 use core::sync::atomic::{AtomicI64, AtomicU32, Ordering::Relaxed};
 use kernel::{
     new_mutex,

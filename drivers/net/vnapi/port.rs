@@ -21,9 +21,9 @@ use crate::rnm::{
     },
     rcu::RcuArc,
 };
-// `channels` is read for every frame: `core`'s atomics compile to single
-// instructions, where each operation of the kernel crate's `Atomic` is a
-// call to a C helper in a module built outside the kernel tree.
+// `channels` is read for every frame: `core`'s atomics, as for the
+// counters (see `queue.rs`); acquire/release, as `smp_load_acquire()` and
+// `smp_store_release()`.
 use core::sync::atomic::{
     AtomicU32,
     Ordering::{Acquire, Relaxed, Release},

@@ -26,10 +26,12 @@ use crate::rnm::{
     },
     rcu::RcuArc,
 };
-// Counters are updated for every frame: `core`'s atomics compile to single
-// instructions, where each operation of the kernel crate's `Atomic` is a
-// call to a C helper in a module built outside the kernel tree.  Only
-// relaxed operations, on which the Rust and kernel memory models agree.
+// Counters, settings and the live-frame count are updated or read for every
+// frame: `core`'s atomics compile to single instructions, where each
+// operation of the kernel crate's `Atomic` is a call to a C helper in a
+// module built outside the kernel tree.  Only relaxed operations (and, for
+// the channel count, acquire/release), on which the Rust and kernel memory
+// models agree.
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{
     prelude::*,

@@ -775,9 +775,16 @@ impl<'a> PollContext<'a> {
         if !self.take_one() {
             return Err(skb);
         }
+        // `rnm_napi_gro_receive()` prepares the frame for GRO first
+        // (`skb_prepare_for_gro()`, as veth does): a frame owned by its
+        // sending socket through `sock_wfree` keeps that socket but GRO
+        // then never merges it with a frame of another socket (merged, the
+        // first frame's socket would be uncharged the memory of both: a
+        // refcount underflow, then a use after free); a frame with any
+        // other destructor is orphaned.
         // SAFETY: inside the poll function we own the NAPI context; the
         // buffer's reference passes to the stack.
-        let r = unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), skb.into_raw_for_gro()) };
+        let r = unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), skb.into_raw()) };
         Ok(gro_result(r))
     }
 

@@ -68,19 +68,6 @@ impl SkBuff {
         ManuallyDrop::new(self).ptr.as_ptr()
     }
 
-    /// Gives up ownership to `rnm_napi_gro_receive()`, which prepares the
-    /// frame for GRO first (`skb_prepare_for_gro`, as veth does before
-    /// GRO), in the same call: a frame owned by its sending socket through
-    /// `sock_wfree` keeps that socket but is marked so that GRO compares
-    /// sockets and never merges it with a frame of another one (merged,
-    /// the first frame's socket would be uncharged the memory of both: a
-    /// refcount underflow, then a use after free); a frame with any other
-    /// destructor is orphaned.  Any context.  The pointer must go to
-    /// `rnm_napi_gro_receive()` and nowhere else.
-    pub(in crate::rnm) fn into_raw_for_gro(self) -> *mut bindings::sk_buff {
-        self.into_raw()
-    }
-
     /// Length of the frame in bytes, linear part and fragments
     /// (`skb->len`), from the current data pointer.  Any context.
     pub fn len(&self) -> u32 {

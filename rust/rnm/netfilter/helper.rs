@@ -415,15 +415,14 @@ impl<'a> HelpContext<'a> {
     /// Fails with `EINVAL` if the packet is too short for its TCP header.
     #[inline]
     pub fn tcp_last_byte(&self) -> Result<Option<u8>> {
-        // SAFETY: by the type invariant `skb` is valid, its TCP header
-        // starts at `protoff`, and nothing else accesses it; the call only
-        // reads the packet.
-        let r = unsafe { bindings::rnm_skb_tcp_last_byte(self.skb.as_ptr(), self.protoff) };
-        if r == ENODATA.to_errno() {
+        if self.tcp_segment_info()?.len == 0 {
             return Ok(None);
         }
-        check(r)?;
-        // A byte: 0..=255.
+        // SAFETY: by the type invariant `skb` is valid and nothing else
+        // accesses it; the call only reads the packet.
+        let r = unsafe { bindings::rnm_skb_last_byte(self.skb.as_ptr()) };
+        // The payload's last byte is the packet's; a byte (0..=255) or,
+        // never for a packet with payload, an error.
         Ok(u8::try_from(r).ok())
     }
 
