@@ -7,9 +7,11 @@
 # (the router masquerading the client):
 #   - bulk: an iperf3 TCP stream to port 21 through the router with the
 #     helper assigned, so that every segment goes through the helper;
-#   - sessions: short control connections to port 21, each announcing a
-#     data port (PORT), so that each makes the helper create an
-#     expectation (and, with NAT, rewrite the command).
+#   - sessions: short control connections to port 21, each logging in
+#     (USER) and announcing a data port (PORT), so that each makes the
+#     helper create an expectation (and, with NAT, rewrite the command);
+#     the script checks in the router's conntrack statistics that each
+#     did.
 # Each runs with no helper assigned (the router's own cost: conntrack,
 # NAT, forwarding), with the C helper and with the Rust one (loaded with
 # alt_name=1 beside the C pair, as "ftp-rs").
@@ -44,8 +46,9 @@
 # setting up sequence adjustment).  Printed in microseconds
 # per MiB and per session, with the ratios Rust/C; BENCH_PROFILE_TOP=1
 # also lists on stderr, for each run, the twelve functions the helper's
-# samples were taken in most, in microseconds per unit.  Needs perf
-# (linux-perf).
+# samples were taken in most, in microseconds per unit, and
+# BENCH_PROFILE_TOP=2 also the thirty places (function+offset, to read
+# against objdump -d of the module).  Needs perf (linux-perf).
 #
 # Runs as root where the modules are built; in the project's VM:
 #   scripts/in-root.sh scripts/vm.sh tools/testing/selftests/rnm/bench_ftp_nat.sh
@@ -99,7 +102,7 @@ busywait 30000 ftp_listening 2 || die "servers not listening"
 setup() {
 	ftp_firewall "${HELPER[$1]}"
 	if [ "$2" = nat ]; then
-		nsx "$NS_R" nft -f - <<-EOF || die "cannot load the masquerade"
+		nsx "$NS_R" nft -f - <<-EOF || die "cannot load the masquerade" >&2
 			table inet natb {
 				chain post { type nat hook postrouting priority srcnat; policy accept;
 					oifname "r1" masquerade
@@ -115,6 +118,35 @@ cpu1() {
 	awk '$1 == "cpu1" { print ($7 + $8) * 10 }' /proc/stat
 }
 
+# expectations: the number of expectations created in the router's
+# namespace so far (expect_create, summed over the CPUs).
+expectations() {
+	nsx "$NS_R" python3 -c '
+rows = open("/proc/net/stat/nf_conntrack").read().split("\n")
+i = rows[0].split().index("expect_create")
+print(sum(int(r.split()[i], 16) for r in rows[1:] if r.strip()))'
+}
+
+# sessions KIND NAT SECONDS [PERF...]: runs the sessions load (under PERF
+# if given) and prints "COMPLETED FAILED"; dies unless each completed
+# session made an expectation (with a helper).
+sessions() {
+	local kind=$1 nat=$2 t=$3 e0 e1 out n failed
+	shift 3
+	# (Its output is read: failures are told on stderr.)
+	e0=$(expectations) || die "cannot read the expectation statistics" >&2
+	# (A command substitution, not a process substitution: it waits for
+	# PERF to have written its data, and keeps its exit status.)
+	out=$("$@" ip netns exec "$NS_C" python3 "$FTP_PEER" bench-sessions $E4 "$t" 8) ||
+		die "$kind $nat: the sessions${1:+ under $1} failed" >&2
+	read -r n failed <<<"$out"
+	e1=$(expectations) || die "cannot read the expectation statistics" >&2
+	[ "${n:-0}" -gt 0 ] || die "$kind $nat: no session completed" >&2
+	[ -z "${HELPER[$kind]}" ] || [ $((e1 - e0)) -ge "$n" ] ||
+		die "$kind $nat: $n sessions created $((e1 - e0)) expectations, not one each" >&2
+	echo "$n ${failed:-0}"
+}
+
 # run KIND NAT SECONDS: prints "MBIT_S US_PER_MIB SESSIONS_S US_PER_SESSION"
 run() {
 	local t=$3 c0 c1 bytes n failed
@@ -122,14 +154,14 @@ run() {
 	c0=$(cpu1)
 	bytes=$(nsx "$NS_C" iperf3 -c $S4 -p 21 -t "$t" -J |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum_received"]["bytes"])') ||
-		die "$1 $2: iperf3 failed"
+		die "$1 $2: iperf3 failed" >&2
 	c1=$(cpu1)
 	local bulk="$(python3 -c "print('%.1f %.1f' % ($bytes * 8 / $t / 1e6, ($c1 - $c0) * 1000 / ($bytes / 2**20)))")"
 	nsx "$NS_R" conntrack -F >/dev/null 2>&1
 	c0=$(cpu1)
-	read -r n failed < <(nsx "$NS_C" python3 "$FTP_PEER" bench-sessions $E4 "$t" 8)
+	read -r n failed < <(sessions "$1" "$2" "$t")
 	c1=$(cpu1)
-	[ "${n:-0}" -gt 0 ] || die "$1 $2: no session completed"
+	[ "${n:-0}" -gt 0 ] || exit 1
 	[ "${failed:-0}" = 0 ] || log "$1 $2: $failed sessions failed"
 	echo "$bulk $(python3 -c "print('%.1f %.0f' % ($n / $t, ($c1 - $c0) * 1000 / $n))")"
 }
@@ -141,7 +173,7 @@ run() {
 # function (C's help(), the Rust helper's help_callback(); told by place
 # in the chain, not by name, which perf may not resolve in a module).
 helper_us() {
-	perf script -i "$1" -F period,ip,sym 2>/dev/null |
+	perf script -i "$1" -F period,ip,sym,symoff 2>/dev/null |
 		python3 "$(dirname "$0")/perf_chains.py" helper "$2" "${BENCH_PROFILE_TOP:-0}"
 }
 
@@ -153,16 +185,14 @@ profile() {
 	bytes=$(perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
 		ip netns exec "$NS_C" iperf3 -c $S4 -p 21 -t "$t" -J |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum_received"]["bytes"])') ||
-		die "$1 $2: iperf3 under perf failed"
+		die "$1 $2: iperf3 under perf failed" >&2
 	bulk=$(helper_us "$data" "$(python3 -c "print($bytes / 2**20)")") ||
-		die "$1 $2: no profile of the bulk run"
+		die "$1 $2: no profile of the bulk run" >&2
 	nsx "$NS_R" conntrack -F >/dev/null 2>&1
-	perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
-		ip netns exec "$NS_C" python3 "$FTP_PEER" bench-sessions $E4 "$t" 8 \
-		>"$PROF_TMP/sessions" || die "$1 $2: sessions under perf failed"
+	sessions "$1" "$2" "$t" perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
+		>"$PROF_TMP/sessions" || exit 1
 	read -r n failed <"$PROF_TMP/sessions"
-	[ "${n:-0}" -gt 0 ] || die "$1 $2: no session completed under perf"
-	sessions=$(helper_us "$data" "$n") || die "$1 $2: no profile of the sessions"
+	sessions=$(helper_us "$data" "$n") || die "$1 $2: no profile of the sessions" >&2
 	echo "$bulk $sessions"
 }
 

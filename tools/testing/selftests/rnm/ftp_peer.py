@@ -33,11 +33,13 @@
 #       connection (for benchmarks).
 #   ftp_peer.py bench-sessions ADDR SECONDS CONC
 #       For SECONDS, CONC control connections at a time to ADDR port 21:
-#       each reads the greeting, announces a data port (PORT over IPv4,
-#       EPRT over IPv6; a new port each time, so that every session makes
-#       an expectation), reads the reply and closes with a reset (the
-#       connection's conntrack entry, and its expectation, then go after
-#       10 s).  Prints the number of sessions completed.
+#       each reads the greeting, logs in (USER: a helper reads no command
+#       before the first line end it has seen in a direction), announces
+#       a data port (PORT over IPv4, EPRT over IPv6; a new port each time,
+#       so that every session makes an expectation), reads the replies and
+#       closes with a reset (the connection's conntrack entry, and its
+#       expectation, then go after 10 s).  Prints the number of sessions
+#       completed and failed.
 #   ftp_peer.py get-port ADDR SRC PORT HOLD FILE OUT
 #       Active mode from a chosen data port: logs in from local address SRC,
 #       listens on SRC port PORT, announces it (PORT over IPv4, EPRT over
@@ -289,7 +291,7 @@ def bench_sessions(addr, seconds, conc):
         s.setblocking(False)
         s.connect_ex((addr, 21))
         # [replies awaited, bytes received]
-        sel.register(s, selectors.EVENT_READ, [2, b''])
+        sel.register(s, selectors.EVENT_READ, [3, b''])
 
     for _ in range(int(conc)):
         start()
@@ -312,7 +314,9 @@ def bench_sessions(addr, seconds, conc):
                 continue
             st[0] -= 1
             st[1] = b''
-            if st[0]:
+            if st[0] == 2:
+                s.send(b'USER bench\r\n')
+            elif st[0] == 1:
                 port = port + 1 if port < 65535 else 1024
                 ip = s.getsockname()[0]
                 if s.family == socket.AF_INET:

@@ -21,33 +21,40 @@
 #       calls other than its own confirmation and sequence adjustment (the
 #       helper's help function, told by its place in the chain: perf may
 #       not resolve a module's names).  With TOP 1, also lists on stderr
-#       the twelve functions those samples were taken in most.
+#       the twelve functions those samples were taken in most; with TOP 2,
+#       also the thirty places (function+offset) they were taken at most.
 
 import re
 import sys
 
 
-def samples(f):
-    """Yields (period, [symbol, ...]) for each sample, leaf first."""
-    period, syms = None, []
+def samples(f, offsets=False):
+    """Yields (period, [symbol, ...]) for each sample, leaf first; with
+    offsets, also the leaf's symbol+offset."""
+    period, syms, at = None, [], None
     for line in f:
         w = line.split()
         if not w:
             if period is not None:
-                yield period, syms
-            period, syms = None, []
+                yield (period, syms, at) if offsets else (period, syms)
+            period, syms, at = None, [], None
         elif period is None:
             period = int(w[0])
         elif len(w) >= 2:
+            if at is None:
+                at = w[1]
             syms.append(re.sub(r"\+0x[0-9a-f]+$", "", w[1]))
     if period is not None:
-        yield period, syms
+        yield (period, syms, at) if offsets else (period, syms)
 
 
 def top_list(leaf, units, n):
     """Lists on stderr the n functions with the most time, per unit."""
     for sym, t in sorted(leaf.items(), key=lambda x: -x[1])[:n]:
-        print("#   %8.2f us  %s" % (t / 1e3 / units, sym[:100]), file=sys.stderr)
+        # Long (Rust) names: their start and their end, with any offset.
+        if len(sym) > 100:
+            sym = sym[:60] + "..." + sym[-37:]
+        print("#   %8.2f us  %s" % (t / 1e3 / units, sym), file=sys.stderr)
 
 
 def vnapi(kind, frames, top):
@@ -73,24 +80,28 @@ def vnapi(kind, frames, top):
 
 def helper(units, top):
     core = {"nf_conntrack_confirm", "__nf_conntrack_confirm", "nf_ct_seq_adjust"}
-    ns, leaf = 0, {}
-    for period, syms in samples(sys.stdin):
+    ns, leaf, at = 0, {}, {}
+    for period, syms, off in samples(sys.stdin, True):
         for i, sym in enumerate(syms):
             if sym == "nf_confirm" and i > 0 and syms[i - 1] not in core:
                 ns += period
                 leaf[syms[0]] = leaf.get(syms[0], 0) + period
+                at[off] = at.get(off, 0) + period
                 break
     if units <= 0:
         sys.exit("no units")
     print("%.1f" % (ns / 1e3 / units))
     if top:
         top_list(leaf, units, 12)
+    if top > 1:
+        print("#   hottest places:", file=sys.stderr)
+        top_list(at, units, 30)
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "vnapi":
-        vnapi(sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1")
+        vnapi(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 4 and sys.argv[1] == "helper":
-        helper(float(sys.argv[2]), sys.argv[3] == "1")
+        helper(float(sys.argv[2]), int(sys.argv[3]))
     else:
         sys.exit("usage: perf_chains.py vnapi KIND FRAMES TOP | helper UNITS TOP")
