@@ -57,9 +57,9 @@ mod ftp {
     use crate::ftp_proto::{self as proto, SeqTracker, Verdict as ProtoVerdict};
     use crate::rnm::net_namespace::{NetRef, PernetData, PernetId, PernetRegistration};
     use crate::rnm::netfilter::{
-        conntrack::Direction,
+        conntrack::{Conn, Direction},
         expect::{ExpectError, ExpectTuple, Expectation, Initialised, Related},
-        helper::{HelpContext, Helper, Packets, Policy, Registration, TcpSegmentInfo},
+        helper::{HelpContext, Helper, HelperNet, Packets, Policy, Registration, TcpSegmentInfo},
         nat::{Nat, NatHelperRegistration},
         Family, L4Proto, Verdict,
     };
@@ -243,12 +243,18 @@ mod ftp {
         }
     }
 
+    /// Payloads up to this long, bytes, are copied for the parser, not made
+    /// linear: control commands and replies are a few dozen bytes.
+    const COPY_MAX: usize = 256;
+
     /// The payload of the packet being helped: the header's view of it for
-    /// every segment, the bytes (which make the packet linear) only for
-    /// those the parser reads.
+    /// every segment, the bytes only for those the parser reads (copied
+    /// into `buf`, made when first needed, if they fit; else made linear in
+    /// the packet).
     struct SkbPayload<'a, 'b> {
         ctx: &'a mut HelpContext<'b>,
         info: TcpSegmentInfo,
+        buf: Option<[u8; COPY_MAX]>,
     }
 
     impl proto::Payload for SkbPayload<'_, '_> {
@@ -269,7 +275,40 @@ mod ftp {
         }
 
         fn bytes(&mut self) -> Result<&[u8]> {
-            Ok(self.ctx.tcp_payload()?.data)
+            if self.info.len <= COPY_MAX {
+                let buf = self.buf.get_or_insert([0; COPY_MAX]);
+                Ok(self.ctx.tcp_payload_copy(buf)?.data)
+            } else {
+                Ok(self.ctx.tcp_payload()?.data)
+            }
+        }
+    }
+
+    /// What the parser reads of the connection, each when it needs it.
+    struct ConnView<'a> {
+        conn: Conn<'a>,
+        dir: Direction,
+        net: HelperNet<'a, FtpNet>,
+    }
+
+    impl proto::ConnInfo for ConnView<'_> {
+        fn family(&self) -> proto::Family {
+            // The helper is registered for IPv4 and IPv6 only, and conntrack
+            // attaches it to connections of those families only.
+            match self.conn.family() {
+                Some(Family::Ipv6) => proto::Family::V6,
+                _ => proto::Family::V4,
+            }
+        }
+
+        fn src(&self) -> [u8; 16] {
+            self.conn.tuple(self.dir).src
+        }
+
+        fn loose(&self) -> bool {
+            self.net
+                .get()
+                .map_or_else(|| crate::module_parameters::loose.value(), |n| n.loose)
         }
     }
 
@@ -284,42 +323,38 @@ mod ftp {
         const PACKETS: Packets = Packets::EstablishedTcpPayload;
 
         #[inline]
-        fn help(ctx: &mut HelpContext<'_>, net: Option<&FtpNet>, conn: &mut FtpConn) -> Verdict {
-            let (family, pfamily) = match ctx.conn().family() {
-                Some(Family::Ipv4) => (Family::Ipv4, proto::Family::V4),
-                Some(Family::Ipv6) => (Family::Ipv6, proto::Family::V6),
-                _ => return Verdict::Accept,
-            };
+        fn help(
+            ctx: &mut HelpContext<'_>,
+            net: HelperNet<'_, FtpNet>,
+            conn: &mut FtpConn,
+        ) -> Verdict {
             let dir = ctx.direction();
-            let this = ctx.conn().tuple(dir);
-            let loose = net.map_or_else(|| crate::module_parameters::loose.value(), |n| n.loose);
-
             let saved = conn.tracker;
             let Ok(info) = ctx.tcp_segment_info() else {
                 return Verdict::Accept;
             };
+            let view = ConnView {
+                conn: *ctx.conn(),
+                dir,
+                net,
+            };
             let mut payload = SkbPayload {
                 ctx: &mut *ctx,
                 info,
+                buf: None,
             };
-            let verdict = match proto::help_lazy(
-                &mut conn.tracker,
-                &mut payload,
-                proto_dir(dir),
-                pfamily,
-                &this.src,
-                loose,
-            ) {
-                Ok(verdict) => verdict,
-                Err(e) => {
-                    conn.tracker = saved;
-                    return if e == ENOMEM {
-                        Verdict::Drop
-                    } else {
-                        Verdict::Accept
-                    };
-                }
-            };
+            let verdict =
+                match proto::help_lazy(&mut conn.tracker, &mut payload, proto_dir(dir), &view) {
+                    Ok(verdict) => verdict,
+                    Err(e) => {
+                        conn.tracker = saved;
+                        return if e == ENOMEM {
+                            Verdict::Drop
+                        } else {
+                            Verdict::Accept
+                        };
+                    }
+                };
 
             match verdict {
                 ProtoVerdict::Accept => Verdict::Accept,
@@ -344,6 +379,11 @@ mod ftp {
                     Verdict::Accept
                 }
                 ProtoVerdict::Expect { found, daddr } => {
+                    let (family, pfamily) = match ctx.conn().family() {
+                        Some(Family::Ipv4) => (Family::Ipv4, proto::Family::V4),
+                        Some(Family::Ipv6) => (Family::Ipv6, proto::Family::V6),
+                        _ => return Verdict::Accept,
+                    };
                     let exp = match Expectation::alloc(ctx) {
                         Ok(exp) => exp,
                         Err(_) => {
@@ -368,7 +408,7 @@ mod ftp {
                         dport: found.port,
                     });
                     // The limits of the connection's namespace.
-                    let policy = net.map_or(DEFAULT_POLICY, FtpNet::policy);
+                    let policy = net.get().map_or(DEFAULT_POLICY, FtpNet::policy);
                     if let Some(mut nat) = ctx.nat() {
                         return expect_nat(&mut nat, exp, policy, &found, pfamily);
                     }

@@ -19,10 +19,12 @@
  */
 static DEFINE_SPINLOCK(rnm_nf_help_lock);
 
-void rnm_nf_help_lock_bh(void)
+/* Takes the lock and returns the helper data of @ct (NULL if it has none). */
+void *rnm_nf_help_lock_bh_data(const struct nf_conn *ct)
 	__acquires(&rnm_nf_help_lock)
 {
 	spin_lock_bh(&rnm_nf_help_lock);
+	return nfct_help_data(ct);
 }
 
 void rnm_nf_help_unlock_bh(void)
@@ -34,11 +36,6 @@ void rnm_nf_help_unlock_bh(void)
 u16 rnm_nf_ct_l3num(const struct nf_conn *ct)
 {
 	return nf_ct_l3num(ct);
-}
-
-void *rnm_nfct_help_data(const struct nf_conn *ct)
-{
-	return nfct_help_data(ct);
 }
 
 /*
@@ -183,18 +180,18 @@ int rnm_skb_tcp_segment(const struct sk_buff *skb, unsigned int protoff,
 }
 
 /*
- * Returns the last byte of @skb without making it linear (a copy from a
- * fragment at most), or -ENODATA if it is empty.
+ * Returns the last @len bytes of @skb without making it linear: in place if
+ * they are in its linear part, else copied to @buf (at least @len bytes
+ * long) from its fragments, as skb_header_pointer() does; NULL if @skb is
+ * shorter than @len or the copy fails.  What is in place stays valid as
+ * long as @skb is not modified.
  */
-int rnm_skb_last_byte(const struct sk_buff *skb)
+const void *rnm_skb_tail_pointer(const struct sk_buff *skb, unsigned int len,
+				 void *buf)
 {
-	const u8 *lp;
-	u8 _last;
-
-	if (!skb->len)
-		return -ENODATA;
-	lp = skb_header_pointer(skb, skb->len - 1, 1, &_last);
-	return lp ? *lp : -ENODATA;
+	if (len > skb->len)
+		return NULL;
+	return skb_header_pointer(skb, skb->len - len, len, buf);
 }
 
 /*

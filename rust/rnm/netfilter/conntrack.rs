@@ -113,7 +113,8 @@ pub struct Tuple {
 /// # Invariants
 ///
 /// `ct` points at a valid `struct nf_conn` that the packet being processed
-/// holds a reference on for `'a`.
+/// holds a reference on for `'a`.  (Copies are more borrows of it.)
+#[derive(Clone, Copy)]
 pub struct Conn<'a> {
     ct: NonNull<bindings::nf_conn>,
     _p: PhantomData<&'a bindings::nf_conn>,

@@ -25,7 +25,7 @@
 //!
 //! ```
 //! use crate::rnm::net_namespace::{NetRef, PernetData, PernetId, PernetRegistration};
-//! use crate::rnm::netfilter::helper::{HelpContext, Helper, Policy, Registration};
+//! use crate::rnm::netfilter::helper::{HelpContext, Helper, HelperNet, Policy, Registration};
 //! use crate::rnm::netfilter::{Family, L4Proto, Verdict};
 //! # use kernel::prelude::*;
 //!
@@ -51,9 +51,9 @@
 //!     /// Packets seen on each connection.
 //!     type Data = u32;
 //!
-//!     fn help(_ctx: &mut HelpContext<'_>, net: Option<&Seen>, packets: &mut u32) -> Verdict {
+//!     fn help(_ctx: &mut HelpContext<'_>, net: HelperNet<'_, Seen>, packets: &mut u32) -> Verdict {
 //!         *packets += 1;
-//!         if let Some(seen) = net {
+//!         if let Some(seen) = net.get() {
 //!             seen.0.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
 //!         }
 //!         Verdict::Accept
@@ -98,37 +98,51 @@ pub const DATA_ALIGN: usize = 8;
 
 /// The module's helper lock (`rnm_nf_help_lock`, a C spinlock of the
 /// module), held with bottom halves disabled
-/// (`spin_lock_bh()`) while the guard lives.  Not `Send`: released on the
-/// CPU that took it.
+/// (`spin_lock_bh()`) while the guard lives.  Not `Send`: released on
+/// the CPU that took it.
+///
+/// # Invariants
+///
+/// Made only by [`with_help_data`], once it has taken the lock on this
+/// CPU.
 struct HelpLockGuard(PhantomData<*mut ()>);
-
-impl HelpLockGuard {
-    /// Takes the lock.  Softirq or process context, never hard interrupt
-    /// context (where conntrack helpers do not run).
-    #[inline]
-    fn lock() -> Self {
-        // SAFETY: the lock is statically initialised; conntrack calls the
-        // helper callbacks, the only callers, in softirq or process
-        // context.
-        unsafe { bindings::rnm_nf_help_lock_bh() };
-        Self(PhantomData)
-    }
-}
 
 impl Drop for HelpLockGuard {
     #[inline]
     fn drop(&mut self) {
-        // SAFETY: taken by `lock` on this CPU (the guard is not `Send`)
-        // and not released since.
+        // SAFETY: taken by `with_help_data` on this CPU (the guard is not
+        // `Send`) and not released since.
         unsafe { bindings::rnm_nf_help_unlock_bh() };
     }
 }
 
-/// Runs `f` under the module's helper lock, with bottom halves disabled.
+/// Runs `f` under the module's helper lock, with bottom halves disabled,
+/// with the helper data of `ct` as a `Slot<T>` (`None` if the connection
+/// has no helper area).  Softirq or process context, never hard interrupt
+/// context (where conntrack helpers do not run).
+///
+/// # Safety
+///
+/// `ct` must be valid, and its helper a `Registration<H>` with
+/// `H::Data == T`.
 #[inline]
-fn with_help_lock<R>(f: impl FnOnce() -> R) -> R {
-    let _guard = HelpLockGuard::lock();
-    f()
+unsafe fn with_help_data<T: Copy + Default, R>(
+    ct: *const bindings::nf_conn,
+    f: impl FnOnce(Option<&mut Slot<T>>) -> R,
+) -> R {
+    // SAFETY: the lock is statically initialised; conntrack calls the
+    // helper callbacks, the only callers, in softirq or process context;
+    // `ct` is valid (caller).
+    let data = unsafe { bindings::rnm_nf_help_lock_bh_data(ct) };
+    // INVARIANT: the lock was just taken, on this CPU.
+    let _guard = HelpLockGuard(PhantomData);
+    // SAFETY: the helper area is `DATA_SIZE` bytes aligned to `DATA_ALIGN`
+    // (checked against `Slot<T>` by `Slot::FITS`), zeroed when attached
+    // (a valid `Slot<T>`: `init` false) and written only as a `Slot<T>` by
+    // this helper (caller); the lock, held until after `f` returns (`f`
+    // cannot keep the reference), makes the access exclusive.
+    let slot = NonNull::new(data).map(|p| unsafe { p.cast::<Slot<T>>().as_mut() });
+    f(slot)
 }
 
 /// Limits of the expectations of one class (`struct
@@ -246,19 +260,60 @@ pub trait Helper: 'static {
 
     /// Called for the packets of a connection the helper is assigned to
     /// that [`Helper::PACKETS`] selects, with the state of the
-    /// connection's namespace (`None` only if the namespace has none,
-    /// which does not happen for a namespace that passes packets) and
-    /// exclusive access to the connection's data.
+    /// connection's namespace (looked up on request) and exclusive access
+    /// to the connection's data.
     ///
     /// Softirq context (or bottom halves disabled), under the module's
     /// helper lock: must not sleep.
-    fn help(ctx: &mut HelpContext<'_>, net: Option<&Self::Net>, data: &mut Self::Data) -> Verdict;
+    fn help(
+        ctx: &mut HelpContext<'_>,
+        net: HelperNet<'_, Self::Net>,
+        data: &mut Self::Data,
+    ) -> Verdict;
 
     /// Called when a connection is restored through ctnetlink (for example
     /// by conntrackd after a failover), whose earlier traffic the helper
     /// has not seen.
     #[inline]
     fn restored(_data: &mut Self::Data) {}
+}
+
+/// The state of a helper in the namespace of the connection being helped
+/// ([`Helper::Net`]), looked up on request: a helper that needs it for
+/// some packets only does not pay the lookup (`net_generic()`) for the
+/// others.
+///
+/// # Invariants
+///
+/// The namespace of `conn` is alive for `'a`, and so is a
+/// `PernetRegistration<T>`.
+pub struct HelperNet<'a, T: PernetData> {
+    conn: Conn<'a>,
+    _t: PhantomData<&'a T>,
+}
+
+impl<T: PernetData> Clone for HelperNet<'_, T> {
+    #[inline]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: PernetData> Copy for HelperNet<'_, T> {}
+
+impl<'a, T: PernetData> HelperNet<'a, T> {
+    /// The helper's state in the connection's namespace; `None` if the
+    /// namespace has none: while it is being created or dismantled, which
+    /// does not happen for a namespace that passes packets.  Each call looks
+    /// it up (`nf_ct_net()`, `net_generic()`).  Any context the callback
+    /// runs in.
+    #[inline]
+    pub fn get(&self) -> Option<&'a T> {
+        let netref = self.conn.net();
+        // SAFETY: a `PernetRegistration<T>` is alive for `'a` (type
+        // invariant).
+        unsafe { PernetRegistration::<T>::get_unchecked(&netref) }
+    }
 }
 
 /// The per-connection data as stored in the helper area: the area is
@@ -284,24 +339,6 @@ impl<T: Copy + Default> Slot<T> {
         // SAFETY: `init` is set only once `value` has been written.
         unsafe { self.value.assume_init_mut() }
     }
-}
-
-/// Returns the helper data of `ct` as a `Slot<T>`, or `None` if the
-/// connection has no helper area.
-///
-/// # Safety
-///
-/// `ct` must be valid, its helper must be a `Registration<H>` with
-/// `H::Data == T`, and the caller must hold the helper lock for the life of the
-/// returned reference.
-unsafe fn slot<'a, T: Copy + Default>(ct: *const bindings::nf_conn) -> Option<&'a mut Slot<T>> {
-    // SAFETY: `ct` is valid (caller).
-    let data = unsafe { bindings::rnm_nfct_help_data(ct) };
-    // SAFETY: the helper area is `DATA_SIZE` bytes aligned to `DATA_ALIGN`
-    // (checked against `Slot<T>` by `Slot::FITS`), zeroed when attached
-    // (a valid `Slot<T>`: `init` false) and written only as a `Slot<T>` by
-    // this helper; the lock the caller holds makes the access exclusive.
-    NonNull::new(data).map(|p| unsafe { p.cast::<Slot<T>>().as_mut() })
 }
 
 /// The packet a [`Helper::help`] call is about.
@@ -418,12 +455,68 @@ impl<'a> HelpContext<'a> {
         if self.tcp_segment_info()?.len == 0 {
             return Ok(None);
         }
+        let mut buf = [0u8; 1];
         // SAFETY: by the type invariant `skb` is valid and nothing else
-        // accesses it; the call only reads the packet.
-        let r = unsafe { bindings::rnm_skb_last_byte(self.skb.as_ptr()) };
-        // The payload's last byte is the packet's; a byte (0..=255) or,
-        // never for a packet with payload, an error.
-        Ok(u8::try_from(r).ok())
+        // accesses it; the call only reads the packet, and writes at most
+        // one byte to `buf`.
+        let p = unsafe {
+            bindings::rnm_skb_tail_pointer(self.skb.as_ptr(), 1, buf.as_mut_ptr().cast())
+        };
+        if p.is_null() {
+            // Never: the packet holds at least its payload.
+            return Err(EINVAL);
+        }
+        // SAFETY: `p` points to one readable byte: in the packet's data,
+        // which nothing modifies during the call, or in `buf`.
+        Ok(Some(unsafe { *p.cast::<u8>() }))
+    }
+
+    /// Returns the packet's TCP sequence number and payload without making
+    /// the packet linear (`skb_header_pointer()`): the payload in place if
+    /// it is in the packet's linear part, else copied into `buf`.  Cheaper
+    /// than [`Self::tcp_payload`] for short payloads, such as the command
+    /// lines of a control protocol, which the stack often sends in a page
+    /// fragment: copying a few bytes costs less than reallocating the
+    /// packet's head.
+    ///
+    /// Fails with `EMSGSIZE` if the payload is longer than `buf` (and then
+    /// reads nothing), and `EINVAL` if the packet is too short for its TCP
+    /// header.  Any context the callback runs in (it does not sleep).
+    #[inline]
+    pub fn tcp_payload_copy<'s>(&'s self, buf: &'s mut [u8]) -> Result<TcpSegment<'s>> {
+        let info = self.tcp_segment_info()?;
+        if info.len == 0 {
+            return Ok(TcpSegment {
+                seq: info.seq,
+                data: &[],
+            });
+        }
+        if info.len > buf.len() {
+            return Err(EMSGSIZE);
+        }
+        // `info.len` came from a `c_uint`.
+        let len = info.len as c_uint;
+        // SAFETY: by the type invariant `skb` is valid and nothing else
+        // accesses it; the call only reads the packet, and writes at most
+        // `len` bytes, which `buf` holds, to `buf`.
+        let p = unsafe {
+            bindings::rnm_skb_tail_pointer(self.skb.as_ptr(), len, buf.as_mut_ptr().cast())
+        };
+        if p.is_null() {
+            // Never: the packet holds at least its payload.
+            return Err(EINVAL);
+        }
+        // SAFETY: `p` points to `info.len` readable bytes: the end of the
+        // packet's linear data, which is not modified while `self` is
+        // borrowed (the packet changes only through `&mut HelpContext`:
+        // `tcp_payload()`, and `Nat::mangle()` through `nat()`), or `buf`,
+        // borrowed for as long.  The payload is the last
+        // `info.len` bytes of the packet.
+        let data = unsafe { core::slice::from_raw_parts(p.cast::<u8>(), info.len) };
+        Ok(TcpSegment {
+            seq: info.seq,
+            data,
+        })
     }
 
     /// Makes the packet linear and returns its TCP sequence number and
@@ -529,11 +622,8 @@ unsafe extern "C" fn help_callback<H: Helper>(
             }
         }
     };
-    with_help_lock(|| {
-        // SAFETY: `ct` is valid and has this helper attached (see the
-        // function's safety section), so its data is an `H::Data` slot; the
-        // lock is held for the life of `slot`.
-        let Some(slot) = (unsafe { slot::<H::Data>(ct.as_ptr()) }) else {
+    let help = |slot: Option<&mut Slot<H::Data>>| {
+        let Some(slot) = slot else {
             return Verdict::Drop.to_raw();
         };
         // INVARIANT: conntrack hands the helper a valid packet of `ct`
@@ -547,11 +637,14 @@ unsafe extern "C" fn help_callback<H: Helper>(
             segment,
             seq_delta: 0,
         };
-        let netref = ctx.conn.net();
-        // SAFETY: the `PernetRegistration<H::Net>` is owned by the helper's
-        // `Registration`, whose `drop` unregisters the helper and waits for
-        // running callbacks (this one) before dropping it.
-        let net = unsafe { PernetRegistration::<H::Net>::get_unchecked(&netref) };
+        // INVARIANT: the connection's namespace is alive during the call
+        // (`Conn`); the `PernetRegistration<H::Net>` is owned by the
+        // helper's `Registration`, whose `drop` unregisters the helper and
+        // waits for running callbacks (this one) before dropping it.
+        let net = HelperNet {
+            conn: ctx.conn,
+            _t: PhantomData,
+        };
         let verdict = H::help(&mut ctx, net, slot.get());
         if ctx.seq_delta != 0 {
             // All rewrites of the packet in one record: conntrack keeps
@@ -573,7 +666,10 @@ unsafe extern "C" fn help_callback<H: Helper>(
             };
         }
         verdict.to_raw()
-    })
+    };
+    // SAFETY: `ct` is valid and has this helper attached (see the
+    // function's safety section), so its data is an `H::Data` slot.
+    unsafe { with_help_data(ct.as_ptr(), help) }
 }
 
 /// Callback for connections restored through ctnetlink
@@ -587,18 +683,17 @@ unsafe extern "C" fn from_nlattr_callback<H: Helper>(
     _attr: *mut bindings::nlattr,
     ct: *mut bindings::nf_conn,
 ) -> c_int {
-    with_help_lock(|| {
-        // SAFETY: `ct` is valid and has this helper attached (see the
-        // function's safety section); the lock is held for the life of
-        // `slot`.
-        match unsafe { slot::<H::Data>(ct) } {
+    // SAFETY: `ct` is valid and has this helper attached (see the
+    // function's safety section), so its data is an `H::Data` slot.
+    unsafe {
+        with_help_data::<H::Data, _>(ct, |slot| match slot {
             Some(slot) => {
                 H::restored(slot.get());
                 0
             }
             None => ENOENT.to_errno(),
-        }
-    })
+        })
+    }
 }
 
 /// A registered conntrack helper; unregistered on drop, which also removes

@@ -207,12 +207,13 @@ impl<'c, 'a> Nat<'c, 'a> {
     /// Fails with [`MangleError`]; the packet is then unchanged.
     #[inline]
     pub fn mangle(&mut self, off: usize, len: usize, text: &[u8]) -> Result<(), MangleError> {
+        // The payload as it is now (`__nf_nat_mangle_tcp_packet()` makes
+        // the packet writable and linear itself).
         let payload_len = self
             .ctx
-            .tcp_payload()
+            .tcp_segment_info()
             .map_err(|_| MangleError::OutOfRange)?
-            .data
-            .len();
+            .len;
         let fits = off.checked_add(len).is_some_and(|end| end <= payload_len);
         if !fits || text.len() > MANGLE_MAX {
             return Err(MangleError::OutOfRange);

@@ -919,7 +919,8 @@ pub trait Payload {
     fn last(&self) -> u8;
 
     /// All of it: exactly [`Payload::len`] bytes, the last of them [`Payload::last`].  May be
-    /// expensive (the kernel's implementation makes the packet linear): [`help_lazy`] calls it
+    /// expensive (the kernel's implementation copies it, or makes a long one linear in the
+    /// packet): [`help_lazy`] calls it
     /// at most once per segment, and only for a segment at a line start.  An error means the
     /// payload could not be read; [`help_lazy`] returns it.
     fn bytes(&mut self) -> Result<&[u8], Self::Error>;
@@ -1036,26 +1037,69 @@ pub fn help(
     loose: bool,
 ) -> Verdict {
     let mut payload = *seg;
-    match help_lazy(tracker, &mut payload, seg.dir, family, src, loose) {
+    let conn = ConnValues {
+        family,
+        src: *src,
+        loose,
+    };
+    match help_lazy(tracker, &mut payload, seg.dir, &conn) {
         Ok(verdict) => verdict,
         Err(never) => match never {},
     }
 }
 
+/// What [`help_lazy`] reads of the connection and of the helper's settings, each only when it
+/// needs it (in the kernel each is a lookup).
+pub trait ConnInfo {
+    /// The family of the connection; read for a segment at a line start.
+    fn family(&self) -> Family;
+
+    /// The source address of the segment's direction (`ct->tuplehash[dir].tuple.src.u3`); read
+    /// when the segment holds a command.
+    fn src(&self) -> [u8; 16];
+
+    /// The module parameter `loose`; read when the segment holds a command whose address is not
+    /// [`ConnInfo::src`].
+    fn loose(&self) -> bool;
+}
+
+/// A [`ConnInfo`] whose values are known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConnValues {
+    /// See [`ConnInfo::family`].
+    pub family: Family,
+    /// See [`ConnInfo::src`].
+    pub src: [u8; 16],
+    /// See [`ConnInfo::loose`].
+    pub loose: bool,
+}
+
+impl ConnInfo for ConnValues {
+    fn family(&self) -> Family {
+        self.family
+    }
+
+    fn src(&self) -> [u8; 16] {
+        self.src
+    }
+
+    fn loose(&self) -> bool {
+        self.loose
+    }
+}
+
 /// As [`help`], for a payload of `dir` that is read in full only if the segment starts at a line
-/// start: other segments only need their length and last byte (the C reads, and makes linear,
-/// every one).
+/// start (other segments only need their length and last byte; the C reads, and makes linear,
+/// every one), and a connection read only as far as needed (see [`ConnInfo`]).
 ///
 /// Fails with the payload's error if it could not be read; the tracker is then as it was before
 /// the call, except that a pending pickup ([`SeqTracker::set_pickup`]) of `dir` may have been
 /// used (the tracker is `Copy`: a caller can save it and put it back).
-pub fn help_lazy<P: Payload>(
+pub fn help_lazy<P: Payload, C: ConnInfo>(
     tracker: &mut SeqTracker,
     payload: &mut P,
     dir: Direction,
-    family: Family,
-    src: &[u8; 16],
-    loose: bool,
+    conn: &C,
 ) -> Result<Verdict, P::Error> {
     if payload.is_empty() {
         // No data: the C returns before looking at the tracker.
@@ -1068,13 +1112,22 @@ pub fn help_lazy<P: Payload>(
     }
 
     let data = payload.bytes()?;
-    let verdict = match search_line(data, dir, family) {
+    let verdict = match search_line(data, dir, conn.family()) {
         Search::Partial(ftype) => return Ok(Verdict::Drop(ftype)),
         Search::NotFound => Verdict::Accept,
-        Search::Found(found) => match expect_addr(&found, src, loose) {
-            Some(daddr) => Verdict::Expect { found, daddr },
-            None => Verdict::NotRecorded(found),
-        },
+        Search::Found(found) => {
+            let src = conn.src();
+            // `expect_addr()`, reading `loose` only if it matters.
+            let daddr = if addr_matches(&found, &src) {
+                Some(ExpectAddr::Peer)
+            } else {
+                expect_addr(&found, &src, conn.loose())
+            };
+            match daddr {
+                Some(daddr) => Verdict::Expect { found, daddr },
+                None => Verdict::NotRecorded(found),
+            }
+        }
     };
     tracker.finish(seq, data, dir);
     Ok(verdict)
@@ -1927,6 +1980,11 @@ mod tests {
     #[test]
     fn help_lazy_reads_only_line_starts() {
         let src = [0u8; 16];
+        let conn = ConnValues {
+            family: V4,
+            src,
+            loose: false,
+        };
         let lazy = |data, seq, fail| Lazy {
             seg: Segment {
                 data,
@@ -1941,7 +1999,7 @@ mod tests {
 
         // Not at a line start: never read, but a final newline is recorded.
         let mut p = lazy(b"PORT 1,2,3,4,5,6\r\n", 50, false);
-        let v = help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false);
+        let v = help_lazy(&mut t, &mut p, Direction::Original, &conn);
         assert_eq!(v, Ok(Verdict::Accept));
         assert!(!p.read);
         assert!(t.find_nl_seq(68, Direction::Original));
@@ -1950,7 +2008,7 @@ mod tests {
         let data = b"PORT 0,0,0,0,4,1\r\n";
         let mut p = lazy(data, 100, false);
         let mut t2 = t;
-        let v = help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false);
+        let v = help_lazy(&mut t, &mut p, Direction::Original, &conn);
         assert!(p.read);
         let seg = Segment {
             data,
@@ -1965,7 +2023,7 @@ mod tests {
         let before = t;
         let mut p = lazy(b"PORT 0,0,0,0,4,1\r\n", 100, true);
         assert_eq!(
-            help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false),
+            help_lazy(&mut t, &mut p, Direction::Original, &conn),
             Err(())
         );
         assert_eq!(t, before);
@@ -1975,7 +2033,7 @@ mod tests {
         t.set_pickup();
         let mut p = lazy(b"PORT 0,0,0,0,4,1\r\n", 7, true);
         assert_eq!(
-            help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false),
+            help_lazy(&mut t, &mut p, Direction::Original, &conn),
             Err(())
         );
         assert!(p.read);
@@ -1984,7 +2042,7 @@ mod tests {
         // Empty: neither read nor recorded.
         let mut p = lazy(b"", 100, false);
         assert_eq!(
-            help_lazy(&mut t, &mut p, Direction::Original, V4, &src, false),
+            help_lazy(&mut t, &mut p, Direction::Original, &conn),
             Ok(Verdict::Accept)
         );
         assert!(!p.read);
