@@ -179,34 +179,9 @@ void rnm_dev_kfree_skb_any(struct sk_buff *skb)
 	dev_kfree_skb_any(skb);
 }
 
-unsigned int rnm_skb_len(const struct sk_buff *skb)
-{
-	return skb->len;
-}
-
-unsigned int rnm_skb_headlen(const struct sk_buff *skb)
-{
-	return skb_headlen(skb);
-}
-
-const unsigned char *rnm_skb_data(const struct sk_buff *skb)
-{
-	return skb->data;
-}
-
 u16 rnm_skb_protocol(const struct sk_buff *skb)
 {
 	return be16_to_cpu(skb->protocol);
-}
-
-u16 rnm_skb_get_queue_mapping(const struct sk_buff *skb)
-{
-	return skb_get_queue_mapping(skb);
-}
-
-void rnm_skb_record_rx_queue(struct sk_buff *skb, u16 queue)
-{
-	skb_record_rx_queue(skb, queue);
 }
 
 bool rnm_skb_is_gso(const struct sk_buff *skb)
@@ -245,7 +220,6 @@ struct sk_buff *rnm_skb_list_pop(struct sk_buff **list)
 	}
 	return skb;
 }
-
 
 unsigned int rnm_netdev_mtu(const struct net_device *dev)
 {

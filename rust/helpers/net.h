@@ -32,12 +32,7 @@ bool rnm_napi_gro_idle(const struct napi_struct *napi);
 int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
 
 void rnm_dev_kfree_skb_any(struct sk_buff *skb);
-unsigned int rnm_skb_len(const struct sk_buff *skb);
-unsigned int rnm_skb_headlen(const struct sk_buff *skb);
-const unsigned char *rnm_skb_data(const struct sk_buff *skb);
 u16 rnm_skb_protocol(const struct sk_buff *skb);
-u16 rnm_skb_get_queue_mapping(const struct sk_buff *skb);
-void rnm_skb_record_rx_queue(struct sk_buff *skb, u16 queue);
 
 struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb);
 bool rnm_skb_is_gso(const struct sk_buff *skb);

@@ -46,7 +46,10 @@ use core::{
 use kernel::{
     prelude::*,
     str::CStr,
-    sync::{LockClassKey, SpinLock, SpinLockGuard},
+    sync::{
+        lock::{Backend, Guard, Lock},
+        LockClassKey,
+    },
 };
 
 /// Proof that softirqs do not run on this CPU for as long as the reference
@@ -197,7 +200,72 @@ impl Drop for BhGuard {
 /// (a NAPI poll, a transmit) that takes it cannot interrupt its holder on
 /// the same CPU and spin forever.
 ///
-/// The `spinlock_t` of [`SpinLock`], locked as C locks it with
+/// The [`Backend`] of [`SpinLockBh`]: a `spinlock_t`, locked as the kernel
+/// crate's `SpinLockBackend` locks it (`spin_lock()`, `spin_unlock()`), but
+/// asserting that it is held (`spin_assert_is_held()`, which each new guard
+/// does) only where that assertion checks something, with lockdep: on the
+/// data path of a driver a guard is made for every frame, and in a module
+/// built outside the kernel tree each of these is a call.
+pub struct SpinLockBhBackend;
+
+// SAFETY: the kernel's `spinlock_t` ensures mutual exclusion, as for
+// `SpinLockBackend`; `relock` uses the default implementation, which
+// always locks the same way.
+unsafe impl Backend for SpinLockBhBackend {
+    // The kernel crate's bindings: those of the `Backend` trait.
+    type State = kernel::bindings::spinlock_t;
+    type GuardState = ();
+
+    #[inline]
+    unsafe fn init(
+        ptr: *mut Self::State,
+        name: *const kernel::ffi::c_char,
+        key: *mut kernel::bindings::lock_class_key,
+    ) {
+        // SAFETY: `ptr` is valid for writes, and `name` and `key` for reads
+        // indefinitely (the trait's safety requirements).
+        unsafe { kernel::bindings::__spin_lock_init(ptr, name, key) }
+    }
+
+    #[inline]
+    unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
+        // SAFETY: `ptr` is valid and initialised (the trait's safety
+        // requirements).
+        unsafe { kernel::bindings::spin_lock(ptr) }
+    }
+
+    #[inline]
+    unsafe fn unlock(ptr: *mut Self::State, _guard_state: &Self::GuardState) {
+        // SAFETY: `ptr` is valid and the caller owns the lock (the trait's
+        // safety requirements).
+        unsafe { kernel::bindings::spin_unlock(ptr) }
+    }
+
+    #[inline]
+    unsafe fn try_lock(ptr: *mut Self::State) -> Option<Self::GuardState> {
+        // SAFETY: `ptr` is valid and initialised (the trait's safety
+        // requirements).
+        (unsafe { kernel::bindings::spin_trylock(ptr) } != 0).then_some(())
+    }
+
+    #[inline]
+    unsafe fn assert_is_held(ptr: *mut Self::State) {
+        // Without lockdep `spin_assert_is_held()` checks nothing.
+        #[cfg(CONFIG_LOCKDEP)]
+        // SAFETY: `ptr` is valid and initialised (the trait's safety
+        // requirements).
+        unsafe {
+            kernel::bindings::spin_assert_is_held(ptr);
+        }
+        #[cfg(not(CONFIG_LOCKDEP))]
+        let _ = ptr;
+    }
+}
+
+/// The guard of [`SpinLockBh::lock_with`].
+pub type SpinLockBhInnerGuard<'a, T> = Guard<'a, T, SpinLockBhBackend>;
+
+/// A `spinlock_t`, locked as C locks it with
 /// `spin_lock_bh()`, or with `spin_lock()` where bottom halves are already
 /// disabled.  The guard of [`SpinLockBh::lock_with`] borrows the proof that
 /// they are, so the lock is always released before bottom halves are
@@ -219,7 +287,7 @@ impl Drop for BhGuard {
 /// ```
 ///
 /// Create one with [`SpinLockBh::new`], given a name and a lock class as
-/// [`kernel::new_spinlock!`] gives them to a [`SpinLock`]:
+/// [`kernel::new_spinlock!`] gives them to a `SpinLock`:
 ///
 /// ```
 /// use crate::rnm::bh::SpinLockBh;
@@ -231,7 +299,7 @@ impl Drop for BhGuard {
 #[pin_data]
 pub struct SpinLockBh<T> {
     #[pin]
-    inner: SpinLock<T>,
+    inner: Lock<T, SpinLockBhBackend>,
 }
 
 impl<T> SpinLockBh<T> {
@@ -244,7 +312,7 @@ impl<T> SpinLockBh<T> {
         key: Pin<&'static LockClassKey>,
     ) -> impl PinInit<Self> {
         pin_init!(Self {
-            inner <- SpinLock::new(t, name, key),
+            inner <- Lock::new(t, name, key),
         })
     }
 
@@ -260,7 +328,7 @@ impl<T> SpinLockBh<T> {
     /// Spins while another CPU holds it.  The guard borrows `bh`, so it is
     /// released before bottom halves can be enabled again.
     #[inline]
-    pub fn lock_with<'a>(&'a self, bh: &'a BhContext) -> SpinLockGuard<'a, T> {
+    pub fn lock_with<'a>(&'a self, bh: &'a BhContext) -> SpinLockBhInnerGuard<'a, T> {
         let _ = bh;
         self.inner.lock()
     }
@@ -292,7 +360,7 @@ impl<T> SpinLockBh<T> {
 /// `guard` is released before `_bh` enables bottom halves again: fields are
 /// dropped in the order they are declared.
 pub struct SpinLockBhGuard<'a, T> {
-    guard: SpinLockGuard<'a, T>,
+    guard: SpinLockBhInnerGuard<'a, T>,
     _bh: BhGuard,
 }
 

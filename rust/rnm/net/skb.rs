@@ -70,9 +70,10 @@ impl SkBuff {
 
     /// Length of the frame in bytes, linear part and fragments
     /// (`skb->len`), from the current data pointer.  Any context.
+    #[inline]
     pub fn len(&self) -> u32 {
         // SAFETY: `ptr` is valid by the type invariant.
-        unsafe { bindings::rnm_skb_len(self.ptr.as_ptr()) }
+        unsafe { (*self.ptr.as_ptr()).len }
     }
 
     /// Whether the frame has no bytes (`skb->len == 0`).  Any context.
@@ -86,14 +87,12 @@ impl SkBuff {
     pub fn data(&self) -> &[u8] {
         let p = self.ptr.as_ptr();
         // SAFETY: `ptr` is valid by the type invariant; `skb->data` points
-        // to `skb_headlen()` readable bytes, which live as long as the
-        // buffer and are not written while `&self` is borrowed (the
-        // `SkBuff` owns the buffer).
+        // to `skb_headlen()` (`len - data_len`) readable bytes, which live
+        // as long as the buffer and are not written while `&self` is
+        // borrowed (the `SkBuff` owns the buffer).
         unsafe {
-            core::slice::from_raw_parts(
-                bindings::rnm_skb_data(p),
-                bindings::rnm_skb_headlen(p) as usize,
-            )
+            let headlen = (*p).len - (*p).data_len;
+            core::slice::from_raw_parts((*p).data, headlen as usize)
         }
     }
 
@@ -107,9 +106,10 @@ impl SkBuff {
     /// The transmit queue the stack chose for the frame
     /// (`skb_get_queue_mapping`), below the device's transmit queue count
     /// in `ndo_start_xmit`.  Any context.
+    #[inline]
     pub fn queue_mapping(&self) -> u16 {
         // SAFETY: `ptr` is valid by the type invariant.
-        unsafe { bindings::rnm_skb_get_queue_mapping(self.ptr.as_ptr()) }
+        unsafe { (*self.ptr.as_ptr()).queue_mapping }
     }
 
     /// Whether the frame is a GSO aggregate (`skb_is_gso`): several
@@ -158,10 +158,12 @@ impl SkBuff {
     /// Records the receive queue the frame arrived on
     /// (`skb_record_rx_queue`, read back by RPS and `skb_get_rx_queue`).
     /// Any context.
+    #[inline]
     pub fn record_rx_queue(&mut self, queue: u16) {
         // SAFETY: `ptr` is valid and exclusively owned by the type
-        // invariant and `&mut self`.
-        unsafe { bindings::rnm_skb_record_rx_queue(self.ptr.as_ptr(), queue) };
+        // invariant and `&mut self`.  As `skb_record_rx_queue()`, which
+        // stores the queue plus one (0: not recorded), in 16 bits.
+        unsafe { (*self.ptr.as_ptr()).queue_mapping = queue.wrapping_add(1) };
     }
 }
 
