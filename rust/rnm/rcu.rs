@@ -27,6 +27,7 @@
 //! assert_eq!(peer.replace(None).as_deref(), Some(&7));
 //! ```
 
+use crate::rnm::bh::IrqContext;
 use core::{marker::PhantomData, ptr};
 use kernel::sync::{
     atomic::{Acquire, Atomic, Full},
@@ -70,6 +71,21 @@ impl<T: Send + Sync> RcuArc<T> {
         let p = self.ptr.load(Acquire);
         // SAFETY: non-null `p` is from `Arc::into_raw`; it is dropped only
         // after a grace period (`_guard` holds one off) or with `self` (`'a`).
+        unsafe { p.as_ref() }
+    }
+
+    /// The published object, valid while the caller's context lasts:
+    /// bottom halves or hard interrupts disabled, which is an RCU read-side
+    /// critical section (`synchronize_rcu()` waits for it).  As
+    /// [`RcuArc::get`], without taking the RCU read lock (out of the kernel
+    /// tree, two calls each way).  Lock-free.
+    #[inline]
+    pub fn get_in<'a>(&'a self, _ctx: &'a IrqContext) -> Option<&'a T> {
+        let p = self.ptr.load(Acquire);
+        // SAFETY: non-null `p` is from `Arc::into_raw`; it is dropped only
+        // after a grace period, which `_ctx` holds off (`IrqContext`
+        // invariant: this CPU has bottom halves or interrupts disabled
+        // while it is borrowed), or with `self` (`'a`).
         unsafe { p.as_ref() }
     }
 

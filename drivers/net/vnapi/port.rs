@@ -311,8 +311,7 @@ impl DeviceOps for PortDev {
         };
         tx.frames.add(1);
         tx.bytes.add(u64::from(skb.len()));
-        let guard = rcu::read_lock();
-        let Some(peer) = data.peer.get(&guard) else {
+        let Some(peer) = data.peer.get_in(bh) else {
             tx.drops.add(1);
             return;
         };
@@ -345,9 +344,8 @@ impl DeviceOps for PortDev {
         let Some(tx) = qi.checked_rem(data.tx.len()).and_then(|i| data.tx.get(i)) else {
             return;
         };
-        let guard = rcu::read_lock();
         let peer = if dev.is_running() {
-            data.peer.get(&guard)
+            data.peer.get_in(bh)
         } else {
             None
         };

@@ -33,10 +33,7 @@ use crate::rnm::{
 // the channel count, acquire/release), on which the Rust and kernel memory
 // models agree.
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use kernel::{
-    prelude::*,
-    sync::{rcu, Arc},
-};
+use kernel::{prelude::*, sync::Arc};
 
 /// Length of the Ethernet header, which `eth_type_trans` pulls.
 const ETH_HLEN: u64 = 14;
@@ -580,8 +577,7 @@ impl Poller for RxQueue {
             let frames = batch.iter_mut().take(n).filter_map(Option::take);
             if ctx.has_xdp() {
                 // Where `XDP_TX` frames go, for the whole batch.
-                let guard = rcu::read_lock();
-                let peer = q.peer.get(&guard);
+                let peer = q.peer.get_in(bh);
                 for mut skb in frames {
                     skb.record_rx_queue(q.index);
                     let bytes = u64::from(skb.len()) + ETH_HLEN;
