@@ -379,10 +379,10 @@ mod ftp {
                     Verdict::Accept
                 }
                 ProtoVerdict::Expect { found, daddr } => {
-                    let (family, pfamily) = match ctx.conn().family() {
-                        Some(Family::Ipv4) => (Family::Ipv4, proto::Family::V4),
-                        Some(Family::Ipv6) => (Family::Ipv6, proto::Family::V6),
-                        _ => return Verdict::Accept,
+                    let pfamily = proto::ConnInfo::family(&view);
+                    let family = match pfamily {
+                        proto::Family::V4 => Family::Ipv4,
+                        proto::Family::V6 => Family::Ipv6,
                     };
                     let exp = match Expectation::alloc(ctx) {
                         Ok(exp) => exp,

@@ -136,12 +136,15 @@ unsafe fn with_help_data<T: Copy + Default, R>(
     let data = unsafe { bindings::rnm_nf_help_lock_bh_data(ct) };
     // INVARIANT: the lock was just taken, on this CPU.
     let _guard = HelpLockGuard(PhantomData);
-    // SAFETY: the helper area is `DATA_SIZE` bytes aligned to `DATA_ALIGN`
-    // (checked against `Slot<T>` by `Slot::FITS`), zeroed when attached
-    // (a valid `Slot<T>`: `init` false) and written only as a `Slot<T>` by
-    // this helper (caller); the lock, held until after `f` returns (`f`
-    // cannot keep the reference), makes the access exclusive.
-    let slot = NonNull::new(data).map(|p| unsafe { p.cast::<Slot<T>>().as_mut() });
+    let slot = NonNull::new(data).map(|p| {
+        // SAFETY: the helper area is `DATA_SIZE` bytes aligned to
+        // `DATA_ALIGN` (checked against `Slot<T>` by `Slot::FITS`), zeroed
+        // when attached (a valid `Slot<T>`: `init` false) and written only
+        // as a `Slot<T>` by this helper (caller); the lock, held until
+        // after `f` returns (`f` cannot keep the reference), makes the
+        // access exclusive.
+        unsafe { p.cast::<Slot<T>>().as_mut() }
+    });
     f(slot)
 }
 
@@ -455,20 +458,7 @@ impl<'a> HelpContext<'a> {
         if self.tcp_segment_info()?.len == 0 {
             return Ok(None);
         }
-        let mut buf = [0u8; 1];
-        // SAFETY: by the type invariant `skb` is valid and nothing else
-        // accesses it; the call only reads the packet, and writes at most
-        // one byte to `buf`.
-        let p = unsafe {
-            bindings::rnm_skb_tail_pointer(self.skb.as_ptr(), 1, buf.as_mut_ptr().cast())
-        };
-        if p.is_null() {
-            // Never: the packet holds at least its payload.
-            return Err(EINVAL);
-        }
-        // SAFETY: `p` points to one readable byte: in the packet's data,
-        // which nothing modifies during the call, or in `buf`.
-        Ok(Some(unsafe { *p.cast::<u8>() }))
+        Ok(self.tail(1, &mut [0u8; 1])?.first().copied())
     }
 
     /// Returns the packet's TCP sequence number and payload without making
@@ -494,29 +484,36 @@ impl<'a> HelpContext<'a> {
         if info.len > buf.len() {
             return Err(EMSGSIZE);
         }
-        // `info.len` came from a `c_uint`.
-        let len = info.len as c_uint;
+        Ok(TcpSegment {
+            seq: info.seq,
+            data: self.tail(info.len, buf)?,
+        })
+    }
+
+    /// The last `len` bytes of the packet (`len` at most its length and
+    /// `buf`'s), in place or copied into `buf` (`rnm_skb_tail_pointer()`).
+    /// `EINVAL` if the packet is shorter (never for its payload).
+    #[inline]
+    fn tail<'s>(&'s self, len: usize, buf: &'s mut [u8]) -> Result<&'s [u8]> {
+        if len > buf.len() {
+            return Err(EINVAL);
+        }
+        let clen = c_uint::try_from(len).map_err(|_| EINVAL)?;
         // SAFETY: by the type invariant `skb` is valid and nothing else
         // accesses it; the call only reads the packet, and writes at most
         // `len` bytes, which `buf` holds, to `buf`.
         let p = unsafe {
-            bindings::rnm_skb_tail_pointer(self.skb.as_ptr(), len, buf.as_mut_ptr().cast())
+            bindings::rnm_skb_tail_pointer(self.skb.as_ptr(), clen, buf.as_mut_ptr().cast())
         };
         if p.is_null() {
-            // Never: the packet holds at least its payload.
             return Err(EINVAL);
         }
-        // SAFETY: `p` points to `info.len` readable bytes: the end of the
-        // packet's linear data, which is not modified while `self` is
-        // borrowed (the packet changes only through `&mut HelpContext`:
-        // `tcp_payload()`, and `Nat::mangle()` through `nat()`), or `buf`,
-        // borrowed for as long.  The payload is the last
-        // `info.len` bytes of the packet.
-        let data = unsafe { core::slice::from_raw_parts(p.cast::<u8>(), info.len) };
-        Ok(TcpSegment {
-            seq: info.seq,
-            data,
-        })
+        // `p` points to `len` readable bytes: the end of the packet's
+        // linear data, which is not modified while `self` is borrowed (the
+        // packet changes only through `&mut HelpContext`: `tcp_payload()`,
+        // and `Nat::mangle()` through `nat()`), or `buf`, borrowed as long.
+        // SAFETY: as just said.
+        Ok(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len) })
     }
 
     /// Makes the packet linear and returns its TCP sequence number and
