@@ -65,6 +65,7 @@ mod ftp {
     };
     use crate::rnm::sysctl::{Entry, IntValue};
     use crate::rnm::sysfs::{Directory, File};
+    use core::mem::MaybeUninit;
     use kernel::{
         prelude::*,
         sync::{
@@ -249,12 +250,11 @@ mod ftp {
 
     /// The payload of the packet being helped: the header's view of it for
     /// every segment, the bytes only for those the parser reads (copied
-    /// into `buf`, made when first needed, if they fit; else made linear in
-    /// the packet).
+    /// into `buf` if they fit, else made linear in the packet).
     struct SkbPayload<'a, 'b> {
         ctx: &'a mut HelpContext<'b>,
         info: TcpSegmentInfo,
-        buf: Option<[u8; COPY_MAX]>,
+        buf: [MaybeUninit<u8>; COPY_MAX],
     }
 
     impl proto::Payload for SkbPayload<'_, '_> {
@@ -276,8 +276,7 @@ mod ftp {
 
         fn bytes(&mut self) -> Result<&[u8]> {
             if self.info.len <= COPY_MAX {
-                let buf = self.buf.get_or_insert([0; COPY_MAX]);
-                Ok(self.ctx.tcp_payload_copy(buf)?.data)
+                Ok(self.ctx.tcp_payload_copy(&mut self.buf)?.data)
             } else {
                 Ok(self.ctx.tcp_payload()?.data)
             }
@@ -341,7 +340,7 @@ mod ftp {
             let mut payload = SkbPayload {
                 ctx: &mut *ctx,
                 info,
-                buf: None,
+                buf: [MaybeUninit::uninit(); COPY_MAX],
             };
             let verdict =
                 match proto::help_lazy(&mut conn.tracker, &mut payload, proto_dir(dir), &view) {

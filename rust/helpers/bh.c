@@ -4,6 +4,7 @@
 #include <linux/bottom_half.h>
 #include <linux/irqflags.h>
 #include <linux/preempt.h>
+#include <linux/spinlock.h>
 
 #include "bh.h"
 
@@ -38,4 +39,20 @@ void rnm_local_bh_enable(void)
 bool rnm_local_bh_blocked(void)
 {
 	return in_hardirq() || (IS_ENABLED(CONFIG_PREEMPT_RT) && irqs_disabled());
+}
+
+/*
+ * spin_lock_bh() and spin_unlock_bh(), for the configurations where they
+ * are not calls of an exported function (see rust/rnm/bh.rs, mod spin).
+ */
+void rnm_spin_lock_bh(spinlock_t *lock)
+	__acquires(lock)
+{
+	spin_lock_bh(lock);
+}
+
+void rnm_spin_unlock_bh(spinlock_t *lock)
+	__releases(lock)
+{
+	spin_unlock_bh(lock);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Out-of-line wrappers for the static inline conntrack, expectation and
- * sk_buff accessors used by rust/rnm/netfilter/, and the lock of its
+ * sk_buff functions used by rust/rnm/netfilter/, and the lock of its
  * conntrack helpers.
  */
 
@@ -14,45 +14,12 @@
 /*
  * Serialises the callbacks of the Rust conntrack helpers, which gives each
  * exclusive access to its connection's helper data, as nf_ftp_lock does
- * for nf_conntrack_ftp.  Taken with bottom halves disabled, in one call
- * each way: the help callback takes it for every packet it parses.
+ * for nf_conntrack_ftp.  Taken with bottom halves disabled, from Rust
+ * (rust/rnm/netfilter/helper.rs: with_help_data()).
  */
-static DEFINE_SPINLOCK(rnm_nf_help_lock);
+DEFINE_SPINLOCK(rnm_nf_help_lock);
 
-/* Takes the lock and returns the helper data of @ct (NULL if it has none). */
-void *rnm_nf_help_lock_bh_data(const struct nf_conn *ct)
-	__acquires(&rnm_nf_help_lock)
-{
-	spin_lock_bh(&rnm_nf_help_lock);
-	return nfct_help_data(ct);
-}
-
-void rnm_nf_help_unlock_bh(void)
-	__releases(&rnm_nf_help_lock)
-{
-	spin_unlock_bh(&rnm_nf_help_lock);
-}
-
-u16 rnm_nf_ct_l3num(const struct nf_conn *ct)
-{
-	return nf_ct_l3num(ct);
-}
-
-/*
- * Copies the tuple of direction @dir: addresses as the 16 bytes of
- * union nf_inet_addr (network order), TCP/UDP ports in host order.
- */
-void rnm_nf_ct_tuple(const struct nf_conn *ct, unsigned int dir, u8 *src,
-		     u8 *dst, u16 *sport, u16 *dport)
-{
-	const struct nf_conntrack_tuple *t = &ct->tuplehash[dir].tuple;
-
-	memcpy(src, t->src.u3.all, sizeof(t->src.u3.all));
-	memcpy(dst, t->dst.u3.all, sizeof(t->dst.u3.all));
-	*sport = ntohs(t->src.u.all);
-	*dport = ntohs(t->dst.u.all);
-}
-
+/* The namespace of @ct, for kernels without CONFIG_NET_NS (else read in place). */
 struct net *rnm_nf_ct_net(const struct nf_conn *ct)
 {
 	return nf_ct_net(ct);
@@ -111,87 +78,75 @@ static unsigned int rnm_evict_oldest_expect(struct nf_conn_help *help,
  *   expectations of the class, the oldest are removed until there is room
  *   for this one (the registered policy's max_expected, at least as large,
  *   is the ceiling the core enforces);
- * - once registered, the expectation's deadline is set to @timeout seconds
- *   from now, as ctnetlink_change_expect() changes one, if it is still in
- *   its master's list and unexpired (a data connection may already have
- *   used it).
+ * - the expectation lives @timeout seconds from its allocation, as one
+ *   registered with the helper's policy lives the policy's timeout:
+ *   nf_ct_expect_insert() adds the policy's timeout to the allocation
+ *   time in exp->timeout, which is moved by the difference beforehand.
+ *
+ * Only the eviction takes nf_conntrack_expect_lock, and only when the
+ * master has that many expectations: their count is read without it, which is safe
+ * because only the master's helper raises it (serialised by the helper's
+ * own lock, which the caller holds) and a lower count than read only makes
+ * the eviction loop, under the lock, stop at once.  If the master's helper
+ * is removed between here and the registration (the helper being
+ * unregistered, or ctnetlink detaching it), the expectation may expire
+ * sooner, as it would in the core, which then adds no timeout.
  *
  * @max_expected is 1..255 and @timeout * HZ fits in an int (the caller
  * checks).  Called from the packet path with the master held by the packet,
- * under rcu_read_lock(); takes nf_conntrack_expect_lock.  Returns
+ * under rcu_read_lock(); may take nf_conntrack_expect_lock.  Returns
  * nf_ct_expect_related()'s result; on success *@evicted is the number of
  * unexpired expectations removed to make room.
  */
+static int rnm_nf_ct_expect_limit(struct nf_conntrack_expect *exp,
+				  unsigned int max_expected,
+				  unsigned int timeout,
+				  struct nf_conn_help **help)
+{
+	const struct nf_conntrack_helper *helper;
+	unsigned int policy_timeout = 0;
+
+	*help = nfct_help(exp->master);
+	if (!*help)
+		return -ESHUTDOWN;
+	if (exp->class >= NF_CT_MAX_EXPECT_CLASSES || !max_expected)
+		return -EINVAL;
+
+	helper = rcu_dereference((*help)->helper);
+	if (helper)
+		policy_timeout = helper->expect_policy[exp->class].timeout;
+	/* Modulo 2^32, as jiffies: the core's addition makes it timeout * HZ. */
+	exp->timeout += (timeout - policy_timeout) * HZ;
+	return 0;
+}
+
+static int rnm_nf_ct_expect_related_room(struct nf_conntrack_expect *exp,
+					 struct nf_conn_help *help,
+					 unsigned int max_expected,
+					 unsigned int *evicted)
+{
+	if (READ_ONCE(help->expecting[exp->class]) >= max_expected) {
+		spin_lock_bh(&nf_conntrack_expect_lock);
+		*evicted = rnm_evict_oldest_expect(help, exp->class,
+						   max_expected);
+		spin_unlock_bh(&nf_conntrack_expect_lock);
+	}
+	return nf_ct_expect_related(exp, 0);
+}
+
 int rnm_nf_ct_expect_related_limited(struct nf_conntrack_expect *exp,
 				     unsigned int max_expected,
 				     unsigned int timeout,
 				     unsigned int *evicted)
 {
-	struct nf_conn_help *help = nfct_help(exp->master);
-	struct nf_conntrack_expect *i;
+	struct nf_conn_help *help;
 	int ret;
 
 	*evicted = 0;
-	if (!help)
-		return -ESHUTDOWN;
-	if (exp->class >= NF_CT_MAX_EXPECT_CLASSES || !max_expected)
-		return -EINVAL;
-
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	*evicted = rnm_evict_oldest_expect(help, exp->class, max_expected);
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-
-	ret = nf_ct_expect_related(exp, 0);
+	ret = rnm_nf_ct_expect_limit(exp, max_expected, timeout, &help);
 	if (ret < 0)
 		return ret;
-
-	spin_lock_bh(&nf_conntrack_expect_lock);
-	hlist_for_each_entry(i, &help->expectations, lnode) {
-		if (i != exp)
-			continue;
-		if (!nf_ct_exp_is_expired(exp))
-			WRITE_ONCE(exp->timeout, nfct_time_stamp + timeout * HZ);
-		break;
-	}
-	spin_unlock_bh(&nf_conntrack_expect_lock);
-	return 0;
-}
-
-/*
- * Reads the TCP header of @skb, which starts at @protoff, without making
- * the packet linear: its sequence number and the length of its payload.
- * Returns -EINVAL if the packet is too short for its TCP header.
- */
-int rnm_skb_tcp_segment(const struct sk_buff *skb, unsigned int protoff,
-			u32 *seq, unsigned int *len)
-{
-	const struct tcphdr *th;
-	struct tcphdr _tcph;
-	unsigned int dataoff;
-
-	th = skb_header_pointer(skb, protoff, sizeof(_tcph), &_tcph);
-	if (!th)
-		return -EINVAL;
-
-	*seq = ntohl(th->seq);
-	dataoff = protoff + th->doff * 4;
-	*len = dataoff < skb->len ? skb->len - dataoff : 0;
-	return 0;
-}
-
-/*
- * Returns the last @len bytes of @skb without making it linear: in place if
- * they are in its linear part, else copied to @buf (at least @len bytes
- * long) from its fragments, as skb_header_pointer() does; NULL if @skb is
- * shorter than @len or the copy fails.  What is in place stays valid as
- * long as @skb is not modified.
- */
-const void *rnm_skb_tail_pointer(const struct sk_buff *skb, unsigned int len,
-				 void *buf)
-{
-	if (len > skb->len)
-		return NULL;
-	return skb_header_pointer(skb, skb->len - len, len, buf);
+	return rnm_nf_ct_expect_related_room(exp, help, max_expected, evicted);
 }
 
 /*

@@ -15,12 +15,8 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
-void *rnm_nf_help_lock_bh_data(const struct nf_conn *ct);
-void rnm_nf_help_unlock_bh(void);
+extern spinlock_t rnm_nf_help_lock;
 
-u16 rnm_nf_ct_l3num(const struct nf_conn *ct);
-void rnm_nf_ct_tuple(const struct nf_conn *ct, unsigned int dir, u8 *src,
-		     u8 *dst, u16 *sport, u16 *dport);
 struct net *rnm_nf_ct_net(const struct nf_conn *ct);
 
 /*
@@ -39,11 +35,6 @@ int rnm_nf_ct_expect_related_limited(struct nf_conntrack_expect *exp,
 
 void rnm_nf_ct_seqadj_tcp(struct sk_buff *skb, struct nf_conn *ct,
 			  unsigned int ctinfo, unsigned int protoff, s32 off);
-
-int rnm_skb_tcp_segment(const struct sk_buff *skb, unsigned int protoff,
-			u32 *seq, unsigned int *len);
-const void *rnm_skb_tail_pointer(const struct sk_buff *skb, unsigned int len,
-				 void *buf);
 
 int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
 			const u8 **data, unsigned int *len);

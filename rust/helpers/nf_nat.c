@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Out-of-line wrappers for NAT helpers (rust/rnm/netfilter/nat.rs).
- * Expects netfilter.c (rnm_nf_ct_expect_related_limited()) in the same
+ * Expects netfilter.c (rnm_nf_ct_expect_limit() and
+ * rnm_nf_ct_expect_related_room()) in the same
  * translation unit.
  */
 
@@ -29,10 +30,10 @@ bool rnm_nf_ct_is_nat(const struct nf_conn *ct)
  * from the saved one on is expected (nf_nat_exp_find_port(): the same
  * port, then up to 128 random ones above it).
  *
- * With @max_expected non-zero, every attempt is registered with the
- * limits @max_expected and @timeout (seconds) of
- * rnm_nf_ct_expect_related_limited(), *@evicted adding up what they
- * removed; with 0, with the helper's registered policy.
+ * With @max_expected non-zero, the expectation is registered with the
+ * limits @max_expected and @timeout (seconds), as by
+ * rnm_nf_ct_expect_related_limited(), *@evicted adding up what every
+ * attempt removed; with 0, with the helper's registered policy.
  *
  * Packet path, master held by the packet, under rcu_read_lock().  Returns
  * 0 with the port in *@port (host order), -EBUSY if every port tried was
@@ -44,6 +45,7 @@ int rnm_nf_nat_expect_related(struct nf_conntrack_expect *exp,
 			      u16 *port)
 {
 	static const int max_attempts = 128;
+	struct nf_conn_help *help = NULL;
 	unsigned int range, removed;
 	int attempts_left, ret;
 	u16 min, try;
@@ -52,6 +54,12 @@ int rnm_nf_nat_expect_related(struct nf_conntrack_expect *exp,
 	*port = 0;
 	if (dir > IP_CT_DIR_REPLY)
 		return -EINVAL;
+	if (max_expected) {
+		/* Once: it moves the expectation's timeout. */
+		ret = rnm_nf_ct_expect_limit(exp, max_expected, timeout, &help);
+		if (ret < 0)
+			return ret;
+	}
 
 	exp->saved_proto.tcp.port = exp->tuple.dst.u.tcp.port;
 	exp->dir = dir;
@@ -63,10 +71,11 @@ int rnm_nf_nat_expect_related(struct nf_conntrack_expect *exp,
 
 	for (;;) {
 		exp->tuple.dst.u.tcp.port = htons(try);
-		if (max_expected) {
-			ret = rnm_nf_ct_expect_related_limited(exp, max_expected,
-							       timeout,
-							       &removed);
+		if (help) {
+			removed = 0;
+			ret = rnm_nf_ct_expect_related_room(exp, help,
+							    max_expected,
+							    &removed);
 			*evicted += removed;
 		} else {
 			ret = nf_ct_expect_related(exp, 0);

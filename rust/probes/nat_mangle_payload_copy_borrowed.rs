@@ -8,7 +8,7 @@
 use crate::rnm::netfilter::helper::HelpContext;
 
 pub fn probe(ctx: &mut HelpContext<'_>) -> usize {
-    let mut buf = [0u8; 64];
+    let mut buf = [core::mem::MaybeUninit::uninit(); 64];
     let Ok(seg) = ctx.tcp_payload_copy(&mut buf) else {
         return 0;
     };

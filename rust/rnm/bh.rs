@@ -195,17 +195,118 @@ impl Drop for BhGuard {
     }
 }
 
+/// `spin_lock()`, `spin_unlock()`, `spin_lock_bh()` and `spin_unlock_bh()`
+/// on a `spinlock_t`, as C compiles them.
+///
+/// They are static inline functions.  C code calls what they expand to,
+/// which in most configurations is a function of
+/// `kernel/locking/spinlock.c` (`_raw_spin_lock()` and its siblings, on
+/// the `raw_spinlock_t` at the start of a `spinlock_t`); a module built
+/// outside the kernel tree reaches them through a helper, which makes
+/// that call from another one.  These call the function directly where
+/// the configuration makes it one (SMP, not `PREEMPT_RT`, not inlined by
+/// the architecture: `CONFIG_INLINE_SPIN_*`), and the helper elsewhere:
+/// the same locking, one call fewer, on a path that takes a lock per
+/// packet.
+pub(in crate::rnm) mod spin {
+    use kernel::bindings::spinlock_t;
+
+    /// `spin_lock()`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must point to an initialised `spinlock_t`; the caller must
+    /// follow the locking rules of the kernel for it (not held by this
+    /// CPU; bottom halves disabled if softirq context takes it too).
+    #[inline(always)]
+    pub(in crate::rnm) unsafe fn lock(lock: *mut spinlock_t) {
+        #[cfg(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_LOCK)))]
+        // SAFETY: `spin_lock()` is `raw_spin_lock(&lock->rlock)`, and the
+        // `raw_spinlock_t` `rlock` starts the `spinlock_t` (caller: valid).
+        unsafe {
+            kernel::bindings::_raw_spin_lock(lock.cast())
+        };
+        #[cfg(not(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_LOCK))))]
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            kernel::bindings::spin_lock(lock)
+        };
+    }
+
+    /// `spin_unlock()`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must point to a `spinlock_t` that this CPU holds, taken
+    /// with [`lock`].
+    #[inline(always)]
+    pub(in crate::rnm) unsafe fn unlock(lock: *mut spinlock_t) {
+        #[cfg(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_UNLOCK)))]
+        // SAFETY: as in `lock`; this CPU holds it (caller).
+        unsafe {
+            kernel::bindings::_raw_spin_unlock(lock.cast())
+        };
+        #[cfg(not(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_UNLOCK))))]
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            kernel::bindings::spin_unlock(lock)
+        };
+    }
+
+    /// `spin_lock_bh()`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must point to an initialised `spinlock_t` that this CPU
+    /// does not hold; not in hard interrupt context.
+    #[inline(always)]
+    pub(in crate::rnm) unsafe fn lock_bh(lock: *mut spinlock_t) {
+        #[cfg(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_LOCK_BH)))]
+        // SAFETY: `spin_lock_bh()` is `raw_spin_lock_bh(&lock->rlock)`,
+        // with `rlock` at the start of the `spinlock_t` (caller: valid).
+        unsafe {
+            kernel::bindings::_raw_spin_lock_bh(lock.cast())
+        };
+        #[cfg(not(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_LOCK_BH))))]
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            crate::rnm::bindings::rnm_spin_lock_bh(lock.cast())
+        };
+    }
+
+    /// `spin_unlock_bh()`.
+    ///
+    /// # Safety
+    ///
+    /// `lock` must point to a `spinlock_t` that this CPU holds, taken
+    /// with [`lock_bh`].
+    #[inline(always)]
+    pub(in crate::rnm) unsafe fn unlock_bh(lock: *mut spinlock_t) {
+        #[cfg(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_UNLOCK_BH)))]
+        // SAFETY: as in `lock_bh`; this CPU holds it (caller).
+        unsafe {
+            kernel::bindings::_raw_spin_unlock_bh(lock.cast())
+        };
+        #[cfg(not(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_UNLOCK_BH))))]
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            crate::rnm::bindings::rnm_spin_unlock_bh(lock.cast())
+        };
+    }
+}
+
 /// A spinlock for data shared with softirq context: it is only taken with
 /// bottom halves disabled on the CPU that holds it, so that a softirq
 /// (a NAPI poll, a transmit) that takes it cannot interrupt its holder on
 /// the same CPU and spin forever.
 ///
 /// The [`Backend`] of [`SpinLockBh`]: a `spinlock_t`, locked as the kernel
-/// crate's `SpinLockBackend` locks it (`spin_lock()`, `spin_unlock()`), but
-/// asserting that it is held (`spin_assert_is_held()`, which each new guard
-/// does) only where that assertion checks something, with lockdep: on the
-/// data path of a driver a guard is made for every frame, and in a module
-/// built outside the kernel tree each of these is a call.
+/// crate's `SpinLockBackend` locks it (`spin_lock()`, `spin_unlock()`, here
+/// called as C calls them: [`spin`]), but asserting that it is held
+/// (`spin_assert_is_held()`, which each new guard does) only where that
+/// assertion checks something, with lockdep: on the data path of a driver
+/// a guard is made for every frame, and in a module built outside the
+/// kernel tree each of these is a call.
 pub struct SpinLockBhBackend;
 
 // SAFETY: the kernel's `spinlock_t` ensures mutual exclusion, as for
@@ -230,15 +331,15 @@ unsafe impl Backend for SpinLockBhBackend {
     #[inline]
     unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
         // SAFETY: `ptr` is valid and initialised (the trait's safety
-        // requirements).
-        unsafe { kernel::bindings::spin_lock(ptr) }
+        // requirements); the lock's users follow the kernel's rules.
+        unsafe { spin::lock(ptr) }
     }
 
     #[inline]
     unsafe fn unlock(ptr: *mut Self::State, _guard_state: &Self::GuardState) {
         // SAFETY: `ptr` is valid and the caller owns the lock (the trait's
-        // safety requirements).
-        unsafe { kernel::bindings::spin_unlock(ptr) }
+        // safety requirements), taken by `lock`.
+        unsafe { spin::unlock(ptr) }
     }
 
     #[inline]

@@ -126,7 +126,7 @@ def rust_visibility(text, rel):
     out = []
     for line in text.splitlines(keepends=True):
         if "pub(in crate::rnm)" in line:
-            m = re.search(r"\bfn\s+(\w+)|\b(?:struct|enum|const|type)\s+(\w+)", line)
+            m = re.search(r"\bfn\s+(\w+)|\b(?:struct|enum|const|type|mod)\s+(\w+)", line)
             name = m and (m.group(1) or m.group(2))
             vis = "pub" if (rel, name) in PUBLIC_ITEMS else "pub(crate)"
             line = line.replace("pub(in crate::rnm)", vis)

@@ -9,7 +9,57 @@ use crate::rnm::{
     bindings,
     net::{device::Device, xdp::XdpFrame},
 };
-use core::{mem::ManuallyDrop, ptr::NonNull};
+use core::{
+    mem::{ManuallyDrop, MaybeUninit},
+    ptr::NonNull,
+};
+use kernel::ffi::c_int;
+
+/// Returns `len` bytes of the packet `skb` from `offset` (bytes from
+/// `skb->data`) without making it linear (`skb_header_pointer()`): in
+/// place if they are in its linear part, else copied from its fragments
+/// into the start of `buf` (`skb_copy_bits()`), which need not be
+/// initialised: what is returned is.
+///
+/// Returns `None` if the packet is shorter than `offset + len` bytes, or
+/// if the bytes must be copied and `buf` is shorter than `len`.  Any
+/// context (it does not sleep).
+///
+/// # Safety
+///
+/// `skb` must point to a valid `sk_buff` whose data and length nothing
+/// changes for `'b`.
+#[inline]
+pub(in crate::rnm) unsafe fn header_pointer<'b>(
+    skb: NonNull<bindings::sk_buff>,
+    offset: usize,
+    len: usize,
+    buf: &'b mut [MaybeUninit<u8>],
+) -> Option<&'b [u8]> {
+    let p = skb.as_ptr();
+    // SAFETY: `skb` is valid (caller).
+    let (skb_len, data_len, data) = unsafe { ((*p).len, (*p).data_len, (*p).data) };
+    let end = offset.checked_add(len)?;
+    // `skb_headlen()`: `data_len` of the `len` bytes are in fragments.
+    if end <= skb_len.saturating_sub(data_len) as usize {
+        // SAFETY: `skb->data` points to `skb_headlen()` readable bytes, of
+        // which these are a part; they do not change for `'b` (caller).
+        return Some(unsafe { core::slice::from_raw_parts(data.add(offset), len) });
+    }
+    let buf = buf.get_mut(..len)?;
+    if end > skb_len as usize {
+        return None;
+    }
+    let (offset, len) = (c_int::try_from(offset).ok()?, c_int::try_from(len).ok()?);
+    // SAFETY: `skb` is valid (caller); `buf` holds the `len` bytes the
+    // call writes at most.
+    if unsafe { bindings::skb_copy_bits(p, offset, buf.as_mut_ptr().cast(), len) } < 0 {
+        return None;
+    }
+    // SAFETY: `skb_copy_bits()` succeeded: it wrote all `len` bytes of
+    // `buf`, which stays borrowed for `'b`.
+    Some(unsafe { core::slice::from_raw_parts(buf.as_ptr().cast::<u8>(), buf.len()) })
+}
 
 /// An owned socket buffer (`struct sk_buff`).
 ///

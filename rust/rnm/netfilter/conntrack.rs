@@ -6,7 +6,10 @@
 
 use super::Family;
 use crate::rnm::bindings;
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{
+    marker::PhantomData,
+    ptr::{self, NonNull},
+};
 
 /// Direction of a packet relative to the connection (`enum ip_conntrack_dir`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,12 +140,26 @@ impl<'a> Conn<'a> {
         self.ct.as_ptr()
     }
 
+    /// The tuple of direction `dir` as conntrack stores it
+    /// (`ct->tuplehash[dir].tuple`), read in place.
+    #[inline]
+    fn raw_tuple(&self, dir: Direction) -> &'a bindings::nf_conntrack_tuple {
+        let i = dir.index() as usize;
+        // SAFETY: by the type invariant `ct` is valid for `'a`.  A tuple
+        // does not change while a packet of the connection holds it: both
+        // are set before the connection is confirmed (its reply tuple by
+        // NAT, on the packet's own path, before any helper runs), and a
+        // confirmed connection's tuples never change.  The reference
+        // covers the tuple only, not the fields of `nf_conn` that change
+        // (its lock, status, timeout).
+        unsafe { &*ptr::addr_of!((*self.ct.as_ptr()).tuplehash[i].tuple) }
+    }
+
     /// The layer 3 protocol number (`nf_ct_l3num()`, `NFPROTO_IPV4` or
     /// `NFPROTO_IPV6`).
     #[inline]
     pub fn l3num(&self) -> u16 {
-        // SAFETY: by the type invariant `ct` is valid.
-        unsafe { bindings::rnm_nf_ct_l3num(self.ct.as_ptr()) }
+        self.raw_tuple(Direction::Original).src.l3num
     }
 
     /// The layer 3 family of the connection.
@@ -154,31 +171,38 @@ impl<'a> Conn<'a> {
     /// The tuple of direction `dir`.
     #[inline]
     pub fn tuple(&self, dir: Direction) -> Tuple {
-        let mut t = Tuple {
+        let t = self.raw_tuple(dir);
+        // SAFETY: every variant of the address and port unions is plain
+        // bytes; `all` covers each whole.
+        let (src, dst, sport, dport) =
+            unsafe { (t.src.u3.all, t.dst.u3.all, t.src.u.all, t.dst.u.all) };
+        let mut tuple = Tuple {
             src: [0; 16],
             dst: [0; 16],
-            sport: 0,
-            dport: 0,
+            sport: u16::from_be(sport),
+            dport: u16::from_be(dport),
         };
-        // SAFETY: by the type invariant `ct` is valid; the address buffers
-        // have the 16 bytes the helper writes, the ports are valid `u16`s.
-        unsafe {
-            bindings::rnm_nf_ct_tuple(
-                self.ct.as_ptr(),
-                dir.index(),
-                t.src.as_mut_ptr(),
-                t.dst.as_mut_ptr(),
-                &mut t.sport,
-                &mut t.dport,
-            )
-        };
-        t
+        for (out, (s, d)) in tuple
+            .src
+            .chunks_exact_mut(4)
+            .zip(tuple.dst.chunks_exact_mut(4))
+            .zip(src.iter().zip(dst.iter()))
+        {
+            out.0.copy_from_slice(&s.to_ne_bytes());
+            out.1.copy_from_slice(&d.to_ne_bytes());
+        }
+        tuple
     }
 
     /// The network namespace of the connection.
     #[inline]
     pub fn net(&self) -> crate::rnm::net_namespace::NetRef<'a> {
+        // SAFETY: by the type invariant `ct` is valid; its namespace is
+        // set when it is allocated and never changes (`nf_ct_net()`).
+        #[cfg(CONFIG_NET_NS)]
+        let net = unsafe { (*self.ct.as_ptr()).ct_net.net };
         // SAFETY: by the type invariant `ct` is valid.
+        #[cfg(not(CONFIG_NET_NS))]
         let net = unsafe { bindings::rnm_nf_ct_net(self.ct.as_ptr()) };
         // SAFETY: a connection's namespace is never null; the packet that
         // holds the connection for `'a` is processed in that namespace,

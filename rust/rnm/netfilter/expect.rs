@@ -261,10 +261,9 @@ impl<'a> Expectation<'a, Initialised> {
     /// not changed.  Expired expectations of the master, then the oldest
     /// of the class, are removed until the master has fewer than
     /// `limits.max_expected()` (the registered policy's `max_expected`
-    /// stays a ceiling: conntrack enforces it too); once registered, the
-    /// expectation's deadline is set to `limits.timeout()` seconds from
-    /// now, as `ctnetlink_change_expect()` changes one, unless a connection
-    /// has already matched it.
+    /// stays a ceiling: conntrack enforces it too), and the expectation
+    /// lives `limits.timeout()` seconds from its allocation, as one
+    /// registered with the policy lives its `timeout`.
     ///
     /// Returns how many live expectations were removed to make room.
     /// Fails with [`ExpectError::Clash`], [`ExpectError::Exists`],

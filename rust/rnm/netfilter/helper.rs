@@ -78,6 +78,7 @@ use super::{
 };
 use crate::rnm::{
     bindings,
+    net::skb::header_pointer,
     net_namespace::{PernetData, PernetRegistration},
 };
 use core::{
@@ -96,6 +97,13 @@ pub const DATA_SIZE: usize = 32;
 /// Alignment of the per-connection helper data area.
 pub const DATA_ALIGN: usize = 8;
 
+// The area is `nf_conn_help.data`: at least that long and aligned.
+const _: () = assert!(
+    core::mem::offset_of!(bindings::nf_conn_help, data) % DATA_ALIGN == 0
+        && core::mem::offset_of!(bindings::nf_conn_help, data) + DATA_SIZE
+            <= size_of::<bindings::nf_conn_help>()
+);
+
 /// The module's helper lock (`rnm_nf_help_lock`, a C spinlock of the
 /// module), held with bottom halves disabled
 /// (`spin_lock_bh()`) while the guard lives.  Not `Send`: released on
@@ -107,13 +115,47 @@ pub const DATA_ALIGN: usize = 8;
 /// CPU.
 struct HelpLockGuard(PhantomData<*mut ()>);
 
+/// The lock of the helpers' data.
+#[inline(always)]
+fn help_lock() -> *mut kernel::bindings::spinlock_t {
+    // Only the address of the C `spinlock_t` (statically initialised,
+    // `DEFINE_SPINLOCK`), which is only accessed as a lock.
+    ptr::addr_of_mut!(bindings::rnm_nf_help_lock).cast()
+}
+
 impl Drop for HelpLockGuard {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: taken by `with_help_data` on this CPU (the guard is not
         // `Send`) and not released since.
-        unsafe { bindings::rnm_nf_help_unlock_bh() };
+        unsafe { crate::rnm::bh::spin::unlock_bh(help_lock()) };
     }
+}
+
+/// The helper data area of `ct` (`nfct_help_data()`), `None` if it has no
+/// helper extension.
+///
+/// # Safety
+///
+/// `ct` must be valid, and its extension area not reallocated during the
+/// call (it is only for a connection that is not confirmed yet, by the
+/// path of its one packet, which is the caller's).
+#[inline(always)]
+unsafe fn help_data(ct: *const bindings::nf_conn) -> Option<NonNull<u8>> {
+    // SAFETY: `ct` is valid (caller).
+    let ext = NonNull::new(unsafe { (*ct).ext })?;
+    // SAFETY: a connection's extension area starts with the offsets of its
+    // extensions, 0 for those it does not have (`nf_ct_ext_find()`).
+    let off = unsafe { (*ext.as_ptr()).offset[bindings::nf_ct_ext_id_NF_CT_EXT_HELPER as usize] };
+    if off == 0 {
+        return None;
+    }
+    // SAFETY: the helper extension, a `struct nf_conn_help`, is at that
+    // offset of the area; only the address of its `data` is taken.
+    let help =
+        unsafe { ext.as_ptr().cast::<u8>().add(off.into()) }.cast::<bindings::nf_conn_help>();
+    // SAFETY: as just said.
+    NonNull::new(unsafe { ptr::addr_of_mut!((*help).data) }.cast::<u8>())
 }
 
 /// Runs `f` under the module's helper lock, with bottom halves disabled,
@@ -130,13 +172,16 @@ unsafe fn with_help_data<T: Copy + Default, R>(
     ct: *const bindings::nf_conn,
     f: impl FnOnce(Option<&mut Slot<T>>) -> R,
 ) -> R {
-    // SAFETY: the lock is statically initialised; conntrack calls the
-    // helper callbacks, the only callers, in softirq or process context;
-    // `ct` is valid (caller).
-    let data = unsafe { bindings::rnm_nf_help_lock_bh_data(ct) };
+    // SAFETY: the lock is statically initialised, and never taken with
+    // it held on this CPU: conntrack calls the helper callbacks, the only
+    // callers, in softirq or process context, never nested.
+    unsafe { crate::rnm::bh::spin::lock_bh(help_lock()) };
     // INVARIANT: the lock was just taken, on this CPU.
     let _guard = HelpLockGuard(PhantomData);
-    let slot = NonNull::new(data).map(|p| {
+    // SAFETY: `ct` is valid (caller); conntrack hands its helper a
+    // connection whose extensions are not reallocated meanwhile.
+    let data = unsafe { help_data(ct) };
+    let slot = data.map(|p| {
         // SAFETY: the helper area is `DATA_SIZE` bytes aligned to
         // `DATA_ALIGN` (checked against `Slot<T>` by `Slot::FITS`), zeroed
         // when attached (a valid `Slot<T>`: `init` false) and written only
@@ -458,12 +503,13 @@ impl<'a> HelpContext<'a> {
         if self.tcp_segment_info()?.len == 0 {
             return Ok(None);
         }
-        Ok(self.tail(1, &mut [0u8; 1])?.first().copied())
+        Ok(self.tail(1, &mut [MaybeUninit::uninit()])?.first().copied())
     }
 
     /// Returns the packet's TCP sequence number and payload without making
     /// the packet linear (`skb_header_pointer()`): the payload in place if
-    /// it is in the packet's linear part, else copied into `buf`.  Cheaper
+    /// it is in the packet's linear part, else copied into `buf` (which
+    /// need not be initialised: only the copy is read).  Cheaper
     /// than [`Self::tcp_payload`] for short payloads, such as the command
     /// lines of a control protocol, which the stack often sends in a page
     /// fragment: copying a few bytes costs less than reallocating the
@@ -473,7 +519,10 @@ impl<'a> HelpContext<'a> {
     /// reads nothing), and `EINVAL` if the packet is too short for its TCP
     /// header.  Any context the callback runs in (it does not sleep).
     #[inline]
-    pub fn tcp_payload_copy<'s>(&'s self, buf: &'s mut [u8]) -> Result<TcpSegment<'s>> {
+    pub fn tcp_payload_copy<'s>(
+        &'s self,
+        buf: &'s mut [MaybeUninit<u8>],
+    ) -> Result<TcpSegment<'s>> {
         let info = self.tcp_segment_info()?;
         if info.len == 0 {
             return Ok(TcpSegment {
@@ -491,29 +540,18 @@ impl<'a> HelpContext<'a> {
     }
 
     /// The last `len` bytes of the packet (`len` at most its length and
-    /// `buf`'s), in place or copied into `buf` (`rnm_skb_tail_pointer()`).
+    /// `buf`'s), in place or copied into `buf` (`skb_header_pointer()`).
     /// `EINVAL` if the packet is shorter (never for its payload).
     #[inline]
-    fn tail<'s>(&'s self, len: usize, buf: &'s mut [u8]) -> Result<&'s [u8]> {
-        if len > buf.len() {
-            return Err(EINVAL);
-        }
-        let clen = c_uint::try_from(len).map_err(|_| EINVAL)?;
+    fn tail<'s>(&'s self, len: usize, buf: &'s mut [MaybeUninit<u8>]) -> Result<&'s [u8]> {
+        // SAFETY: by the type invariant `skb` is valid.
+        let skb_len = unsafe { (*self.skb.as_ptr()).len } as usize;
+        let offset = skb_len.checked_sub(len).ok_or(EINVAL)?;
         // SAFETY: by the type invariant `skb` is valid and nothing else
-        // accesses it; the call only reads the packet, and writes at most
-        // `len` bytes, which `buf` holds, to `buf`.
-        let p = unsafe {
-            bindings::rnm_skb_tail_pointer(self.skb.as_ptr(), clen, buf.as_mut_ptr().cast())
-        };
-        if p.is_null() {
-            return Err(EINVAL);
-        }
-        // `p` points to `len` readable bytes: the end of the packet's
-        // linear data, which is not modified while `self` is borrowed (the
-        // packet changes only through `&mut HelpContext`: `tcp_payload()`,
-        // and `Nat::mangle()` through `nat()`), or `buf`, borrowed as long.
-        // SAFETY: as just said.
-        Ok(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len) })
+        // accesses it; it is not modified while `self` is borrowed (it
+        // changes only through `&mut HelpContext`: `tcp_payload()`, and
+        // `Nat::mangle()` through `nat()`).
+        unsafe { header_pointer(self.skb, offset, len, buf) }.ok_or(EINVAL)
     }
 
     /// Makes the packet linear and returns its TCP sequence number and
@@ -572,15 +610,21 @@ unsafe fn tcp_segment_info(
     skb: NonNull<bindings::sk_buff>,
     protoff: c_uint,
 ) -> Result<TcpSegmentInfo> {
-    let mut seq = 0u32;
-    let mut len: c_uint = 0;
-    // SAFETY: `skb` is valid and its TCP header starts at `protoff`
-    // (caller); the call only reads the packet; the out pointers are valid
-    // for writes.
-    check(unsafe { bindings::rnm_skb_tcp_segment(skb.as_ptr(), protoff, &mut seq, &mut len) })?;
+    const TCP_HLEN: usize = 20;
+    let protoff = protoff as usize;
+    let mut buf = [MaybeUninit::uninit(); TCP_HLEN];
+    // SAFETY: `skb` is valid and nothing writes to it during the call
+    // (caller), in which the header is read.
+    let th = unsafe { header_pointer(skb, protoff, TCP_HLEN, &mut buf) }.ok_or(EINVAL)?;
+    // `struct tcphdr`: `seq` at byte 4 (network order), `doff` (the
+    // header's length in 32-bit words) in the high nibble of byte 12.
+    let seq = u32::from_be_bytes([th[4], th[5], th[6], th[7]]);
+    let data_off = protoff + usize::from(th[12] >> 4) * 4;
+    // SAFETY: `skb` is valid (caller).
+    let skb_len = unsafe { (*skb.as_ptr()).len } as usize;
     Ok(TcpSegmentInfo {
         seq,
-        len: len as usize,
+        len: skb_len.saturating_sub(data_off),
     })
 }
 
