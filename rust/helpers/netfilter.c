@@ -83,18 +83,22 @@ static unsigned int rnm_evict_oldest_expect(struct nf_conn_help *help,
  *   nf_ct_expect_insert() adds the policy's timeout to the allocation
  *   time in exp->timeout, which is moved by the difference beforehand.
  *
- * Only the eviction takes nf_conntrack_expect_lock, and only when the
- * master has that many expectations: their count is read without it, which is safe
- * because only the master's helper raises it (serialised by the helper's
- * own lock, which the caller holds) and a lower count than read only makes
- * the eviction loop, under the lock, stop at once.  If the master's helper
- * is removed between here and the registration (the helper being
- * unregistered, or ctnetlink detaching it), the expectation may expire
- * sooner, as it would in the core, which then adds no timeout.
+ * The eviction takes nf_conntrack_expect_lock, besides the registration,
+ * only when the master has that many expectations: their count is read
+ * without it.  Lower counts than read are harmless (the eviction loop,
+ * under the lock, then stops at once); higher ones come from the helper,
+ * serialised by its own lock, which the caller holds, or from ctnetlink
+ * creating an expectation for the master at the same moment (conntrack -I
+ * expect), which can leave the master one expectation above the
+ * namespace's limit until the next one, never above the registered
+ * policy's, which the core enforces.  A confirmed master keeps its helper
+ * (the helper's unregistration removes the expectations instead); were it
+ * gone, the core would add no timeout, and the expectation would live
+ * @timeout less the policy's.
  *
  * @max_expected is 1..255 and @timeout * HZ fits in an int (the caller
  * checks).  Called from the packet path with the master held by the packet,
- * under rcu_read_lock(); may take nf_conntrack_expect_lock.  Returns
+ * under rcu_read_lock(); takes nf_conntrack_expect_lock.  Returns
  * nf_ct_expect_related()'s result; on success *@evicted is the number of
  * unexpired expectations removed to make room.
  */

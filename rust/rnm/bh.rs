@@ -204,10 +204,11 @@ impl Drop for BhGuard {
 /// the `raw_spinlock_t` at the start of a `spinlock_t`); a module built
 /// outside the kernel tree reaches them through a helper, which makes
 /// that call from another one.  These call the function directly where
-/// the configuration makes it one (SMP, not `PREEMPT_RT`, not inlined by
-/// the architecture: `CONFIG_INLINE_SPIN_*`), and the helper elsewhere:
-/// the same locking, one call fewer, on a path that takes a lock per
-/// packet.
+/// the configuration makes it one (SMP, not `PREEMPT_RT`; the locks not
+/// inlined, `CONFIG_INLINE_SPIN_LOCK*` unset, and the unlock made a
+/// function, `CONFIG_UNINLINE_SPIN_UNLOCK` set, as it is with preemption
+/// or spinlock debugging), and the helper elsewhere: the same locking, one
+/// call fewer, on a path that takes a lock per packet.
 pub(in crate::rnm) mod spin {
     use kernel::bindings::spinlock_t;
 
@@ -241,12 +242,12 @@ pub(in crate::rnm) mod spin {
     /// with [`lock`].
     #[inline(always)]
     pub(in crate::rnm) unsafe fn unlock(lock: *mut spinlock_t) {
-        #[cfg(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_UNLOCK)))]
+        #[cfg(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), CONFIG_UNINLINE_SPIN_UNLOCK))]
         // SAFETY: as in `lock`; this CPU holds it (caller).
         unsafe {
             kernel::bindings::_raw_spin_unlock(lock.cast())
         };
-        #[cfg(not(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), not(CONFIG_INLINE_SPIN_UNLOCK))))]
+        #[cfg(not(all(CONFIG_SMP, not(CONFIG_PREEMPT_RT), CONFIG_UNINLINE_SPIN_UNLOCK)))]
         // SAFETY: as the caller guarantees.
         unsafe {
             kernel::bindings::spin_unlock(lock)

@@ -138,8 +138,9 @@ impl Drop for HelpLockGuard {
 /// # Safety
 ///
 /// `ct` must be valid, and its extension area not reallocated during the
-/// call (it is only for a connection that is not confirmed yet, by the
-/// path of its one packet, which is the caller's).
+/// call.  (Only a connection that is not confirmed yet has extensions
+/// added, which reallocates the area, and only by its owner: the path of
+/// its first packet, where conntrack calls the helper from.)
 #[inline(always)]
 unsafe fn help_data(ct: *const bindings::nf_conn) -> Option<NonNull<u8>> {
     // SAFETY: `ct` is valid (caller).
@@ -152,8 +153,8 @@ unsafe fn help_data(ct: *const bindings::nf_conn) -> Option<NonNull<u8>> {
     }
     // SAFETY: the helper extension, a `struct nf_conn_help`, is at that
     // offset of the area; only the address of its `data` is taken.
-    let help =
-        unsafe { ext.as_ptr().cast::<u8>().add(off.into()) }.cast::<bindings::nf_conn_help>();
+    let help = unsafe { ext.as_ptr().cast::<u8>().add(off.into()) };
+    let help = help.cast::<bindings::nf_conn_help>();
     // SAFETY: as just said.
     NonNull::new(unsafe { ptr::addr_of_mut!((*help).data) }.cast::<u8>())
 }
