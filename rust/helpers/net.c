@@ -138,16 +138,15 @@ int rnm_napi_weight(const struct napi_struct *napi)
  * gro_max_size; veth does not try either (veth_skb_is_eligible_for_gro()
  * sends a TSO device's frames to the backlog).  While GRO holds no frame and
  * has none queued for the stack, so that none of its flow can be overtaken,
- * it goes up directly, marked with the NAPI id as GRO would mark it; so
- * does a frame the driver says GRO will not merge (!@mergeable).
+ * it goes up directly, marked with the NAPI id as GRO would mark it.
  * (rx_count counts segments, which may be 0 for a queued frame: the list
  * itself is checked.)
  */
 gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
-				  struct sk_buff *skb, bool mergeable)
+				  struct sk_buff *skb)
 {
 	skb_prepare_for_gro(skb);
-	if ((!mergeable || skb_is_gso(skb)) && !napi->gro.bitmask &&
+	if (skb_is_gso(skb) && !napi->gro.bitmask &&
 	    list_empty(&napi->gro.rx_list)) {
 		skb_mark_napi_id(skb, napi);
 		netif_receive_skb(skb);

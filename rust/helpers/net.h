@@ -27,7 +27,7 @@ void rnm_netif_napi_del(struct napi_struct *napi);
 void rnm_napi_set_weight(struct napi_struct *napi, int weight);
 int rnm_napi_weight(const struct napi_struct *napi);
 gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
-				  struct sk_buff *skb, bool mergeable);
+				  struct sk_buff *skb);
 bool rnm_napi_gro_idle(const struct napi_struct *napi);
 int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
 

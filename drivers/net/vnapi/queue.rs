@@ -538,17 +538,6 @@ impl RxQueue {
     }
 }
 
-/// Which of the frames a peer sends GRO cannot merge.
-#[derive(Clone, Copy)]
-enum Unmergeable {
-    /// None: GRO sees them all.
-    None,
-    /// All of them.
-    All,
-    /// All but the datagrams of sockets (`sock_wfree()`).
-    UnlessSocketDatagram,
-}
-
 impl Poller for RxQueue {
     fn interrupt(napi: &Napi<Self>, irq: &IrqContext, remote: bool) {
         let stats = &napi.data().stats;
@@ -616,25 +605,7 @@ impl Poller for RxQueue {
                 // A frame alone in a poll that completes has nothing to be
                 // merged with: it skips GRO.
                 let alone = ctx.done() == 0 && n == 1 && n < want && ctx.gro_idle();
-                // What GRO may merge, as veth decides
-                // (`veth_skb_is_eligible_for_gro()`): the stack hands a
-                // peer that does TSO aggregates already, which GRO has
-                // nothing to add to, except to the datagrams of sockets
-                // if this device merges forwarded UDP.
-                let unmergeable = if q
-                    .peer
-                    .get_in(bh)
-                    .is_some_and(|p| p.netdev.device().has_tso())
-                {
-                    if ctx.device().has_udp_gro_fwd() {
-                        Unmergeable::UnlessSocketDatagram
-                    } else {
-                        Unmergeable::All
-                    }
-                } else {
-                    Unmergeable::None
-                };
-                Self::receive_frames(q, &mut ctx, frames, alone, unmergeable);
+                Self::receive_frames(q, &mut ctx, frames, alone);
             }
             if n < want {
                 // Ring empty: complete; `completed` then unmasks.
@@ -650,31 +621,22 @@ impl Poller for RxQueue {
 }
 
 impl RxQueue {
-    /// Hands `frames` to the stack, through GRO unless `alone` (or unless
-    /// GRO cannot merge them, as `unmergeable` says, and GRO holds nothing
-    /// they could overtake), and counts them once for the batch.
+    /// Hands `frames` to the stack, through GRO unless `alone`, and counts
+    /// them once for the batch.
     fn receive_frames(
         q: &Self,
         ctx: &mut PollContext<'_>,
         frames: impl Iterator<Item = SkBuff>,
         alone: bool,
-        unmergeable: Unmergeable,
     ) {
         let (mut n, mut bytes, mut merged) = (0u64, 0u64, 0u64);
         for mut skb in frames {
             skb.record_rx_queue(q.index);
             let len = u64::from(skb.len()) + ETH_HLEN;
-            let mergeable = match unmergeable {
-                Unmergeable::None => true,
-                Unmergeable::All => false,
-                Unmergeable::UnlessSocketDatagram => skb.is_sock_wfree(),
-            };
             let r = if alone {
                 ctx.receive(skb).map(|()| GroResult::Normal)
-            } else if mergeable {
-                ctx.gro_receive(skb)
             } else {
-                ctx.gro_receive_unmergeable(skb)
+                ctx.gro_receive(skb)
             };
             // At most `remaining` frames were taken: never refused.
             if let Ok(r) = r {

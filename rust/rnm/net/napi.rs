@@ -772,24 +772,6 @@ impl<'a> PollContext<'a> {
     ///
     /// Errors: the frame back if the budget is used up.
     pub fn gro_receive(&mut self, skb: SkBuff) -> Result<GroResult, SkBuff> {
-        self.gro_receive_as(skb, true)
-    }
-
-    /// [`Self::gro_receive`] for a frame the driver knows GRO will not
-    /// merge: it goes up directly, as a GSO frame does, while GRO holds and
-    /// queues no frame, and through GRO otherwise, so that it overtakes
-    /// none of its flow.  For example, as veth decides
-    /// (`veth_skb_is_eligible_for_gro()`), a frame from a peer that the
-    /// stack hands TCP aggregates (TSO), unless it is a socket's datagram
-    /// and this device merges forwarded UDP.
-    ///
-    /// Errors: the frame back if the budget is used up.
-    pub fn gro_receive_unmergeable(&mut self, skb: SkBuff) -> Result<GroResult, SkBuff> {
-        self.gro_receive_as(skb, false)
-    }
-
-    #[inline]
-    fn gro_receive_as(&mut self, skb: SkBuff, mergeable: bool) -> Result<GroResult, SkBuff> {
         if !self.take_one() {
             return Err(skb);
         }
@@ -802,17 +784,8 @@ impl<'a> PollContext<'a> {
         // other destructor is orphaned.
         // SAFETY: inside the poll function we own the NAPI context; the
         // buffer's reference passes to the stack.
-        let r =
-            unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), skb.into_raw(), mergeable) };
+        let r = unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), skb.into_raw()) };
         Ok(gro_result(r))
-    }
-
-    /// The device this context receives for (`napi->dev`).
-    pub fn device(&self) -> &'a Device {
-        // SAFETY: inside the poll function the context is added to its
-        // device, which the core set in `napi->dev` and which outlives the
-        // context (it is deleted before the device is freed).
-        unsafe { Device::from_raw((*self.napi.get()).dev) }
     }
 
     /// Whether an XDP program is attached to the device (see
@@ -868,8 +841,7 @@ impl<'a> PollContext<'a> {
                 // SAFETY: as above; `out` is a new buffer of ours, built
                 // from the page: no socket or destructor (the preparation
                 // for GRO the call makes changes nothing).
-                let r =
-                    unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), out.cast(), true) };
+                let r = unsafe { bindings::rnm_napi_gro_receive(self.napi.get(), out.cast()) };
                 XdpAction::Pass(gro_result(r))
             }
             // SAFETY: for `XDP_TX` `out` is a frame whose ownership passes

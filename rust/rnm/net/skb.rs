@@ -146,22 +146,6 @@ impl SkBuff {
         }
     }
 
-    /// Whether the frame is charged to the socket that sent it through
-    /// `sock_wfree()` (`skb->destructor`): the datagrams of UDP, raw and
-    /// packet sockets (TCP's use `tcp_wfree()`).  Any context.
-    pub fn is_sock_wfree(&self) -> bool {
-        // SAFETY: `ptr` is valid by the type invariant, and its destructor
-        // changes only through its owner, `self`.
-        let destructor = unsafe {
-            (*self.ptr.as_ptr())
-                .__bindgen_anon_3
-                .__bindgen_anon_1
-                .destructor
-        };
-        // Addresses: the core's `sock_wfree()` is one function.
-        destructor.map(|f| f as usize) == Some(bindings::sock_wfree as usize)
-    }
-
     /// The frame's protocol (`skb->protocol`, an `ETH_P_*` value such as
     /// `0x0800` for IPv4), in host byte order.  Any context.
     pub fn protocol(&self) -> u16 {
