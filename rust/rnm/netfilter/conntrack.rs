@@ -145,13 +145,12 @@ impl<'a> Conn<'a> {
     #[inline]
     fn raw_tuple(&self, dir: Direction) -> &'a bindings::nf_conntrack_tuple {
         let i = dir.index() as usize;
-        // SAFETY: by the type invariant `ct` is valid for `'a`.  A tuple
-        // does not change while a packet of the connection holds it: both
-        // are set before the connection is confirmed (its reply tuple by
-        // NAT, on the packet's own path, before any helper runs), and a
-        // confirmed connection's tuples never change.  The reference
-        // covers the tuple only, not the fields of `nf_conn` that change
-        // (its lock, status, timeout).
+        // Both tuples are set before the connection is confirmed (the reply
+        // one by NAT, on the packet's own path, before any helper runs); a
+        // confirmed connection's never change.  The reference covers the
+        // tuple only, not the fields that change (lock, status, timeout).
+        // SAFETY: `ct` is valid for `'a` (type invariant); the tuple does
+        // not change while a packet of the connection holds it.
         unsafe { &*ptr::addr_of!((*self.ct.as_ptr()).tuplehash[i].tuple) }
     }
 

@@ -183,12 +183,11 @@ unsafe fn with_help_data<T: Copy + Default, R>(
     // connection whose extensions are not reallocated meanwhile.
     let data = unsafe { help_data(ct) };
     let slot = data.map(|p| {
-        // SAFETY: the helper area is `DATA_SIZE` bytes aligned to
-        // `DATA_ALIGN` (checked against `Slot<T>` by `Slot::FITS`), zeroed
-        // when attached (a valid `Slot<T>`: `init` false) and written only
-        // as a `Slot<T>` by this helper (caller); the lock, held until
-        // after `f` returns (`f` cannot keep the reference), makes the
-        // access exclusive.
+        // The area is `DATA_SIZE` bytes aligned to `DATA_ALIGN` (checked
+        // by `Slot::FITS`), zeroed when attached (`init` false), written
+        // only as a `Slot<T>` by this helper (caller); the lock is held
+        // until after `f` returns, and `f` cannot keep the reference.
+        // SAFETY: a valid `Slot<T>`, accessed exclusively under the lock.
         unsafe { p.cast::<Slot<T>>().as_mut() }
     });
     f(slot)
