@@ -49,6 +49,20 @@
 # samples were taken in most, in microseconds per unit, and
 # BENCH_PROFILE_TOP=2 also the thirty places (function+offset, to read
 # against objdump -d of the module).  Needs perf (linux-perf).
+# A profiled run of 10 s holds a few hundred samples of a helper's
+# sessions, and runs of the same helper differ by tens of percent:
+# BENCH_PROFILE_ROUNDS=N (default 1) profiles each helper N times, in an
+# order that rotates between C and Rust, and prints the medians;
+# BENCH_PROFILE_LOADS="sessions" (default "bulk sessions") profiles only
+# the loads named; BENCH_ROUNDS=0 (only with BENCH_PROFILE=1) leaves out
+# the timed rounds and their table.  Separate runs see the emulator at
+# different speeds; BENCH_PROFILE_MIXED=1 profiles the sessions of both
+# helpers in the same run instead: the router gives each new control
+# connection to C or to Rust by bit 1 of its source port (connect()
+# picks even ports: bit 0 would not split them), and the
+# samples are told apart by help function, the sessions by the Rust
+# helper's expect_created counter (the rest of the router's expectations
+# are C's); the ratio of each round is printed, and their median.
 #
 # Runs as root where the modules are built; in the project's VM:
 #   scripts/in-root.sh scripts/vm.sh tools/testing/selftests/rnm/bench_ftp_nat.sh
@@ -67,6 +81,27 @@ case $PROFILE in
 0 | 1) ;;
 *) die "BENCH_PROFILE is 0 or 1, not '$PROFILE'" ;;
 esac
+PROFILE_ROUNDS=${BENCH_PROFILE_ROUNDS:-1}
+PROFILE_LOADS=${BENCH_PROFILE_LOADS:-bulk sessions}
+[[ "$ROUNDS" =~ ^[0-9]+$ ]] || die "BENCH_ROUNDS is a number, not '$ROUNDS'"
+[[ "$PROFILE_ROUNDS" =~ ^[1-9][0-9]*$ ]] ||
+	die "BENCH_PROFILE_ROUNDS is a number from 1, not '$PROFILE_ROUNDS'"
+for l in $PROFILE_LOADS; do
+	case $l in
+	bulk | sessions) ;;
+	*) die "BENCH_PROFILE_LOADS names bulk and sessions, not '$l'" ;;
+	esac
+done
+[ -n "$PROFILE_LOADS" ] || die "BENCH_PROFILE_LOADS is empty"
+MIXED=${BENCH_PROFILE_MIXED:-0}
+case $MIXED in
+0 | 1) ;;
+*) die "BENCH_PROFILE_MIXED is 0 or 1, not '$MIXED'" ;;
+esac
+RS_SYS=/sys/kernel/nf_conntrack_ftp_rs
+[ "$ROUNDS" -gt 0 ] || [ "$PROFILE" = 1 ] || die "BENCH_ROUNDS=0 needs BENCH_PROFILE=1"
+# has_load LOAD: whether the profile runs LOAD.
+has_load() { [[ " $PROFILE_LOADS " == *" $1 "* ]]; }
 [ "$PROFILE" = 0 ] || require_cmd perf
 declare -A HELPER=([none]="" [c]=ftp [rs]=ftp-rs)
 
@@ -98,19 +133,70 @@ nsx "$NS_S" iperf3 -s -D -B $S4 -p 21 || die "iperf3 server"
 nsx "$NS_S" python3 "$FTP_PEER" bench-server $E4 >/dev/null 2>&1 &
 busywait 30000 ftp_listening 2 || die "servers not listening"
 
+# masquerade NAT: with NAT "nat", the router masquerades the client.
+masquerade() {
+	[ "$1" = nat ] || return 0
+	nsx "$NS_R" nft -f - <<-EOF || die "cannot load the masquerade" >&2
+		table inet natb {
+			chain post { type nat hook postrouting priority srcnat; policy accept;
+				oifname "r1" masquerade
+			}
+		}
+	EOF
+}
+
 # setup KIND NAT: the router's ruleset for one configuration.
 setup() {
 	ftp_firewall "${HELPER[$1]}"
-	if [ "$2" = nat ]; then
-		nsx "$NS_R" nft -f - <<-EOF || die "cannot load the masquerade" >&2
-			table inet natb {
-				chain post { type nat hook postrouting priority srcnat; policy accept;
-					oifname "r1" masquerade
-				}
-			}
-		EOF
-	fi
+	masquerade "$2"
 	nsx "$NS_R" conntrack -F >/dev/null 2>&1
+}
+
+# setup_mixed NAT: both helpers at once, C for the control connections
+# from a client port with bit 1 clear, Rust for the others (connect()
+# takes even ports).
+setup_mixed() {
+	nsx "$NS_R" nft flush ruleset
+	nsx "$NS_R" nft -f - <<-EOF || die "cannot load the mixed ruleset" >&2
+		table inet fw {
+			ct helper ftp-c { type "ftp" protocol tcp; }
+			ct helper ftp-r { type "ftp-rs" protocol tcp; }
+			chain pre { type filter hook prerouting priority filter; policy accept;
+				tcp dport 21 tcp sport & 2 == 0 ct helper set "ftp-c"
+				tcp dport 21 tcp sport & 2 == 2 ct helper set "ftp-r"
+			}
+			chain forward { type filter hook forward priority filter; policy drop;
+				ct state established,related accept
+				tcp dport 21 ct state new accept
+			}
+		}
+	EOF
+	masquerade "$1"
+	nsx "$NS_R" conntrack -F >/dev/null 2>&1
+}
+
+# profile_mixed NAT SECONDS: prints "C_US RUST_US", each helper's own cost
+# per session, from one run of the sessions load shared between them.
+profile_mixed() {
+	local t=$2 data=$PROF_TMP/perf.data e0 e1 r0 r1 out n failed nc nrs
+	setup_mixed "$1"
+	e0=$(expectations) || die "cannot read the expectation statistics" >&2
+	r0=$(cat $RS_SYS/expect_created) || die "cannot read $RS_SYS/expect_created" >&2
+	out=$(perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
+		ip netns exec "$NS_C" python3 "$FTP_PEER" bench-sessions $E4 "$t" 8) ||
+		die "mixed $1: the sessions under perf failed" >&2
+	read -r n failed <<<"$out"
+	e1=$(expectations) || die "cannot read the expectation statistics" >&2
+	r1=$(cat $RS_SYS/expect_created) || die "cannot read $RS_SYS/expect_created" >&2
+	nrs=$((r1 - r0)) nc=$((e1 - e0 - r1 + r0))
+	[ "$nc" -gt 0 ] && [ "$nrs" -gt 0 ] ||
+		die "mixed $1: expectations of C $nc, of Rust $nrs: not both helpers ran" >&2
+	[ $((nc + nrs)) -ge "${n:-1}" ] ||
+		die "mixed $1: $n sessions created $((nc + nrs)) expectations, not one each" >&2
+	[ "${failed:-0}" = 0 ] || log "mixed $1: $failed sessions failed"
+	perf script -i "$data" -F period,ip,sym 2>/dev/null |
+		python3 "$(dirname "$0")/perf_chains.py" helpers "$nc" "$nrs" "${BENCH_PROFILE_TOP:-0}" ||
+		die "mixed $1: no profile of the sessions" >&2
 }
 
 # cpu1: CPU 1's irq and softirq time in ms.
@@ -178,27 +264,32 @@ helper_us() {
 }
 
 # profile KIND NAT SECONDS: prints "US_PER_MIB US_PER_SESSION", the
-# helper's own cost on the router's CPU in each load.
+# helper's own cost on the router's CPU in each load ("-" for a load
+# BENCH_PROFILE_LOADS leaves out).
 profile() {
-	local t=$3 data=$PROF_TMP/perf.data bytes n failed bulk sessions
+	local t=$3 data=$PROF_TMP/perf.data bytes n failed bulk=- sessions=-
 	setup "$1" "$2"
-	bytes=$(perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
-		ip netns exec "$NS_C" iperf3 -c $S4 -p 21 -t "$t" -J |
-		python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum_received"]["bytes"])') ||
-		die "$1 $2: iperf3 under perf failed" >&2
-	bulk=$(helper_us "$data" "$(python3 -c "print($bytes / 2**20)")") ||
-		die "$1 $2: no profile of the bulk run" >&2
-	nsx "$NS_R" conntrack -F >/dev/null 2>&1
-	sessions "$1" "$2" "$t" perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
-		>"$PROF_TMP/sessions" || exit 1
-	read -r n failed <"$PROF_TMP/sessions"
-	sessions=$(helper_us "$data" "$n") || die "$1 $2: no profile of the sessions" >&2
+	if has_load bulk; then
+		bytes=$(perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
+			ip netns exec "$NS_C" iperf3 -c $S4 -p 21 -t "$t" -J |
+			python3 -c 'import json, sys; print(json.load(sys.stdin)["end"]["sum_received"]["bytes"])') ||
+			die "$1 $2: iperf3 under perf failed" >&2
+		bulk=$(helper_us "$data" "$(python3 -c "print($bytes / 2**20)")") ||
+			die "$1 $2: no profile of the bulk run" >&2
+		nsx "$NS_R" conntrack -F >/dev/null 2>&1
+	fi
+	if has_load sessions; then
+		sessions "$1" "$2" "$t" perf record -q -o "$data" -C 1 -e cpu-clock -F 10000 -g -- \
+			>"$PROF_TMP/sessions" || exit 1
+		read -r n failed <"$PROF_TMP/sessions"
+		sessions=$(helper_us "$data" "$n") || die "$1 $2: no profile of the sessions" >&2
+	fi
 	echo "$bulk $sessions"
 }
 
 median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
 
-for nat in plain nat; do
+[ "$ROUNDS" = 0 ] || for nat in plain nat; do
 	for kind in $KINDS; do
 		run $kind $nat 3 >/dev/null
 	done
@@ -219,13 +310,39 @@ for r in $(seq "$ROUNDS"); do
 	order="${order#* } ${order%% *}"
 done
 declare -A PB PS
+# The loads profiled in separate runs of each helper.
+SEPARATE=$PROFILE_LOADS
+[ "$MIXED" = 0 ] || SEPARATE=${SEPARATE/sessions/}
+declare -A PM
 if [ "$PROFILE" = 1 ]; then
 	PROF_TMP=$(mktemp -d)
-	for nat in plain nat; do
-		for kind in c rs; do
-			read -r PB[$kind-$nat] PS[$kind-$nat] < <(profile $kind $nat "$T")
-			[ -n "${PS[$kind-$nat]}" ] || die "profile of $kind $nat failed"
+	[ "$MIXED" = 0 ] || for r in $(seq "$PROFILE_ROUNDS"); do
+		for nat in plain nat; do
+			read -r pc pr < <(profile_mixed $nat "$T")
+			[ -n "$pr" ] || die "mixed profile of $nat failed"
+			PS[c-$nat]+=" $pc" PS[rs-$nat]+=" $pr"
+			PM[$nat]+=" $(python3 -c "print('%.3f' % ($pr / $pc))")"
+			printf '# profile %d mixed %-5s helper C %6s, Rust %6s us per session: %s\n' \
+				"$r" $nat "$pc" "$pr" "$(python3 -c "print('%.2f' % ($pr / $pc))")"
 		done
+	done
+	order="c rs"
+	[ -z "${SEPARATE// /}" ] || for r in $(seq "$PROFILE_ROUNDS"); do
+		for nat in plain nat; do
+			for kind in $order; do
+				read -r pb ps < <(PROFILE_LOADS=$SEPARATE profile $kind $nat "$T")
+				[ -n "$ps" ] || die "profile of $kind $nat failed"
+				PB[$kind-$nat]+=" $pb"
+				[ "$MIXED" = 1 ] || PS[$kind-$nat]+=" $ps"
+				printf '# profile %d %-2s %-5s helper %8s us/MiB, %6s us per session\n' \
+					"$r" $kind $nat "$pb" "$ps"
+			done
+		done
+		order="${order#* } ${order%% *}"
+	done
+	for k in c-plain c-nat rs-plain rs-nat; do
+		has_load bulk && PB[$k]=$(median ${PB[$k]}) || PB[$k]=-
+		has_load sessions && PS[$k]=$(median ${PS[$k]}) || PS[$k]=-
 	done
 fi
 nsx "$NS_R" nft flush ruleset
@@ -249,26 +366,38 @@ print(' %8.2f %13s' % (r / c, '%.2f' % ((r - n) / (c - n)) if c - n > 0 else 'n/
 }
 
 echo "router on CPU 1 (receive packet steering), client and server on CPU 0;"
-echo "bulk in $SEGMENTS; medians of $ROUNDS rounds of ${T} s"
-printf '%-34s %10s %10s %10s %8s %13s\n' "" none C Rust Rust/C "helper Rust/C"
-for nat in plain nat; do
-	what="no NAT"
-	[ $nat = nat ] && what="masquerade"
-	row "bulk, $what (Mbit/s)" '%10.1f' BW $nat
-	row "bulk, $what (router us/MiB)" '%10.1f' BC $nat cost
-	row "sessions, $what (per s)" '%10.1f' SR $nat
-	row "sessions, $what (router us each)" '%10.0f' SC $nat cost
-done
+if [ "$ROUNDS" -gt 0 ]; then
+	echo "bulk in $SEGMENTS; medians of $ROUNDS rounds of ${T} s"
+	printf '%-34s %10s %10s %10s %8s %13s\n' "" none C Rust Rust/C "helper Rust/C"
+	for nat in plain nat; do
+		what="no NAT"
+		[ $nat = nat ] && what="masquerade"
+		row "bulk, $what (Mbit/s)" '%10.1f' BW $nat
+		row "bulk, $what (router us/MiB)" '%10.1f' BC $nat cost
+		row "sessions, $what (per s)" '%10.1f' SR $nat
+		row "sessions, $what (router us each)" '%10.0f' SC $nat cost
+	done
+fi
+# prow LABEL C RUST: a row of the profile's table.
+prow() {
+	printf '%-34s %10s %10s %8s\n' "$1" "$2" "$3" "$(python3 -c "print('%.2f' % ($3 / $2))")"
+}
 if [ "$PROFILE" = 1 ]; then
-	echo "the helpers' own cost on the router's CPU (perf, one run of ${T} s each):"
+	echo "the helpers' own cost on the router's CPU (perf, medians of $PROFILE_ROUNDS runs of ${T} s each):"
+	[ "$MIXED" = 0 ] || ! has_load sessions ||
+		echo "(sessions: both helpers in each run; last column: median of the runs' ratios)"
 	printf '%-34s %10s %10s %8s\n' "" C Rust Rust/C
 	for nat in plain nat; do
 		what="no NAT"
 		[ $nat = nat ] && what="masquerade"
-		printf '%-34s %10s %10s %8s\n' "bulk, $what (helper us/MiB)" "${PB[c-$nat]}" "${PB[rs-$nat]}" \
-			"$(python3 -c "print('%.2f' % (${PB[rs-$nat]} / ${PB[c-$nat]}))")"
-		printf '%-34s %10s %10s %8s\n' "sessions, $what (helper us each)" "${PS[c-$nat]}" "${PS[rs-$nat]}" \
-			"$(python3 -c "print('%.2f' % (${PS[rs-$nat]} / ${PS[c-$nat]}))")"
+		! has_load bulk ||
+			prow "bulk, $what (helper us/MiB)" "${PB[c-$nat]}" "${PB[rs-$nat]}"
+		! has_load sessions || if [ "$MIXED" = 1 ]; then
+			printf '%-34s %10s %10s %8.2f\n' "sessions, $what (helper us each)" \
+				"${PS[c-$nat]}" "${PS[rs-$nat]}" "$(median ${PM[$nat]})"
+		else
+			prow "sessions, $what (helper us each)" "${PS[c-$nat]}" "${PS[rs-$nat]}"
+		fi
 	done
 fi
 modprobe -r nf_nat_ftp nf_conntrack_ftp

@@ -15,6 +15,10 @@
 #       is that of the frame nearest the leaf that has one; idle CPUs
 #       (do_idle) are left out.  With TOP 1, also lists on stderr the
 #       twenty functions the samples were taken in most.
+#   perf_chains.py helpers UNITS_C UNITS_RUST TOP
+#       As helper, for a run of both helpers at once: prints "C_US RUST_US",
+#       the samples told apart by the help function (C's help(), the Rust
+#       helper's help_callback()); fails if perf did not resolve it.
 #   perf_chains.py helper UNITS TOP
 #       Prints the microseconds per unit (UNITS in the run) of the samples
 #       taken inside a conntrack helper: below the function nf_confirm()
@@ -98,10 +102,42 @@ def helper(units, top):
         top_list(at, units, 30)
 
 
+def helpers(units_c, units_rs, top):
+    """As helper(), for a profile of both helpers at once: the samples are
+    told apart by the help function they were taken below (C's help(),
+    the Rust helper's help_callback()), which perf must resolve."""
+    core = {"nf_conntrack_confirm", "__nf_conntrack_confirm", "nf_ct_seq_adjust"}
+    ns = {"c": 0, "rs": 0, "?": 0}
+    leaf = {"c": {}, "rs": {}}
+    for period, syms in samples(sys.stdin):
+        for i, sym in enumerate(syms):
+            if sym == "nf_confirm" and i > 0 and syms[i - 1] not in core:
+                h = syms[i - 1]
+                k = "c" if h == "help" else "rs" if "help_callback" in h else "?"
+                ns[k] += period
+                if k != "?":
+                    leaf[k][syms[0]] = leaf[k].get(syms[0], 0) + period
+                break
+    if units_c <= 0 or units_rs <= 0:
+        sys.exit("no units")
+    total = sum(ns.values())
+    if not total or ns["?"] > total / 100:
+        sys.exit("helper samples not told apart: %d of %d ns below an unknown function"
+                 % (ns["?"], total))
+    print("%.1f %.1f" % (ns["c"] / 1e3 / units_c, ns["rs"] / 1e3 / units_rs))
+    if top:
+        for k, units in (("c", units_c), ("rs", units_rs)):
+            print("#   %s:" % ("C" if k == "c" else "Rust"), file=sys.stderr)
+            top_list(leaf[k], units, 12)
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "vnapi":
         vnapi(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif len(sys.argv) == 4 and sys.argv[1] == "helper":
         helper(float(sys.argv[2]), int(sys.argv[3]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "helpers":
+        helpers(float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))
     else:
-        sys.exit("usage: perf_chains.py vnapi KIND FRAMES TOP | helper UNITS TOP")
+        sys.exit("usage: perf_chains.py vnapi KIND FRAMES TOP | helper UNITS TOP"
+                 " | helpers UNITS_C UNITS_RUST TOP")
