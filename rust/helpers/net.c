@@ -167,6 +167,38 @@ bool rnm_napi_gro_idle(const struct napi_struct *napi)
 	       !(READ_ONCE(napi->state) & NAPIF_STATE_IN_BUSY_POLL);
 }
 
+/*
+ * Hands the @n frames of @skbs to the stack in one list, without GRO
+ * (netif_receive_skb_list(), as GRO hands up the frames it does not merge),
+ * marked with the NAPI id as GRO would mark them, while GRO holds and
+ * queues no frame, so that none of their flows is overtaken; through GRO
+ * otherwise (prepared for it as rnm_napi_gro_receive() prepares them).
+ * For frames GRO would not merge.  Returns how many GRO merged.
+ */
+unsigned int rnm_napi_receive_list(struct napi_struct *napi,
+				   struct sk_buff **skbs, unsigned int n)
+{
+	unsigned int i, merged = 0;
+	LIST_HEAD(head);
+
+	if (napi->gro.bitmask || !list_empty(&napi->gro.rx_list)) {
+		for (i = 0; i < n; i++) {
+			gro_result_t r;
+
+			skb_prepare_for_gro(skbs[i]);
+			r = napi_gro_receive(napi, skbs[i]);
+			merged += r == GRO_MERGED || r == GRO_MERGED_FREE;
+		}
+		return merged;
+	}
+	for (i = 0; i < n; i++) {
+		skb_mark_napi_id(skbs[i], napi);
+		list_add_tail(&skbs[i]->list, &head);
+	}
+	netif_receive_skb_list(&head);
+	return 0;
+}
+
 /* What napi_gro_receive() does for a frame it passes up unmerged. */
 int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
 {

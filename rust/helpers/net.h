@@ -30,6 +30,8 @@ gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 				  struct sk_buff *skb);
 bool rnm_napi_gro_idle(const struct napi_struct *napi);
 int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
+unsigned int rnm_napi_receive_list(struct napi_struct *napi,
+				   struct sk_buff **skbs, unsigned int n);
 
 void rnm_dev_kfree_skb_any(struct sk_buff *skb);
 u16 rnm_skb_protocol(const struct sk_buff *skb);

@@ -574,8 +574,8 @@ impl Poller for RxQueue {
                 }
             }
             LIVE_FRAMES.fetch_sub(n as i64, Relaxed);
-            let frames = batch.iter_mut().take(n).filter_map(Option::take);
             if ctx.has_xdp() {
+                let frames = batch.iter_mut().take(n).filter_map(Option::take);
                 // Where `XDP_TX` frames go, for the whole batch.
                 let peer = q.peer.get_in(bh);
                 for mut skb in frames {
@@ -605,7 +605,21 @@ impl Poller for RxQueue {
                 // A frame alone in a poll that completes has nothing to be
                 // merged with: it skips GRO.
                 let alone = ctx.done() == 0 && n == 1 && n < want && ctx.gro_idle();
-                Self::receive_frames(q, &mut ctx, frames, alone);
+                // What GRO may merge, as veth decides
+                // (`veth_skb_is_eligible_for_gro()`): the stack hands a peer
+                // that does TSO aggregates already, which GRO has nothing to
+                // add to, unless this device merges forwarded UDP.
+                let unmergeable = !alone
+                    && !ctx.device().has_udp_gro_fwd()
+                    && q.peer
+                        .get_in(bh)
+                        .is_some_and(|p| p.netdev.device().has_tso());
+                if unmergeable {
+                    Self::receive_list(q, &mut ctx, &mut batch[..n]);
+                } else {
+                    let frames = batch.iter_mut().take(n).filter_map(Option::take);
+                    Self::receive_frames(q, &mut ctx, frames, alone);
+                }
             }
             if n < want {
                 // Ring empty: complete; `completed` then unmasks.
@@ -621,6 +635,23 @@ impl Poller for RxQueue {
 }
 
 impl RxQueue {
+    /// Hands the frames of `batch`, which GRO would not merge, to the stack
+    /// as lists ([`PollContext::receive_list`]), and counts them once for
+    /// the batch.
+    fn receive_list(q: &Self, ctx: &mut PollContext<'_>, batch: &mut [Option<SkBuff>]) {
+        let mut bytes = 0u64;
+        for skb in batch.iter_mut().flatten() {
+            skb.record_rx_queue(q.index);
+            bytes += u64::from(skb.len()) + ETH_HLEN;
+        }
+        // At most `remaining` frames were taken: it takes them all.
+        let (n, merged) = ctx.receive_list(batch);
+        if n != 0 {
+            q.stats
+                .count_received(u64::from(n), bytes, u64::from(merged));
+        }
+    }
+
     /// Hands `frames` to the stack, through GRO unless `alone`, and counts
     /// them once for the batch.
     fn receive_frames(

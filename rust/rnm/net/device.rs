@@ -112,6 +112,7 @@ use core::{
 use kernel::{
     error::{to_result, VTABLE_DEFAULT_ERROR},
     prelude::*,
+    sync::atomic::{atomic_load, Relaxed},
     types::Opaque,
 };
 
@@ -145,6 +146,38 @@ impl Device {
     pub fn is_running(&self) -> bool {
         // SAFETY: the device is valid by the type invariant.
         unsafe { bindings::rnm_netif_running(self.as_raw()) }
+    }
+
+    /// The device's features (`dev->features`, `NETIF_F_*` bits), read
+    /// once (they change under RTNL).
+    #[inline]
+    fn features(&self) -> u64 {
+        // SAFETY: the device is valid by the type invariant; the core
+        // writes its features whole, under RTNL, and this reads them
+        // once (`READ_ONCE()`).
+        unsafe { atomic_load(ptr::addr_of_mut!((*self.as_raw()).features), Relaxed) }
+    }
+
+    /// Whether the stack hands the device TCP aggregates to transmit
+    /// (TSO: any of `NETIF_F_ALL_TSO` in its features, `ethtool -k`:
+    /// `tcp-segmentation-offload`).  Any context.
+    #[inline]
+    pub fn has_tso(&self) -> bool {
+        const ALL_TSO: u64 = 1 << bindings::NETIF_F_TSO_BIT
+            | 1 << bindings::NETIF_F_TSO6_BIT
+            | 1 << bindings::NETIF_F_TSO_ECN_BIT
+            | 1 << bindings::NETIF_F_TSO_MANGLEID_BIT;
+        self.features() & ALL_TSO != 0
+    }
+
+    /// Whether the device's GRO merges forwarded UDP
+    /// (`NETIF_F_GRO_FRAGLIST` or `NETIF_F_GRO_UDP_FWD`, `ethtool -K DEV
+    /// rx-gro-list on` or `rx-udp-gro-forwarding on`).  Any context.
+    #[inline]
+    pub fn has_udp_gro_fwd(&self) -> bool {
+        const UDP_FWD: u64 =
+            1 << bindings::NETIF_F_GRO_FRAGLIST_BIT | 1 << bindings::NETIF_F_GRO_UDP_FWD_BIT;
+        self.features() & UDP_FWD != 0
     }
 
     /// The MTU in bytes (`dev->mtu`).  Any context.

@@ -884,6 +884,57 @@ impl<'a> PollContext<'a> {
         Ok(())
     }
 
+    /// Hands the frames of `frames` to the stack without GRO, as lists
+    /// (`netif_receive_skb_list()`, as GRO hands up the frames it does not
+    /// merge), marked with this context's NAPI id, for frames GRO would not
+    /// merge: for example, as veth decides
+    /// (`veth_skb_is_eligible_for_gro()`), those of a peer whose stack
+    /// aggregates TCP already (TSO), unless this device merges forwarded
+    /// UDP.  While GRO holds or queues frames they go through GRO instead,
+    /// one by one, so that none of their flows is overtaken.
+    ///
+    /// Takes the frames in order, as many as the budget allows
+    /// ([`Self::remaining`]): those beyond it stay in `frames`.  Returns
+    /// how many it took and how many of them GRO merged.  Bottom halves
+    /// are disabled (the poll's).
+    pub fn receive_list(&mut self, frames: &mut [Option<SkBuff>]) -> (u32, u32) {
+        // One call hands up at most this many frames (GRO's own batch is 8).
+        const CHUNK: usize = 16;
+        let (mut taken, mut merged) = (0u32, 0u32);
+        let mut slots = frames.iter_mut().filter(|f| f.is_some()).peekable();
+        while slots.peek().is_some() && self.remaining() > 0 {
+            let mut ptrs = [core::ptr::null_mut::<bindings::sk_buff>(); CHUNK];
+            let mut n = 0;
+            while n < CHUNK && self.remaining() > 0 {
+                let Some(skb) = slots.next().and_then(Option::take) else {
+                    break;
+                };
+                let _ = self.take_one();
+                ptrs[n] = skb.into_raw();
+                n += 1;
+            }
+            // `n <= CHUNK`, which fits.
+            let count = n as u32;
+            // SAFETY: inside the poll function (bottom halves disabled) we
+            // own the NAPI context; the first `n` pointers are frames we
+            // owned, each once, whose references pass to the stack, which
+            // frees them whatever becomes of them.
+            merged += unsafe {
+                bindings::rnm_napi_receive_list(self.napi.get(), ptrs.as_mut_ptr(), count)
+            };
+            taken += count;
+        }
+        (taken, merged)
+    }
+
+    /// The device this context receives for (`napi->dev`).
+    pub fn device(&self) -> &'a Device {
+        // SAFETY: inside the poll function the context is added to its
+        // device, which the core set in `napi->dev` and which outlives the
+        // context (it is deleted before the device is freed).
+        unsafe { Device::from_raw((*self.napi.get()).dev) }
+    }
+
     /// The poll is done: NAPI is to be completed with the frames handed
     /// up.  If they used the whole budget, NAPI must not be completed and
     /// this is [`Poll::Continue`] (the core polls again).
