@@ -167,7 +167,7 @@ fn peer_queue(peer: &Port, qi: usize) -> Option<&Pin<KBox<Napi<RxQueue>>>> {
 /// it (counted there) if `peer` cannot take it.  Bottom halves disabled.
 fn deliver(peer: &Port, rq: &Napi<RxQueue>, skb: SkBuff, bh: &BhContext) {
     match peer.netdev.device().forward(skb) {
-        Some(skb) => RxQueue::receive(rq, skb, bh),
+        Some(skb) => RxQueue::receive(rq, skb, false, bh),
         None => rq.data().stats.drops.add(1),
     }
 }
@@ -190,7 +190,8 @@ pub(crate) fn xmit_frame(peer: &Port, qi: usize, frame: XdpFrame, bh: &BhContext
     }
     match SkBuff::from_xdp_frame(frame, pdev) {
         Ok(skb) => {
-            RxQueue::receive(rq, skb, bh);
+            // Not aggregated by a stack: GRO may merge it.
+            RxQueue::receive(rq, skb, true, bh);
             true
         }
         Err(_) => false,

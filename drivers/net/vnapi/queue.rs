@@ -206,6 +206,13 @@ pub(crate) struct Ring {
     cap: usize,
     /// Frames received since the interrupt was last unmasked.
     pending: u32,
+    /// Frames ever appended at the tail, and taken from the head: frame
+    /// `popped` is at `head`, frame `pushed - 1` the newest (modulo 2^64).
+    pushed: u64,
+    popped: u64,
+    /// Every frame before this one must go through GRO (see
+    /// [`Ring::gro_wanted`]).
+    gro_mark: u64,
 }
 
 fn empty_slots(n: usize) -> Result<KVVec<Option<SkBuff>>> {
@@ -224,7 +231,24 @@ impl Ring {
             len: 0,
             cap,
             pending: 0,
+            pushed: 0,
+            popped: 0,
+            gro_mark: 0,
         })
+    }
+
+    /// Whether one of the frames taken since frame `first` (the value of
+    /// `popped` before they were taken) must go through GRO: a frame not
+    /// from the peer's stack, which did not aggregate it (an XDP frame), or
+    /// one moved in from another ring.  A frame after them may say yes too.
+    pub(crate) fn gro_wanted(&self, first: u64) -> bool {
+        self.gro_mark > first
+    }
+
+    /// The number of frames taken from the head so far (see
+    /// [`Ring::gro_wanted`]).
+    pub(crate) fn popped(&self) -> u64 {
+        self.popped
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -236,11 +260,17 @@ impl Ring {
         slot(self.head, i, self.slots.len())
     }
 
-    fn push(&mut self, skb: SkBuff) -> Result<(), SkBuff> {
+    /// Appends `skb` if the ring is below `cap`; `gro`: it must go through
+    /// GRO (see [`Ring::gro_wanted`]).
+    fn push(&mut self, skb: SkBuff, gro: bool) -> Result<(), SkBuff> {
         if self.len >= self.cap {
             return Err(skb);
         }
-        self.push_over(skb)
+        self.push_over(skb)?;
+        if gro {
+            self.gro_mark = self.pushed;
+        }
+        Ok(())
     }
 
     /// Appends `skb` past `cap` if need be, as long as a slot is free.
@@ -251,6 +281,7 @@ impl Ring {
         let i = self.slot(self.len);
         self.slots[i] = Some(skb);
         self.len += 1;
+        self.pushed = self.pushed.wrapping_add(1);
         LIVE_FRAMES.fetch_add(1, Relaxed);
         Ok(())
     }
@@ -264,6 +295,7 @@ impl Ring {
         let skb = self.slots[self.head].take();
         self.head = self.slot(1);
         self.len -= 1;
+        self.popped = self.popped.wrapping_add(1);
         skb
     }
 
@@ -284,6 +316,10 @@ impl Ring {
         self.head = 0;
         self.len += k;
         self.cap = cap;
+        // The frames moved in come first: number them anew, and let every
+        // frame in the ring now go through GRO.
+        self.pushed = self.popped.wrapping_add(self.len as u64);
+        self.gro_mark = self.pushed;
     }
 
     /// The most frames the ring can hold until it is rebuilt, under the
@@ -485,13 +521,15 @@ impl RxQueue {
     }
 
     /// Receives `skb` (already prepared for this device) into the ring,
-    /// raising the interrupt when coalescing says so.  Bottom halves
-    /// disabled (the peer's transmit path).
-    pub(crate) fn receive(napi: &Napi<Self>, skb: SkBuff, bh: &BhContext) {
+    /// raising the interrupt when coalescing says so; `gro`: the poll must
+    /// take it through GRO even from a peer with TSO (a frame the peer's
+    /// stack did not aggregate).  Bottom halves disabled (the peer's
+    /// transmit path).
+    pub(crate) fn receive(napi: &Napi<Self>, skb: SkBuff, gro: bool, bh: &BhContext) {
         let q = napi.data();
         let (raise, dropped) = {
             let mut ring = q.ring.lock_with(bh);
-            match ring.push(skb) {
+            match ring.push(skb, gro) {
                 Ok(()) => {
                     ring.pending = ring.pending.saturating_add(1);
                     (q.interrupt_due(napi, &ring, bh), None)
@@ -563,8 +601,9 @@ impl Poller for RxQueue {
             let mut batch: [Option<SkBuff>; POLL_BATCH] = [const { None }; POLL_BATCH];
             let want = POLL_BATCH.min(ctx.remaining() as usize);
             let mut n = 0;
-            {
+            let gro_wanted = {
                 let mut ring = q.ring.lock_with(bh);
+                let first = ring.popped();
                 while n < want {
                     match ring.pop() {
                         Some(skb) => batch[n] = Some(skb),
@@ -572,7 +611,8 @@ impl Poller for RxQueue {
                     }
                     n += 1;
                 }
-            }
+                ring.gro_wanted(first)
+            };
             LIVE_FRAMES.fetch_sub(n as i64, Relaxed);
             if ctx.has_xdp() {
                 let frames = batch.iter_mut().take(n).filter_map(Option::take);
@@ -605,11 +645,15 @@ impl Poller for RxQueue {
                 // A frame alone in a poll that completes has nothing to be
                 // merged with: it skips GRO.
                 let alone = ctx.done() == 0 && n == 1 && n < want && ctx.gro_idle();
-                // What GRO may merge, as veth decides
+                // What GRO may merge, close to how veth decides
                 // (`veth_skb_is_eligible_for_gro()`): the stack hands a peer
                 // that does TSO aggregates already, which GRO has nothing to
-                // add to, unless this device merges forwarded UDP.
+                // add to, unless this device merges forwarded UDP (veth then
+                // takes sockets' datagrams through GRO, vnapi every frame).
+                // Frames the peer's stack did not send (XDP frames) go
+                // through GRO, as veth's do.
                 let unmergeable = !alone
+                    && !gro_wanted
                     && !ctx.device().has_udp_gro_fwd()
                     && q.peer
                         .get_in(bh)

@@ -152,9 +152,11 @@ impl Device {
     /// once (they change under RTNL).
     #[inline]
     fn features(&self) -> u64 {
-        // SAFETY: the device is valid by the type invariant; the core
-        // writes its features whole, under RTNL, and this reads them
-        // once (`READ_ONCE()`).
+        // SAFETY: the device is valid by the type invariant.  The core
+        // writes its features under RTNL with plain aligned stores, which
+        // its datapath reads without a lock (`veth_xmit()`); this reads
+        // them once, atomically (`READ_ONCE()`), so it sees the old or
+        // the new value.
         unsafe { atomic_load(ptr::addr_of_mut!((*self.as_raw()).features), Relaxed) }
     }
 

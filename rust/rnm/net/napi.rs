@@ -888,9 +888,9 @@ impl<'a> PollContext<'a> {
     /// (`netif_receive_skb_list()`, as GRO hands up the frames it does not
     /// merge), marked with this context's NAPI id, for frames GRO would not
     /// merge: for example, as veth decides
-    /// (`veth_skb_is_eligible_for_gro()`), those of a peer whose stack
-    /// aggregates TCP already (TSO), unless this device merges forwarded
-    /// UDP.  While GRO holds or queues frames they go through GRO instead,
+    /// (`veth_skb_is_eligible_for_gro()`), those a peer's stack sent
+    /// through a device with TSO (aggregated already), unless this device
+    /// merges forwarded UDP and they are sockets' datagrams.  While GRO holds or queues frames they go through GRO instead,
     /// one by one, so that none of their flows is overtaken.
     ///
     /// Takes the frames in order, as many as the budget allows
