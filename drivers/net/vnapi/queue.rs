@@ -241,13 +241,13 @@ impl Ring {
     /// `popped` before they were taken) must go through GRO: a frame not
     /// from the peer's stack, which did not aggregate it (an XDP frame), or
     /// one moved in from another ring.  A frame after them may say yes too.
-    pub(crate) fn gro_wanted(&self, first: u64) -> bool {
+    fn gro_wanted(&self, first: u64) -> bool {
         self.gro_mark > first
     }
 
     /// The number of frames taken from the head so far (see
     /// [`Ring::gro_wanted`]).
-    pub(crate) fn popped(&self) -> u64 {
+    fn popped(&self) -> u64 {
         self.popped
     }
 

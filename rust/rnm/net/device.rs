@@ -152,11 +152,11 @@ impl Device {
     /// once (they change under RTNL).
     #[inline]
     fn features(&self) -> u64 {
-        // SAFETY: the device is valid by the type invariant.  The core
-        // writes its features under RTNL with plain aligned stores, which
-        // its datapath reads without a lock (`veth_xmit()`); this reads
-        // them once, atomically (`READ_ONCE()`), so it sees the old or
-        // the new value.
+        // The core writes the features under RTNL with plain aligned
+        // stores, which its datapath reads without a lock (`veth_xmit()`);
+        // this reads them once, atomically (`READ_ONCE()`): the old value
+        // or the new one.
+        // SAFETY: the device is valid (type invariant); see above.
         unsafe { atomic_load(ptr::addr_of_mut!((*self.as_raw()).features), Relaxed) }
     }
 

@@ -890,8 +890,9 @@ impl<'a> PollContext<'a> {
     /// merge: for example, as veth decides
     /// (`veth_skb_is_eligible_for_gro()`), those a peer's stack sent
     /// through a device with TSO (aggregated already), unless this device
-    /// merges forwarded UDP and they are sockets' datagrams.  While GRO holds or queues frames they go through GRO instead,
-    /// one by one, so that none of their flows is overtaken.
+    /// merges forwarded UDP and they are sockets' datagrams.  While GRO
+    /// holds or queues frames they go through GRO instead, one by one, so
+    /// that none of their flows is overtaken.
     ///
     /// Takes the frames in order, as many as the budget allows
     /// ([`Self::remaining`]): those beyond it stay in `frames`.  Returns
@@ -917,8 +918,10 @@ impl<'a> PollContext<'a> {
             let count = n as u32;
             // SAFETY: inside the poll function (bottom halves disabled) we
             // own the NAPI context; the first `n` pointers are frames we
-            // owned, each once, whose references pass to the stack, which
-            // frees them whatever becomes of them.
+            // owned, each once and on no list (an `SkBuff` is the only
+            // holder of its buffer: nothing in `rnm` clones or shares
+            // one), whose references pass to the stack, which frees them
+            // whatever becomes of them.
             merged += unsafe {
                 bindings::rnm_napi_receive_list(self.napi.get(), ptrs.as_mut_ptr(), count)
             };

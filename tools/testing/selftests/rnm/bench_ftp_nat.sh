@@ -316,7 +316,7 @@ SEPARATE=$PROFILE_LOADS
 declare -A PM
 if [ "$PROFILE" = 1 ]; then
 	PROF_TMP=$(mktemp -d)
-	[ "$MIXED" = 0 ] || for r in $(seq "$PROFILE_ROUNDS"); do
+	[ "$MIXED" = 0 ] || ! has_load sessions || for r in $(seq "$PROFILE_ROUNDS"); do
 		for nat in plain nat; do
 			read -r pc pr < <(profile_mixed $nat "$T")
 			[ -n "$pr" ] || die "mixed profile of $nat failed"

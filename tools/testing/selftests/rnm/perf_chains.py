@@ -82,16 +82,25 @@ def vnapi(kind, frames, top):
         top_list(leaf, frames, 20)
 
 
-def helper(units, top):
+def helper_samples(f):
+    """Yields (period, help function, leaf symbol, leaf symbol+offset) for
+    each sample taken inside a conntrack helper: below the function
+    nf_confirm() calls other than its own confirmation and sequence
+    adjustment."""
     core = {"nf_conntrack_confirm", "__nf_conntrack_confirm", "nf_ct_seq_adjust"}
-    ns, leaf, at = 0, {}, {}
-    for period, syms, off in samples(sys.stdin, True):
+    for period, syms, off in samples(f, True):
         for i, sym in enumerate(syms):
             if sym == "nf_confirm" and i > 0 and syms[i - 1] not in core:
-                ns += period
-                leaf[syms[0]] = leaf.get(syms[0], 0) + period
-                at[off] = at.get(off, 0) + period
+                yield period, syms[i - 1], syms[0], off
                 break
+
+
+def helper(units, top):
+    ns, leaf, at = 0, {}, {}
+    for period, _, sym, off in helper_samples(sys.stdin):
+        ns += period
+        leaf[sym] = leaf.get(sym, 0) + period
+        at[off] = at.get(off, 0) + period
     if units <= 0:
         sys.exit("no units")
     print("%.1f" % (ns / 1e3 / units))
@@ -106,18 +115,13 @@ def helpers(units_c, units_rs, top):
     """As helper(), for a profile of both helpers at once: the samples are
     told apart by the help function they were taken below (C's help(),
     the Rust helper's help_callback()), which perf must resolve."""
-    core = {"nf_conntrack_confirm", "__nf_conntrack_confirm", "nf_ct_seq_adjust"}
     ns = {"c": 0, "rs": 0, "?": 0}
     leaf = {"c": {}, "rs": {}}
-    for period, syms in samples(sys.stdin):
-        for i, sym in enumerate(syms):
-            if sym == "nf_confirm" and i > 0 and syms[i - 1] not in core:
-                h = syms[i - 1]
-                k = "c" if h == "help" else "rs" if "help_callback" in h else "?"
-                ns[k] += period
-                if k != "?":
-                    leaf[k][syms[0]] = leaf[k].get(syms[0], 0) + period
-                break
+    for period, h, sym, _ in helper_samples(sys.stdin):
+        k = "c" if h == "help" else "rs" if "help_callback" in h else "?"
+        ns[k] += period
+        if k != "?":
+            leaf[k][sym] = leaf[k].get(sym, 0) + period
     if units_c <= 0 or units_rs <= 0:
         sys.exit("no units")
     total = sum(ns.values())
