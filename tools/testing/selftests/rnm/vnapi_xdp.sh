@@ -13,6 +13,8 @@
 # - XDP_TX: datagrams reflected (addresses and ports swapped) all come
 #   back to the sending socket with their payloads and valid checksums
 #   (vnapi completes a checksum left to offload before its program runs);
+#   and they go through vnapi1's GRO though vnapi2 does TSO: a socket with
+#   UDP_GRO gets them merged;
 # - XDP_REDIRECT to vnapi3 (in NSB, no program), linked to vnapi4 (in NSC,
 #   10.0.0.2 too): vnapi3 transmits them (ndo_xdp_xmit) and a socket in NSC
 #   receives all of them, NSB's own socket none;
@@ -47,6 +49,7 @@ N=100		# datagrams per reflect / redirect case
 PORT_TX=7000	# xdp_tx_reflect reflects datagrams to (or from) this port
 PORT_TX_SRC=7001
 PORT_RD=7002	# xdp_redirect redirects datagrams to (or from) this port
+PORT_TX_GRO=7003
 # The verdict counters: every frame that reaches a program ends in one.
 VERDICTS="xdp_pass xdp_drop xdp_tx xdp_redirect xdp_aborted xdp_errors"
 
@@ -386,8 +389,66 @@ check_eq "XDP_TX: rx xdp_tx of vnapi2" "$(delta "$B0" "$b" rx_xdp_tx)" $N
 check_eq "XDP_TX: frames to vnapi2's stack" "$(delta "$B0" "$b" rx_frames)" 0
 check_eq "XDP_TX: reflected frames vnapi1 received" "$(delta "$A0" "$a" rx_frames)" $N
 account "XDP_TX"
-xdp_detach "$NSB" vnapi2
 log "ok: XDP_TX: $N datagrams reflected, all back to the sender with their payloads"
+
+# d2. XDP_TX frames go through the receiver's GRO.  vnapi1 hands the
+# frames of a peer with TSO (vnapi2) to the stack without GRO, as veth
+# does: the peer's stack aggregated them already.  The frames vnapi2's
+# program sends back are not the stack's but one MTU-sized frame each,
+# and GRO must see them, as veth's XDP_TX frames: a socket with UDP_GRO
+# gets them merged.  vnapi1 raises its interrupt once the GRO_N frames
+# are in its ring, so that one poll sees them all.
+GRO_N=8
+ret=$RET RET=0
+ip netns exec "$NSB" ethtool -K vnapi2 tso on || fail "ethtool -K vnapi2 tso on"
+coal=$(ip netns exec "$NSA" ethtool -c vnapi1 |
+	awk '$1 == "rx-usecs:" { u = $2 } $1 == "rx-frames:" { f = $2 } END { print f, u }')
+ip netns exec "$NSA" ethtool -C vnapi1 rx-frames $GRO_N rx-usecs 1000000 || fail "ethtool -C vnapi1"
+mark
+got=$(ip netns exec "$NSA" python3 -c "$PY_PAYLOAD"'
+import socket, struct, sys
+n, sport, dport, tmo = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+SOL_UDP, UDP_GRO = 17, 104
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 4 << 20)
+s.setsockopt(SOL_UDP, UDP_GRO, 1)
+s.bind(("10.0.0.1", sport))
+s.settimeout(tmo)
+sent = [payload(i) for i in range(n)]
+for d in sent:
+    s.sendto(d, ("10.0.0.2", dport))
+got, most = [], 0
+try:
+    while len(got) < n:
+        d, anc, _, src = s.recvmsg(65536, socket.CMSG_SPACE(4))
+        size = len(d)
+        for level, kind, v in anc:
+            if (level, kind) == (SOL_UDP, UDP_GRO):
+                size = struct.unpack("i", v[:4])[0]
+        segs = [d[i:i + size] for i in range(0, len(d), size)]
+        most = max(most, len(segs))
+        got += segs if src == ("10.0.0.2", dport) else [b"?"]
+except socket.timeout:
+    pass
+print("intact" if got == sent else "changed", most)
+' $GRO_N $PORT_TX_GRO $PORT_TX $((10 * RNM_TIMEOUT_SCALE))) || fail "XDP_TX with GRO: the client failed"
+settle "XDP_TX with GRO" "$NSB" vnapi2 rx_xdp_tx "$B0" $GRO_N
+a=$(counters "$NSA" vnapi1)
+read -r intact most <<<"$got"
+check_eq "XDP_TX with GRO: datagrams back in order with their payloads" "$intact" intact
+[ "${most:-0}" -ge 2 ] ||
+	fail "XDP_TX with GRO: no read returned merged datagrams (at most ${most:-0} in one)"
+merged=$(delta "$A0" "$a" rx_gro_merged)
+[ "$merged" -ge 1 ] || fail "XDP_TX with GRO: vnapi1's GRO merged none of the $GRO_N reflected frames"
+check_eq "XDP_TX with GRO: reflected frames vnapi1 received" "$(delta "$A0" "$a" rx_frames)" $GRO_N
+account "XDP_TX with GRO"
+read -r frames usecs <<<"$coal"
+ip netns exec "$NSA" ethtool -C vnapi1 rx-frames "$frames" rx-usecs "$usecs" ||
+	fail "ethtool -C vnapi1 rx-frames $frames rx-usecs $usecs (back)"
+xdp_detach "$NSB" vnapi2
+[ $RET = 0 ] &&
+	log "ok: XDP_TX: reflected frames from a TSO peer merged by GRO ($merged merges, up to $most datagrams a read)"
+[ $RET != 0 ] || RET=$ret
 
 # e. XDP_REDIRECT: vnapi3 (NSB, up, no address, no program) linked to
 # vnapi4 (NSC, 10.0.0.2/24).  xdp_redirect on vnapi2 rewrites the
