@@ -84,7 +84,12 @@ accel=--disable-kvm
 [ "${RNM_KVM:-0}" = 1 ] && accel=--force-kvm
 
 # virtme-ng resolves the guest paths of --rodir/--rwdir relative to the
-# current directory: run it from /.
+# current directory: run it from /.  Its output goes through one pipe:
+# virtme-ng reopens its standard output and error for the guest's, each
+# with an offset of its own, and with both redirected to one file
+# (vm.sh ... >LOG 2>&1) the guest's stderr overwrote its stdout.
 cd /
-exec vng -r "$kernel" $accel --user root -m "${RNM_VM_MEM:-2G}" -p "${RNM_VM_CPUS:-2}" \
-	--rwdir "$TOP/out" --cwd "$TOP" -- "$@"
+set +e
+vng -r "$kernel" $accel --user root -m "${RNM_VM_MEM:-2G}" -p "${RNM_VM_CPUS:-2}" \
+	--rwdir "$TOP/out" --cwd "$TOP" -- "$@" 2>&1 | cat
+exit "${PIPESTATUS[0]}"
