@@ -15,6 +15,12 @@
 # its run.  RNM_VM_KERNEL=debug-builtin boots the same with the project's
 # modules built in (scripts/debug-kernel.sh --builtin).
 #
+# RNM_VM_ICOUNT=SHIFT (TCG only) runs the guest with QEMU's instruction
+# counter as its clock: each guest instruction takes 2^SHIFT ns of guest
+# time, idle time is skipped, and both CPUs take turns on one host thread.
+# The guest's timings then count instructions, whatever else the host
+# runs: the benchmarks use it to compare costs (not parallelism).
+#
 # Usage: scripts/vm.sh COMMAND
 
 set -eo pipefail
@@ -82,6 +88,15 @@ kernel=/boot/vmlinuz-$REL
 [ -f "$kernel" ] || { echo "error: $kernel missing from the build root" >&2; exit 1; }
 accel=--disable-kvm
 [ "${RNM_KVM:-0}" = 1 ] && accel=--force-kvm
+qopts=()
+if [ -n "${RNM_VM_ICOUNT:-}" ]; then
+	case "$RNM_VM_ICOUNT" in
+	[0-9]|10) ;;
+	*) echo "error: RNM_VM_ICOUNT is a shift from 0 to 10, not '$RNM_VM_ICOUNT'" >&2; exit 1 ;;
+	esac
+	[ "${RNM_KVM:-0}" = 1 ] && { echo "error: RNM_VM_ICOUNT needs TCG (RNM_KVM=0)" >&2; exit 1; }
+	qopts=(--qemu-opts="-icount shift=$RNM_VM_ICOUNT,sleep=off")
+fi
 
 # virtme-ng resolves the guest paths of --rodir/--rwdir relative to the
 # current directory: run it from /.  Its output goes through one pipe:
@@ -91,5 +106,5 @@ accel=--disable-kvm
 cd /
 set +e
 vng -r "$kernel" $accel --user root -m "${RNM_VM_MEM:-2G}" -p "${RNM_VM_CPUS:-2}" \
-	--rwdir "$TOP/out" --cwd "$TOP" -- "$@" 2>&1 | cat
+	"${qopts[@]}" --rwdir "$TOP/out" --cwd "$TOP" -- "$@" 2>&1 | cat
 exit "${PIPESTATUS[0]}"
