@@ -916,12 +916,11 @@ impl<'a> PollContext<'a> {
             }
             // `n <= CHUNK`, which fits.
             let count = n as u32;
-            // SAFETY: inside the poll function (bottom halves disabled) we
-            // own the NAPI context; the first `n` pointers are frames we
-            // owned, each once and on no list (an `SkBuff` is the only
-            // holder of its buffer: nothing in `rnm` clones or shares
-            // one), whose references pass to the stack, which frees them
-            // whatever becomes of them.
+            // The first `n` pointers are frames we owned, each once and on
+            // no list: an `SkBuff` is the only holder of its buffer, and
+            // nothing in `rnm` clones or shares one.  Their references pass
+            // to the stack, which frees them whatever becomes of them.
+            // SAFETY: in the poll function (BHs off) we own the NAPI context; `ptrs[..n]` as above.
             merged += unsafe {
                 bindings::rnm_napi_receive_list(self.napi.get(), ptrs.as_mut_ptr(), count)
             };
