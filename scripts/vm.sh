@@ -19,7 +19,8 @@
 # counter as its clock: each guest instruction takes 2^SHIFT ns of guest
 # time, idle time is skipped, and both CPUs take turns on one host thread.
 # The guest's timings then count instructions, whatever else the host
-# runs: the benchmarks use it to compare costs (not parallelism).
+# runs: for the benchmarks, to compare costs (not parallelism).  With the
+# debug kernel too.
 #
 # Usage: scripts/vm.sh COMMAND
 
@@ -29,6 +30,16 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 [ "${RNM_IN_ROOT:-0}" = 1 ] || { echo "error: scripts/vm.sh runs inside the build root (scripts/in-root.sh)" >&2; exit 1; }
 
 mkdir -p "$TOP/out"
+
+icount=()
+if [ -n "${RNM_VM_ICOUNT:-}" ]; then
+	case "$RNM_VM_ICOUNT" in
+	[0-9]|10) ;;
+	*) echo "error: RNM_VM_ICOUNT is a shift from 0 to 10, not '$RNM_VM_ICOUNT'" >&2; exit 1 ;;
+	esac
+	[ "${RNM_KVM:-0}" = 1 ] && { echo "error: RNM_VM_ICOUNT needs TCG (RNM_KVM=0)" >&2; exit 1; }
+	icount=(-icount "shift=$RNM_VM_ICOUNT,sleep=off")
+fi
 
 case "${RNM_VM_KERNEL:-stock}" in
 stock) kdir= ;;
@@ -69,7 +80,7 @@ if [ -n "$kdir" ]; then
 	# the budget; RNM_VM_TIMEOUT (seconds) bounds it from outside too, for
 	# a guest that hangs.
 	timeout -k 30 "${RNM_VM_TIMEOUT:-0}" qemu-system-x86_64 -machine "pc,accel=$accel" -cpu max -smp "${RNM_VM_CPUS:-2}" -m "${RNM_VM_MEM:-2G}" \
-		-nodefaults -no-reboot -display none \
+		-nodefaults -no-reboot -display none "${icount[@]}" \
 		-chardev stdio,id=console,signal=off -serial chardev:console \
 		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 		-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
@@ -89,14 +100,7 @@ kernel=/boot/vmlinuz-$REL
 accel=--disable-kvm
 [ "${RNM_KVM:-0}" = 1 ] && accel=--force-kvm
 qopts=()
-if [ -n "${RNM_VM_ICOUNT:-}" ]; then
-	case "$RNM_VM_ICOUNT" in
-	[0-9]|10) ;;
-	*) echo "error: RNM_VM_ICOUNT is a shift from 0 to 10, not '$RNM_VM_ICOUNT'" >&2; exit 1 ;;
-	esac
-	[ "${RNM_KVM:-0}" = 1 ] && { echo "error: RNM_VM_ICOUNT needs TCG (RNM_KVM=0)" >&2; exit 1; }
-	qopts=(--qemu-opts="-icount shift=$RNM_VM_ICOUNT,sleep=off")
-fi
+[ ${#icount[@]} = 0 ] || qopts=(--qemu-opts="${icount[*]}")
 
 # virtme-ng resolves the guest paths of --rodir/--rwdir relative to the
 # current directory: run it from /.  Its output goes through one pipe:
