@@ -32,7 +32,10 @@ use crate::rnm::{
 // module built outside the kernel tree.  Only relaxed operations (and, for
 // the channel count, acquire/release), on which the Rust and kernel memory
 // models agree.
-use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use core::{
+    mem::ManuallyDrop,
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
+};
 use kernel::{prelude::*, sync::Arc};
 
 /// Length of the Ethernet header, which `eth_type_trans` pulls.
@@ -40,6 +43,59 @@ const ETH_HLEN: u64 = 14;
 
 /// Frames taken from the ring per lock hold in a poll.
 const POLL_BATCH: usize = 16;
+
+/// The frames a poll takes from the ring in one lock hold, at most
+/// [`POLL_BATCH`], in order.
+///
+/// Only the first `len` slots are ever filled, and only they are looked at
+/// when it is dropped: the drop glue of the whole array would test every
+/// slot on every pass of the poll loop, which costs more than the rest of
+/// the loop when the poll takes one frame (one datagram per interrupt).
+/// The slots from `len` on are always `None`, so not dropping them leaks
+/// nothing.
+struct Batch {
+    slots: ManuallyDrop<[Option<SkBuff>; POLL_BATCH]>,
+    len: usize,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Self {
+            slots: ManuallyDrop::new([const { None }; POLL_BATCH]),
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends `skb`; the caller takes at most [`POLL_BATCH`] frames (past
+    /// that, the index check panics).
+    fn push(&mut self, skb: SkBuff) {
+        self.slots[self.len] = Some(skb);
+        self.len += 1;
+    }
+
+    /// The slots filled so far; a frame taken out leaves `None`.
+    fn frames(&mut self) -> &mut [Option<SkBuff>] {
+        &mut self.slots[..self.len]
+    }
+
+    /// Takes the frames out, in order.
+    fn drain(&mut self) -> impl Iterator<Item = SkBuff> + '_ {
+        self.frames().iter_mut().filter_map(Option::take)
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        // Frees the frames nobody took; the slots past `len` are empty.
+        for skb in self.frames() {
+            drop(skb.take());
+        }
+    }
+}
 
 /// A counter that any context may increment at any time (an atomic add).
 pub(crate) struct Counter(AtomicU64);
@@ -598,24 +654,23 @@ impl Poller for RxQueue {
         q.stats.polls.add(1);
         let bh = ctx.bh();
         loop {
-            let mut batch: [Option<SkBuff>; POLL_BATCH] = [const { None }; POLL_BATCH];
+            let mut batch = Batch::new();
             let want = POLL_BATCH.min(ctx.remaining() as usize);
-            let mut n = 0;
             let gro_wanted = {
                 let mut ring = q.ring.lock_with(bh);
                 let first = ring.popped();
-                while n < want {
+                while batch.len() < want {
                     match ring.pop() {
-                        Some(skb) => batch[n] = Some(skb),
+                        Some(skb) => batch.push(skb),
                         None => break,
                     }
-                    n += 1;
                 }
                 ring.gro_wanted(first)
             };
+            let n = batch.len();
             LIVE_FRAMES.fetch_sub(n as i64, Relaxed);
             if ctx.has_xdp() {
-                let frames = batch.iter_mut().take(n).filter_map(Option::take);
+                let frames = batch.drain();
                 // Where `XDP_TX` frames go, for the whole batch.
                 let peer = q.peer.get_in(bh);
                 for mut skb in frames {
@@ -659,10 +714,9 @@ impl Poller for RxQueue {
                         .get_in(bh)
                         .is_some_and(|p| p.netdev.device().has_tso());
                 if unmergeable {
-                    Self::receive_list(q, &mut ctx, &mut batch[..n]);
+                    Self::receive_list(q, &mut ctx, batch.frames());
                 } else {
-                    let frames = batch.iter_mut().take(n).filter_map(Option::take);
-                    Self::receive_frames(q, &mut ctx, frames, alone);
+                    Self::receive_frames(q, &mut ctx, batch.drain(), alone);
                 }
             }
             if n < want {
