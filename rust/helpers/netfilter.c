@@ -204,6 +204,41 @@ void rnm_nf_ct_seqadj_tcp(struct sk_buff *skb, struct nf_conn *ct,
 		nf_ct_seqadj_set(ct, ctinfo, th->seq, off);
 }
 
+/*
+ * Returns the @len bytes at @offset of @skb (bytes from skb->data) in place
+ * if they lie, whole, in one page fragment whose bytes nothing may write
+ * while @skb is held, else NULL (the caller then copies them with
+ * skb_copy_bits()).  Not for fragments that user space or the page cache
+ * can change under the packet (SKBFL_SHARED_FRAG: splice, sendfile; any
+ * zerocopy buffer: MSG_ZEROCOPY), nor for unreadable ones (device memory),
+ * nor for pages outside the kernel's direct map (highmem).  Any context.
+ */
+const u8 *rnm_skb_frag_pointer(struct sk_buff *skb, unsigned int offset,
+			       unsigned int len)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	unsigned int start = skb_headlen(skb);
+	int i;
+
+	if (offset < start || skb_has_shared_frag(skb) || skb_zcopy(skb) ||
+	    !skb_frags_readable(skb))
+		return NULL;
+	for (i = 0; i < shinfo->nr_frags; i++) {
+		const skb_frag_t *frag = &shinfo->frags[i];
+		unsigned int end = start + skb_frag_size(frag);
+		const u8 *va;
+
+		if (offset < end) {
+			if (len > end - offset)
+				return NULL;
+			va = skb_frag_address_safe(frag);
+			return va ? va + (offset - start) : NULL;
+		}
+		start = end;
+	}
+	return NULL;
+}
+
 void *rnm_net_generic(const struct net *net, unsigned int id)
 {
 	return net_generic(net, id);

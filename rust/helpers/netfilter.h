@@ -39,6 +39,9 @@ void rnm_nf_ct_seqadj_tcp(struct sk_buff *skb, struct nf_conn *ct,
 int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
 			const u8 **data, unsigned int *len);
 
+const u8 *rnm_skb_frag_pointer(struct sk_buff *skb, unsigned int offset,
+			       unsigned int len);
+
 void *rnm_net_generic(const struct net *net, unsigned int id);
 
 #endif /* RNM_HELPERS_NETFILTER_H */

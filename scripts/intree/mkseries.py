@@ -68,7 +68,7 @@ PUBLIC_ITEMS = {(l.split()[0], l.split()[1])
 
 # Functions of rust/helpers/netfilter.{c,h} that wrap core-kernel inlines
 # and so go to rust/helpers/ with the others.
-CORE_FROM_NETFILTER = ["rnm_net_generic"]
+CORE_FROM_NETFILTER = ["rnm_skb_frag_pointer", "rnm_net_generic"]
 
 
 def read(path):

@@ -17,7 +17,9 @@ use kernel::ffi::c_int;
 
 /// Returns `len` bytes of the packet `skb` from `offset` (bytes from
 /// `skb->data`) without making it linear (`skb_header_pointer()`): in
-/// place if they are in its linear part, else copied from its fragments
+/// place if they are in its linear part or, whole, in one of its page
+/// fragments that nothing else may write (not one shared with user space
+/// or the page cache, `SKBFL_SHARED_FRAG`), else copied from its fragments
 /// into the start of `buf` (`skb_copy_bits()`), which need not be
 /// initialised: what is returned is.
 ///
@@ -46,10 +48,22 @@ pub(in crate::rnm) unsafe fn header_pointer<'b>(
         // which these are a part; they do not change for `'b` (caller).
         return Some(unsafe { core::slice::from_raw_parts(data.add(offset), len) });
     }
-    let buf = buf.get_mut(..len)?;
     if end > skb_len as usize {
         return None;
     }
+    // `offset + len` is at most `skb->len`, a `u32`: the casts keep the
+    // values.
+    // SAFETY: `skb` is valid (caller); the call only reads its fragment
+    // table.
+    let frag = unsafe { bindings::rnm_skb_frag_pointer(p, offset as u32, len as u32) };
+    if !frag.is_null() {
+        // The fragment's page is referenced by the packet, which nothing
+        // changes for `'b` (caller), and its bytes are not shared with
+        // user space or the page cache: nothing writes them meanwhile.
+        // SAFETY: `frag` points to `len` readable bytes in one fragment, as above.
+        return Some(unsafe { core::slice::from_raw_parts(frag, len) });
+    }
+    let buf = buf.get_mut(..len)?;
     let (offset, len) = (c_int::try_from(offset).ok()?, c_int::try_from(len).ok()?);
     // SAFETY: `skb` is valid (caller); `buf` holds the `len` bytes the
     // call writes at most.

@@ -21,7 +21,9 @@
 #       number>".
 #   ftp_peer.py raw ADDR HOLD FILE
 #       Sends the bytes of FILE after the greeting, one byte per segment if
-#       HOLD ends in "-bytes", else in one write; then waits like session.
+#       HOLD ends in "-bytes", with sendfile() (the segments then carry the
+#       file's page-cache pages) if it ends in "-sendfile", else in one
+#       write; then waits like session.
 #   ftp_peer.py get ADDR FILE OUT active|passive
 #       Downloads FILE with ftplib to OUT.
 #   ftp_peer.py mget ADDR active|passive DIR FILE...
@@ -176,6 +178,11 @@ def raw(addr, hold, path):
         for i in range(len(data)):
             s.send(data[i:i + 1])
             time.sleep(0.002)
+    elif hold.endswith('-sendfile'):
+        with open(path, 'rb') as src:
+            sent = 0
+            while sent < len(data):
+                sent += os.sendfile(s.fileno(), src.fileno(), sent, len(data) - sent)
     else:
         s.sendall(data)
     print('SENT', flush=True)

@@ -141,6 +141,17 @@ busywait 60000 sh -c "[ \$(cat $SYS/expect_created) -gt $created ]" ||
 log "INFO: counters: $(cd $SYS && grep . * | tr '\n' ' ')"
 log "ok: hostile input"
 
+# A command sent with sendfile(): its segment carries page-cache pages,
+# which the page cache may change under it (SKBFL_SHARED_FRAG), so the
+# helper copies it out instead of reading it in place.  It is tracked all
+# the same.
+expect_port_listed() { ftp_expect_list | grep -q "dport=$1 "; }
+printf 'PORT 10,0,1,2,121,1\r\n' >"$FTP_TMP/spliced"
+nsx "$NS_C" python3 "$FTP_PEER" raw $E4 "$FTP_TMP/hold-spliced-sendfile" "$FTP_TMP/spliced" >/dev/null 2>&1 &
+busywait 30000 expect_port_listed 30977 || fail "PORT sent with sendfile() not tracked"
+touch "$FTP_TMP/hold-spliced-sendfile"
+log "ok: command in page-cache pages"
+
 # Unload while sessions are open: the ruleset's helper object holds the
 # module, so it goes first; then every expectation must be gone.
 ftp_expect_flush
