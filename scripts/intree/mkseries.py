@@ -190,8 +190,10 @@ def c_functions(text, names):
 
 
 def c_drop_declarations(text, names):
+    """Drop the declarations of names (the name on the first line, the
+    parameters on as many as they take)."""
     for name in names:
-        text = re.sub(r"^[^\s#/][^;\n]*\b%s\([^;\n]*\);\n" % name, "", text, flags=re.M)
+        text = re.sub(r"^[^\s#/][^;\n]*\b%s\([^;]*\);\n\n?" % name, "", text, flags=re.M)
     return text
 
 
