@@ -211,7 +211,8 @@ void rnm_nf_ct_seqadj_tcp(struct sk_buff *skb, struct nf_conn *ct,
  * skb_copy_bits()).  Not for fragments that user space or the page cache
  * can change under the packet (SKBFL_SHARED_FRAG: splice, sendfile; any
  * zerocopy buffer: MSG_ZEROCOPY), nor for unreadable ones (device memory),
- * nor for pages outside the kernel's direct map (highmem).  Any context.
+ * nor on kernels with highmem, where page_address() of a page outside the
+ * direct map is a kmap() that may go away meanwhile.  Any context.
  */
 const u8 *rnm_skb_frag_pointer(struct sk_buff *skb, unsigned int offset,
 			       unsigned int len)
@@ -220,7 +221,8 @@ const u8 *rnm_skb_frag_pointer(struct sk_buff *skb, unsigned int offset,
 	unsigned int start = skb_headlen(skb);
 	int i;
 
-	if (offset < start || skb_has_shared_frag(skb) || skb_zcopy(skb) ||
+	if (IS_ENABLED(CONFIG_HIGHMEM) || offset < start ||
+	    skb_has_shared_frag(skb) || skb_zcopy(skb) ||
 	    !skb_frags_readable(skb))
 		return NULL;
 	for (i = 0; i < shinfo->nr_frags; i++) {

@@ -19,7 +19,8 @@ use kernel::ffi::c_int;
 /// `skb->data`) without making it linear (`skb_header_pointer()`): in
 /// place if they are in its linear part or, whole, in one of its page
 /// fragments that nothing else may write (not one shared with user space
-/// or the page cache, `SKBFL_SHARED_FRAG`), else copied from its fragments
+/// or the page cache, `SKBFL_SHARED_FRAG`; not on kernels with highmem),
+/// else copied from its fragments
 /// into the start of `buf` (`skb_copy_bits()`), which need not be
 /// initialised: what is returned is.
 ///
@@ -59,7 +60,8 @@ pub(in crate::rnm) unsafe fn header_pointer<'b>(
     if !frag.is_null() {
         // The fragment's page is referenced by the packet, which nothing
         // changes for `'b` (caller), and its bytes are not shared with
-        // user space or the page cache: nothing writes them meanwhile.
+        // user space or the page cache: nothing writes them meanwhile.  It
+        // is in the direct map (no highmem): its address stays valid.
         // SAFETY: `frag` points to `len` readable bytes in one fragment, as above.
         return Some(unsafe { core::slice::from_raw_parts(frag, len) });
     }
