@@ -18,9 +18,10 @@
 # RNM_VM_ICOUNT=SHIFT (TCG only) runs the guest with QEMU's instruction
 # counter as its clock: each guest instruction takes 2^SHIFT ns of guest
 # time, idle time is skipped, and both CPUs take turns on one host thread.
-# The guest's timings then count instructions, whatever else the host
-# runs: for the benchmarks, to compare costs (not parallelism).  With the
-# debug kernel too.
+# The guest's timings then count instructions rather than host time
+# (a host that is busy with other work can still move them some): for the
+# benchmarks, to compare costs (not parallelism).  With the debug kernel
+# too.
 #
 # Usage: scripts/vm.sh COMMAND
 

@@ -70,11 +70,16 @@ impl Batch {
         self.len
     }
 
-    /// Appends `skb`; the caller takes at most [`POLL_BATCH`] frames (past
-    /// that, the index check panics).
-    fn push(&mut self, skb: SkBuff) {
-        self.slots[self.len] = Some(skb);
-        self.len += 1;
+    /// Appends frames from `pop` until it has none or the batch holds
+    /// `want` (at most [`POLL_BATCH`]).
+    fn fill(&mut self, want: usize, mut pop: impl FnMut() -> Option<SkBuff>) {
+        for slot in self.slots.iter_mut().take(want).skip(self.len) {
+            let Some(skb) = pop() else {
+                break;
+            };
+            *slot = Some(skb);
+            self.len += 1;
+        }
     }
 
     /// The slots filled so far; a frame taken out leaves `None`.
@@ -659,12 +664,7 @@ impl Poller for RxQueue {
             let gro_wanted = {
                 let mut ring = q.ring.lock_with(bh);
                 let first = ring.popped();
-                while batch.len() < want {
-                    match ring.pop() {
-                        Some(skb) => batch.push(skb),
-                        None => break,
-                    }
-                }
+                batch.fill(want, || ring.pop());
                 ring.gro_wanted(first)
             };
             let n = batch.len();

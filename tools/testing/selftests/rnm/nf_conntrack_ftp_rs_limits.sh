@@ -30,6 +30,8 @@ rsc() {
 expect_count_is() {
 	[ "$(ftp_expect_count)" -eq "$1" ]
 }
+# expect_port_listed PORT: the router has an expectation for PORT.
+expect_port_listed() { ftp_expect_list | grep -q "dport=$1 "; }
 
 ftp_topology
 ftp_firewall ftp
@@ -145,7 +147,6 @@ log "ok: hostile input"
 # which the page cache may change under it (SKBFL_SHARED_FRAG), so the
 # helper copies it out instead of reading it in place.  It is tracked all
 # the same.
-expect_port_listed() { ftp_expect_list | grep -q "dport=$1 "; }
 printf 'PORT 10,0,1,2,121,1\r\n' >"$FTP_TMP/spliced"
 nsx "$NS_C" python3 "$FTP_PEER" raw $E4 "$FTP_TMP/hold-spliced-sendfile" "$FTP_TMP/spliced" >/dev/null 2>&1 &
 busywait 30000 expect_port_listed 30977 || fail "PORT sent with sendfile() not tracked"
