@@ -287,7 +287,9 @@ profile() {
 	echo "$bulk $sessions"
 }
 
-median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+# median VALUE...: their median, to three decimals (the mean of the two in
+# the middle of an even count prints as 11.100000000000001 otherwise).
+median() { python3 -c 'import statistics, sys; print(round(statistics.median(map(float, sys.argv[1:])), 3))' "$@"; }
 
 [ "$ROUNDS" = 0 ] || for nat in plain nat; do
 	for kind in $KINDS; do
