@@ -20,9 +20,8 @@ use kernel::ffi::c_int;
 /// place if they are in its linear part or, whole, in one of its page
 /// fragments that nothing else may write (not one shared with user space
 /// or the page cache, `SKBFL_SHARED_FRAG`; not on kernels with highmem),
-/// else copied from its fragments
-/// into the start of `buf` (`skb_copy_bits()`), which need not be
-/// initialised: what is returned is.
+/// else copied from its fragments into the start of `buf`
+/// (`skb_copy_bits()`), which need not be initialised: what is returned is.
 ///
 /// Returns `None` if the packet is shorter than `offset + len` bytes, or
 /// if the bytes must be copied and `buf` is shorter than `len`.  Any
