@@ -105,14 +105,30 @@ has_load() { [[ " $PROFILE_LOADS " == *" $1 "* ]]; }
 [ "$PROFILE" = 0 ] || require_cmd perf
 declare -A HELPER=([none]="" [c]=ftp [rs]=ftp-rs)
 
-modprobe nf_conntrack || skip "no nf_conntrack"
+# Every session leaves an expectation for about 10 s (until its control
+# connection's entry goes): about 12000 live ones (profile_mixed prints
+# the count), more than the default limit of four per bucket of the
+# expectation hash table, whose size follows the memory (256 buckets from
+# 1 to 4 GiB).  The limit is raised, and the table sized for it at the
+# same four per bucket (nf_conntrack's expect_hashsize, set at load), as a
+# router that keeps that many expectations would be set up: with the
+# default size, each expectation created walks a chain of about fifty
+# live ones, a cost of the core's table that both helpers pay alike and
+# that would hide their own.
+EXPECT_MAX=65536
+if [ -d /sys/module/nf_conntrack ]; then
+	die "nf_conntrack is loaded already (or built in): its expect_hashsize is set at load; run in a fresh boot"
+fi
+modprobe nf_conntrack expect_hashsize=$((EXPECT_MAX / 4)) || skip "no nf_conntrack"
+EXPECT_HSIZE=$(cat /sys/module/nf_conntrack/parameters/expect_hashsize) ||
+	die "cannot read nf_conntrack's expect_hashsize"
+[ "$EXPECT_HSIZE" = $((EXPECT_MAX / 4)) ] ||
+	die "nf_conntrack's expect_hashsize is $EXPECT_HSIZE, not $((EXPECT_MAX / 4))"
 modprobe nf_nat || skip "no nf_nat"
 modprobe nf_conntrack_ftp || die "cannot load nf_conntrack_ftp"
 modprobe nf_nat_ftp || die "cannot load nf_nat_ftp"
 rnm_insmod nf_conntrack_ftp_rs alt_name=1
-# Every session leaves an expectation for about 10 s (until its control
-# connection's entry goes): more than the default limit.
-sysctl -qw net.netfilter.nf_conntrack_expect_max=65536
+sysctl -qw net.netfilter.nf_conntrack_expect_max=$EXPECT_MAX
 
 ftp_topology
 # rps DEV MASK in namespace NS.
@@ -193,7 +209,8 @@ profile_mixed() {
 		die "mixed $1: expectations of C $nc, of Rust $nrs: not both helpers ran" >&2
 	[ $((nc + nrs)) -ge "${n:-1}" ] ||
 		die "mixed $1: $n sessions created $((nc + nrs)) expectations, not one each" >&2
-	[ "${failed:-0}" = 0 ] || log "mixed $1: $failed sessions failed"
+	[ "${failed:-0}" = 0 ] || log "mixed $1: $failed sessions failed" >&2
+	log "mixed $1: $((nc + nrs)) expectations created, $(nsx "$NS_R" conntrack -L expect 2>/dev/null | wc -l) live at the end, in $EXPECT_HSIZE buckets" >&2
 	perf script -i "$data" -F period,ip,sym 2>/dev/null |
 		python3 "$(dirname "$0")/perf_chains.py" helpers "$nc" "$nrs" "${BENCH_PROFILE_TOP:-0}" ||
 		die "mixed $1: no profile of the sessions" >&2
