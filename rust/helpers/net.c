@@ -158,13 +158,16 @@ gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 /*
  * GRO holds no frame, and napi_complete_done() will flush whatever it is
  * given: no gro_flush_timeout keeps frames past the poll, and the context is
- * not being busy-polled.  A frame that is the only one of a poll that
- * completes then has nothing to be merged with.
+ * not being busy-polled or polled by netpoll.  A frame that is the only one
+ * of a poll that completes then has nothing to be merged with, and
+ * napi_complete_done() re-arms the context (it defers nothing without a
+ * gro_flush_timeout) unless NAPIF_STATE_MISSED is set meanwhile.
  */
 bool rnm_napi_gro_idle(const struct napi_struct *napi)
 {
 	return !napi->gro.bitmask && !READ_ONCE(napi->gro_flush_timeout) &&
-	       !(READ_ONCE(napi->state) & NAPIF_STATE_IN_BUSY_POLL);
+	       !(READ_ONCE(napi->state) &
+		 (NAPIF_STATE_IN_BUSY_POLL | NAPIF_STATE_NPSVC));
 }
 
 /*

@@ -10,6 +10,6 @@ use core::marker::PhantomData;
 
 pub fn probe(ctx: PollContext<'_>) -> Poll<'_> {
     let budget = ctx.remaining();
-    return Poll::Complete(WorkDone { frames: budget + 1, _poll: PhantomData }); // probe-misuse
+    return Poll::Complete(WorkDone { frames: budget + 1, reopened: false, _poll: PhantomData }); // probe-misuse
     ctx.complete()
 }

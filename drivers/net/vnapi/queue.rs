@@ -10,7 +10,9 @@
 //! interrupt context (the coalescing timer, an IPI), never takes it.
 //! Unmasking the interrupt and checking the ring happen under that lock, so
 //! a frame that arrives while the poll completes is never left without an
-//! interrupt.
+//! interrupt: after `napi_complete_done` (`Poller::completed`), or, for a
+//! poll that takes a lone frame and leaves the ring empty, in that same
+//! lock hold (`PollContext::complete_reopened`).
 
 #![forbid(unsafe_code)]
 
@@ -659,14 +661,32 @@ impl Poller for RxQueue {
         q.stats.polls.add(1);
         let bh = ctx.bh();
         loop {
-            let mut batch = Batch::new();
             let want = POLL_BATCH.min(ctx.remaining() as usize);
-            let gro_wanted = {
-                let mut ring = q.ring.lock_with(bh);
-                let first = ring.popped();
-                batch.fill(want, || ring.pop());
-                ring.gro_wanted(first)
-            };
+            // A frame alone in a poll that completes has nothing to be
+            // merged with: it skips GRO.
+            let may_be_alone = ctx.done() == 0 && want > 1 && !ctx.has_xdp() && ctx.gro_idle();
+            let mut ring = q.ring.lock_with(bh);
+            let first = ring.popped();
+            let skb = ring.pop();
+            if may_be_alone && ring.len() == 0 {
+                // The frame, if any, is alone and the ring empty: reopen
+                // the interrupt now, under the lock, rather than after
+                // completing (see `PollContext::complete_reopened`): the
+                // frames that come after it raise it.
+                napi.unmask_irq();
+                ring.pending = 0;
+                drop(ring);
+                if let Some(skb) = skb {
+                    LIVE_FRAMES.fetch_sub(1, Relaxed);
+                    Self::receive_frames(q, &mut ctx, Some(skb).into_iter(), true);
+                }
+                return ctx.complete_reopened();
+            }
+            let mut batch = Batch::new();
+            let mut skb = skb;
+            batch.fill(want, || skb.take().or_else(|| ring.pop()));
+            let gro_wanted = ring.gro_wanted(first);
+            drop(ring);
             let n = batch.len();
             LIVE_FRAMES.fetch_sub(n as i64, Relaxed);
             if ctx.has_xdp() {
@@ -697,9 +717,6 @@ impl Poller for RxQueue {
                     }
                 }
             } else {
-                // A frame alone in a poll that completes has nothing to be
-                // merged with: it skips GRO.
-                let alone = ctx.done() == 0 && n == 1 && n < want && ctx.gro_idle();
                 // What GRO may merge, close to how veth decides
                 // (`veth_skb_is_eligible_for_gro()`): the stack hands a peer
                 // that does TSO aggregates already, which GRO has nothing to
@@ -707,8 +724,7 @@ impl Poller for RxQueue {
                 // takes sockets' datagrams through GRO, vnapi every frame).
                 // Frames the peer's stack did not send (XDP frames) go
                 // through GRO, as veth's do.
-                let unmergeable = !alone
-                    && !gro_wanted
+                let unmergeable = !gro_wanted
                     && !ctx.device().has_udp_gro_fwd()
                     && q.peer
                         .get_in(bh)
@@ -716,7 +732,7 @@ impl Poller for RxQueue {
                 if unmergeable {
                     Self::receive_list(q, &mut ctx, batch.frames());
                 } else {
-                    Self::receive_frames(q, &mut ctx, batch.drain(), alone);
+                    Self::receive_frames(q, &mut ctx, batch.drain(), false);
                 }
             }
             if n < want {

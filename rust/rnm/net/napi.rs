@@ -152,9 +152,10 @@ pub enum GroResult {
 /// the number of frames the [`PollContext`] counted.
 pub enum Poll<'a> {
     /// The work is done with less than the whole budget used (made by
-    /// [`PollContext::complete`] only): the adapter completes NAPI with
-    /// that count and, unless the core wants another poll anyway, calls
-    /// [`Poller::completed`].
+    /// [`PollContext::complete`] or [`PollContext::complete_reopened`]
+    /// only): the adapter completes NAPI with that count and, unless the
+    /// core wants another poll anyway or the driver reopened its interrupt
+    /// already, calls [`Poller::completed`].
     Complete(WorkDone<'a>),
     /// Keep polling (the budget is used up, or there is more to do): the
     /// adapter returns the whole budget and the core polls again; the
@@ -164,9 +165,13 @@ pub enum Poll<'a> {
 
 /// The frames one poll handed up, fewer than its budget.
 ///
-/// Only [`PollContext::complete`] makes one; it cannot outlive the poll.
+/// Only [`PollContext::complete`] and [`PollContext::complete_reopened`]
+/// make one; it cannot outlive the poll.
 pub struct WorkDone<'a> {
     frames: u32,
+    /// The driver reopened its interrupt in the poll: no
+    /// [`Poller::completed`].
+    reopened: bool,
     _poll: PhantomData<&'a ()>,
 }
 
@@ -185,7 +190,8 @@ pub trait Poller: Send + Sync + Sized + 'static {
     /// poll will not run again until NAPI is scheduled, so the driver
     /// re-enables its interrupt here ([`Napi::unmask_irq`], and raises it
     /// for work that arrived meanwhile).  Same context as
-    /// [`Poller::poll`], right after it.
+    /// [`Poller::poll`], right after it.  Not called after a poll that
+    /// ended with [`PollContext::complete_reopened`].
     fn completed(napi: &Napi<Self>, bh: &BhContext);
 
     /// The interrupt handler; the line is masked while it runs and stays
@@ -635,10 +641,12 @@ impl<P: Poller> Napi<P> {
             unsafe { bindings::xdp_do_flush() };
         }
         match poll {
-            Poll::Complete(WorkDone { frames, .. }) if frames < budget => {
+            Poll::Complete(WorkDone {
+                frames, reopened, ..
+            }) if frames < budget => {
                 // SAFETY: inside the poll function we own the NAPI context,
                 // and complete it once, having used less than the budget.
-                if unsafe { bindings::napi_complete_done(napi, frames as c_int) } {
+                if unsafe { bindings::napi_complete_done(napi, frames as c_int) } && !reopened {
                     P::completed(this, &bh);
                 }
                 frames as c_int
@@ -859,9 +867,12 @@ impl<'a> PollContext<'a> {
 
     /// Whether GRO would have nothing to merge a frame with if this poll
     /// completes: it holds no frame, and completing flushes whatever it is
-    /// given (no `gro_flush_timeout`, no busy polling).  A poll that
-    /// delivers a single frame and then completes may then hand it up with
-    /// [`PollContext::receive`] and spare the stack GRO's work.
+    /// given (no `gro_flush_timeout`, no busy polling, no netpoll).  A
+    /// poll that delivers a single frame and then completes may then hand
+    /// it up with [`PollContext::receive`] and spare the stack GRO's work.
+    /// Completing such a poll also re-arms NAPI (`napi_complete_done`
+    /// defers nothing without a `gro_flush_timeout`), unless an interrupt
+    /// came meanwhile (see [`PollContext::complete_reopened`]).
     pub fn gro_idle(&self) -> bool {
         // SAFETY: inside the poll function we own the NAPI context; plain
         // reads of its GRO state and settings.
@@ -941,9 +952,31 @@ impl<'a> PollContext<'a> {
     /// up.  If they used the whole budget, NAPI must not be completed and
     /// this is [`Poll::Continue`] (the core polls again).
     pub fn complete(self) -> Poll<'a> {
+        self.finish(false)
+    }
+
+    /// As [`PollContext::complete`], for a driver that has reopened its
+    /// interrupt already in this poll, so that [`Poller::completed`] is
+    /// not called: it saw its queue empty, under the lock that orders its
+    /// check with the arrival of frames, with [`PollContext::gro_idle`]
+    /// true, and unmasked the line ([`Napi::unmask_irq`]) under that lock.
+    ///
+    /// `napi_complete_done` then re-arms NAPI unless an interrupt came
+    /// meanwhile: that interrupt found NAPI still scheduled and made the
+    /// core poll again (`NAPIF_STATE_MISSED`), with the line masked.  Only
+    /// if the per-NAPI settings change meanwhile (`defer-hard-irqs` with a
+    /// `gro-flush-timeout`, through netlink) may NAPI complete without
+    /// re-arming, the line open: the next frame's interrupt schedules NAPI
+    /// before the deferral ends, once.  No frame is left without a poll.
+    pub fn complete_reopened(self) -> Poll<'a> {
+        self.finish(true)
+    }
+
+    fn finish(self, reopened: bool) -> Poll<'a> {
         if self.done < self.budget {
             Poll::Complete(WorkDone {
                 frames: self.done,
+                reopened,
                 _poll: PhantomData,
             })
         } else {
