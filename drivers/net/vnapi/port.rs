@@ -326,7 +326,7 @@ impl DeviceOps for PortDev {
         }
         // A peer with an XDP program gets the frames the wire would carry:
         // its program sees one frame at a time, of at most its MTU.
-        if skb.is_gso() && peer.netdev.has_xdp_prog() {
+        if peer.netdev.has_xdp_prog() && skb.is_gso() {
             match skb.gso_segment(bh) {
                 Some(segs) => segs.for_each(|seg| deliver(peer, rq, seg, bh)),
                 None => rq.data().stats.drops.add(1),

@@ -653,6 +653,9 @@ impl Poller for RxQueue {
         Self::unmask(napi, bh);
     }
 
+    // Its one caller is the adapter's poll callback: inlined there, the
+    // poll context need not be built in memory.
+    #[inline]
     fn poll<'a>(napi: &'a Napi<Self>, mut ctx: PollContext<'a>) -> Poll<'a> {
         let q = napi.data();
         if ctx.remaining() == 0 {
