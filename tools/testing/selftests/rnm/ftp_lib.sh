@@ -27,8 +27,19 @@ nsx() {
 	ip netns exec "$ns" "$@"
 }
 
+# ftp_reserve_ports NS: keeps the ports the tests' clients bind themselves
+# (source ports of scripted sessions, data ports they listen on: 40000 to
+# 43999) out of the ephemeral range of NS.  Otherwise a connection an
+# earlier client (curl, lftp, ftplib) made may have been given one of them
+# and still hold it, and the bind fails with EADDRINUSE.
+ftp_reserve_ports() {
+	nsx "$1" sysctl -qw net.ipv4.ip_local_reserved_ports=40000-43999 ||
+		die "cannot reserve ports 40000-43999 in $1"
+}
+
 ftp_topology() {
 	setup_ns NS_C NS_R NS_S
+	ftp_reserve_ports "$NS_C"
 	ip link add c0 netns "$NS_C" type veth peer name r0 netns "$NS_R" || die "veth"
 	ip link add s0 netns "$NS_S" type veth peer name r1 netns "$NS_R" || die "veth"
 	ip -n "$NS_C" addr add $C4/24 dev c0

@@ -69,6 +69,7 @@ nat_neigh_ok() {
 nat_topology() {
 	local ns pair
 	setup_ns NS_C NS_R1 NS_P NS_R2 NS_S
+	ftp_reserve_ports "$NS_C"
 	nat_link "$NS_C" eth0 "$NS_R1" lan0
 	nat_link "$NS_R1" wan0 "$NS_P" r1
 	nat_link "$NS_P" r2 "$NS_R2" wan0
