@@ -676,14 +676,14 @@ impl Poller for RxQueue {
                 // the interrupt now, under the lock, rather than after
                 // completing (see `PollContext::complete_reopened`): the
                 // frames that come after it raise it.
-                napi.unmask_irq();
+                let reopened = napi.reopen_irq(&ctx);
                 ring.pending = 0;
                 drop(ring);
                 if let Some(skb) = skb {
                     LIVE_FRAMES.fetch_sub(1, Relaxed);
                     Self::receive_frames(q, &mut ctx, Some(skb).into_iter(), true);
                 }
-                return ctx.complete_reopened();
+                return ctx.complete_reopened(reopened);
             }
             let mut batch = Batch::new();
             let mut skb = skb;

@@ -175,6 +175,14 @@ pub struct WorkDone<'a> {
     _poll: PhantomData<&'a ()>,
 }
 
+/// The proof that the poll under way reopened its interrupt line
+/// ([`Napi::reopen_irq`]), which [`PollContext::complete_reopened`] takes.
+///
+/// Only [`Napi::reopen_irq`] makes one; it cannot outlive the poll.
+pub struct Reopened<'a> {
+    _poll: PhantomData<&'a ()>,
+}
+
 /// The per-queue data of a NAPI context and its callbacks.
 pub trait Poller: Send + Sync + Sized + 'static {
     /// Processes frames, at most [`PollContext::remaining`] of them, and
@@ -606,6 +614,16 @@ impl<P: Poller> Napi<P> {
         self.masked.store(false, Release);
     }
 
+    /// Reopens the interrupt line from inside its poll, before completing
+    /// ([`Napi::unmask_irq`]), and returns the proof that
+    /// [`PollContext::complete_reopened`] takes.  Call it under the lock
+    /// that orders the driver's check of its queue with the arrival of
+    /// frames, having seen the queue empty.
+    pub fn reopen_irq<'a>(&self, _ctx: &PollContext<'a>) -> Reopened<'a> {
+        self.unmask_irq();
+        Reopened { _poll: PhantomData }
+    }
+
     /// # Safety
     ///
     /// Only called by the C side, as the callback this function is
@@ -956,10 +974,11 @@ impl<'a> PollContext<'a> {
     }
 
     /// As [`PollContext::complete`], for a driver that has reopened its
-    /// interrupt already in this poll, so that [`Poller::completed`] is
-    /// not called: it saw its queue empty, under the lock that orders its
-    /// check with the arrival of frames, with [`PollContext::gro_idle`]
-    /// true, and unmasked the line ([`Napi::unmask_irq`]) under that lock.
+    /// interrupt already in this poll ([`Napi::reopen_irq`], whose proof
+    /// it takes), so that [`Poller::completed`] is not called: it saw its
+    /// queue empty, under the lock that orders its check with the arrival
+    /// of frames, with [`PollContext::gro_idle`] true, and reopened the
+    /// line under that lock.
     ///
     /// `napi_complete_done` then re-arms NAPI unless an interrupt came
     /// meanwhile: that interrupt found NAPI still scheduled and made the
@@ -968,7 +987,7 @@ impl<'a> PollContext<'a> {
     /// `gro-flush-timeout`, through netlink) may NAPI complete without
     /// re-arming, the line open: the next frame's interrupt schedules NAPI
     /// before the deferral ends, once.  No frame is left without a poll.
-    pub fn complete_reopened(self) -> Poll<'a> {
+    pub fn complete_reopened(self, _reopened: Reopened<'a>) -> Poll<'a> {
         self.finish(true)
     }
 
