@@ -227,52 +227,116 @@ impl Parser {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SearchEntry {
     /// The text the payload must start with, compared case-insensitively.
-    pub pattern: &'static [u8],
+    pattern: &'static [u8; 4],
     /// The character up to and including which the input is skipped after the pattern; 0 means
     /// no skipping.
-    pub skip: u8,
+    skip: u8,
     /// The terminator handed to the parser; 0 means any character ends the numbers.
-    pub term: u8,
+    term: u8,
     /// The type reported to NAT.
-    pub ftype: FtpType,
+    ftype: FtpType,
     /// The argument parser.
-    pub parser: Parser,
+    parser: Parser,
+    /// `pattern` as one word, for [`SearchEntry::starts`].
+    word: PatternWord,
+}
+
+/// A pattern of four ASCII bytes as a little-endian word, with a mask of the case bit (`0x20`)
+/// of its letters: a word `w` of input matches it case-insensitively exactly when
+/// `w | mask == value`.
+///
+/// That is `strncasecmp()`'s equality for such a pattern: a letter matches itself in either
+/// case and nothing else (the kernel's `tolower()` maps no other byte, Latin-1 capitals
+/// included, to an ASCII letter), any other byte only itself, and a NUL byte of the input
+/// matches no byte of the pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct PatternWord {
+    mask: u32,
+    value: u32,
+}
+
+impl PatternWord {
+    const fn new(pattern: &[u8; 4]) -> Self {
+        let mut mask = 0u32;
+        let mut value = 0u32;
+        let mut i = 0;
+        while i < 4 {
+            let c = pattern[i];
+            assert!(c != 0 && c.is_ascii(), "a pattern is ASCII without NUL");
+            let m = if c.is_ascii_alphabetic() { 0x20 } else { 0 };
+            mask |= (m as u32) << (8 * i);
+            value |= ((c | m) as u32) << (8 * i);
+            i += 1;
+        }
+        Self { mask, value }
+    }
+}
+
+impl SearchEntry {
+    /// An entry for the four-byte `pattern` (the table has no other length).
+    const fn new(
+        pattern: &'static [u8; 4],
+        skip: u8,
+        term: u8,
+        ftype: FtpType,
+        parser: Parser,
+    ) -> Self {
+        Self {
+            pattern,
+            skip,
+            term,
+            ftype,
+            parser,
+            word: PatternWord::new(pattern),
+        }
+    }
+
+    /// The text the payload must start with, compared case-insensitively.
+    pub const fn pattern(&self) -> &'static [u8] {
+        self.pattern
+    }
+
+    /// The character up to and including which the input is skipped after the pattern; 0
+    /// means no skipping.
+    pub const fn skip(&self) -> u8 {
+        self.skip
+    }
+
+    /// The terminator handed to the parser; 0 means any character ends the numbers.
+    pub const fn term(&self) -> u8 {
+        self.term
+    }
+
+    /// The type reported to NAT.
+    pub const fn ftype(&self) -> FtpType {
+        self.ftype
+    }
+
+    /// The argument parser.
+    pub const fn parser(&self) -> Parser {
+        self.parser
+    }
+
+    /// Whether `data`, longer than the pattern, starts with it, compared as `strncasecmp()`
+    /// does; one comparison of words instead of a loop over the bytes.
+    fn starts(&self, data: &[u8]) -> bool {
+        match data.first_chunk::<4>() {
+            Some(w) => (u32::from_le_bytes(*w) | self.word.mask) == self.word.value,
+            None => false,
+        }
+    }
 }
 
 /// The search table (`search[IP_CT_DIR_MAX][2]`), indexed by [`Direction::index`] and tried in
 /// order.
 pub const SEARCH: [[SearchEntry; 2]; 2] = [
     [
-        SearchEntry {
-            pattern: b"PORT",
-            skip: b' ',
-            term: b'\r',
-            ftype: FtpType::Port,
-            parser: Parser::Rfc959,
-        },
-        SearchEntry {
-            pattern: b"EPRT",
-            skip: b' ',
-            term: b'\r',
-            ftype: FtpType::Eprt,
-            parser: Parser::Eprt,
-        },
+        SearchEntry::new(b"PORT", b' ', b'\r', FtpType::Port, Parser::Rfc959),
+        SearchEntry::new(b"EPRT", b' ', b'\r', FtpType::Eprt, Parser::Eprt),
     ],
     [
-        SearchEntry {
-            pattern: b"227 ",
-            skip: 0,
-            term: 0,
-            ftype: FtpType::Pasv,
-            parser: Parser::Rfc1123,
-        },
-        SearchEntry {
-            pattern: b"229 ",
-            skip: b'(',
-            term: b')',
-            ftype: FtpType::Epsv,
-            parser: Parser::EpsvResponse,
-        },
+        SearchEntry::new(b"227 ", 0, 0, FtpType::Pasv, Parser::Rfc1123),
+        SearchEntry::new(b"229 ", b'(', b')', FtpType::Epsv, Parser::EpsvResponse),
     ],
 ];
 
@@ -286,27 +350,32 @@ pub const SEARCH: [[SearchEntry; 2]; 2] = [
 /// Returns the offset of the terminating character and the numbers. Like the C, which reports
 /// failure as a length of 0, a parse ending at offset 0 is a failure.
 pub fn try_number<const N: usize>(data: &[u8], sep: u8, term: u8) -> Option<(usize, [u8; N])> {
-    let mut array = [0u32; N];
+    if N == 0 {
+        return None;
+    }
+    let mut out = [0u8; N];
+    // The number being read, `out[i]` once complete; at most 255 between characters.
+    let mut cur = 0u32;
     let mut i = 0usize;
     for (len, &c) in data.iter().enumerate() {
-        if i >= N {
-            break;
-        }
-        if c.is_ascii_digit() {
-            let v = array[i] * 10 + u32::from(c - b'0');
-            if v > 255 {
+        let digit = c.wrapping_sub(b'0');
+        if digit < 10 {
+            // At most 255 * 10 + 9: no overflow.
+            cur = cur.wrapping_mul(10).wrapping_add(u32::from(digit));
+            if cur > 255 {
                 return None;
             }
-            array[i] = v;
         } else if c == sep {
+            // A separator after the last number ends the C's loop: a failure.
+            *out.get_mut(i)? = cur as u8;
             i += 1;
+            if i == N {
+                return None;
+            }
+            cur = 0;
         } else {
             if (c == term || term == 0) && i == N - 1 && len != 0 {
-                let mut out = [0u8; N];
-                for (o, &v) in out.iter_mut().zip(array.iter()) {
-                    // Every value was checked to be at most 255.
-                    *o = v as u8;
-                }
+                out[i] = cur as u8;
                 return Some((len, out));
             }
             return None;
@@ -709,14 +778,14 @@ pub fn find_pattern(data: &[u8], entry: &SearchEntry, family: Family) -> Search 
 
     if dlen <= plen {
         // Short packet: try for partial.
-        return if strncasecmp_eq(data, entry.pattern, dlen) {
+        return if strncasecmp_eq(data, entry.pattern(), dlen) {
             Search::Partial(entry.ftype)
         } else {
             Search::NotFound
         };
     }
 
-    if !strncasecmp_eq(data, entry.pattern, plen) {
+    if !entry.starts(data) {
         return Search::NotFound;
     }
 
@@ -1842,6 +1911,29 @@ mod tests {
     }
 
     #[test]
+    fn pattern_words_compare_as_strncasecmp() {
+        for dir in [Direction::Original, Direction::Reply] {
+            for e in SEARCH[dir.index()].iter() {
+                let pattern = *e.pattern;
+                for pos in 0..4 {
+                    for c in 0..=255u8 {
+                        for base in [pattern, pattern.map(|b| b.to_ascii_lowercase())] {
+                            let mut data = [base[0], base[1], base[2], base[3], b'x'];
+                            data[pos] = c;
+                            assert_eq!(
+                                e.starts(&data),
+                                strncasecmp_eq(&data, e.pattern(), 4),
+                                "{:?} with byte {c:#x} at {pos}",
+                                e.ftype
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn strncasecmp_kernel_semantics() {
         assert!(strncasecmp_eq(b"port", b"PORT", 4));
         assert!(strncasecmp_eq(b"PoRt", b"pOrT", 4));
@@ -1861,7 +1953,7 @@ mod tests {
         assert_eq!(FtpType::Epsv.value(), 3);
         for dir in [Direction::Original, Direction::Reply] {
             for e in SEARCH[dir.index()].iter() {
-                assert_eq!(e.ftype.pattern().as_bytes(), e.pattern);
+                assert_eq!(e.ftype.pattern().as_bytes(), e.pattern());
             }
         }
     }

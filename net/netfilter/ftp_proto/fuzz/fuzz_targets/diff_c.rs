@@ -104,13 +104,13 @@ fn check_table() {
         assert_eq!(n, SEARCH[dir.index()].len(), "search table width");
         for (i, entry) in SEARCH[dir.index()].iter().enumerate() {
             let e = c::search_entry(dir.index() as c_int, i);
-            assert_eq!(e.pattern, entry.pattern, "pattern of {dir:?} {i}");
-            assert_eq!(e.skip, entry.skip, "skip of {dir:?} {i}");
-            assert_eq!(e.term, entry.term, "term of {dir:?} {i}");
-            assert_eq!(e.ftype as u32, entry.ftype.value(), "type of {dir:?} {i}");
+            assert_eq!(e.pattern, entry.pattern(), "pattern of {dir:?} {i}");
+            assert_eq!(e.skip, entry.skip(), "skip of {dir:?} {i}");
+            assert_eq!(e.term, entry.term(), "term of {dir:?} {i}");
+            assert_eq!(e.ftype as u32, entry.ftype().value(), "type of {dir:?} {i}");
             assert_eq!(
                 e.parser,
-                parser_index(entry.parser),
+                parser_index(entry.parser()),
                 "getnum of {dir:?} {i}"
             );
         }
@@ -200,9 +200,9 @@ fn check_parsers(input: &Input<'_>) {
     for dir in DIRS {
         for (i, entry) in SEARCH[dir.index()].iter().enumerate() {
             input.same(
-                search_got(&input.find_pattern(dir, Some(i)), Some(entry.ftype)),
+                search_got(&input.find_pattern(dir, Some(i)), Some(entry.ftype())),
                 search_expected(find_pattern(data, entry, family), src),
-                format_args!("find_pattern {:?}", entry.ftype),
+                format_args!("find_pattern {:?}", entry.ftype()),
             );
         }
         input.same(

@@ -25,13 +25,13 @@ fn check_match(data: &[u8], dir: Direction, family: Family, m: &FtpMatch) {
     assert!(m.match_len > 0, "empty match");
     let entry = SEARCH[dir.index()]
         .iter()
-        .find(|e| e.ftype == m.ftype)
+        .find(|e| e.ftype() == m.ftype)
         .expect("type of another direction");
     assert!(
-        m.match_off >= entry.pattern.len(),
+        m.match_off >= entry.pattern().len(),
         "match inside the pattern"
     );
-    assert!(data[..entry.pattern.len()].eq_ignore_ascii_case(entry.pattern));
+    assert!(data[..entry.pattern().len()].eq_ignore_ascii_case(entry.pattern()));
     let text = &data[m.match_off..end];
     match m.ftype {
         FtpType::Port | FtpType::Pasv => {
@@ -121,7 +121,7 @@ fuzz_target!(|data: &[u8]| {
             match s {
                 Search::Found(m) => check_match(data, dir, family, &m),
                 Search::Partial(t) => {
-                    assert!(SEARCH[dir.index()].iter().any(|e| e.ftype == t));
+                    assert!(SEARCH[dir.index()].iter().any(|e| e.ftype() == t));
                 }
                 Search::NotFound => {}
             }
