@@ -268,12 +268,14 @@ mod ftp {
             self.info.len
         }
 
+        #[inline]
         fn last(&self) -> u8 {
             // Only for a segment that has payload (the parser asks for it
             // no other time), whose last byte is always there.
             self.ctx.tcp_last_byte().ok().flatten().unwrap_or(0)
         }
 
+        #[inline]
         fn bytes(&mut self) -> Result<&[u8]> {
             if self.info.len <= COPY_MAX {
                 Ok(self.ctx.tcp_payload_copy(&mut self.buf)?.data)

@@ -628,6 +628,40 @@ unsafe fn tcp_segment_info(
     })
 }
 
+/// [`tcp_segment_info`] for a packet whose TCP header (its first 20 bytes,
+/// which hold the fields read) is in its linear part; `None` for another.
+/// No calls: the caller's common case stays free of a stack frame.
+///
+/// # Safety
+///
+/// As for [`tcp_segment_info`].
+#[inline(always)]
+unsafe fn tcp_segment_info_linear(
+    skb: NonNull<bindings::sk_buff>,
+    protoff: c_uint,
+) -> Option<TcpSegmentInfo> {
+    const TCP_HLEN: usize = 20;
+    let p = skb.as_ptr();
+    // SAFETY: `skb` is valid (caller).
+    let (skb_len, data_len, data) = unsafe { ((*p).len, (*p).data_len, (*p).data) };
+    let protoff = protoff as usize;
+    // `skb_headlen()`, the bytes at `skb->data`.
+    if protoff.checked_add(TCP_HLEN)? > skb_len.saturating_sub(data_len) as usize {
+        return None;
+    }
+    // SAFETY: `skb->data` points to `skb_headlen()` readable bytes, of
+    // which these 20 are a part; nothing writes them during the call
+    // (caller).
+    let th = unsafe { &*data.add(protoff).cast::<[u8; TCP_HLEN]>() };
+    // As in `tcp_segment_info`.
+    let seq = u32::from_be_bytes([th[4], th[5], th[6], th[7]]);
+    let data_off = protoff + usize::from(th[12] >> 4) * 4;
+    Some(TcpSegmentInfo {
+        seq,
+        len: (skb_len as usize).saturating_sub(data_off),
+    })
+}
+
 /// Callback of the helper (`nf_conntrack_helper.help`).
 ///
 /// # Safety
@@ -648,8 +682,8 @@ unsafe extern "C" fn help_callback<H: Helper>(
     ) else {
         return Verdict::Drop.to_raw();
     };
-    let segment = match H::PACKETS {
-        Packets::All => None,
+    let (seq, len) = match H::PACKETS {
+        Packets::All => (0, 0),
         Packets::EstablishedTcpPayload => {
             if !ctinfo.is_established() {
                 return Verdict::Accept.to_raw();
@@ -657,6 +691,44 @@ unsafe extern "C" fn help_callback<H: Helper>(
             // SAFETY: conntrack passes a valid packet whose transport
             // header, TCP (`register` checked the helper's protocol),
             // starts at `protoff`, and does not touch it during the call.
+            match unsafe { tcp_segment_info_linear(skb, protoff) } {
+                Some(info) if info.len == 0 => return Verdict::Accept.to_raw(),
+                Some(info) => (info.seq, info.len),
+                // Not in the linear part: `help_packet` reads it.
+                None => (0, 0),
+            }
+        }
+    };
+    // SAFETY: as for this function; `seq` and `len` are as `help_packet`
+    // takes them.
+    unsafe { help_packet::<H>(skb, protoff, ct, ctinfo, seq, len) }
+}
+
+/// The part of [`help_callback`] for the packets the helper is called for,
+/// out of line: the packets [`help_callback`] accepts (most of a TCP
+/// connection's, which carry no payload) do not pay for its stack frame,
+/// and the call, all of whose arguments are in registers, is a jump.
+///
+/// # Safety
+///
+/// As for [`help_callback`].  If `H::PACKETS` is
+/// [`Packets::EstablishedTcpPayload`], the packet is of an established
+/// connection, and `seq` and `len` are its [`TcpSegmentInfo`], or `len` is
+/// 0 if its TCP header is not in its linear part (and then not read yet).
+#[inline(never)]
+unsafe fn help_packet<H: Helper>(
+    skb: NonNull<bindings::sk_buff>,
+    protoff: c_uint,
+    ct: NonNull<bindings::nf_conn>,
+    ctinfo: ConntrackInfo,
+    seq: u32,
+    len: usize,
+) -> c_int {
+    let segment = match H::PACKETS {
+        Packets::All => None,
+        Packets::EstablishedTcpPayload if len > 0 => Some(TcpSegmentInfo { seq, len }),
+        Packets::EstablishedTcpPayload => {
+            // SAFETY: as in `help_callback`.
             match unsafe { tcp_segment_info(skb, protoff) } {
                 Ok(info) if info.len > 0 => Some(info),
                 _ => return Verdict::Accept.to_raw(),
