@@ -219,14 +219,20 @@ const u8 *rnm_skb_frag_pointer(struct sk_buff *skb, unsigned int offset,
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 	unsigned int start = skb_headlen(skb);
-	int i;
+	const skb_frag_t *frag, *frags_end;
 
 	if (IS_ENABLED(CONFIG_HIGHMEM) || offset < start ||
 	    skb_has_shared_frag(skb) || skb_zcopy(skb) ||
 	    !skb_frags_readable(skb))
 		return NULL;
-	for (i = 0; i < shinfo->nr_frags; i++) {
-		const skb_frag_t *frag = &shinfo->frags[i];
+	/*
+	 * (By pointer, not by index: nr_frags is at most MAX_SKB_FRAGS, and
+	 * the index's bounds check under CONFIG_UBSAN_BOUNDS would make this
+	 * function, called for most packets a helper reads, save six
+	 * registers.)
+	 */
+	frags_end = shinfo->frags + shinfo->nr_frags;
+	for (frag = shinfo->frags; frag < frags_end; frag++) {
 		unsigned int end = start + skb_frag_size(frag);
 		const u8 *va;
 
