@@ -273,8 +273,9 @@ run() {
 # the run) of the router CPU's samples in DATA taken inside the helper:
 # below the function that nf_confirm() calls other than its own
 # confirmation and sequence adjustment, which is the helper's help
-# function (C's help(), the Rust helper's help_callback(); told by place
-# in the chain, not by name, which perf may not resolve in a module).
+# function (C's help(), the Rust helper's help_callback() or the
+# help_packet() it jumps to; told by place in the chain, not by name,
+# which perf may not resolve in a module).
 helper_us() {
 	perf script -i "$1" -F period,ip,sym,symoff 2>/dev/null |
 		python3 "$(dirname "$0")/perf_chains.py" helper "$2" "${BENCH_PROFILE_TOP:-0}"

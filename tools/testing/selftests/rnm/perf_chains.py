@@ -18,7 +18,8 @@
 #   perf_chains.py helpers UNITS_C UNITS_RUST TOP
 #       As helper, for a run of both helpers at once: prints "C_US RUST_US",
 #       the samples told apart by the help function (C's help(), the Rust
-#       helper's help_callback()); fails if perf did not resolve it.
+#       helper's help_callback() or help_packet(), to which it jumps);
+#       fails if perf did not resolve it.
 #   perf_chains.py helper UNITS TOP
 #       Prints the microseconds per unit (UNITS in the run) of the samples
 #       taken inside a conntrack helper: below the function nf_confirm()
@@ -114,11 +115,14 @@ def helper(units, top):
 def helpers(units_c, units_rs, top):
     """As helper(), for a profile of both helpers at once: the samples are
     told apart by the help function they were taken below (C's help(),
-    the Rust helper's help_callback()), which perf must resolve."""
+    the Rust helper's help_callback() or, for the packets it passes on,
+    help_packet(), to which it jumps: a tail call, which leaves
+    help_callback() off the chain), which perf must resolve."""
     ns = {"c": 0, "rs": 0, "?": 0}
     leaf = {"c": {}, "rs": {}}
     for period, h, sym, _ in helper_samples(sys.stdin):
-        k = "c" if h == "help" else "rs" if "help_callback" in h else "?"
+        rust = "help_callback" in h or "help_packet" in h
+        k = "c" if h == "help" else "rs" if rust else "?"
         ns[k] += period
         if k != "?":
             leaf[k][sym] = leaf[k].get(sym, 0) + period
