@@ -317,7 +317,8 @@ impl SearchEntry {
         self.parser
     }
 
-    /// Whether `data`, longer than the pattern, starts with it, compared as `strncasecmp()`
+    /// Whether `data` (`find_pattern` passes it only when longer than the pattern; shorter
+    /// data is `false`) starts with it, compared as `strncasecmp()`
     /// does; one comparison of words instead of a loop over the bytes.
     fn starts(&self, data: &[u8]) -> bool {
         match data.first_chunk::<4>() {
@@ -366,9 +367,9 @@ pub fn try_number<const N: usize>(data: &[u8], sep: u8, term: u8) -> Option<(usi
                 return None;
             }
         } else if c == sep {
-            // A separator after the last number ends the C's loop: a failure.
             *out.get_mut(i)? = cur as u8;
             i += 1;
+            // A separator after the last number ends the C's loop: a failure.
             if i == N {
                 return None;
             }
