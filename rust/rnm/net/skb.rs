@@ -15,6 +15,37 @@ use core::{
 };
 use kernel::ffi::c_int;
 
+/// Returns the `len` bytes of the packet `skb` from `offset` (bytes from
+/// `skb->data`) in place if they are all in its linear part
+/// (`skb_headlen()`), else `None`.  Makes no calls (a caller on a hot path
+/// stays free of a stack frame).  Any context.
+///
+/// # Safety
+///
+/// `skb` must point to a valid `sk_buff` whose data and length nothing
+/// changes for `'b`.
+#[inline(always)]
+pub(in crate::rnm) unsafe fn linear_bytes<'b>(
+    skb: NonNull<bindings::sk_buff>,
+    offset: usize,
+    len: usize,
+) -> Option<&'b [u8]> {
+    let p = skb.as_ptr();
+    // SAFETY: `skb` is valid (caller).
+    let (skb_len, data_len, data) = unsafe { ((*p).len, (*p).data_len, (*p).data) };
+    // SAFETY: `skb->data` of a valid `sk_buff` points into its allocated
+    // head: it is not null.  Said, so that callers test no null pointer for
+    // the `Option`.
+    unsafe { core::hint::assert_unchecked(!data.is_null()) };
+    // `skb_headlen()`: `data_len` of the `len` bytes are in fragments.
+    if offset.checked_add(len)? > skb_len.saturating_sub(data_len) as usize {
+        return None;
+    }
+    // SAFETY: `skb->data` points to `skb_headlen()` readable bytes, of which
+    // these are a part; they do not change for `'b` (caller).
+    Some(unsafe { core::slice::from_raw_parts(data.add(offset), len) })
+}
+
 /// Returns `len` bytes of the packet `skb` from `offset` (bytes from
 /// `skb->data`) without making it linear (`skb_header_pointer()`): in
 /// place if they are in its linear part or, whole, in one of its page
@@ -38,17 +69,15 @@ pub(in crate::rnm) unsafe fn header_pointer<'b>(
     len: usize,
     buf: &'b mut [MaybeUninit<u8>],
 ) -> Option<&'b [u8]> {
+    // SAFETY: `skb` is valid and its data does not change for `'b`
+    // (caller).
+    if let Some(bytes) = unsafe { linear_bytes(skb, offset, len) } {
+        return Some(bytes);
+    }
     let p = skb.as_ptr();
     // SAFETY: `skb` is valid (caller).
-    let (skb_len, data_len, data) = unsafe { ((*p).len, (*p).data_len, (*p).data) };
-    let end = offset.checked_add(len)?;
-    // `skb_headlen()`: `data_len` of the `len` bytes are in fragments.
-    if end <= skb_len.saturating_sub(data_len) as usize {
-        // SAFETY: `skb->data` points to `skb_headlen()` readable bytes, of
-        // which these are a part; they do not change for `'b` (caller).
-        return Some(unsafe { core::slice::from_raw_parts(data.add(offset), len) });
-    }
-    if end > skb_len as usize {
+    let skb_len = unsafe { (*p).len };
+    if offset.checked_add(len)? > skb_len as usize {
         return None;
     }
     // `offset + len` is at most `skb->len`, a `u32`: the casts keep the

@@ -78,7 +78,7 @@ use super::{
 };
 use crate::rnm::{
     bindings,
-    net::skb::header_pointer,
+    net::skb::{header_pointer, linear_bytes},
     net_namespace::{PernetData, PernetRegistration},
 };
 use core::{
@@ -610,22 +610,12 @@ unsafe fn tcp_segment_info(
     skb: NonNull<bindings::sk_buff>,
     protoff: c_uint,
 ) -> Result<TcpSegmentInfo> {
-    const TCP_HLEN: usize = 20;
-    let protoff = protoff as usize;
     let mut buf = [MaybeUninit::uninit(); TCP_HLEN];
     // SAFETY: `skb` is valid and nothing writes to it during the call
     // (caller), in which the header is read.
-    let th = unsafe { header_pointer(skb, protoff, TCP_HLEN, &mut buf) }.ok_or(EINVAL)?;
-    // `struct tcphdr`: `seq` at byte 4 (network order), `doff` (the
-    // header's length in 32-bit words) in the high nibble of byte 12.
-    let seq = u32::from_be_bytes([th[4], th[5], th[6], th[7]]);
-    let data_off = protoff + usize::from(th[12] >> 4) * 4;
-    // SAFETY: `skb` is valid (caller).
-    let skb_len = unsafe { (*skb.as_ptr()).len } as usize;
-    Ok(TcpSegmentInfo {
-        seq,
-        len: skb_len.saturating_sub(data_off),
-    })
+    let th = unsafe { header_pointer(skb, protoff as usize, TCP_HLEN, &mut buf) };
+    // SAFETY: as for this function.
+    unsafe { segment_info(skb, protoff, th) }.ok_or(EINVAL)
 }
 
 /// [`tcp_segment_info`] for a packet whose TCP header (its first 20 bytes,
@@ -640,25 +630,39 @@ unsafe fn tcp_segment_info_linear(
     skb: NonNull<bindings::sk_buff>,
     protoff: c_uint,
 ) -> Option<TcpSegmentInfo> {
-    const TCP_HLEN: usize = 20;
-    let p = skb.as_ptr();
-    // SAFETY: `skb` is valid (caller).
-    let (skb_len, data_len, data) = unsafe { ((*p).len, (*p).data_len, (*p).data) };
-    let protoff = protoff as usize;
-    // `skb_headlen()`, the bytes at `skb->data`.
-    if protoff.checked_add(TCP_HLEN)? > skb_len.saturating_sub(data_len) as usize {
-        return None;
-    }
-    // SAFETY: `skb->data` points to `skb_headlen()` readable bytes, of
-    // which these 20 are a part; nothing writes them during the call
-    // (caller).
-    let th = unsafe { &*data.add(protoff).cast::<[u8; TCP_HLEN]>() };
-    // As in `tcp_segment_info`.
+    // SAFETY: `skb` is valid and nothing writes to it during the call
+    // (caller), in which the header is read.
+    let th = unsafe { linear_bytes(skb, protoff as usize, TCP_HLEN) };
+    // SAFETY: as for this function.
+    unsafe { segment_info(skb, protoff, th) }
+}
+
+/// Length of the TCP header without options, bytes: it holds the fields
+/// [`segment_info`] reads.
+const TCP_HLEN: usize = 20;
+
+/// The [`TcpSegmentInfo`] of `skb` from `th`, the first [`TCP_HLEN`] bytes
+/// of its TCP header (at `protoff`), or `None` if they could not be read.
+///
+/// # Safety
+///
+/// `skb` must be valid.
+#[inline(always)]
+unsafe fn segment_info(
+    skb: NonNull<bindings::sk_buff>,
+    protoff: c_uint,
+    th: Option<&[u8]>,
+) -> Option<TcpSegmentInfo> {
+    let th: &[u8; TCP_HLEN] = th?.try_into().ok()?;
+    // `struct tcphdr`: `seq` at byte 4 (network order), `doff` (the
+    // header's length in 32-bit words) in the high nibble of byte 12.
     let seq = u32::from_be_bytes([th[4], th[5], th[6], th[7]]);
-    let data_off = protoff + usize::from(th[12] >> 4) * 4;
+    let data_off = protoff as usize + usize::from(th[12] >> 4) * 4;
+    // SAFETY: `skb` is valid (caller).
+    let skb_len = unsafe { (*skb.as_ptr()).len } as usize;
     Some(TcpSegmentInfo {
         seq,
-        len: (skb_len as usize).saturating_sub(data_off),
+        len: skb_len.saturating_sub(data_off),
     })
 }
 
