@@ -40,51 +40,49 @@ impl Direction {
 }
 
 /// State of the connection as seen by a packet (`enum ip_conntrack_info`).
+///
+/// The discriminants are the C values: converting costs nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum ConntrackInfo {
     /// Part of an established connection, original direction.
-    Established,
+    Established = bindings::ip_conntrack_info_IP_CT_ESTABLISHED,
     /// Related to another connection (an expectation matched), original
     /// direction.
-    Related,
+    Related = bindings::ip_conntrack_info_IP_CT_RELATED,
     /// The first packets of a connection.
-    New,
+    New = bindings::ip_conntrack_info_IP_CT_NEW,
     /// Part of an established connection, reply direction.
-    EstablishedReply,
+    EstablishedReply = bindings::ip_conntrack_info_IP_CT_ESTABLISHED_REPLY,
     /// Related to another connection, reply direction.
-    RelatedReply,
+    RelatedReply = bindings::ip_conntrack_info_IP_CT_RELATED_REPLY,
 }
 
 impl ConntrackInfo {
     #[inline]
     pub(in crate::rnm) fn from_raw(raw: u32) -> Option<Self> {
         Some(match raw {
-            x if x == bindings::ip_conntrack_info_IP_CT_ESTABLISHED => Self::Established,
-            x if x == bindings::ip_conntrack_info_IP_CT_RELATED => Self::Related,
-            x if x == bindings::ip_conntrack_info_IP_CT_NEW => Self::New,
-            x if x == bindings::ip_conntrack_info_IP_CT_ESTABLISHED_REPLY => Self::EstablishedReply,
-            x if x == bindings::ip_conntrack_info_IP_CT_RELATED_REPLY => Self::RelatedReply,
+            x if x == Self::Established as u32 => Self::Established,
+            x if x == Self::Related as u32 => Self::Related,
+            x if x == Self::New as u32 => Self::New,
+            x if x == Self::EstablishedReply as u32 => Self::EstablishedReply,
+            x if x == Self::RelatedReply as u32 => Self::RelatedReply,
             _ => return None,
         })
     }
 
     #[inline]
     pub(in crate::rnm) fn to_raw(self) -> u32 {
-        match self {
-            Self::Established => bindings::ip_conntrack_info_IP_CT_ESTABLISHED,
-            Self::Related => bindings::ip_conntrack_info_IP_CT_RELATED,
-            Self::New => bindings::ip_conntrack_info_IP_CT_NEW,
-            Self::EstablishedReply => bindings::ip_conntrack_info_IP_CT_ESTABLISHED_REPLY,
-            Self::RelatedReply => bindings::ip_conntrack_info_IP_CT_RELATED_REPLY,
-        }
+        self as u32
     }
 
     /// The direction of the packet (`CTINFO2DIR`).
     #[inline]
     pub fn direction(self) -> Direction {
-        match self {
-            Self::EstablishedReply | Self::RelatedReply => Direction::Reply,
-            _ => Direction::Original,
+        if self as u32 >= bindings::ip_conntrack_info_IP_CT_IS_REPLY {
+            Direction::Reply
+        } else {
+            Direction::Original
         }
     }
 

@@ -679,11 +679,11 @@ unsafe extern "C" fn help_callback<H: Helper>(
     ct: *mut bindings::nf_conn,
     ctinfo: bindings::ip_conntrack_info,
 ) -> c_int {
-    let (Some(skb), Some(ct), Some(ctinfo)) = (
-        NonNull::new(skb),
-        NonNull::new(ct),
-        ConntrackInfo::from_raw(ctinfo),
-    ) else {
+    // SAFETY: the callers of a helper (`nf_confirm()`; `nf_ct_helper()`
+    // for Open vSwitch and tc `act_ct`) pass the packet and its
+    // connection, both already dereferenced: neither is null.
+    let (skb, ct) = unsafe { (NonNull::new_unchecked(skb), NonNull::new_unchecked(ct)) };
+    let Some(ctinfo) = ConntrackInfo::from_raw(ctinfo) else {
         return Verdict::Drop.to_raw();
     };
     let (seq, len) = match H::PACKETS {
