@@ -19,6 +19,8 @@
 #include <linux/device.h>
 #include <linux/device/bus.h>
 #include <linux/hrtimer.h>
+/* per-queue statistics (the netdev netlink family's qstats) */
+#include <net/netdev_queues.h>
 /* XDP */
 #include <net/xdp.h>
 /* netfilter: conntrack helpers and expectations */

@@ -12,7 +12,9 @@ use crate::rnm::{
     bh::{self, BhContext},
     bus::Device as BusDevice,
     net::{
-        device::{Device, DeviceOps, Napis, Registration, Rtnl, Stats64},
+        device::{
+            Device, DeviceOps, Napis, QueueStatsRx, QueueStatsTx, Registration, Rtnl, Stats64,
+        },
         ethtool::{self, Channels, Coalesce, EthtoolOps, Ring, Stats},
         napi::Napi,
         skb::SkBuff,
@@ -437,8 +439,9 @@ impl DeviceOps for PortDev {
     fn get_stats64(_dev: &Device, data: &Self) -> Stats64 {
         let mut s = Stats64::default();
         for r in data.rx.iter().map(|q| &q.stats) {
-            s.rx_packets += r.frames.get();
-            s.rx_bytes += r.bytes.get();
+            let (packets, bytes) = r.received();
+            s.rx_packets += packets;
+            s.rx_bytes += bytes;
             s.rx_dropped += r.drops.get();
         }
         for t in data.tx.iter() {
@@ -448,6 +451,67 @@ impl DeviceOps for PortDev {
         }
         s
     }
+
+    // The netdev family's per-queue counters: the same as the interface's
+    // (`get_stats64`), split by queue.  The queues beyond the channels in
+    // use keep their counts, which the base reports.
+
+    fn queue_stats_rx(_dev: &Device, data: &Self, idx: u32, stats: &mut QueueStatsRx<'_>) {
+        if let Some(q) = data.rx.get(idx as usize) {
+            rx_qstats(&q.stats, stats);
+        }
+    }
+
+    fn queue_stats_tx(_dev: &Device, data: &Self, idx: u32, stats: &mut QueueStatsTx<'_>) {
+        if let Some(t) = data.tx.get(idx as usize) {
+            tx_qstats(t, stats);
+        }
+    }
+
+    fn base_stats(
+        _dev: &Device,
+        data: &Self,
+        rx: &mut QueueStatsRx<'_>,
+        tx: &mut QueueStatsTx<'_>,
+    ) {
+        // Under RTNL, as `set_channels`: the queues the core asks for next
+        // are `0..channels`.
+        let n = data.channels() as usize;
+        let (mut packets, mut bytes, mut drops) = (0u64, 0u64, 0u64);
+        for r in data.rx.iter().skip(n).map(|q| &q.stats) {
+            let (p, b) = r.received();
+            packets = packets.wrapping_add(p);
+            bytes = bytes.wrapping_add(b);
+            drops = drops.wrapping_add(r.drops.get());
+        }
+        rx.set_packets(packets);
+        rx.set_bytes(bytes);
+        rx.set_hw_drops(drops);
+        let (mut packets, mut bytes, mut drops) = (0u64, 0u64, 0u64);
+        for t in data.tx.iter().skip(n) {
+            packets = packets.wrapping_add(t.frames.get());
+            bytes = bytes.wrapping_add(t.bytes.get());
+            drops = drops.wrapping_add(t.drops.get());
+        }
+        tx.set_packets(packets);
+        tx.set_bytes(bytes);
+        tx.set_hw_drops(drops);
+    }
+}
+
+/// Sets the netdev family's counters of a receive queue from `s`.
+fn rx_qstats(s: &RxStats, stats: &mut QueueStatsRx<'_>) {
+    let (packets, bytes) = s.received();
+    stats.set_packets(packets);
+    stats.set_bytes(bytes);
+    stats.set_hw_drops(s.drops.get());
+}
+
+/// Sets the netdev family's counters of a transmit queue from `t`.
+fn tx_qstats(t: &TxStats, stats: &mut QueueStatsTx<'_>) {
+    stats.set_packets(t.frames.get());
+    stats.set_bytes(t.bytes.get());
+    stats.set_hw_drops(t.drops.get());
 }
 
 #[vtable]

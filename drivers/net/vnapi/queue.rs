@@ -184,6 +184,10 @@ pub(crate) struct RxStats {
     /// Frames whose verdict could not be carried out (too long for XDP, no
     /// memory, `XDP_TX` without a peer that is up, redirect failed).
     pub(crate) xdp_errors: LocalCounter,
+    /// Bytes of the frames the XDP program consumed (all but those it
+    /// passed): not an `ethtool -S` counter of its own, a part of the
+    /// bytes received (see [`RxStats::received`]).
+    pub(crate) xdp_bytes: LocalCounter,
 }
 
 impl RxStats {
@@ -225,6 +229,27 @@ impl RxStats {
         ]
     }
 
+    /// The frames received and their bytes, as the interface counters and
+    /// the netdev family's `rx-packets` count them: those handed to the
+    /// stack, and those the XDP program consumed (it is the first layer of
+    /// the stack).
+    pub(crate) fn received(&self) -> (u64, u64) {
+        let consumed = [
+            &self.xdp_drop,
+            &self.xdp_tx,
+            &self.xdp_redirect,
+            &self.xdp_aborted,
+            &self.xdp_errors,
+        ]
+        .iter()
+        .map(|c| c.get())
+        .fold(0u64, u64::wrapping_add);
+        (
+            self.frames.get().wrapping_add(consumed),
+            self.bytes.get().wrapping_add(self.xdp_bytes.get()),
+        )
+    }
+
     /// Counts `frames` frames of `bytes` bytes in all handed to the stack,
     /// of which GRO merged `merged` into others.
     fn count_received(&self, frames: u64, bytes: u64, merged: u64) {
@@ -254,6 +279,7 @@ impl RxStats {
             XdpAction::Error => &self.xdp_errors,
         };
         c.add(1);
+        self.xdp_bytes.add(bytes);
     }
 }
 
@@ -715,6 +741,7 @@ impl Poller for RxQueue {
                             &q.stats.xdp_errors
                         };
                         c.add(1);
+                        q.stats.xdp_bytes.add(bytes);
                     } else {
                         q.stats.count_xdp(&action, bytes);
                     }

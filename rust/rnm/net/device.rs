@@ -257,6 +257,70 @@ pub struct Stats64 {
     pub tx_dropped: u64,
 }
 
+/// Counters of one receive queue, or the base of a device's (what its live
+/// receive queues do not hold), for the netdev netlink family's
+/// `qstats-get` (`struct netdev_queue_stats_rx`, see
+/// [`include/net/netdev_queues.h`](srctree/include/net/netdev_queues.h)
+/// and the family's specification,
+/// `Documentation/netlink/specs/netdev.yaml`, for what each counts).
+///
+/// The core marks every counter as not collected before it asks; those
+/// the driver sets are reported, the others are left out.  Lent to
+/// [`DeviceOps::queue_stats_rx`] and [`DeviceOps::base_stats`] for the
+/// duration of the call only.
+pub struct QueueStatsRx<'a>(&'a mut bindings::netdev_queue_stats_rx);
+
+/// Counters of one transmit queue, or the base of a device's, for
+/// `qstats-get` (`struct netdev_queue_stats_tx`); as [`QueueStatsRx`].
+pub struct QueueStatsTx<'a>(&'a mut bindings::netdev_queue_stats_tx);
+
+/// The setters of a statistics type: each sets one `u64` counter of the
+/// C struct it borrows.
+macro_rules! counter_setters {
+    ($ty:ident { $($(#[$doc:meta])* $set:ident => $field:ident,)* }) => {
+        impl $ty<'_> {
+            $(
+                $(#[$doc])*
+                pub fn $set(&mut self, v: u64) {
+                    self.0.$field = v;
+                }
+            )*
+        }
+    };
+}
+
+counter_setters!(QueueStatsRx {
+    /// Frames received and passed to the stack, XDP being the first layer
+    /// of the stack: frames an XDP program consumed count too.
+    set_packets => packets,
+    /// Bytes of the frames [`QueueStatsRx::set_packets`] counts.
+    set_bytes => bytes,
+    /// Frames that entered the device but never left it: no room, device
+    /// down, errors.
+    set_hw_drops => hw_drops,
+    /// Of [`QueueStatsRx::set_hw_drops`], those for want of room (a full
+    /// ring).
+    set_hw_drop_overruns => hw_drop_overruns,
+    /// Buffers the driver could not allocate for the queue.
+    set_alloc_fail => alloc_fail,
+});
+
+counter_setters!(QueueStatsTx {
+    /// Frames sent.
+    set_packets => packets,
+    /// Bytes of the frames [`QueueStatsTx::set_packets`] counts.
+    set_bytes => bytes,
+    /// Frames the device took from the stack but never sent.
+    set_hw_drops => hw_drops,
+    /// Of [`QueueStatsTx::set_hw_drops`], those that were invalid or
+    /// malformed.
+    set_hw_drop_errors => hw_drop_errors,
+    /// Times the driver stopped the queue.
+    set_stop => stop,
+    /// Times the driver woke the queue.
+    set_wake => wake,
+});
+
 /// Proof that the caller holds the RTNL lock: process context, serialised
 /// with every other holder (`ndo_open`, `ndo_stop`, `set_channels`).
 ///
@@ -324,6 +388,43 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// Reports the interface counters (`ndo_get_stats64`).
     fn get_stats64(_dev: &Device, _data: &Self) -> Stats64 {
         Stats64::default()
+    }
+
+    /// Sets the counters of receive queue `idx` that the driver keeps
+    /// (`qstats-get` with queue scope, `get_queue_stats_rx` of
+    /// `netdev_stat_ops`).  The core asks for the queues in use, below the
+    /// count of [`Device::set_real_num_queues`]; an `idx` the driver has
+    /// no queue for gets nothing set.  Implementing it (or
+    /// [`DeviceOps::queue_stats_tx`], [`DeviceOps::base_stats`]) installs
+    /// the device's `stat_ops`.  Process context, under RTNL.
+    ///
+    /// Counters are reported as the interface's (`ndo_get_stats64`) when
+    /// the base and every queue in use are added up, which `qstats-get`
+    /// of the whole device does: they must agree with
+    /// [`DeviceOps::get_stats64`].
+    fn queue_stats_rx(_dev: &Device, _data: &Self, _idx: u32, _stats: &mut QueueStatsRx<'_>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// As [`DeviceOps::queue_stats_rx`], for transmit queue `idx`
+    /// (`get_queue_stats_tx`).
+    fn queue_stats_tx(_dev: &Device, _data: &Self, _idx: u32, _stats: &mut QueueStatsTx<'_>) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Sets the device's base counters (`get_base_stats`): what the queues
+    /// in use do not hold, such as the counts of queues no longer in use,
+    /// so that the base and those queues add up to the device's totals.
+    /// A counter it sets (even to 0) is reported for the whole device; one
+    /// it leaves is not, as no total is kept.  Process context, under RTNL;
+    /// the core asks for the queues in the same hold of the lock.
+    fn base_stats(
+        _dev: &Device,
+        _data: &Self,
+        _rx: &mut QueueStatsRx<'_>,
+        _tx: &mut QueueStatsTx<'_>,
+    ) {
+        build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// Sets the number of combined channels to `combined` (`ethtool -L`,
@@ -590,6 +691,64 @@ impl<T: DeviceOps> Adapter<T> {
     ///
     /// Only called by the C side, as the callback this function is
     /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn queue_stats_rx(
+        dev: *mut bindings::net_device,
+        idx: c_int,
+        stats: *mut bindings::netdev_queue_stats_rx,
+    ) {
+        // SAFETY: the core asks for statistics of a live, registered
+        // device (`netdev_nl_stats_by_queue`, `netdev_stat_queue_sum`).
+        let (d, p) = unsafe { Self::parts(dev) };
+        let Ok(idx) = u32::try_from(idx) else {
+            return;
+        };
+        // SAFETY: `stats` points to the caller's `netdev_queue_stats_rx`,
+        // writable and not otherwise accessed until we return; every bit
+        // pattern of its `u64`s is valid.
+        let mut stats = QueueStatsRx(unsafe { &mut *stats });
+        T::queue_stats_rx(d, &p.data, idx, &mut stats);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn queue_stats_tx(
+        dev: *mut bindings::net_device,
+        idx: c_int,
+        stats: *mut bindings::netdev_queue_stats_tx,
+    ) {
+        // SAFETY: as in `queue_stats_rx`.
+        let (d, p) = unsafe { Self::parts(dev) };
+        let Ok(idx) = u32::try_from(idx) else {
+            return;
+        };
+        // SAFETY: as in `queue_stats_rx`, for a `netdev_queue_stats_tx`.
+        let mut stats = QueueStatsTx(unsafe { &mut *stats });
+        T::queue_stats_tx(d, &p.data, idx, &mut stats);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
+    unsafe extern "C" fn base_stats(
+        dev: *mut bindings::net_device,
+        rx: *mut bindings::netdev_queue_stats_rx,
+        tx: *mut bindings::netdev_queue_stats_tx,
+    ) {
+        // SAFETY: as in `queue_stats_rx`.
+        let (d, p) = unsafe { Self::parts(dev) };
+        // SAFETY: `rx` and `tx` point to the caller's two (distinct)
+        // sums, writable and not otherwise accessed until we return.
+        let (mut rx, mut tx) = unsafe { (QueueStatsRx(&mut *rx), QueueStatsTx(&mut *tx)) };
+        T::base_stats(d, &p.data, &mut rx, &mut tx);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the C side, as the callback this function is
+    /// installed as, with the arguments that callback gets.
     unsafe extern "C" fn change_mtu(dev: *mut bindings::net_device, new_mtu: c_int) -> c_int {
         // SAFETY: the core calls `ndo_change_mtu` under RTNL on a live device.
         let (d, p) = unsafe { Self::parts(dev) };
@@ -691,6 +850,31 @@ impl<T: DeviceOps> Adapter<T> {
     const fn ops() -> &'static bindings::net_device_ops {
         &Self::OPS
     }
+
+    /// Whether the driver reports per-queue statistics.
+    const HAS_STAT_OPS: bool = T::HAS_QUEUE_STATS_RX || T::HAS_QUEUE_STATS_TX || T::HAS_BASE_STATS;
+
+    const STAT_OPS: bindings::netdev_stat_ops = bindings::netdev_stat_ops {
+        get_queue_stats_rx: if T::HAS_QUEUE_STATS_RX {
+            Some(Self::queue_stats_rx)
+        } else {
+            None
+        },
+        get_queue_stats_tx: if T::HAS_QUEUE_STATS_TX {
+            Some(Self::queue_stats_tx)
+        } else {
+            None
+        },
+        get_base_stats: if T::HAS_BASE_STATS {
+            Some(Self::base_stats)
+        } else {
+            None
+        },
+    };
+
+    const fn stat_ops() -> &'static bindings::netdev_stat_ops {
+        &Self::STAT_OPS
+    }
 }
 
 /// A network device owned by its driver, with private data `T`.
@@ -765,6 +949,14 @@ impl<T: DeviceOps> Registration<T> {
             bindings::rnm_netdev_set_sw_features(dev.as_ptr());
             bindings::rnm_netdev_set_xdp_features(dev.as_ptr(), T::XDP, T::HAS_XDP_XMIT);
             bindings::rnm_eth_hw_addr_random(dev.as_ptr());
+        }
+        if Adapter::<T>::HAS_STAT_OPS {
+            // SAFETY: `dev` is a freshly allocated, unregistered device,
+            // which nothing else accesses yet; the table is `'static`, and
+            // the core only reads it.
+            unsafe {
+                (*dev.as_ptr()).stat_ops = ptr::from_ref(Adapter::<T>::stat_ops()).cast_mut();
+            }
         }
         let mut new = NewDevice {
             // SAFETY: `dev` stays valid until `free_netdev` below or in

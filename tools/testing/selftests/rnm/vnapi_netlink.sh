@@ -12,7 +12,8 @@
 # interrupts suspended; so does an epoll instance busy polling by NAPI id
 # (EPIOCSPARAMS), and napi-set's irq-suspend-timeout keeps the interrupt
 # suspended while it finds events; napi-set's threaded starts and stops
-# one context's kernel thread.
+# one context's kernel thread; qstats-get gives ethtool -S's counters per
+# queue and ip -s link's per device.
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3 ping ethtool
@@ -269,9 +270,85 @@ ynl "$NSB" --do napi-set --json "{\"id\": $T, \"threaded\": \"disabled\"}" >/dev
 busywait 10000 sh -c "! pgrep '^napi/vnapi2-' >/dev/null" || fail "NAPI thread left after threaded disabled"
 log "ok: napi-set threaded on NAPI $T: thread $pid, then none"
 
+# qstats-get: per-queue counters that are ethtool -S's, and device totals
+# (the base and the queues in use) that are the interface's (ip -s link),
+# with both channels, with one (the second queue's counts move to the
+# base), and with the device down (no queue is listed; the totals stay).
+# qstats_check NS DEV IF CHANNELS UP: prints what differs, nothing if all
+# agree.
+qstats_check() {
+	ip netns exec "$1" python3 -c '
+import json, subprocess, sys
+ns_cmd, dev, ifindex, channels, up = sys.argv[1].split(), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
+def ynl(req):
+    out = subprocess.run(ns_cmd + ["--dump", "qstats-get", "--json", json.dumps(req)],
+                         check=True, capture_output=True, text=True).stdout
+    return [q for q in json.loads(out) if q["ifindex"] == ifindex]
+eth = {}
+for line in subprocess.run(["ethtool", "-S", dev], check=True, capture_output=True, text=True).stdout.splitlines()[1:]:
+    k, v = line.split(":")
+    eth[k.strip()] = int(v)
+link = json.loads(subprocess.run(["ip", "-j", "-s", "link", "show", dev], check=True,
+                                 capture_output=True, text=True).stdout)[0]["stats64"]
+bad = []
+queues = ynl({"ifindex": ifindex, "scope": "queue"})
+want = [("rx", i) for i in range(channels)] + [("tx", i) for i in range(channels)] if up else []
+got = [(q["queue-type"], q["queue-id"]) for q in queues]
+if sorted(got) != sorted(want):
+    bad.append("queues %s, want %s" % (got, want))
+for q in queues:
+    t, i = q["queue-type"], q["queue-id"]
+    for key, name in (("packets", "frames"), ("bytes", "bytes"), ("hw-drops", "drops")):
+        v, w = q.get(t + "-" + key), eth["%s%d_%s" % (t, i, name)]
+        if v != w:
+            bad.append("%s%d %s: %s, ethtool -S %s" % (t, i, key, v, w))
+dev_q = ynl({"ifindex": ifindex})
+if len(dev_q) != 1:
+    bad.append("device scope: %d answers" % len(dev_q))
+else:
+    for t, key in (("rx", "packets"), ("rx", "bytes"), ("tx", "packets"), ("tx", "bytes")):
+        v, w = dev_q[0].get(t + "-" + key), link[t][key]
+        if v != w:
+            bad.append("device %s-%s: %s, ip -s link %s" % (t, key, v, w))
+print("; ".join(bad))
+' "python3 $YNL_TREE/tools/net/ynl/pyynl/cli.py --no-schema --spec $YNL_TREE/Documentation/netlink/specs/netdev.yaml --output-json" "$2" "$3" "$4" "$5"
+}
+# qstats_agree WHAT NS DEV IF CHANNELS UP: the check, again while
+# unrelated traffic (IPv6 neighbour discovery) moves a counter between
+# its reads.
+qstats_agree() {
+	local i diff
+	for i in 1 2 3 4 5; do
+		diff=$(qstats_check "$2" "$3" "$4" "$5" "$6") || { fail "$1: qstats check failed"; return; }
+		[ -z "$diff" ] && return
+	done
+	fail "$1: $diff"
+}
+# Datagrams from eight sockets, spread over both transmit queues.
+for port in 1 2 3 4 5 6 7 8; do
+	udp_send "$NSA" 10.0.0.2 50 200
+	udp_send "$NSB" 10.0.0.1 30 100
+done
+qstats_agree "qstats of vnapi1, two channels" "$NSA" vnapi1 "$IFA" 2 1
+qstats_agree "qstats of vnapi2, two channels" "$NSB" vnapi2 "$IFB" 2 1
+for q in 0 1; do
+	[ "$(ip netns exec "$NSA" ethtool -S vnapi1 | awk -v k="tx${q}_frames:" '$1 == k { print $2 }')" -gt 0 ] ||
+		log "note: vnapi1 sent nothing on queue $q"
+done
+ip netns exec "$NSA" ethtool -L vnapi1 combined 1 || fail "ethtool -L vnapi1 combined 1"
+udp_send "$NSA" 10.0.0.2 20 200
+qstats_agree "qstats of vnapi1, one channel" "$NSA" vnapi1 "$IFA" 1 1
+ip -n "$NSA" link set vnapi1 down
+qstats_agree "qstats of vnapi1, down" "$NSA" vnapi1 "$IFA" 1 0
+ip -n "$NSA" link set vnapi1 up
+ip netns exec "$NSA" ethtool -L vnapi1 combined 2 || fail "ethtool -L vnapi1 combined 2"
+vnapi_neighbours
+qstats_agree "qstats of vnapi1, two channels again" "$NSA" vnapi1 "$IFA" 2 1
+log "ok: qstats-get: per queue as ethtool -S, per device as ip -s link (2, 1 channels, down)"
+
 ping_ok=0
 ip netns exec "$NSA" ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null && ping_ok=1
 check_eq "ping after the netlink settings" $ping_ok 1
 
-[ $RET = 0 ] && log "PASS: vnapi netdev netlink: queues, NAPI ids, napi-set, busy poll, epoll busy poll, IRQ suspension"
+[ $RET = 0 ] && log "PASS: vnapi netdev netlink: queues, NAPI ids, napi-set, busy poll, epoll busy poll, IRQ suspension, qstats"
 exit $RET

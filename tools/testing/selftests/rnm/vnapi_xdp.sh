@@ -9,7 +9,8 @@
 # - XDP_PASS: a TCP transfer is intact, and every frame the stack got went
 #   through the program;
 # - XDP_DROP: datagrams are counted and dropped, none reaches the stack,
-#   ping fails; detached, ping works again;
+#   ping fails; detached, ping works again; the interface (ip -s link)
+#   counts them as received, XDP being the first layer of the stack;
 # - XDP_TX: datagrams reflected (addresses and ports swapped) all come
 #   back to the sending socket with their payloads and valid checksums
 #   (vnapi completes a checksum left to offload before its program runs);
@@ -18,7 +19,8 @@
 # - XDP_REDIRECT to vnapi3 (in NSB, no program), linked to vnapi4 (in NSC,
 #   10.0.0.2 too): vnapi3 transmits them (ndo_xdp_xmit) and a socket in NSC
 #   receives all of them, NSB's own socket none;
-# - XDP_ABORTED: counted, nothing to the stack;
+# - XDP_ABORTED: counted (and received, as for XDP_DROP), nothing to the
+#   stack;
 # - MTU: no MTU above 3502 with a program, no program above 3502.
 # In each datagram case the XDP verdict counters of vnapi2 (ethtool -S
 # rx{i}_xdp_*) account for every frame vnapi1 sent, none is an xdp_error,
@@ -315,17 +317,30 @@ ping_ok || fail "XDP_PASS: no ping"
 xdp_detach "$NSB" vnapi2
 log "ok: XDP_PASS: 4 MB over TCP intact, $passed frames passed, each one to the stack"
 
+# rtnl_rx NS DEV: DEV's received packets and bytes, as ip -s link has
+# them.
+rtnl_rx() {
+	ip -n "$1" -j -s link show "$2" |
+		python3 -c 'import json, sys; s = json.load(sys.stdin)[0]["stats64"]["rx"]; print(s["packets"], s["bytes"])'
+}
+
 # xdp_sink WHAT PROG COUNTER: with PROG attached to vnapi2, N_DROP
 # datagrams from NSA are each counted in COUNTER of vnapi2 and none
-# reaches the stack.  PROG stays attached.
+# reaches the stack; the interface counts them as received (XDP is the
+# first layer of the stack), 106 bytes each (64 of payload and the UDP,
+# IPv4 and Ethernet headers).  PROG stays attached.
 xdp_sink() {
+	local p0 b0
 	xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" "$2"
 	mark
+	read -r p0 b0 <<<"$(rtnl_rx "$NSB" vnapi2)"
 	udp_send "$NSA" 10.0.0.2 $N_DROP || fail "$1: sending $N_DROP datagrams failed"
 	settle "$1" "$NSB" vnapi2 "$3" "$B0" $N_DROP
 	b=$(counters "$NSB" vnapi2)
 	check_eq "$1: ${3/_/ } of vnapi2" "$(delta "$B0" "$b" "$3")" $N_DROP
 	check_eq "$1: frames to the stack" "$(delta "$B0" "$b" rx_frames)" 0
+	check_eq "$1: packets and bytes received by vnapi2 (ip -s link)" \
+		"$(rtnl_rx "$NSB" vnapi2)" "$((p0 + N_DROP)) $((b0 + N_DROP * 106))"
 	account "$1"
 }
 
