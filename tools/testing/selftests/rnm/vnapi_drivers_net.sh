@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The kernel's own tests of NIC drivers (tools/testing/selftests/drivers/
+# net) on vnapi, from the kernel tree's sources: vnapi1 in NSA is the
+# device under test, vnapi2 in NSB its remote end (REMOTE_TYPE=netns).
+# - stats.py: qstats against the interface's counters, by ifindex, across
+#   down and up, and /proc/net/dev while the device goes down and up;
+# - queues.py: the queues netlink lists for the channels in use, across
+#   ethtool -L and down, and the AF_XDP socket bound to a queue;
+# - ping.py: ping and TCP over IPv4 and IPv6, also with an XDP program
+#   (generic and native) that passes every frame;
+# - napi_id.py: a TCP socket learns the NAPI id of the context that
+#   received its frames (SO_INCOMING_NAPI_ID).
+# Every test of these files passes, or is skipped for what vnapi does not
+# model (pause frames, FEC, multi-buffer and offloaded XDP).  The files
+# are copied with the libraries they use, so that the objects the tests
+# load (an XDP program, the AF_XDP and NAPI id helpers) are built here and
+# not in the kernel tree.
+
+source "$(dirname "$0")/vnapi_lib.sh"
+require_cmd ip python3 ping ethtool socat clang-19 gcc
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"; vnapi_cleanup' EXIT
+
+KTREE=
+for t in "$RNM_TOP" /opt/rnm/src/linux-source-*; do
+	[ -f "$t/tools/testing/selftests/drivers/net/stats.py" ] &&
+		[ -f "$t/tools/net/ynl/pyynl/cli.py" ] && { KTREE=$t; break; }
+done
+if [ -z "$KTREE" ]; then
+	[ "${RNM_STRICT:-0}" = 1 ] && die "no kernel tree with tools/testing/selftests/drivers/net"
+	skip "no kernel tree with tools/testing/selftests/drivers/net"
+fi
+python3 -c 'import yaml' 2>/dev/null || {
+	[ "${RNM_STRICT:-0}" = 1 ] && die "python3-yaml (for ynl) is missing"
+	skip "python3-yaml (for ynl) is missing"
+}
+
+# The tests and what they reach, at the same places relative to each other.
+K=$TMP/k
+for d in tools/testing/selftests/drivers/net tools/testing/selftests/net/lib \
+	tools/net/ynl Documentation/netlink; do
+	mkdir -p "$K/$(dirname $d)"
+	cp -r "$KTREE/$d" "$K/$d" || die "copying $d from $KTREE failed"
+done
+cp "$KTREE"/tools/testing/selftests/kselftest.h "$K/tools/testing/selftests/" ||
+	die "copying kselftest.h failed"
+L=$K/tools/testing/selftests/net/lib
+clang-19 -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" \
+	-c "$L/xdp_dummy.bpf.c" -o "$L/xdp_dummy.bpf.o" || die "building xdp_dummy.bpf.o failed"
+gcc -O2 -I"$K/tools/testing/selftests" -o "$L/xdp_helper" "$L/xdp_helper.c" ||
+	die "building xdp_helper failed"
+D=$K/tools/testing/selftests/drivers/net
+gcc -O2 -I"$K/tools/testing/selftests" -o "$D/napi_id_helper" "$D/napi_id_helper.c" ||
+	die "building napi_id_helper failed"
+
+vnapi_load
+vnapi_pair 2
+
+# run FILE MIN_PASS: the test file passes (no failure or error) with at
+# least MIN_PASS of its tests passed.
+run() {
+	local out totals n skipped
+	out=$(cd "$K/tools/testing/selftests/drivers/net" &&
+		timeout $((900 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSA" env NETIF=vnapi1 \
+			LOCAL_V4=10.0.0.1 REMOTE_V4=10.0.0.2 LOCAL_V6=fd00::1 REMOTE_V6=fd00::2 \
+			REMOTE_TYPE=netns REMOTE_ARGS="$NSB" python3 "$1" 2>&1)
+	totals=$(echo "$out" | sed -n 's/^# Totals: //p')
+	case "$totals" in
+	"pass:"*" fail:0 xfail:0 xpass:0 skip:"*" error:0")
+		n=${totals#pass:} n=${n%% *}
+		if [ "$n" -ge "$2" ]; then
+			skipped=$(echo "$out" | sed -n 's/^ok [0-9]* [a-z_]*\.\([a-z0-9_]*\) # SKIP.*/\1/p' | tr '\n' ' ')
+			log "ok: drivers/net/$1: $totals${skipped:+ (skipped: ${skipped% })}"
+			return
+		fi
+		;;
+	esac
+	echo "$out" | grep -E '^(not ok|# Exception\| [A-Za-z])' | head -n 30 | cut -c 1-200 | sed 's/^/#   /'
+	fail "drivers/net/$1: ${totals:-no totals}, want at least $2 passed and none failed"
+}
+
+# restore: vnapi1 as vnapi_pair left it, after a test took it down (which
+# drops its IPv6 address) and up.
+restore() {
+	ip -n "$NSA" link set vnapi1 up
+	ip -n "$NSA" addr replace fd00::1/64 dev vnapi1 nodad
+	vnapi_neighbours
+}
+
+run ping.py 5
+restore
+run queues.py 4
+restore
+run stats.py 5
+restore
+run napi_id.py 1
+
+ping_ok=0
+ip netns exec "$NSA" ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null && ping_ok=1
+check_eq "ping after the kernel's tests" $ping_ok 1
+
+[ $RET = 0 ] && log "PASS: the kernel's drivers/net tests ping.py, queues.py, stats.py and napi_id.py on vnapi"
+exit $RET
