@@ -265,8 +265,10 @@ impl RxStats {
     fn count_xdp(&self, action: &XdpAction, bytes: u64) {
         let c = match action {
             XdpAction::Pass(r) => {
+                // Counted with the frames handed to the stack, bytes too.
                 self.count_received(1, bytes, u64::from(*r == GroResult::Merged));
-                &self.xdp_pass
+                self.xdp_pass.add(1);
+                return;
             }
             XdpAction::NotRun(r) => {
                 self.count_received(1, bytes, u64::from(*r == GroResult::Merged));

@@ -313,6 +313,11 @@ passed=$(delta "$B0" "$b" rx_xdp_pass)
 check_eq "XDP_PASS: frames to the stack = frames passed by the program" "$(delta "$B0" "$b" rx_frames)" "$passed"
 check_eq "XDP_PASS: all verdicts = passes" $(($(verdicts "$b") - $(verdicts "$B0"))) "$passed"
 check_eq "XDP_PASS: rx xdp_errors of vnapi2" "$(delta "$B0" "$b" rx_xdp_errors)" 0
+# Frames the program passed count once in the interface's bytes: those of
+# ethtool -S, nothing consumed.
+check_eq "XDP_PASS: bytes received by vnapi2 (ip -s link)" \
+	"$(ip -n "$NSB" -j -s link show vnapi2 | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["bytes"])')" \
+	"$(counters "$NSB" vnapi2 | awk '$1 == "rx_bytes" { print $2 }')"
 ping_ok || fail "XDP_PASS: no ping"
 xdp_detach "$NSB" vnapi2
 log "ok: XDP_PASS: 4 MB over TCP intact, $passed frames passed, each one to the stack"
