@@ -11,15 +11,18 @@
 # - ping.py: ping and TCP over IPv4 and IPv6, also with an XDP program
 #   (generic and native) that passes every frame;
 # - napi_id.py: a TCP socket learns the NAPI id of the context that
-#   received its frames (SO_INCOMING_NAPI_ID).
+#   received its frames (SO_INCOMING_NAPI_ID);
+# - ring_reconfig.py: ethtool -L through the combinations of channels,
+#   ethtool -G down to the smallest rx ring and up to the largest, with
+#   iperf3 traffic (16 streams) over each.
 # Every test of these files passes, or is skipped for what vnapi does not
-# model (pause frames, FEC, multi-buffer and offloaded XDP).  The files
+# model (pause frames, FEC, multi-buffer and offloaded XDP, a tx ring).  The files
 # are copied with the libraries they use, so that the objects the tests
 # load (an XDP program, the AF_XDP and NAPI id helpers) are built here and
 # not in the kernel tree.
 
 source "$(dirname "$0")/vnapi_lib.sh"
-require_cmd ip python3 ping ethtool socat clang-19 gcc
+require_cmd ip python3 ping ethtool socat iperf3 clang-19 gcc
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"; vnapi_cleanup' EXIT
 
@@ -96,10 +99,12 @@ restore
 run stats.py 5
 restore
 run napi_id.py 1
+restore
+run ring_reconfig.py 2
 
 ping_ok=0
 ip netns exec "$NSA" ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null && ping_ok=1
 check_eq "ping after the kernel's tests" $ping_ok 1
 
-[ $RET = 0 ] && log "PASS: the kernel's drivers/net tests ping.py, queues.py, stats.py and napi_id.py on vnapi"
+[ $RET = 0 ] && log "PASS: the kernel's drivers/net tests ping.py, queues.py, stats.py, napi_id.py and ring_reconfig.py on vnapi"
 exit $RET
