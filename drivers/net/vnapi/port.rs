@@ -50,12 +50,34 @@ pub(crate) struct TxStats {
     /// (`ndo_xdp_xmit`, on the queue of the sending CPU, which holds no
     /// transmit lock: an atomic counter).
     pub(crate) xdp_xmit: Counter,
+    /// Bytes of the frames in `xdp_xmit`, Ethernet header included.
+    pub(crate) xdp_xmit_bytes: Counter,
     /// Frames redirected to the device that could not be sent: device
     /// down, no peer, no memory.
     pub(crate) xdp_xmit_errors: Counter,
 }
 
 impl TxStats {
+    /// The frames transmitted through this queue, their bytes and the
+    /// frames dropped, as the interface counters and the netdev family
+    /// count them: those of the stack, those XDP redirected to the device
+    /// (`ndo_xdp_xmit`) and those the XDP program of receive queue `rx`,
+    /// of the same index, sent back out (`XDP_TX`).
+    fn sent(&self, rx: &RxStats) -> (u64, u64, u64) {
+        let (xdp_tx, xdp_tx_bytes) = rx.xdp_sent();
+        (
+            self.frames
+                .get()
+                .wrapping_add(self.xdp_xmit.get())
+                .wrapping_add(xdp_tx),
+            self.bytes
+                .get()
+                .wrapping_add(self.xdp_xmit_bytes.get())
+                .wrapping_add(xdp_tx_bytes),
+            self.drops.get().wrapping_add(self.xdp_xmit_errors.get()),
+        )
+    }
+
     /// The counters' names, in [`TxStats::values`] order.
     pub(crate) const NAMES: [&'static str; 5] =
         ["frames", "bytes", "drops", "xdp_xmit", "xdp_xmit_errors"];
@@ -166,11 +188,11 @@ fn peer_queue(peer: &Port, qi: usize) -> Option<&Pin<KBox<Napi<RxQueue>>>> {
 }
 
 /// Hands `skb`, transmitted to `peer`, to its receive queue `rq`, or drops
-/// it (counted there) if `peer` cannot take it.  Bottom halves disabled.
+/// it if `peer` cannot take it (counted by the core, in `peer`'s
+/// `rx_dropped`).  Bottom halves disabled.
 fn deliver(peer: &Port, rq: &Napi<RxQueue>, skb: SkBuff, bh: &BhContext) {
-    match peer.netdev.device().forward(skb) {
-        Some(skb) => RxQueue::receive(rq, skb, false, bh),
-        None => rq.data().stats.drops.add(1),
+    if let Some(skb) = peer.netdev.device().forward(skb) {
+        RxQueue::receive(rq, skb, false, bh);
     }
 }
 
@@ -312,16 +334,19 @@ impl DeviceOps for PortDev {
         let Some(tx) = qi.checked_rem(data.tx.len()).and_then(|i| data.tx.get(i)) else {
             return;
         };
+        // Without a peer (just unlinked: the core stops transmitting once
+        // it sees the carrier off) nothing is sent, only dropped.
+        let Some((peer, rq)) = data
+            .peer
+            .get_in(bh)
+            .and_then(|peer| Some((peer, peer_queue(peer, qi)?)))
+        else {
+            tx.drops.add(1);
+            return;
+        };
+        // On the wire: what the peer does with it is counted there.
         tx.frames.add(1);
         tx.bytes.add(u64::from(skb.len()));
-        let Some(peer) = data.peer.get_in(bh) else {
-            tx.drops.add(1);
-            return;
-        };
-        let Some(rq) = peer_queue(peer, qi) else {
-            tx.drops.add(1);
-            return;
-        };
         if !peer.netdev.device().is_running() {
             rq.data().stats.drops.add(1);
             return;
@@ -358,8 +383,10 @@ impl DeviceOps for PortDev {
             return;
         };
         for frame in frames {
+            let len = u64::from(frame.len());
             if xmit_frame(peer, qi, frame, bh) {
                 tx.xdp_xmit.add(1);
+                tx.xdp_xmit_bytes.add(len);
             } else {
                 tx.xdp_xmit_errors.add(1);
             }
@@ -444,10 +471,11 @@ impl DeviceOps for PortDev {
             s.rx_bytes += bytes;
             s.rx_dropped += r.drops.get();
         }
-        for t in data.tx.iter() {
-            s.tx_packets += t.frames.get();
-            s.tx_bytes += t.bytes.get();
-            s.tx_dropped += t.drops.get();
+        for (t, r) in data.tx.iter().zip(data.rx.iter()) {
+            let (packets, bytes, drops) = t.sent(&r.stats);
+            s.tx_packets += packets;
+            s.tx_bytes += bytes;
+            s.tx_dropped += drops;
         }
         s
     }
@@ -463,8 +491,9 @@ impl DeviceOps for PortDev {
     }
 
     fn queue_stats_tx(_dev: &Device, data: &Self, idx: u32, stats: &mut QueueStatsTx<'_>) {
-        if let Some(t) = data.tx.get(idx as usize) {
-            tx_qstats(t, stats);
+        let i = idx as usize;
+        if let (Some(t), Some(r)) = (data.tx.get(i), data.rx.get(i)) {
+            tx_qstats(t.sent(&r.stats), stats);
         }
     }
 
@@ -488,10 +517,11 @@ impl DeviceOps for PortDev {
         rx.set_bytes(bytes);
         rx.set_hw_drops(drops);
         let (mut packets, mut bytes, mut drops) = (0u64, 0u64, 0u64);
-        for t in data.tx.iter().skip(n) {
-            packets = packets.wrapping_add(t.frames.get());
-            bytes = bytes.wrapping_add(t.bytes.get());
-            drops = drops.wrapping_add(t.drops.get());
+        for (t, r) in data.tx.iter().zip(data.rx.iter()).skip(n) {
+            let (p, b, d) = t.sent(&r.stats);
+            packets = packets.wrapping_add(p);
+            bytes = bytes.wrapping_add(b);
+            drops = drops.wrapping_add(d);
         }
         tx.set_packets(packets);
         tx.set_bytes(bytes);
@@ -507,11 +537,12 @@ fn rx_qstats(s: &RxStats, stats: &mut QueueStatsRx<'_>) {
     stats.set_hw_drops(s.drops.get());
 }
 
-/// Sets the netdev family's counters of a transmit queue from `t`.
-fn tx_qstats(t: &TxStats, stats: &mut QueueStatsTx<'_>) {
-    stats.set_packets(t.frames.get());
-    stats.set_bytes(t.bytes.get());
-    stats.set_hw_drops(t.drops.get());
+/// Sets the netdev family's counters of a transmit queue from its frames,
+/// bytes and drops ([`TxStats::sent`]).
+fn tx_qstats((packets, bytes, drops): (u64, u64, u64), stats: &mut QueueStatsTx<'_>) {
+    stats.set_packets(packets);
+    stats.set_bytes(bytes);
+    stats.set_hw_drops(drops);
 }
 
 #[vtable]

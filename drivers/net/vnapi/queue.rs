@@ -174,8 +174,12 @@ pub(crate) struct RxStats {
     pub(crate) xdp_pass: LocalCounter,
     /// Frames the XDP program dropped.
     pub(crate) xdp_drop: LocalCounter,
-    /// Frames the XDP program sent back out (`XDP_TX`), to the peer.
+    /// Frames the XDP program sent back out (`XDP_TX`), to the peer: also
+    /// transmitted by the device (see [`RxStats::xdp_sent`]).
     pub(crate) xdp_tx: LocalCounter,
+    /// Bytes of the frames in `xdp_tx`, as sent (the program may have
+    /// changed their length), Ethernet header included.
+    pub(crate) xdp_tx_bytes: LocalCounter,
     /// Frames the XDP program redirected.
     pub(crate) xdp_redirect: LocalCounter,
     /// Frames the XDP program aborted on (`XDP_ABORTED`, or an unknown
@@ -248,6 +252,13 @@ impl RxStats {
             self.frames.get().wrapping_add(consumed),
             self.bytes.get().wrapping_add(self.xdp_bytes.get()),
         )
+    }
+
+    /// The frames the XDP program sent back out (`XDP_TX`) and their
+    /// bytes: transmitted by the device, as the frames of its transmit
+    /// queue of the same index.
+    pub(crate) fn xdp_sent(&self) -> (u64, u64) {
+        (self.xdp_tx.get(), self.xdp_tx_bytes.get())
     }
 
     /// Counts `frames` frames of `bytes` bytes in all handed to the stack,
@@ -734,15 +745,16 @@ impl Poller for RxQueue {
                     if let XdpAction::Tx(frame) = action {
                         // Out of the device: to the peer's queue of the
                         // same index.
+                        let len = u64::from(frame.len());
                         let sent = peer.is_some_and(|peer| {
                             port::xmit_frame(peer, usize::from(q.index), frame, bh)
                         });
-                        let c = if sent {
-                            &q.stats.xdp_tx
+                        if sent {
+                            q.stats.xdp_tx.add(1);
+                            q.stats.xdp_tx_bytes.add(len);
                         } else {
-                            &q.stats.xdp_errors
-                        };
-                        c.add(1);
+                            q.stats.xdp_errors.add(1);
+                        }
                         q.stats.xdp_bytes.add(bytes);
                     } else {
                         q.stats.count_xdp(&action, bytes);

@@ -34,6 +34,15 @@ qstat() {
 		END { print s + 0 }' "$VB/devices/$1/queue_stats"
 }
 
+# link_stats NS DEV rx|tx: DEV's packets, bytes and drops in that
+# direction, as ip -s link has them.
+link_stats() {
+	ip -n "$1" -j -s link show "$2" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)[0]["stats64"][sys.argv[1]]
+print(s["packets"], s["bytes"], s["dropped"])' "$3"
+}
+
 # ring_empty DEV: no frame waits in DEV's rx rings.
 ring_empty() {
 	[ "$(qstat "$1" ring)" = 0 ]

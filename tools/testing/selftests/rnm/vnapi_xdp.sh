@@ -315,19 +315,12 @@ check_eq "XDP_PASS: all verdicts = passes" $(($(verdicts "$b") - $(verdicts "$B0
 check_eq "XDP_PASS: rx xdp_errors of vnapi2" "$(delta "$B0" "$b" rx_xdp_errors)" 0
 # Frames the program passed count once in the interface's bytes: those of
 # ethtool -S, nothing consumed.
-check_eq "XDP_PASS: bytes received by vnapi2 (ip -s link)" \
-	"$(ip -n "$NSB" -j -s link show vnapi2 | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["bytes"])')" \
+read -r _ bytes _ <<<"$(link_stats "$NSB" vnapi2 rx)"
+check_eq "XDP_PASS: bytes received by vnapi2 (ip -s link)" "$bytes" \
 	"$(counters "$NSB" vnapi2 | awk '$1 == "rx_bytes" { print $2 }')"
 ping_ok || fail "XDP_PASS: no ping"
 xdp_detach "$NSB" vnapi2
 log "ok: XDP_PASS: 4 MB over TCP intact, $passed frames passed, each one to the stack"
-
-# rtnl_rx NS DEV: DEV's received packets and bytes, as ip -s link has
-# them.
-rtnl_rx() {
-	ip -n "$1" -j -s link show "$2" |
-		python3 -c 'import json, sys; s = json.load(sys.stdin)[0]["stats64"]["rx"]; print(s["packets"], s["bytes"])'
-}
 
 # xdp_sink WHAT PROG COUNTER: with PROG attached to vnapi2, N_DROP
 # datagrams from NSA are each counted in COUNTER of vnapi2 and none
@@ -335,17 +328,18 @@ rtnl_rx() {
 # first layer of the stack), 106 bytes each (64 of payload and the UDP,
 # IPv4 and Ethernet headers).  PROG stays attached.
 xdp_sink() {
-	local p0 b0
+	local p0 b0 rp rb
 	xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" "$2"
 	mark
-	read -r p0 b0 <<<"$(rtnl_rx "$NSB" vnapi2)"
+	read -r p0 b0 _ <<<"$(link_stats "$NSB" vnapi2 rx)"
 	udp_send "$NSA" 10.0.0.2 $N_DROP || fail "$1: sending $N_DROP datagrams failed"
 	settle "$1" "$NSB" vnapi2 "$3" "$B0" $N_DROP
 	b=$(counters "$NSB" vnapi2)
 	check_eq "$1: ${3/_/ } of vnapi2" "$(delta "$B0" "$b" "$3")" $N_DROP
 	check_eq "$1: frames to the stack" "$(delta "$B0" "$b" rx_frames)" 0
+	read -r rp rb _ <<<"$(link_stats "$NSB" vnapi2 rx)"
 	check_eq "$1: packets and bytes received by vnapi2 (ip -s link)" \
-		"$(rtnl_rx "$NSB" vnapi2)" "$((p0 + N_DROP)) $((b0 + N_DROP * 106))"
+		"$rp $rb" "$((p0 + N_DROP)) $((b0 + N_DROP * 106))"
 	account "$1"
 }
 
@@ -376,6 +370,7 @@ log "ok: XDP_DROP: $N_DROP datagrams dropped by the program, none to the stack; 
 # with their payloads.
 xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" tx_reflect
 mark
+read -r tp0 tb0 td0 <<<"$(link_stats "$NSB" vnapi2 tx)"
 csum0=$(udp_csum_errors "$NSA")
 got=$(ip netns exec "$NSA" python3 -c "$PY_PAYLOAD"'
 import socket, sys
@@ -408,6 +403,11 @@ a=$(counters "$NSA" vnapi1) b=$(counters "$NSB" vnapi2)
 check_eq "XDP_TX: rx xdp_tx of vnapi2" "$(delta "$B0" "$b" rx_xdp_tx)" $N
 check_eq "XDP_TX: frames to vnapi2's stack" "$(delta "$B0" "$b" rx_frames)" 0
 check_eq "XDP_TX: reflected frames vnapi1 received" "$(delta "$A0" "$a" rx_frames)" $N
+# The reflected frames are what vnapi2 transmitted: 106 bytes each, as
+# they came (their addresses and ports swapped).
+read -r tp tb td <<<"$(link_stats "$NSB" vnapi2 tx)"
+check_eq "XDP_TX: packets, bytes and drops vnapi2 transmitted (ip -s link)" \
+	"$((tp - tp0)) $((tb - tb0)) $((td - td0))" "$N $((N * 106)) 0"
 account "XDP_TX"
 log "ok: XDP_TX: $N datagrams reflected, all back to the sender with their payloads"
 
@@ -496,6 +496,7 @@ rcv_b=$!
 busywait 20000 test -e "$TMP/c.ready" -a -e "$TMP/b.ready" || fail "XDP_REDIRECT: receivers did not start"
 mark
 C0=$(counters "$NSB" vnapi3) D0=$(counters "$NSC" vnapi4)
+read -r tp0 tb0 td0 <<<"$(link_stats "$NSB" vnapi3 tx)"
 csum0=$(udp_csum_errors "$NSC")
 udp_burst "$NSA" 10.0.0.2 $PORT_RD $N || fail "XDP_REDIRECT: sending $N datagrams failed"
 wait $rcv_c || fail "XDP_REDIRECT: the receiver in $NSC failed"
@@ -512,6 +513,9 @@ check_eq "XDP_REDIRECT: frames to vnapi2's stack" "$(delta "$B0" "$b" rx_frames)
 check_eq "XDP_REDIRECT: tx xdp_xmit of vnapi3" "$(delta "$C0" "$c" tx_xdp_xmit)" $N
 check_eq "XDP_REDIRECT: tx xdp_xmit_errors of vnapi3" "$(delta "$C0" "$c" tx_xdp_xmit_errors)" 0
 check_eq "XDP_REDIRECT: frames to vnapi4's stack" "$(delta "$D0" "$d" rx_frames)" $N
+read -r tp tb td <<<"$(link_stats "$NSB" vnapi3 tx)"
+check_eq "XDP_REDIRECT: packets, bytes and drops vnapi3 transmitted (ip -s link)" \
+	"$((tp - tp0)) $((tb - tb0)) $((td - td0))" "$N $((N * 106)) 0"
 account "XDP_REDIRECT"
 # What the program does not select still goes to NSB's stack.
 ping_ok || fail "XDP_REDIRECT: no ping with xdp_redirect (ICMP is passed)"
