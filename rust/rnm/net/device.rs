@@ -275,7 +275,7 @@ pub struct QueueStatsRx<'a>(&'a mut bindings::netdev_queue_stats_rx);
 pub struct QueueStatsTx<'a>(&'a mut bindings::netdev_queue_stats_tx);
 
 /// The setters of a statistics type: each sets one `u64` counter of the
-/// C struct it borrows.
+/// C struct it borrows, reported as the netlink attribute its doc names.
 macro_rules! counter_setters {
     ($ty:ident { $($(#[$doc:meta])* $set:ident => $field:ident,)* }) => {
         impl $ty<'_> {
@@ -290,34 +290,39 @@ macro_rules! counter_setters {
 }
 
 counter_setters!(QueueStatsRx {
-    /// Frames received and passed to the stack, XDP being the first layer
-    /// of the stack: frames an XDP program consumed count too.
+    /// `rx-packets`: frames received and passed to the stack, XDP being
+    /// the first layer of the stack: frames an XDP program consumed count
+    /// too.
     set_packets => packets,
-    /// Bytes of the frames [`QueueStatsRx::set_packets`] counts.
+    /// `rx-bytes`: bytes of the frames [`QueueStatsRx::set_packets`]
+    /// counts, from the Ethernet header on (as the interface's `rx_bytes`).
     set_bytes => bytes,
-    /// Frames that entered the device but never left it: no room, device
-    /// down, errors.
+    /// `rx-hw-drops`: frames that entered the device but never left it:
+    /// no room, device down, errors.
     set_hw_drops => hw_drops,
-    /// Of [`QueueStatsRx::set_hw_drops`], those for want of room (a full
-    /// ring).
+    /// `rx-hw-drop-overruns`: of [`QueueStatsRx::set_hw_drops`], those for
+    /// want of room (a full ring).
     set_hw_drop_overruns => hw_drop_overruns,
-    /// Buffers the driver could not allocate for the queue.
+    /// `rx-alloc-fail`: buffers the driver could not allocate for the
+    /// queue.
     set_alloc_fail => alloc_fail,
 });
 
 counter_setters!(QueueStatsTx {
-    /// Frames sent.
+    /// `tx-packets`: frames sent.
     set_packets => packets,
-    /// Bytes of the frames [`QueueStatsTx::set_packets`] counts.
+    /// `tx-bytes`: bytes of the frames [`QueueStatsTx::set_packets`]
+    /// counts, from the Ethernet header on (as the interface's `tx_bytes`).
     set_bytes => bytes,
-    /// Frames the device took from the stack but never sent.
+    /// `tx-hw-drops`: frames the device took from the stack but never
+    /// sent.
     set_hw_drops => hw_drops,
-    /// Of [`QueueStatsTx::set_hw_drops`], those that were invalid or
-    /// malformed.
+    /// `tx-hw-drop-errors`: of [`QueueStatsTx::set_hw_drops`], those that
+    /// were invalid or malformed.
     set_hw_drop_errors => hw_drop_errors,
-    /// Times the driver stopped the queue.
+    /// `tx-stop`: times the driver stopped the queue.
     set_stop => stop,
-    /// Times the driver woke the queue.
+    /// `tx-wake`: times the driver woke the queue.
     set_wake => wake,
 });
 
@@ -394,9 +399,11 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// (`qstats-get` with queue scope, `get_queue_stats_rx` of
     /// `netdev_stat_ops`).  The core asks for the queues in use, below the
     /// count of [`Device::set_real_num_queues`]; an `idx` the driver has
-    /// no queue for gets nothing set.  Implementing it (or
+    /// no queue for gets nothing set, and a queue whose counters are all
+    /// left unset is left out of the dump.  Implementing it (or
     /// [`DeviceOps::queue_stats_tx`], [`DeviceOps::base_stats`]) installs
-    /// the device's `stat_ops`.  Process context, under RTNL.
+    /// the device's `stat_ops`; a device-scope `qstats-get` needs all
+    /// three.  Process context, under RTNL (it may sleep).
     ///
     /// Counters are reported as the interface's (`ndo_get_stats64`) when
     /// the base and every queue in use are added up, which `qstats-get`
@@ -955,7 +962,7 @@ impl<T: DeviceOps> Registration<T> {
             // which nothing else accesses yet; the table is `'static`, and
             // the core only reads it.
             unsafe {
-                (*dev.as_ptr()).stat_ops = ptr::from_ref(Adapter::<T>::stat_ops()).cast_mut();
+                (*dev.as_ptr()).stat_ops = ptr::from_ref(Adapter::<T>::stat_ops());
             }
         }
         let mut new = NewDevice {
