@@ -402,8 +402,8 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// no queue for gets nothing set, and a queue whose counters are all
     /// left unset is left out of the dump.  Implementing it (or
     /// [`DeviceOps::queue_stats_tx`], [`DeviceOps::base_stats`]) installs
-    /// the device's `stat_ops`; a device-scope `qstats-get` needs all
-    /// three.  Process context, under RTNL (it may sleep).
+    /// the device's `stat_ops`; a device-scope `qstats-get` needs
+    /// [`DeviceOps::base_stats`].  Process context, under RTNL (it may sleep).
     ///
     /// Counters are reported as the interface's (`ndo_get_stats64`) when
     /// the base and every queue in use are added up, which `qstats-get`

@@ -199,7 +199,8 @@ over_mtu() {
 	read -r tp _ _ <<<"$(link_stats "$NSA" vnapi1 tx)"
 	echo "$((tp - tp0)) $((rd - rd0))"
 }
-busywait 10000 test "$(over_mtu)" = "20 20" || true
+over_mtu_counted() { [ "$(over_mtu)" = "20 20" ]; }
+busywait 10000 over_mtu_counted || true
 check_eq "frames over vnapi2's MTU: sent by vnapi1, dropped by vnapi2 (ip -s link)" "$(over_mtu)" "20 20"
 ip -n "$NSB" link set vnapi2 mtu 1500 || fail "ip link set vnapi2 mtu 1500"
 
@@ -207,13 +208,27 @@ ip -n "$NSB" link set vnapi2 mtu 1500 || fail "ip link set vnapi2 mtu 1500"
 # carrier off has nowhere to go, and counts as a tx drop, not as sent.
 # Over the whole test, every frame vnapi1 counts as sent reached vnapi2,
 # as a frame to its stack or a drop (ip -s link).
+# The sender floods until told to stop, after the unlink (linkwatch
+# sees the carrier off up to a second late).
 f0=$(qstat vnapi2 frames)
-udp_send "$NSA" 10.0.0.2 20000 >/dev/null 2>&1 &
+rm -f /tmp/vnapi_flood_stop
+ip netns exec "$NSA" python3 -c '
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+p = b"x" * 64
+while not os.path.exists("/tmp/vnapi_flood_stop"):
+    for _ in range(100):
+        s.sendto(p, ("10.0.0.2", 9))
+' >/dev/null 2>&1 &
 sender=$!
 flowing() { [ "$(qstat vnapi2 frames)" -ge $((f0 + 1000)) ]; }
 busywait 60000 flowing || fail "the flood before unlinking did not start"
 echo 1 >$VB/unlink_device || fail "unlink_device 1 under traffic failed"
+dropped_no_peer() { [ "$(qstat vnapi1 drops tx)" -gt 0 ]; }
+busywait 20000 dropped_no_peer || fail "no frame transmitted while unlinked was counted as a drop"
+touch /tmp/vnapi_flood_stop
 wait $sender
+rm -f /tmp/vnapi_flood_stop
 settle
 read -r tp _ td <<<"$(link_stats "$NSA" vnapi1 tx)"
 read -r rp _ rd <<<"$(link_stats "$NSB" vnapi2 rx)"
