@@ -283,7 +283,32 @@ impl PortDev {
     }
 }
 
+/// Sums per-queue `(packets, bytes, drops)` counts.
+fn sum_counts(counts: impl Iterator<Item = (u64, u64, u64)>) -> (u64, u64, u64) {
+    counts.fold((0, 0, 0), |(p, b, d), (p1, b1, d1)| {
+        (p.wrapping_add(p1), b.wrapping_add(b1), d.wrapping_add(d1))
+    })
+}
+
 impl PortDev {
+    /// The frames received, their bytes and the frames dropped by the
+    /// receive queues from `first` on ([`RxStats::received`]).
+    fn rx_totals(&self, first: usize) -> (u64, u64, u64) {
+        sum_counts(self.rx.iter().skip(first).map(|q| rx_counts(&q.stats)))
+    }
+
+    /// The frames transmitted, their bytes and the frames dropped by the
+    /// transmit queues from `first` on ([`TxStats::sent`]).
+    fn tx_totals(&self, first: usize) -> (u64, u64, u64) {
+        sum_counts(
+            self.tx
+                .iter()
+                .zip(self.rx.iter())
+                .skip(first)
+                .map(|(t, r)| t.sent(&r.stats)),
+        )
+    }
+
     /// Combined channels in use.
     pub(crate) fn channels(&self) -> u32 {
         self.channels.load(Relaxed)
@@ -464,20 +489,16 @@ impl DeviceOps for PortDev {
     }
 
     fn get_stats64(_dev: &Device, data: &Self) -> Stats64 {
-        let mut s = Stats64::default();
-        for r in data.rx.iter().map(|q| &q.stats) {
-            let (packets, bytes) = r.received();
-            s.rx_packets += packets;
-            s.rx_bytes += bytes;
-            s.rx_dropped += r.drops.get();
+        let (rx_packets, rx_bytes, rx_dropped) = data.rx_totals(0);
+        let (tx_packets, tx_bytes, tx_dropped) = data.tx_totals(0);
+        Stats64 {
+            rx_packets,
+            rx_bytes,
+            rx_dropped,
+            tx_packets,
+            tx_bytes,
+            tx_dropped,
         }
-        for (t, r) in data.tx.iter().zip(data.rx.iter()) {
-            let (packets, bytes, drops) = t.sent(&r.stats);
-            s.tx_packets += packets;
-            s.tx_bytes += bytes;
-            s.tx_dropped += drops;
-        }
-        s
     }
 
     // The netdev family's per-queue counters: the same as the interface's
@@ -486,7 +507,7 @@ impl DeviceOps for PortDev {
 
     fn queue_stats_rx(_dev: &Device, data: &Self, idx: u32, stats: &mut QueueStatsRx<'_>) {
         if let Some(q) = data.rx.get(idx as usize) {
-            rx_qstats(&q.stats, stats);
+            rx_qstats(rx_counts(&q.stats), stats);
         }
     }
 
@@ -506,35 +527,24 @@ impl DeviceOps for PortDev {
         // Under RTNL, as `set_channels`: the queues the core asks for next
         // are `0..channels`.
         let n = data.channels() as usize;
-        let (mut packets, mut bytes, mut drops) = (0u64, 0u64, 0u64);
-        for r in data.rx.iter().skip(n).map(|q| &q.stats) {
-            let (p, b) = r.received();
-            packets = packets.wrapping_add(p);
-            bytes = bytes.wrapping_add(b);
-            drops = drops.wrapping_add(r.drops.get());
-        }
-        rx.set_packets(packets);
-        rx.set_bytes(bytes);
-        rx.set_hw_drops(drops);
-        let (mut packets, mut bytes, mut drops) = (0u64, 0u64, 0u64);
-        for (t, r) in data.tx.iter().zip(data.rx.iter()).skip(n) {
-            let (p, b, d) = t.sent(&r.stats);
-            packets = packets.wrapping_add(p);
-            bytes = bytes.wrapping_add(b);
-            drops = drops.wrapping_add(d);
-        }
-        tx.set_packets(packets);
-        tx.set_bytes(bytes);
-        tx.set_hw_drops(drops);
+        rx_qstats(data.rx_totals(n), rx);
+        tx_qstats(data.tx_totals(n), tx);
     }
 }
 
-/// Sets the netdev family's counters of a receive queue from `s`.
-fn rx_qstats(s: &RxStats, stats: &mut QueueStatsRx<'_>) {
+/// The frames received by a receive queue with counters `s`, their bytes
+/// ([`RxStats::received`]) and the frames it dropped.
+fn rx_counts(s: &RxStats) -> (u64, u64, u64) {
     let (packets, bytes) = s.received();
+    (packets, bytes, s.drops.get())
+}
+
+/// Sets the netdev family's counters of a receive queue from its frames,
+/// bytes and drops ([`rx_counts`]).
+fn rx_qstats((packets, bytes, drops): (u64, u64, u64), stats: &mut QueueStatsRx<'_>) {
     stats.set_packets(packets);
     stats.set_bytes(bytes);
-    stats.set_hw_drops(s.drops.get());
+    stats.set_hw_drops(drops);
 }
 
 /// Sets the netdev family's counters of a transmit queue from its frames,

@@ -24,7 +24,7 @@ use crate::rnm::{
     net::{
         napi::{GroResult, Napi, Poll, PollContext, Poller},
         skb::SkBuff,
-        xdp::XdpAction,
+        xdp::{XdpAction, XdpFrame},
     },
     rcu::RcuArc,
 };
@@ -272,21 +272,28 @@ impl RxStats {
     }
 
     /// Counts what became of a frame the XDP program was run on, of
-    /// `bytes` bytes as received (`XDP_TX` is counted once sent).
-    fn count_xdp(&self, action: &XdpAction, bytes: u64) {
+    /// `bytes` bytes as received, with the verdict `action`.  An
+    /// `XDP_TX` frame is handed to `send`, which returns its length as
+    /// sent (the program may have changed it), or `None` if it could not
+    /// be sent: the frame counts once sent (see [`RxStats::xdp_sent`]).
+    fn count_xdp(&self, action: XdpAction, bytes: u64, send: impl FnOnce(XdpFrame) -> Option<u64>) {
         let c = match action {
-            XdpAction::Pass(r) => {
+            XdpAction::Pass(r) | XdpAction::NotRun(r) => {
                 // Counted with the frames handed to the stack, bytes too.
-                self.count_received(1, bytes, u64::from(*r == GroResult::Merged));
-                self.xdp_pass.add(1);
+                self.count_received(1, bytes, u64::from(r == GroResult::Merged));
+                if matches!(action, XdpAction::Pass(_)) {
+                    self.xdp_pass.add(1);
+                }
                 return;
             }
-            XdpAction::NotRun(r) => {
-                self.count_received(1, bytes, u64::from(*r == GroResult::Merged));
-                return;
-            }
+            XdpAction::Tx(frame) => match send(frame) {
+                Some(len) => {
+                    self.xdp_tx_bytes.add(len);
+                    &self.xdp_tx
+                }
+                None => &self.xdp_errors,
+            },
             XdpAction::Drop => &self.xdp_drop,
-            XdpAction::Tx(_) => &self.xdp_tx,
             XdpAction::Redirect => &self.xdp_redirect,
             XdpAction::Aborted => &self.xdp_aborted,
             XdpAction::Error => &self.xdp_errors,
@@ -742,23 +749,13 @@ impl Poller for RxQueue {
                     let Ok(action) = ctx.run_xdp(skb) else {
                         continue;
                     };
-                    if let XdpAction::Tx(frame) = action {
+                    q.stats.count_xdp(action, bytes, |frame| {
                         // Out of the device: to the peer's queue of the
                         // same index.
                         let len = u64::from(frame.len());
-                        let sent = peer.is_some_and(|peer| {
-                            port::xmit_frame(peer, usize::from(q.index), frame, bh)
-                        });
-                        if sent {
-                            q.stats.xdp_tx.add(1);
-                            q.stats.xdp_tx_bytes.add(len);
-                        } else {
-                            q.stats.xdp_errors.add(1);
-                        }
-                        q.stats.xdp_bytes.add(bytes);
-                    } else {
-                        q.stats.count_xdp(&action, bytes);
-                    }
+                        let peer = peer?;
+                        port::xmit_frame(peer, usize::from(q.index), frame, bh).then_some(len)
+                    });
                 }
             } else {
                 // What GRO may merge, close to how veth decides
