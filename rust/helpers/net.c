@@ -65,11 +65,6 @@ void rnm_eth_hw_addr_random(struct net_device *dev)
 	eth_hw_addr_random(dev);
 }
 
-bool rnm_netif_running(const struct net_device *dev)
-{
-	return netif_running(dev);
-}
-
 void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu)
 {
 	WRITE_ONCE(dev->mtu, mtu);

@@ -16,7 +16,6 @@ void rnm_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops
 		     const struct ethtool_ops *ethtool_ops);
 void rnm_netdev_set_sw_features(struct net_device *dev);
 void rnm_eth_hw_addr_random(struct net_device *dev);
-bool rnm_netif_running(const struct net_device *dev);
 void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu);
 
 int rnm_netif_napi_add_queue(struct net_device *dev, struct napi_struct *napi,

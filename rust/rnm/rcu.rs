@@ -28,9 +28,13 @@
 //! ```
 
 use crate::rnm::bh::IrqContext;
-use core::{marker::PhantomData, ptr};
+use core::{
+    marker::PhantomData,
+    ptr,
+    sync::atomic::{AtomicPtr, Ordering},
+};
 use kernel::sync::{
-    atomic::{Acquire, Atomic, Full},
+    atomic::{Atomic, Full},
     rcu, Arc,
 };
 
@@ -68,7 +72,7 @@ impl<T: Send + Sync> RcuArc<T> {
     /// The published object, valid while the caller holds the RCU read
     /// lock.  Lock-free; any context.
     pub fn get<'a>(&'a self, _guard: &'a rcu::Guard) -> Option<&'a T> {
-        let p = self.ptr.load(Acquire);
+        let p = self.load();
         // SAFETY: non-null `p` is from `Arc::into_raw`; it is dropped only
         // after a grace period (`_guard` holds one off) or with `self` (`'a`).
         unsafe { p.as_ref() }
@@ -81,12 +85,27 @@ impl<T: Send + Sync> RcuArc<T> {
     /// tree, two calls each way).  Lock-free.
     #[inline]
     pub fn get_in<'a>(&'a self, _ctx: &'a IrqContext) -> Option<&'a T> {
-        let p = self.ptr.load(Acquire);
+        let p = self.load();
         // SAFETY: non-null `p` is from `Arc::into_raw`; it is dropped only
         // after a grace period, which `_ctx` holds off (`IrqContext`
         // invariant: this CPU has bottom halves or interrupts disabled
         // while it is borrowed), or with `self` (`'a`).
         unsafe { p.as_ref() }
+    }
+
+    /// The pointer, loaded with acquire ordering (`rcu_dereference()` is
+    /// weaker) through a `core` atomic, which compiles inline: out of the
+    /// kernel tree [`Atomic::load`] is a call to a C helper, and the
+    /// transmit path reads a peer for every frame.  An acquire load means
+    /// the same in the Rust and the kernel memory models
+    /// (`smp_load_acquire()`).
+    #[inline(always)]
+    fn load(&self) -> *mut T {
+        // SAFETY: `as_ptr` is valid and aligned for a `*mut T` (which
+        // `AtomicPtr<T>` has the size and alignment of) while `self` is
+        // borrowed, and every access to it is atomic and of its size:
+        // through `ptr` or through this view.
+        unsafe { AtomicPtr::from_ptr(self.ptr.as_ptr()) }.load(Ordering::Acquire)
     }
 
     /// Publishes `new` and returns the previously published object once no

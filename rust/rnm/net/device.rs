@@ -107,10 +107,13 @@ use crate::rnm::{
 };
 use core::{
     marker::PhantomData,
+    mem::size_of,
     ptr::{self, NonNull},
+    sync::atomic::{AtomicUsize, Ordering},
 };
 use kernel::{
     error::{to_result, VTABLE_DEFAULT_ERROR},
+    ffi,
     prelude::*,
     sync::atomic::{atomic_load, Relaxed},
     types::Opaque,
@@ -142,10 +145,21 @@ impl Device {
         self.0.get()
     }
 
-    /// Whether the interface is up (`netif_running`).
+    /// Whether the interface is up (`netif_running`).  Any context.
+    #[inline]
     pub fn is_running(&self) -> bool {
-        // SAFETY: the device is valid by the type invariant.
-        unsafe { bindings::rnm_netif_running(self.as_raw()) }
+        const _: () = assert!(size_of::<ffi::c_ulong>() == size_of::<usize>());
+        // `test_bit(__LINK_STATE_START, &dev->state)`, a single atomic
+        // load, inline: the transmit path asks for every frame, and out of
+        // the kernel tree `netif_running()` is a call to a C helper.
+        // SAFETY: the device is valid by the type invariant; `state` is an
+        // aligned `unsigned long` (the size of `usize`) that the kernel
+        // changes only with atomic bit operations.
+        let state = unsafe {
+            AtomicUsize::from_ptr(ptr::addr_of_mut!((*self.as_raw()).state).cast::<usize>())
+        }
+        .load(Ordering::Relaxed);
+        state & (1 << bindings::netdev_state_t___LINK_STATE_START) != 0
     }
 
     /// The device's features (`dev->features`, `NETIF_F_*` bits), read

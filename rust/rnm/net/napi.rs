@@ -109,7 +109,13 @@ use crate::rnm::{
         xdp::{ProgSlot, XdpAction, XdpFrame},
     },
 };
-use core::{cell::Cell, ffi::c_void, marker::PhantomData, ptr::addr_of_mut};
+use core::{
+    cell::Cell,
+    ffi::c_void,
+    marker::PhantomData,
+    ptr::addr_of_mut,
+    sync::atomic::{self as core_atomic, AtomicBool, AtomicI32},
+};
 use kernel::{
     cpu::CpuId,
     impl_has_hr_timer,
@@ -228,6 +234,24 @@ const IPI_SENT: u32 = 1;
 /// callback delivers it too.
 const IPI_AGAIN: u32 = 2;
 
+/// `a` as a `core` atomic, for the loads and stores of the data path.
+///
+/// Out of the kernel tree every operation of [`Atomic`] is a call to a C
+/// helper (`rust_helper_atomic_*`), and raising the line and polling make
+/// several per frame.  Loads and stores that are `Relaxed`, `Acquire` or
+/// `Release` mean the same in the Rust and the kernel memory models
+/// (`READ_ONCE()`, `smp_load_acquire()`, `WRITE_ONCE()`,
+/// `smp_store_release()`), so they go through this view, which compiles
+/// inline; the fully ordered read-modify-writes stay with [`Atomic`].
+#[inline(always)]
+fn inline_bool(a: &Atomic<bool>) -> &AtomicBool {
+    // SAFETY: `as_ptr` is valid and aligned for a `bool` (which
+    // `AtomicBool` has the size and alignment of) while `a` is borrowed,
+    // and every access to it is atomic and of its size: through `a` or
+    // through such a view.
+    unsafe { AtomicBool::from_ptr(a.as_ptr()) }
+}
+
 /// A `call_single_data_t`, with the alignment the C type has (bindgen
 /// drops it): it then never straddles two cache lines.
 #[repr(C, align(32))]
@@ -260,7 +284,9 @@ pub struct Napi<P: Poller> {
     timer: HrTimer<Self>,
     csd: Csd,
     xdp_rxq: Opaque<bindings::xdp_rxq_info>,
-    irq_cpu: Atomic<i32>,
+    /// Read on every interrupt: a `core` atomic, inline (see
+    /// [`inline_bool`]); only `Relaxed` loads and stores.
+    irq_cpu: AtomicI32,
     ipi: Atomic<u32>,
     masked: Atomic<bool>,
     armed: Atomic<bool>,
@@ -317,7 +343,7 @@ impl<P: Poller> Napi<P> {
             addr_of_mut!((*p).napi).write(Opaque::zeroed());
             addr_of_mut!((*p).csd).write(Csd(Opaque::zeroed()));
             addr_of_mut!((*p).xdp_rxq).write(Opaque::zeroed());
-            addr_of_mut!((*p).irq_cpu).write(Atomic::new(IRQ_CPU_LOCAL));
+            addr_of_mut!((*p).irq_cpu).write(AtomicI32::new(IRQ_CPU_LOCAL));
             addr_of_mut!((*p).ipi).write(Atomic::new(IPI_IDLE));
             addr_of_mut!((*p).masked).write(Atomic::new(false));
             addr_of_mut!((*p).armed).write(Atomic::new(false));
@@ -504,13 +530,13 @@ impl<P: Poller> Napi<P> {
 
     /// Whether the interrupt line is masked.  Any context.
     pub fn irq_masked(&self) -> bool {
-        self.masked.load(Acquire)
+        inline_bool(&self.masked).load(core_atomic::Ordering::Acquire)
     }
 
     /// The CPU the line is steered to, or `None` if its interrupts are
     /// handled where they are raised.  Any context.
     pub fn irq_cpu(&self) -> Option<u32> {
-        u32::try_from(self.irq_cpu.load(Relaxed)).ok()
+        u32::try_from(self.irq_cpu.load(core_atomic::Ordering::Relaxed)).ok()
     }
 
     /// Steers the line to `cpu`, or with `None` lets each interrupt be
@@ -529,7 +555,7 @@ impl<P: Poller> Napi<P> {
                 i32::try_from(c).map_err(|_| EINVAL)?
             }
         };
-        self.irq_cpu.store(v, Relaxed);
+        self.irq_cpu.store(v, core_atomic::Ordering::Relaxed);
         Ok(())
     }
 
@@ -544,15 +570,21 @@ impl<P: Poller> Napi<P> {
         self.deliver(irq)
     }
 
+    /// Whether the line is stopped (NAPI disabled).  Any context.
+    #[inline(always)]
+    fn line_stopped(&self) -> bool {
+        inline_bool(&self.stopped).load(core_atomic::Ordering::Acquire)
+    }
+
     /// [`Napi::raise_irq`], also from the timer's callback (hard interrupt
     /// context, where bottom halves do not run either).
     fn deliver(&self, irq: &IrqContext) -> bool {
-        if self.stopped.load(Acquire) || self.masked.xchg(true, Full) {
+        if self.line_stopped() || self.masked.xchg(true, Full) {
             return false;
         }
         // With bottom halves disabled this is the CPU the handler runs on
         // if it runs here.
-        let target = self.irq_cpu.load(Relaxed);
+        let target = self.irq_cpu.load(core_atomic::Ordering::Relaxed);
         if target != IRQ_CPU_LOCAL && target != i32::from(CpuId::current()) {
             // The line is masked while the poll runs, but busy polling and
             // threaded NAPI may complete and unmask before the callback of
@@ -594,7 +626,7 @@ impl<P: Poller> Napi<P> {
     ///
     /// Needs bottom halves disabled (see [`Napi::raise_irq`]).
     pub fn arm_irq(&self, usecs: u32, _irq: &IrqContext) {
-        if self.stopped.load(Acquire) || self.armed.xchg(true, Full) {
+        if self.line_stopped() || self.armed.xchg(true, Full) {
             return;
         }
         // SAFETY: the object is never moved (type invariants).
@@ -611,7 +643,7 @@ impl<P: Poller> Napi<P> {
     /// Reopens the interrupt line (typically from [`Poller::completed`], or
     /// after enabling NAPI).  Any context.
     pub fn unmask_irq(&self) {
-        self.masked.store(false, Release);
+        inline_bool(&self.masked).store(false, core_atomic::Ordering::Release);
     }
 
     /// Reopens the interrupt line from inside its poll, before completing
