@@ -13,6 +13,8 @@
 #include <linux/skbuff.h>
 #include <net/busy_poll.h>
 #include <net/gso.h>
+#include <net/page_pool/helpers.h>
+#include <net/xdp.h>
 #include <linux/smp.h>
 #include <linux/cpumask.h>
 #include <net/sock.h>
@@ -264,6 +266,11 @@ unsigned int rnm_netdev_mtu(const struct net_device *dev)
  */
 #define RNM_XDP_MAX_FRAME SKB_WITH_OVERHEAD(PAGE_SIZE - XDP_PACKET_HEADROOM)
 #define RNM_XDP_MAX_MTU (RNM_XDP_MAX_FRAME - ETH_HLEN - VLAN_HLEN)
+/*
+ * Pages a receive queue's page pool keeps for reuse beyond its lockless
+ * cache (as veth's, one per slot of a default ring).
+ */
+#define RNM_XDP_POOL_SIZE 256
 
 unsigned int rnm_xdp_max_mtu(void)
 {
@@ -304,30 +311,67 @@ void rnm_netdev_set_xdp_features(struct net_device *dev, bool xdp,
 }
 
 /*
- * Registers @rxq as the XDP receive queue @index of @dev, its buffers whole
- * order-0 pages (what rnm_xdp_run_skb() gives the program).
+ * Registers @rxq as the XDP receive queue @index of @dev, with a page pool
+ * of its own (stored in *@pp) as its memory model: the order-0 pages that
+ * rnm_xdp_run_skb() gives the program come from it and go back to it,
+ * whatever becomes of the frame (dropped, passed up, sent or redirected).
+ * Process context.  Undone by rnm_xdp_rxq_unreg().
  */
 int rnm_xdp_rxq_reg(struct xdp_rxq_info *rxq, struct net_device *dev,
-		    u32 index)
+		    u32 index, struct page_pool **pp)
 {
-	int err = xdp_rxq_info_reg(rxq, dev, index, 0);
+	struct page_pool_params params = {
+		.order = 0,
+		.pool_size = RNM_XDP_POOL_SIZE,
+		.nid = NUMA_NO_NODE,
+		.netdev = dev,
+		.queue_idx = index,
+	};
+	struct page_pool *pool;
+	int err;
 
+	pool = page_pool_create(&params);
+	if (IS_ERR(pool))
+		return PTR_ERR(pool);
+	err = xdp_rxq_info_reg(rxq, dev, index, 0);
 	if (err)
-		return err;
-	err = xdp_rxq_info_reg_mem_model(rxq, MEM_TYPE_PAGE_ORDER0, NULL);
-	if (err)
+		goto destroy;
+	err = xdp_rxq_info_reg_mem_model(rxq, MEM_TYPE_PAGE_POOL, pool);
+	if (err) {
 		xdp_rxq_info_unreg(rxq);
+		goto destroy;
+	}
+	*pp = pool;
+	return 0;
+
+destroy:
+	page_pool_destroy(pool);
 	return err;
+}
+
+/*
+ * Unregisters @rxq and releases its page pool @pp (freed once the last of
+ * its pages still in flight comes back).  No poll may run any more.
+ */
+void rnm_xdp_rxq_unreg(struct xdp_rxq_info *rxq, struct page_pool *pp)
+{
+	/* Drops the reference the memory model holds on @pp ... */
+	xdp_rxq_info_unreg(rxq);
+	/* ... and this, the creator's. */
+	page_pool_destroy(pp);
 }
 
 /*
  * Runs @prog on @skb, a frame received on @napi's device (eth_type_trans
  * done: skb->data past the Ethernet header), whose XDP receive queue is
- * @rxq.  Called from @napi's poll (bottom halves disabled, under RCU).
+ * @rxq with the page pool @pp.  Called from @napi's poll (bottom halves
+ * disabled, under RCU), the only context that takes pages from @pp or
+ * puts them back directly.
  *
- * The frame, from its MAC header, is copied into a page laid out for XDP
- * (checksum completed first if it was left to the device), and @skb is
- * consumed whatever happens.  Returns the verdict carried out:
+ * The frame, from its MAC header, is copied into a page of @pp laid out
+ * for XDP (checksum completed first if it was left to the device), and
+ * @skb is consumed whatever happens; the page goes back to @pp wherever
+ * the frame ends.  Returns the verdict carried out:
  *   XDP_PASS      *out is an sk_buff built around the page, as the
  *                 program left it, for the stack (protocol set, receive
  *                 queue recorded);
@@ -341,7 +385,8 @@ int rnm_xdp_rxq_reg(struct xdp_rxq_info *rxq, struct net_device *dev,
  * or a GSO aggregate, no memory, redirect or conversion failed): freed.
  */
 int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
-		    struct bpf_prog *prog, struct sk_buff *skb, void **out)
+		    struct page_pool *pp, struct bpf_prog *prog,
+		    struct sk_buff *skb, void **out)
 {
 	struct net_device *dev = rxq->dev;
 	struct xdp_frame *xdpf;
@@ -360,12 +405,12 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 	if (mac_len < 0 || len > RNM_XDP_MAX_FRAME || skb_is_gso(skb) ||
 	    (skb->ip_summed == CHECKSUM_PARTIAL && skb_csum_hwoffload_help(skb, 0)))
 		goto free_skb;
-	page = dev_alloc_page();
+	page = page_pool_dev_alloc_pages(pp);
 	if (!page)
 		goto free_skb;
 	va = page_address(page);
 	if (skb_copy_bits(skb, -mac_len, va + XDP_PACKET_HEADROOM, len)) {
-		put_page(page);
+		page_pool_put_full_page(pp, page, true);
 		goto free_skb;
 	}
 	consume_skb(skb);
@@ -378,6 +423,8 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 		skb = napi_build_skb(xdp.data_hard_start, PAGE_SIZE);
 		if (!skb)
 			break;
+		/* Freed, the page goes back to @pp. */
+		skb_mark_for_recycle(skb);
 		skb_reserve(skb, xdp.data - xdp.data_hard_start);
 		__skb_put(skb, xdp.data_end - xdp.data);
 		if (xdp.data_meta < xdp.data)
@@ -399,17 +446,17 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 			break;
 		return XDP_REDIRECT;
 	case XDP_DROP:
-		put_page(page);
+		page_pool_put_full_page(pp, page, true);
 		return XDP_DROP;
 	default:
 		bpf_warn_invalid_xdp_action(dev, prog, act);
 		fallthrough;
 	case XDP_ABORTED:
 		trace_xdp_exception(dev, prog, act);
-		put_page(page);
+		page_pool_put_full_page(pp, page, true);
 		return XDP_ABORTED;
 	}
-	put_page(page);
+	page_pool_put_full_page(pp, page, true);
 	return -1;
 
 free_skb:

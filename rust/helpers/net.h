@@ -47,9 +47,11 @@ void rnm_netdev_bpf_mtu_error(struct netdev_bpf *bpf);
 void rnm_netdev_set_xdp_features(struct net_device *dev, bool xdp,
 				 bool ndo_xmit);
 int rnm_xdp_rxq_reg(struct xdp_rxq_info *rxq, struct net_device *dev,
-		    u32 index);
+		    u32 index, struct page_pool **pp);
+void rnm_xdp_rxq_unreg(struct xdp_rxq_info *rxq, struct page_pool *pp);
 int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
-		    struct bpf_prog *prog, struct sk_buff *skb, void **out);
+		    struct page_pool *pp, struct bpf_prog *prog,
+		    struct sk_buff *skb, void **out);
 unsigned int rnm_xdp_frame_len(const struct xdp_frame *xdpf);
 struct sk_buff *rnm_xdp_build_skb_from_frame(struct xdp_frame *xdpf,
 					     struct net_device *dev);

@@ -267,8 +267,9 @@ struct Csd(Opaque<bindings::__call_single_data>);
 /// (the object is never moved: it is only handed out pinned); the device
 /// outlives the object (it is owned by the device's registration).
 /// `xdp_rxq` is registered as the device's XDP receive queue of the
-/// context's index; the device's private area starts with the XDP program
-/// slot of [`device::xdp_slot`] (the device is one of a
+/// context's index, with `page_pool` (created for it and released only
+/// with it) as its memory model; the device's private area starts with
+/// the XDP program slot of [`device::xdp_slot`] (the device is one of a
 /// [`Registration`](device::Registration)).
 /// `enabled` tells whether `napi_enable` was called last (rather than
 /// `napi_disable`); it changes only under RTNL or with exclusive access.
@@ -284,6 +285,9 @@ pub struct Napi<P: Poller> {
     timer: HrTimer<Self>,
     csd: Csd,
     xdp_rxq: Opaque<bindings::xdp_rxq_info>,
+    /// The pages XDP programs run on, taken and put back directly only by
+    /// the poll.
+    page_pool: *mut bindings::page_pool,
     /// Read on every interrupt: a `core` atomic, inline (see
     /// [`inline_bool`]); only `Relaxed` loads and stores.
     irq_cpu: AtomicI32,
@@ -343,6 +347,7 @@ impl<P: Poller> Napi<P> {
             addr_of_mut!((*p).napi).write(Opaque::zeroed());
             addr_of_mut!((*p).csd).write(Csd(Opaque::zeroed()));
             addr_of_mut!((*p).xdp_rxq).write(Opaque::zeroed());
+            addr_of_mut!((*p).page_pool).write(core::ptr::null_mut());
             addr_of_mut!((*p).irq_cpu).write(AtomicI32::new(IRQ_CPU_LOCAL));
             addr_of_mut!((*p).ipi).write(Atomic::new(IPI_IDLE));
             addr_of_mut!((*p).masked).write(Atomic::new(false));
@@ -367,12 +372,14 @@ impl<P: Poller> Napi<P> {
         let ret = if ret == 0 {
             // SAFETY: `xdp_rxq` is zeroed (a new queue) at its final
             // address; `dev` is valid; `index` is a receive queue of `dev`
-            // (checked when the context was added).
+            // (checked when the context was added); `page_pool` is written
+            // (on success only) with the pool registered with it.
             let ret = unsafe {
                 bindings::rnm_xdp_rxq_reg(
                     Opaque::cast_into(addr_of_mut!((*p).xdp_rxq)),
                     dev.as_raw(),
                     index,
+                    addr_of_mut!((*p).page_pool),
                 )
             };
             if ret != 0 {
@@ -682,6 +689,7 @@ impl<P: Poller> Napi<P> {
             bh: &bh,
             xdp,
             xdp_rxq: &this.xdp_rxq,
+            page_pool: this.page_pool,
             xdp_ran: &xdp_ran,
         };
         let poll = P::poll(this, ctx);
@@ -755,9 +763,11 @@ impl<P: Poller> Drop for Napi<P> {
         // SAFETY: exclusive access; dropped in process context (with the
         // registration that owns it).
         unsafe { self.shut_down() };
-        // SAFETY: registered when the context was added; no poll runs any
-        // more (disabled above), and frames it made refer to no queue.
-        unsafe { bindings::xdp_rxq_info_unreg(self.xdp_rxq.get()) };
+        // SAFETY: registered with `page_pool` when the context was added;
+        // no poll runs any more (disabled above).  Frames it made refer to
+        // no queue; pages of the pool still in flight (in sockets, in other
+        // devices' rings) keep the pool until they come back to it.
+        unsafe { bindings::rnm_xdp_rxq_unreg(self.xdp_rxq.get(), self.page_pool) };
         // SAFETY: the context is added and disabled; its device is still
         // allocated (the registration drops its NAPI contexts before it
         // frees the device).  `netif_napi_del` waits for an RCU grace
@@ -773,7 +783,8 @@ impl<P: Poller> Drop for Napi<P> {
 /// # Invariants
 ///
 /// `napi` is the context being polled, by the poll call this value was
-/// made for and lives in; `done <= budget`.
+/// made for and lives in, `xdp_rxq` its XDP receive queue and `page_pool`
+/// that queue's pool; `done <= budget`.
 pub struct PollContext<'a> {
     napi: &'a Opaque<bindings::napi_struct>,
     budget: u32,
@@ -781,6 +792,7 @@ pub struct PollContext<'a> {
     bh: &'a BhContext,
     xdp: &'a ProgSlot,
     xdp_rxq: &'a Opaque<bindings::xdp_rxq_info>,
+    page_pool: *mut bindings::page_pool,
     xdp_ran: &'a Cell<bool>,
 }
 
@@ -861,7 +873,8 @@ impl<'a> PollContext<'a> {
     /// counts against the budget whatever the verdict.
     ///
     /// The program sees a copy of the frame from its Ethernet header, in a
-    /// page of its own (checksum completed if it was left to the device);
+    /// page of the queue's page pool (checksum completed if it was left to
+    /// the device);
     /// frames longer than [`xdp::max_mtu`](super::xdp::max_mtu) allows, or
     /// still GSO aggregates, are not run ([`XdpAction::Error`]).
     ///
@@ -881,11 +894,13 @@ impl<'a> PollContext<'a> {
         // SAFETY: inside the poll function (bottom halves disabled: an RCU
         // read-side section, in which `prog`, read from the slot, stays
         // valid) we own the NAPI context, whose XDP receive queue is
-        // registered; the buffer's reference passes to the callee.
+        // registered with `page_pool`, which only this poll takes pages
+        // from; the buffer's reference passes to the callee.
         let r = unsafe {
             bindings::rnm_xdp_run_skb(
                 self.napi.get(),
                 self.xdp_rxq.get(),
+                self.page_pool,
                 prog,
                 skb.into_raw(),
                 &mut out,

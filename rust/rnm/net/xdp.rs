@@ -19,9 +19,10 @@
 //! [`DeviceOps::xdp_xmit`](super::device::DeviceOps::xdp_xmit).
 //!
 //! Each NAPI context has its XDP receive queue (`xdp_rxq_info`), registered
-//! while the context exists.  The program sees a copy of each frame in an
-//! order-0 page of its own (`MEM_TYPE_PAGE_ORDER0`), with
-//! `XDP_PACKET_HEADROOM` (256 bytes) in front of it.
+//! while the context exists, with a page pool of its own as its memory
+//! model (`MEM_TYPE_PAGE_POOL`).  The program sees a copy of each frame in
+//! an order-0 page of that pool, with `XDP_PACKET_HEADROOM` (256 bytes) in
+//! front of it; the page goes back to the pool wherever the frame ends.
 
 use crate::rnm::{bindings, net::napi::GroResult};
 use core::{

@@ -10,7 +10,9 @@
 #   through the program;
 # - XDP_DROP: datagrams are counted and dropped, none reaches the stack,
 #   ping fails; detached, ping works again; the interface (ip -s link)
-#   counts them as received, XDP being the first layer of the stack;
+#   counts them as received, XDP being the first layer of the stack; their
+#   pages come from and go back to vnapi2's page pools, one per queue
+#   (page-pool-get and page-pool-stats-get, with ynl);
 # - XDP_TX: datagrams reflected (addresses and ports swapped) all come
 #   back to the sending socket with their payloads and valid checksums
 #   (vnapi completes a checksum left to offload before its program runs);
@@ -343,10 +345,43 @@ xdp_sink() {
 	account "$1"
 }
 
+# pp_stats: "POOLS FAST RECYCLED" for the page pools of the devices
+# created in the root namespace and moved out of it (vnapi1 and vnapi2
+# here): the kernel lists those under the root namespace's loopback
+# device (page-pool-get without an ifindex), until they are freed.  How
+# many there are (live: without a detach-time), the pages taken from
+# their caches and the pages put back (into a cache or a pool's ring),
+# summed over them (page-pool-stats-get).
+pp_stats() {
+	local y="python3 $YNL_TREE/tools/net/ynl/pyynl/cli.py --no-schema
+		--spec $YNL_TREE/Documentation/netlink/specs/netdev.yaml --output-json"
+	python3 -c '
+import json, sys
+live = {p["id"] for p in json.loads(sys.argv[1])
+        if "ifindex" not in p and "detach-time" not in p}
+s = [p for p in json.loads(sys.argv[2]) if p["info"]["id"] in live]
+print(len(s), sum(p.get("alloc-fast", 0) for p in s),
+      sum(p.get("recycle-cached", 0) + p.get("recycle-ring", 0) for p in s))' \
+		"$($y --dump page-pool-get)" "$($y --dump page-pool-stats-get)"
+}
+
 # c. XDP_DROP: every datagram is dropped by the program, none reaches the
 # stack (the neighbours are static: no ARP); ping fails, and works again
-# once the program is detached.
+# once the program is detached.  The pages the program ran on come from
+# vnapi2's page pools, one per receive queue, and go straight back: each
+# dropped frame's page is recycled, and all but the first refill of a
+# pool's cache (64 pages) are taken from it.
+[ -z "$YNL_TREE" ] || read -r pools fast0 rec0 <<<"$(pp_stats)"
 xdp_sink XDP_DROP drop rx_xdp_drop
+if [ -n "$YNL_TREE" ]; then
+	read -r pools fast rec <<<"$(pp_stats)"
+	check_eq "XDP_DROP: page pools of vnapi1 and vnapi2 (2 queues each)" "$pools" 4
+	[ $((rec - rec0)) -ge $N_DROP ] ||
+		fail "XDP_DROP: $((rec - rec0)) pages recycled by the page pools, want $N_DROP or more"
+	[ $((fast - fast0)) -ge $((N_DROP - 64)) ] ||
+		fail "XDP_DROP: $((fast - fast0)) pages from the page pools' caches, want $((N_DROP - 64)) or more"
+	log "ok: XDP_DROP: $((rec - rec0)) pages recycled, $((fast - fast0)) taken from the caches of $pools page pools"
+fi
 ip netns exec "$NSA" ping -c 2 -i 0.2 -W 1 10.0.0.2 >/dev/null 2>&1 &&
 	fail "XDP_DROP: ping works with xdp_drop on vnapi2"
 xdp_detach "$NSB" vnapi2
