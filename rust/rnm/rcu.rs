@@ -104,7 +104,9 @@ impl<T: Send + Sync> RcuArc<T> {
         // SAFETY: `as_ptr` is valid and aligned for a `*mut T` (which
         // `AtomicPtr<T>` has the size and alignment of) while `self` is
         // borrowed, and every access to it is atomic and of its size:
-        // through `ptr` or through this view.
+        // through this view, or through `ptr`, whose operations are C's
+        // pointer-sized atomics (`READ_ONCE()`, `xchg()`), which count as
+        // atomic accesses for Rust's model as they do for the kernel's.
         unsafe { AtomicPtr::from_ptr(self.ptr.as_ptr()) }.load(Ordering::Acquire)
     }
 

@@ -107,13 +107,10 @@ use crate::rnm::{
 };
 use core::{
     marker::PhantomData,
-    mem::size_of,
     ptr::{self, NonNull},
-    sync::atomic::{AtomicUsize, Ordering},
 };
 use kernel::{
     error::{to_result, VTABLE_DEFAULT_ERROR},
-    ffi,
     prelude::*,
     sync::atomic::{atomic_load, Relaxed},
     types::Opaque,
@@ -148,17 +145,19 @@ impl Device {
     /// Whether the interface is up (`netif_running`).  Any context.
     #[inline]
     pub fn is_running(&self) -> bool {
-        const _: () = assert!(size_of::<ffi::c_ulong>() == size_of::<usize>());
-        // `test_bit(__LINK_STATE_START, &dev->state)`, a single atomic
-        // load, inline: the transmit path asks for every frame, and out of
-        // the kernel tree `netif_running()` is a call to a C helper.
-        // SAFETY: the device is valid by the type invariant; `state` is an
-        // aligned `unsigned long` (the size of `usize`) that the kernel
-        // changes only with atomic bit operations.
-        let state = unsafe {
-            AtomicUsize::from_ptr(ptr::addr_of_mut!((*self.as_raw()).state).cast::<usize>())
-        }
-        .load(Ordering::Relaxed);
+        // `test_bit(__LINK_STATE_START, &dev->state)` as the generic
+        // `test_bit()` reads it, with a volatile load of the word (a
+        // `READ_ONCE()`), inline: the transmit path asks for every frame,
+        // and out of the kernel tree `netif_running()` is a call to a C
+        // helper.  Not a `core` atomic load: the kernel sets and clears
+        // the bit with atomic operations that may be narrower than the
+        // word (a byte on x86), which the kernel memory model allows and
+        // Rust's atomics do not.
+        // SAFETY: the device is valid by the type invariant, so `state`
+        // is an aligned, initialised `unsigned long`; a volatile read of it
+        // races only with the kernel's atomic bit operations, as
+        // `test_bit()` does.
+        let state = unsafe { ptr::read_volatile(ptr::addr_of!((*self.as_raw()).state)) };
         state & (1 << bindings::netdev_state_t___LINK_STATE_START) != 0
     }
 

@@ -247,8 +247,10 @@ const IPI_AGAIN: u32 = 2;
 fn inline_bool(a: &Atomic<bool>) -> &AtomicBool {
     // SAFETY: `as_ptr` is valid and aligned for a `bool` (which
     // `AtomicBool` has the size and alignment of) while `a` is borrowed,
-    // and every access to it is atomic and of its size: through `a` or
-    // through such a view.
+    // and every access to it is atomic and of its size: through such a
+    // view, or through `a`, whose operations are C's one-byte atomics
+    // (`READ_ONCE()`, `xchg()`, `try_cmpxchg()` of an `s8`), which count
+    // as atomic accesses for Rust's model as they do for the kernel's.
     unsafe { AtomicBool::from_ptr(a.as_ptr()) }
 }
 
@@ -300,8 +302,10 @@ pub struct Napi<P: Poller> {
 }
 
 // SAFETY: the object is not tied to a thread: the C parts may be used and
-// torn down from any CPU (the NAPI, hrtimer and cross-CPU call APIs do
-// their own locking), the rest are atomics, and `P` is `Send`.
+// torn down from any CPU (the NAPI, hrtimer, cross-CPU call and page pool
+// APIs do their own locking; pages are taken from `page_pool` only by the
+// poll, which the core serialises wherever it runs), the rest are atomics,
+// and `P` is `Send`.
 unsafe impl<P: Poller> Send for Napi<P> {}
 // SAFETY: every method taking `&self` may run concurrently with any other:
 // the C calls they make are safe concurrently (`napi_schedule_prep` is an
