@@ -98,15 +98,15 @@ impl<T: Send + Sync> RcuArc<T> {
     /// kernel tree [`Atomic::load`] is a call to a C helper, and the
     /// transmit path reads a peer for every frame.  An acquire load means
     /// the same in the Rust and the kernel memory models
-    /// (`smp_load_acquire()`).
+    /// (`smp_load_acquire()`).  Every access to the pointer is atomic and
+    /// pointer-sized: through this view, or through `ptr`, whose operations
+    /// are C's pointer-sized atomics (`READ_ONCE()`, `xchg()`), which count
+    /// as atomic accesses for Rust's model as they do for the kernel's.
     #[inline(always)]
     fn load(&self) -> *mut T {
-        // SAFETY: `as_ptr` is valid and aligned for a `*mut T` (which
-        // `AtomicPtr<T>` has the size and alignment of) while `self` is
-        // borrowed, and every access to it is atomic and of its size:
-        // through this view, or through `ptr`, whose operations are C's
-        // pointer-sized atomics (`READ_ONCE()`, `xchg()`), which count as
-        // atomic accesses for Rust's model as they do for the kernel's.
+        // SAFETY: `as_ptr` is valid and aligned for a `*mut T` (the size and
+        // alignment of `AtomicPtr<T>`) while `self` is borrowed, and every
+        // access to it is atomic and of its size (see above).
         unsafe { AtomicPtr::from_ptr(self.ptr.as_ptr()) }.load(Ordering::Acquire)
     }
 

@@ -243,14 +243,15 @@ const IPI_AGAIN: u32 = 2;
 /// (`READ_ONCE()`, `smp_load_acquire()`, `WRITE_ONCE()`,
 /// `smp_store_release()`), so they go through this view, which compiles
 /// inline; the fully ordered read-modify-writes stay with [`Atomic`].
+/// Every access to the memory is then atomic and one byte wide: through
+/// such a view, or through `a`, whose operations are C's one-byte atomics
+/// (`READ_ONCE()`, `xchg()`, `try_cmpxchg()` of an `s8`), which count as
+/// atomic accesses for Rust's model as they do for the kernel's.
 #[inline(always)]
 fn inline_bool(a: &Atomic<bool>) -> &AtomicBool {
-    // SAFETY: `as_ptr` is valid and aligned for a `bool` (which
-    // `AtomicBool` has the size and alignment of) while `a` is borrowed,
-    // and every access to it is atomic and of its size: through such a
-    // view, or through `a`, whose operations are C's one-byte atomics
-    // (`READ_ONCE()`, `xchg()`, `try_cmpxchg()` of an `s8`), which count
-    // as atomic accesses for Rust's model as they do for the kernel's.
+    // SAFETY: `as_ptr` is valid and aligned for a `bool` (the size and
+    // alignment of `AtomicBool`) while `a` is borrowed, and every access
+    // to it is atomic and of its size (see above).
     unsafe { AtomicBool::from_ptr(a.as_ptr()) }
 }
 
@@ -301,11 +302,11 @@ pub struct Napi<P: Poller> {
     data: P,
 }
 
-// SAFETY: the object is not tied to a thread: the C parts may be used and
-// torn down from any CPU (the NAPI, hrtimer, cross-CPU call and page pool
-// APIs do their own locking; pages are taken from `page_pool` only by the
-// poll, which the core serialises wherever it runs), the rest are atomics,
-// and `P` is `Send`.
+// Pages are taken from `page_pool` only by the poll, which the core
+// serialises wherever it runs.
+// SAFETY: not tied to a thread: the C parts (NAPI, hrtimer, cross-CPU call,
+// page pool) may be used and torn down from any CPU and lock for
+// themselves, the rest are atomics, and `P` is `Send`.
 unsafe impl<P: Poller> Send for Napi<P> {}
 // SAFETY: every method taking `&self` may run concurrently with any other:
 // the C calls they make are safe concurrently (`napi_schedule_prep` is an
@@ -895,11 +896,12 @@ impl<'a> PollContext<'a> {
         // (`dev_map_enqueue_multi`): the poll flushes after any program.
         self.xdp_ran.set(true);
         let mut out: *mut c_void = core::ptr::null_mut();
-        // SAFETY: inside the poll function (bottom halves disabled: an RCU
-        // read-side section, in which `prog`, read from the slot, stays
-        // valid) we own the NAPI context, whose XDP receive queue is
-        // registered with `page_pool`, which only this poll takes pages
-        // from; the buffer's reference passes to the callee.
+        // `prog`, read from the slot, stays valid in the poll (bottom halves
+        // disabled: an RCU read-side section); only this poll takes pages
+        // from `page_pool`, the pool of the registered `xdp_rxq`.
+        // SAFETY: in the poll function we own the NAPI context, its XDP
+        // receive queue and pool are registered (see above); the buffer's
+        // reference passes to the callee.
         let r = unsafe {
             bindings::rnm_xdp_run_skb(
                 self.napi.get(),
