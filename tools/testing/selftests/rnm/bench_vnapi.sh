@@ -14,6 +14,22 @@
 # hands a TSO device's frames to the transmitting CPU's backlog, which
 # cannot be threaded at run time.
 #
+# The NAPI thread is pinned to the server's CPU (taskset, as one places a
+# NIC's NAPI threads or steers its interrupts), so that the client's CPU
+# only sends.  Left to the scheduler, the thread stays where the wake-ups
+# of the TCP run put it, often the client's CPU, where it competes with the
+# sender: the UDP rate then varied from 88 000 to 136 000 packets/s from
+# run to run on one machine.  BENCH_NAPI_PIN=0 leaves it to the scheduler.
+#
+# The UDP runs give the sockets 4 MiB buffers (iperf3 -w; the script
+# raises net.core.rmem_max and wmem_max to that for its run if they are
+# lower): the rate is that of the link, not of a socket buffer that the
+# application cannot empty while it waits for the CPU.  With the default
+# 208 KiB the server's socket overflowed behind threaded NAPI, which shares
+# the server's CPU with it (RcvbufErrors: 9% of a run's datagrams); veth
+# and softirq vnapi, whose receive runs on the client's CPU, lost 0.1% and
+# 0.3%.
+#
 # BENCH_PROFILE=1 adds where the time goes, per frame, for the same TCP
 # and UDP loads (one run of each link, after the rounds): perf samples
 # every CPU's clock (cpu-clock, 1 kHz, with call chains) during the run,
@@ -63,7 +79,7 @@
 # default, so that the figures above are taken as before.
 
 source "$(dirname "$0")/vnapi_lib.sh"
-require_cmd ip iperf3 python3 ethtool taskset
+require_cmd ip iperf3 python3 ethtool taskset pgrep
 T=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
 XDP=${BENCH_XDP:-0}
@@ -91,12 +107,27 @@ if [ "$XDP" != 0 ]; then
 fi
 PROF_TMP=
 [ "$PROFILE" = 0 ] || PROF_TMP=$(mktemp -d)
-trap '[ -z "$PROF_TMP" ] || rm -rf "$PROF_TMP"; [ -z "$XDP_TMP" ] || rm -rf "$XDP_TMP"; vnapi_cleanup' EXIT
+UDP_BUF=4194304
+UDP_ARGS="-u -l 64 -b 0 -w $UDP_BUF"
+# The limits as they were, restored on exit.
+MEM_MAX=
+trap '[ -z "$MEM_MAX" ] || sysctl -qw $MEM_MAX; [ -z "$PROF_TMP" ] || rm -rf "$PROF_TMP"; [ -z "$XDP_TMP" ] || rm -rf "$XDP_TMP"; vnapi_cleanup' EXIT
+for v in rmem_max wmem_max; do
+	n=$(sysctl -n net.core.$v) || die "cannot read net.core.$v"
+	[ "$n" -ge $UDP_BUF ] && continue
+	sysctl -qw net.core.$v=$UDP_BUF || die "cannot raise net.core.$v to $UDP_BUF"
+	MEM_MAX+=" net.core.$v=$n"
+done
 COALESCE="$*"
-PIN_C= PIN_S= STEER=
+PIN_C= PIN_S= PIN_NAPI= STEER=
+case ${BENCH_NAPI_PIN:-1} in
+0 | 1) ;;
+*) die "BENCH_NAPI_PIN is 0 or 1, not '$BENCH_NAPI_PIN'" ;;
+esac
 if [ "$(nproc)" -ge 2 ]; then
 	PIN_C="taskset -c 0"
 	PIN_S="taskset -c 1"
+	[ "${BENCH_NAPI_PIN:-1}" = 1 ] && PIN_NAPI=1
 	[ "${BENCH_IRQ_CPU:-0}" = 1 ] && STEER=1
 fi
 KINDS="vnapi vnapi-thr veth"
@@ -140,6 +171,18 @@ setup_link() {
 	ip -n "$C" link set eth0 up
 	ip -n "$S" link set eth0 up
 	busywait 10000 ip netns exec "$C" ping -c 1 -W 1 10.0.$net.2 >/dev/null || die "$1: no ping"
+	[ "$1" = vnapi-thr ] && [ -n "$PIN_NAPI" ] && pin_napi_thread
+}
+
+# pin_napi_thread: the NAPI thread of eth0 in $S (one queue; the only
+# device with threaded NAPI here, whose thread is napi/eth0-<NAPI id>) to
+# the server's CPU.
+pin_napi_thread() {
+	local pids
+	pids=$(pgrep -x 'napi/eth0-[0-9]+')
+	[ "$(echo "$pids" | wc -w)" = 1 ] ||
+		die "vnapi-thr: want one NAPI thread of eth0, found '${pids//$'\n'/ }'"
+	taskset -pc "$PIN_NAPI" "$pids" >/dev/null || die "vnapi-thr: cannot pin NAPI thread $pids"
 }
 
 # run KIND NET SECONDS: prints "TCP_GBITS UDP_PPS"
@@ -151,7 +194,7 @@ run() {
 	tcp=$(ip netns exec "$C" $PIN_C iperf3 -c 10.0.$2.2 -p 5201 -t "$t" -J |
 		python3 -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))') ||
 		die "$1: TCP run failed"
-	udp=$(ip netns exec "$C" $PIN_C iperf3 -c 10.0.$2.2 -p 5201 -t "$t" -u -l 64 -b 0 -J |
+	udp=$(ip netns exec "$C" $PIN_C iperf3 -c 10.0.$2.2 -p 5201 -t "$t" $UDP_ARGS -J |
 		python3 -c '
 import json, sys
 e = json.load(sys.stdin)["end"]["sum"]
@@ -197,7 +240,7 @@ xdp_rate() {
 	esac
 	xdp_on "$S" "$4"
 	n0=$(xstat "$5" "$re")
-	ip netns exec "$C" $PIN_C iperf3 -c 10.0.$2.2 -p 5201 -t "$3" -u -l 64 -b 0 >/dev/null ||
+	ip netns exec "$C" $PIN_C iperf3 -c 10.0.$2.2 -p 5201 -t "$3" $UDP_ARGS >/dev/null ||
 		die "$1: UDP run with xdp_$4 failed" >&2
 	n1=$(xstat "$5" "$re")
 	ip -n "$S" link set dev eth0 xdpdrv off || die "$1: detaching xdp_$4 failed" >&2
@@ -259,7 +302,7 @@ rounds() {
 # transmit, its receive outside the stack, the stack's receive, the rest.
 profile() {
 	local kind=$1 net=$2 args= f0 f1 data=$PROF_TMP/perf.data
-	[ "$3" = udp ] && args="-u -l 64 -b 0"
+	[ "$3" = udp ] && args=$UDP_ARGS
 	setup_link "$kind" "$net"
 	ip netns exec "$S" $PIN_S iperf3 -s -D -p 5201
 	busywait 10000 tcp_listening "$S" 5201 || die "iperf3 not listening"
@@ -310,7 +353,9 @@ rmmod vnapi
 
 irqs="unsteered"
 [ -n "$STEER" ] && irqs="steered to the application's CPU"
-echo "vnapi settings: ${COALESCE:-defaults}, interrupts $irqs; medians of $ROUNDS rounds of ${T} s"
+thread="scheduler-placed"
+[ -n "$PIN_NAPI" ] && thread="on the server's CPU"
+echo "vnapi settings: ${COALESCE:-defaults}, interrupts $irqs, NAPI thread $thread; medians of $ROUNDS rounds of ${T} s"
 if [ -n "$KINDS" ]; then
 	declare -A MT MU
 	for kind in $KINDS; do
