@@ -6,29 +6,34 @@
 # a veth pair (GRO on), side by side in one boot, with the ratios
 # vnapi / veth.  vnapi runs twice: with its NAPI polled in softirq context
 # on both devices (its default), and with threaded NAPI on the server's
-# device (/sys/class/net/DEV/threaded: a kernel thread per NAPI context,
-# which the scheduler places), the side that receives the bulk of the
-# traffic, in batches; the client's device, which receives a trickle of
-# TCP acknowledgements, one per poll, keeps softirq polling, as a thread
-# wake-up per acknowledgement costs more than it brings.  veth with GRO on
+# device (/sys/class/net/DEV/threaded: a kernel thread per NAPI context),
+# the side that receives the bulk of the traffic, in batches; the
+# client's device, which receives a trickle of TCP acknowledgements, one
+# per poll, keeps softirq polling, as a thread wake-up per acknowledgement
+# costs more than it brings.  veth with GRO on
 # hands a TSO device's frames to the transmitting CPU's backlog, which
 # cannot be threaded at run time.
 #
 # The NAPI thread is pinned to the server's CPU (taskset, as one places a
 # NIC's NAPI threads or steers its interrupts), so that the client's CPU
-# only sends.  Left to the scheduler, the thread stays where the wake-ups
-# of the TCP run put it, often the client's CPU, where it competes with the
-# sender: the UDP rate then varied from 88 000 to 136 000 packets/s from
-# run to run on one machine.  BENCH_NAPI_PIN=0 leaves it to the scheduler.
+# only sends.  Threaded vnapi then receives on the server's CPU, while
+# veth and softirq vnapi receive on the client's CPU, which also sends:
+# the threaded ratio compares that placement with veth's default.  (veth
+# can move its receive to the server's CPU too, with RPS: rps_cpus, which
+# the script leaves off.)  Left to the scheduler, the thread stays where
+# the wake-ups of the TCP run put it, often the client's CPU, where it
+# competes with the sender: the UDP rate then varied from 88 000 to
+# 136 000 packets/s from run to run on one machine.  BENCH_NAPI_PIN=0
+# leaves it to the scheduler.
 #
-# The UDP runs give the sockets 4 MiB buffers (iperf3 -w; the script
-# raises net.core.rmem_max and wmem_max to that for its run if they are
-# lower): the rate is that of the link, not of a socket buffer that the
-# application cannot empty while it waits for the CPU.  With the default
-# 208 KiB the server's socket overflowed behind threaded NAPI, which shares
-# the server's CPU with it (RcvbufErrors: 9% of a run's datagrams); veth
-# and softirq vnapi, whose receive runs on the client's CPU, lost 0.1% and
-# 0.3%.
+# The UDP sockets get 4 MiB receive buffers (net.core.rmem_default, which
+# TCP does not use, raised for the script's run and restored on exit; send
+# buffers keep their defaults): the rate is that of the link, not of a
+# socket buffer that the application cannot empty while it waits for the
+# CPU.  With the default 208 KiB the server's socket overflowed behind
+# threaded NAPI, which shares the server's CPU with it (RcvbufErrors: 9%
+# of a run's datagrams); veth and softirq vnapi, whose receive runs on the
+# client's CPU, lost 0.1% and 0.3%.
 #
 # BENCH_PROFILE=1 adds where the time goes, per frame, for the same TCP
 # and UDP loads (one run of each link, after the rounds): perf samples
@@ -56,7 +61,8 @@
 # the script first runs each link briefly to warm up (discarded), then
 # BENCH_ROUNDS rounds (default 3) of BENCH_SECONDS each (default 10),
 # rotating which link goes first, and compares medians.  The iperf3 client
-# is pinned to CPU 0 and the server to CPU 1 when there are two.
+# is pinned to CPU 0 and the server (and threaded vnapi's NAPI thread) to
+# CPU 1 when there are two.
 #
 # BENCH_XDP=1 adds native XDP on the server's device, vnapi against veth
 # (BENCH_XDP=only runs that part alone): the packet rates of XDP_DROP and
@@ -93,6 +99,11 @@ case $PROFILE in
 *) die "BENCH_PROFILE is 0 or 1, not '$PROFILE'" ;;
 esac
 [ "$PROFILE" = 0 ] || require_cmd perf
+NAPI_PIN=${BENCH_NAPI_PIN:-1}
+case $NAPI_PIN in
+0 | 1) ;;
+*) die "BENCH_NAPI_PIN is 0 or 1, not '$NAPI_PIN'" ;;
+esac
 PROFILE_TOP=${BENCH_PROFILE_TOP:-0}
 case $PROFILE_TOP in
 0 | 1) ;;
@@ -107,27 +118,29 @@ if [ "$XDP" != 0 ]; then
 fi
 PROF_TMP=
 [ "$PROFILE" = 0 ] || PROF_TMP=$(mktemp -d)
-UDP_BUF=4194304
-UDP_ARGS="-u -l 64 -b 0 -w $UDP_BUF"
-# The limits as they were, restored on exit.
-MEM_MAX=
-trap '[ -z "$MEM_MAX" ] || sysctl -qw $MEM_MAX; [ -z "$PROF_TMP" ] || rm -rf "$PROF_TMP"; [ -z "$XDP_TMP" ] || rm -rf "$XDP_TMP"; vnapi_cleanup' EXIT
-for v in rmem_max wmem_max; do
-	n=$(sysctl -n net.core.$v) || die "cannot read net.core.$v"
-	[ "$n" -ge $UDP_BUF ] && continue
-	sysctl -qw net.core.$v=$UDP_BUF || die "cannot raise net.core.$v to $UDP_BUF"
-	MEM_MAX+=" net.core.$v=$n"
-done
+UDP_ARGS="-u -l 64 -b 0"
+# The UDP sockets' receive buffer (bytes), and the default as it was.
+UDP_RCVBUF=4194304
+RMEM_DEFAULT=
+cleanup() {
+	[ -z "$RMEM_DEFAULT" ] || sysctl -qw net.core.rmem_default="$RMEM_DEFAULT"
+	[ -z "$PROF_TMP" ] || rm -rf "$PROF_TMP"
+	[ -z "$XDP_TMP" ] || rm -rf "$XDP_TMP"
+	vnapi_cleanup
+}
+trap cleanup EXIT
+rmem=$(sysctl -n net.core.rmem_default) ||
+	die "cannot read net.core.rmem_default"
+sysctl -qw net.core.rmem_default=$UDP_RCVBUF ||
+	die "cannot set net.core.rmem_default to $UDP_RCVBUF"
+RMEM_DEFAULT=$rmem
 COALESCE="$*"
 PIN_C= PIN_S= PIN_NAPI= STEER=
-case ${BENCH_NAPI_PIN:-1} in
-0 | 1) ;;
-*) die "BENCH_NAPI_PIN is 0 or 1, not '$BENCH_NAPI_PIN'" ;;
-esac
 if [ "$(nproc)" -ge 2 ]; then
+	SRV_CPU=1
 	PIN_C="taskset -c 0"
-	PIN_S="taskset -c 1"
-	[ "${BENCH_NAPI_PIN:-1}" = 1 ] && PIN_NAPI=1
+	PIN_S="taskset -c $SRV_CPU"
+	[ "$NAPI_PIN" = 1 ] && PIN_NAPI=$SRV_CPU
 	[ "${BENCH_IRQ_CPU:-0}" = 1 ] && STEER=1
 fi
 KINDS="vnapi vnapi-thr veth"
@@ -148,16 +161,20 @@ setup_link() {
 			echo "0 0" >$VB/devices/vnapi1/irq_cpu || die "irq_cpu of vnapi1"
 			echo "0 1" >$VB/devices/vnapi2/irq_cpu || die "irq_cpu of vnapi2"
 		fi
+		# Before the rename, so that the thread is named after vnapi2.
+		if [ "$1" = vnapi-thr ]; then
+			echo 1 >/sys/class/net/vnapi2/threaded || die "threaded NAPI"
+		fi
 		ip link set vnapi1 netns "$C" name eth0
 		ip link set vnapi2 netns "$S" name eth0
+		if [ "$1" = vnapi-thr ]; then
+			[ "$(ip netns exec "$S" cat /sys/class/net/eth0/threaded)" = 1 ] ||
+				die "threaded NAPI lost in the move to $S"
+		fi
 		if [ -n "$COALESCE" ]; then
 			for ns in "$C" "$S"; do
 				ip netns exec "$ns" ethtool -C eth0 $COALESCE || die "ethtool -C $COALESCE"
 			done
-		fi
-		if [ "$1" = vnapi-thr ]; then
-			ip netns exec "$S" sh -c 'echo 1 >/sys/class/net/eth0/threaded' ||
-				die "threaded NAPI"
 		fi
 		;;
 	veth)
@@ -171,18 +188,22 @@ setup_link() {
 	ip -n "$C" link set eth0 up
 	ip -n "$S" link set eth0 up
 	busywait 10000 ip netns exec "$C" ping -c 1 -W 1 10.0.$net.2 >/dev/null || die "$1: no ping"
-	[ "$1" = vnapi-thr ] && [ -n "$PIN_NAPI" ] && pin_napi_thread
+	if [ "$1" = vnapi-thr ] && [ -n "$PIN_NAPI" ]; then
+		pin_napi_thread
+	fi
 }
 
-# pin_napi_thread: the NAPI thread of eth0 in $S (one queue; the only
-# device with threaded NAPI here, whose thread is napi/eth0-<NAPI id>) to
-# the server's CPU.
+# pin_napi_thread: the NAPI thread of vnapi2 (one queue; the only device
+# with threaded NAPI here) to the server's CPU.  Threaded NAPI was enabled
+# before vnapi2 was renamed eth0: its thread is napi/vnapi2-<NAPI id>.
+# (Failures go to stderr: the warm-up's output is discarded.)
 pin_napi_thread() {
 	local pids
-	pids=$(pgrep -x 'napi/eth0-[0-9]+')
+	pids=$(pgrep -x 'napi/vnapi2-[0-9]+' 2>/dev/null)
 	[ "$(echo "$pids" | wc -w)" = 1 ] ||
-		die "vnapi-thr: want one NAPI thread of eth0, found '${pids//$'\n'/ }'"
-	taskset -pc "$PIN_NAPI" "$pids" >/dev/null || die "vnapi-thr: cannot pin NAPI thread $pids"
+		die "vnapi-thr: want one NAPI thread of vnapi2, found '${pids//$'\n'/ }'" >&2
+	taskset -pc "$PIN_NAPI" "$pids" >/dev/null ||
+		die "vnapi-thr: cannot pin NAPI thread $pids to CPU $PIN_NAPI" >&2
 }
 
 # run KIND NET SECONDS: prints "TCP_GBITS UDP_PPS"
@@ -353,9 +374,12 @@ rmmod vnapi
 
 irqs="unsteered"
 [ -n "$STEER" ] && irqs="steered to the application's CPU"
-thread="scheduler-placed"
-[ -n "$PIN_NAPI" ] && thread="on the server's CPU"
-echo "vnapi settings: ${COALESCE:-defaults}, interrupts $irqs, NAPI thread $thread; medians of $ROUNDS rounds of ${T} s"
+thread=
+if [ -n "$KINDS" ]; then
+	thread=", NAPI thread scheduler-placed"
+	[ -n "$PIN_NAPI" ] && thread=", NAPI thread on the server's CPU"
+fi
+echo "vnapi settings: ${COALESCE:-defaults}, interrupts $irqs$thread; UDP receive buffers $UDP_RCVBUF bytes; medians of $ROUNDS rounds of ${T} s"
 if [ -n "$KINDS" ]; then
 	declare -A MT MU
 	for kind in $KINDS; do
