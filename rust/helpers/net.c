@@ -13,6 +13,7 @@
 #include <linux/skbuff.h>
 #include <net/busy_poll.h>
 #include <net/gso.h>
+#include <net/netdev_lock.h>
 #include <net/page_pool/helpers.h>
 #include <net/xdp.h>
 #include <linux/smp.h>
@@ -73,22 +74,18 @@ void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu)
 }
 
 /*
- * Adds @napi to @dev as the NAPI context of receive queue @index, with
- * @weight and the persistent per-NAPI configuration of that index
- * (netif_napi_add_config(): its NAPI ID and the settings of the netdev
- * netlink family's napi-set survive closing and opening the device).
- * Returns -EINVAL if @dev has no receive queue @index: the configuration
- * array and the receive queue array are indexed by it.
+ * Macros rather than functions: in the kernel tree these helpers are
+ * inline functions with external linkage, which may not call static ones.
+ *
+ * Whether @dev has receive queue @index and a per-NAPI configuration of
+ * that index: both arrays are indexed by it.
  */
-int rnm_netif_napi_add_queue(struct net_device *dev, struct napi_struct *napi,
-			     int (*poll)(struct napi_struct *, int),
-			     unsigned int index, int weight)
+#define RNM_NAPI_QUEUE_INDEX_OK(dev, index) \
+	((index) < (dev)->num_rx_queues && (index) < (dev)->num_napi_configs)
+
+bool rnm_napi_queue_index_ok(const struct net_device *dev, unsigned int index)
 {
-	if (index >= dev->num_rx_queues || index >= dev->num_napi_configs)
-		return -EINVAL;
-	netif_napi_add_config(dev, napi, poll, index);
-	WRITE_ONCE(napi->weight, weight);
-	return 0;
+	return RNM_NAPI_QUEUE_INDEX_OK(dev, index);
 }
 
 /*
@@ -97,32 +94,98 @@ int rnm_netif_napi_add_queue(struct net_device *dev, struct napi_struct *napi,
  * (a combined channel, as NIC drivers with one NAPI per queue pair link
  * them), for the netdev netlink family's queue-get.  Under RTNL for a
  * registered device (what netif_queue_set_napi() asserts for a device
- * without the instance lock); @napi was added by
- * rnm_netif_napi_add_queue(), which checked the receive queue's index.
+ * without the instance lock); @napi was added by rnm_napi_add_enable(),
+ * which checked the receive queue's index.
  */
-void rnm_napi_link_queues(struct napi_struct *napi, bool link)
+#define RNM_NAPI_LINK_QUEUES(napi, link)					\
+	do {								\
+		struct net_device *__dev = (napi)->dev;			\
+		struct napi_struct *__n = (link) ? (napi) : NULL;	\
+									\
+		netif_queue_set_napi(__dev, (napi)->index,		\
+				     NETDEV_QUEUE_TYPE_RX, __n);		\
+		if ((napi)->index < __dev->num_tx_queues)		\
+			netif_queue_set_napi(__dev, (napi)->index,	\
+					     NETDEV_QUEUE_TYPE_TX, __n);	\
+	} while (0)
+
+/*
+ * Makes @napi, zeroed, a context that is not added, as napi_disable() and
+ * __netif_napi_del() leave one: SCHED and NPSVC set, so that
+ * napi_schedule_prep() fails (setting MISSED) and nothing can schedule or
+ * busy-poll it.
+ */
+void rnm_napi_init_unlisted(struct napi_struct *napi)
+{
+	napi->state = NAPIF_STATE_SCHED | NAPIF_STATE_NPSVC;
+}
+
+/*
+ * Adds @napi, not added, to @dev as the NAPI context of receive queue
+ * @index with weight *@weight and the persistent per-NAPI configuration of
+ * that index (netif_napi_add_config(): its NAPI ID and the settings of the
+ * netdev netlink family's napi-set, threaded included, survive deleting and
+ * adding the context again), enables it and links its queues, all under
+ * one hold of @dev's instance lock: the core's walks of the device's
+ * contexts, which hold that lock (netif_set_threaded()), never see it added
+ * and disabled.  Returns -EINVAL if @dev has no receive queue @index.
+ * Process context, under RTNL, not under the instance lock.
+ */
+int rnm_napi_add_enable(struct net_device *dev, struct napi_struct *napi,
+			int (*poll)(struct napi_struct *, int),
+			unsigned int index, const u32 *weight)
+{
+	if (!RNM_NAPI_QUEUE_INDEX_OK(dev, index))
+		return -EINVAL;
+	lockdep_assert_not_held(&dev->lock);
+	netdev_lock(dev);
+	netif_napi_add_config_locked(dev, napi, poll, index);
+	WRITE_ONCE(napi->weight, READ_ONCE(*weight));
+	/*
+	 * A schedule tried while it was not added (its line stopped: none
+	 * runs now) left MISSED: not a poll to make up for.
+	 */
+	clear_bit(NAPI_STATE_MISSED, &napi->state);
+	napi_enable_locked(napi);
+	RNM_NAPI_LINK_QUEUES(napi, true);
+	netdev_unlock(dev);
+	return 0;
+}
+
+/*
+ * Unlinks the queues of @napi, added and enabled, disables it (waiting for
+ * a poll that runs) and deletes it from its device (stopping its kernel
+ * thread), under one hold of the device's instance lock (see
+ * rnm_napi_add_enable()).  The caller waits for an RCU grace period
+ * (synchronize_net()) before it adds or frees it.  Process context, under
+ * RTNL or with the device unregistered, not under the instance lock.
+ */
+void rnm_napi_disable_del(struct napi_struct *napi)
 {
 	struct net_device *dev = napi->dev;
-	struct napi_struct *n = link ? napi : NULL;
 
-	netif_queue_set_napi(dev, napi->index, NETDEV_QUEUE_TYPE_RX, n);
-	if (napi->index < dev->num_tx_queues)
-		netif_queue_set_napi(dev, napi->index, NETDEV_QUEUE_TYPE_TX, n);
+	lockdep_assert_not_held(&dev->lock);
+	netdev_lock(dev);
+	RNM_NAPI_LINK_QUEUES(napi, false);
+	napi_disable_locked(napi);
+	__netif_napi_del_locked(napi);
+	netdev_unlock(dev);
 }
 
-void rnm_netif_napi_del(struct napi_struct *napi)
+/*
+ * Sets @napi's weight to *@weight, read under @dev's instance lock, if
+ * @napi is added to @dev: rnm_napi_add_enable() reads *@weight under it
+ * too, so the context gets the value stored last.  Process context, not
+ * under the instance lock.
+ */
+void rnm_napi_update_weight(struct napi_struct *napi, struct net_device *dev,
+			    const u32 *weight)
 {
-	netif_napi_del(napi);
-}
-
-void rnm_napi_set_weight(struct napi_struct *napi, int weight)
-{
-	WRITE_ONCE(napi->weight, weight);
-}
-
-int rnm_napi_weight(const struct napi_struct *napi)
-{
-	return READ_ONCE(napi->weight);
+	lockdep_assert_not_held(&dev->lock);
+	netdev_lock(dev);
+	if (test_bit(NAPI_STATE_LISTED, &napi->state))
+		WRITE_ONCE(napi->weight, READ_ONCE(*weight));
+	netdev_unlock(dev);
 }
 
 /*

@@ -18,13 +18,14 @@ void rnm_netdev_set_sw_features(struct net_device *dev);
 void rnm_eth_hw_addr_random(struct net_device *dev);
 void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu);
 
-int rnm_netif_napi_add_queue(struct net_device *dev, struct napi_struct *napi,
-			     int (*poll)(struct napi_struct *, int),
-			     unsigned int index, int weight);
-void rnm_napi_link_queues(struct napi_struct *napi, bool link);
-void rnm_netif_napi_del(struct napi_struct *napi);
-void rnm_napi_set_weight(struct napi_struct *napi, int weight);
-int rnm_napi_weight(const struct napi_struct *napi);
+int rnm_napi_add_enable(struct net_device *dev, struct napi_struct *napi,
+			int (*poll)(struct napi_struct *, int),
+			unsigned int index, const u32 *weight);
+void rnm_napi_disable_del(struct napi_struct *napi);
+void rnm_napi_init_unlisted(struct napi_struct *napi);
+bool rnm_napi_queue_index_ok(const struct net_device *dev, unsigned int index);
+void rnm_napi_update_weight(struct napi_struct *napi, struct net_device *dev,
+			    const u32 *weight);
 gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 				  struct sk_buff *skb);
 bool rnm_napi_gro_idle(const struct napi_struct *napi);

@@ -558,8 +558,10 @@ impl<Q: Poller> NewDevice<'_, Q> {
     /// added.  The `i`-th context added is that of channel `i`, receive
     /// queue `i` and transmit queue `i` (combined channels): while the
     /// device is open, those queues name it (the netdev netlink family's
-    /// `queue-get`), and its NAPI ID and per-NAPI settings (`napi-set`)
-    /// persist across closing and opening the device.  Process context.
+    /// `queue-get`).  The context is added to the device only while it is
+    /// enabled ([`Napi::enable`](super::napi::Napi::enable)); its NAPI ID
+    /// and per-NAPI settings (`napi-set`) persist across closing and
+    /// opening the device.  Process context.
     ///
     /// Errors: `EINVAL` for a weight out of range or if every receive
     /// queue has its context already, `ENOMEM`.
@@ -903,8 +905,8 @@ impl<T: DeviceOps> Adapter<T> {
 ///
 /// `dev` was allocated by `alloc_netdev_mqs` with room for a `Private<T>`
 /// in its private area, which holds an initialised `Private<T>` until
-/// `drop`; its NAPI contexts were added to `dev`.  If `registered`, the
-/// device is registered.
+/// `drop`; its NAPI contexts were created for `dev` (`Napi::new`).  If
+/// `registered`, the device is registered.
 pub struct Registration<T: DeviceOps> {
     dev: NonNull<bindings::net_device>,
     registered: bool,

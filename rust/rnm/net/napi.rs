@@ -6,9 +6,10 @@
 //! [`include/linux/hrtimer.h`](srctree/include/linux/hrtimer.h),
 //! [`include/linux/smp.h`](srctree/include/linux/smp.h)
 //!
-//! A [`Napi`] is a `napi_struct` added to a device with a weight, plus the
-//! driver's per-queue data `P` and an interrupt line as a real NIC has one
-//! per receive queue.  NAPI contexts are created only with their device
+//! A [`Napi`] is a `napi_struct` of a device's receive queue with a weight,
+//! plus the driver's per-queue data `P` and an interrupt line as a real NIC
+//! has one per receive queue.  It is added to the device (listed by the
+//! core) only while enabled.  NAPI contexts are created only with their device
 //! ([`NewDevice::add_napi`](super::device::NewDevice::add_napi)), which
 //! owns them: they are borrowed from the device's
 //! [`Registration`](super::device::Registration) and deleted before the
@@ -264,8 +265,13 @@ struct Csd(Opaque<bindings::__call_single_data>);
 ///
 /// # Invariants
 ///
-/// `napi` was added to a device with `netif_napi_add_weight`, `timer`
-/// initialised by [`HrTimer::new`] and `csd` with `INIT_CSD` to call
+/// Outside [`Napi::enable`] and `shut_down` (which run under RTNL or with
+/// exclusive access), `napi` is added to `dev`, the device, as the context
+/// of its receive queue `index` (which it has) if `enabled` is true, and
+/// otherwise is not added (deleted, with an RCU grace period since, or
+/// never added), with `NAPI_STATE_SCHED` set (by `napi_disable`, or at
+/// creation), so that nothing can schedule it; `timer` is initialised by
+/// [`HrTimer::new`] and `csd` with `INIT_CSD` to call
 /// [`Napi::ipi_callback`] with this object's address, all at this address
 /// (the object is never moved: it is only handed out pinned); the device
 /// outlives the object (it is owned by the device's registration).
@@ -274,8 +280,9 @@ struct Csd(Opaque<bindings::__call_single_data>);
 /// with it) as its memory model; the device's private area starts with
 /// the XDP program slot of [`device::xdp_slot`] (the device is one of a
 /// [`Registration`](device::Registration)).
-/// `enabled` tells whether `napi_enable` was called last (rather than
-/// `napi_disable`); it changes only under RTNL or with exclusive access.
+/// `enabled` tells whether the context was last added and enabled
+/// (rather than disabled and deleted); it changes only under RTNL or with
+/// exclusive access.
 /// While `stopped` is set, nothing starts `timer` or queues `csd`;
 /// `stopped` is set whenever `enabled` is false.  `ipi` is [`IPI_IDLE`]
 /// except from before `csd` is queued to another CPU until its callback's
@@ -294,6 +301,12 @@ pub struct Napi<P: Poller> {
     /// Read on every interrupt: a `core` atomic, inline (see
     /// [`inline_bool`]); only `Relaxed` loads and stores.
     irq_cpu: AtomicI32,
+    /// The device and the receive queue the context is added to while
+    /// enabled.
+    dev: *mut bindings::net_device,
+    index: u32,
+    /// The NAPI weight, kept while the context is deleted.
+    weight: Atomic<u32>,
     ipi: Atomic<u32>,
     masked: Atomic<bool>,
     armed: Atomic<bool>,
@@ -306,22 +319,29 @@ pub struct Napi<P: Poller> {
 // serialises wherever it runs.
 // SAFETY: not tied to a thread: the C parts (NAPI, hrtimer, cross-CPU call,
 // page pool) may be used and torn down from any CPU and lock for
-// themselves, the rest are atomics, and `P` is `Send`.
+// themselves, `dev` is only passed to C calls that lock for themselves and
+// outlives the object, the rest are atomics or fixed, and `P` is `Send`.
 unsafe impl<P: Poller> Send for Napi<P> {}
 // SAFETY: every method taking `&self` may run concurrently with any other:
 // the C calls they make are safe concurrently (`napi_schedule_prep` is an
 // atomic test-and-set, `hrtimer_start` locks the timer base, the csd is
 // queued by one caller only as the `ipi` states guarantee), the ones the C
-// side requires serialised (`napi_enable`/`napi_disable`) take an `Rtnl`
-// proof, and `P` is `Sync`.
+// side requires serialised (adding and enabling, disabling and deleting)
+// take an `Rtnl` proof, `set_weight` writes under the device's instance
+// lock, and `P` is `Sync`.
 unsafe impl<P: Poller> Sync for Napi<P> {}
 
 impl<P: Poller> Napi<P> {
-    /// Adds a NAPI context to `dev` as that of receive queue `index`, with
+    /// Creates the NAPI context of `dev`'s receive queue `index`, with
     /// `weight` (1..=[`MAX_WEIGHT`]), disabled, with its interrupt line
-    /// stopped (`netif_napi_add_config()`: the NAPI ID and the per-NAPI
-    /// settings of index `index` persist while the device exists), and
-    /// registers its XDP receive queue.
+    /// stopped, and registers its XDP receive queue.  The context is added
+    /// to `dev` only while enabled ([`Napi::enable`]), with the persistent
+    /// configuration of index `index` (`netif_napi_add_config()`: its NAPI
+    /// ID and its per-NAPI settings, threaded included, persist while the
+    /// device exists), as NIC drivers add theirs when they open a channel:
+    /// the core's walks of the device's contexts, under its instance lock,
+    /// never find one disabled (switching threaded NAPI off would wait for
+    /// it without end).
     ///
     /// Errors: `EINVAL` for a weight out of range or if `dev` has no
     /// receive queue `index`, `ENOMEM`.  Process context.
@@ -341,6 +361,10 @@ impl<P: Poller> Napi<P> {
         if weight == 0 || weight > MAX_WEIGHT {
             return Err(EINVAL);
         }
+        // SAFETY: `dev` is valid; reads two counts fixed at allocation.
+        if !unsafe { bindings::rnm_napi_queue_index_ok(dev.as_raw(), index) } {
+            return Err(EINVAL);
+        }
         let mut this = KBox::<Self>::new_uninit(GFP_KERNEL)?;
         let p = this.as_mut_ptr();
         // The box is never moved out of and is returned pinned; the timer's
@@ -354,6 +378,9 @@ impl<P: Poller> Napi<P> {
             addr_of_mut!((*p).xdp_rxq).write(Opaque::zeroed());
             addr_of_mut!((*p).page_pool).write(core::ptr::null_mut());
             addr_of_mut!((*p).irq_cpu).write(AtomicI32::new(IRQ_CPU_LOCAL));
+            addr_of_mut!((*p).dev).write(dev.as_raw());
+            addr_of_mut!((*p).index).write(index);
+            addr_of_mut!((*p).weight).write(Atomic::new(weight));
             addr_of_mut!((*p).ipi).write(Atomic::new(IPI_IDLE));
             addr_of_mut!((*p).masked).write(Atomic::new(false));
             addr_of_mut!((*p).armed).write(Atomic::new(false));
@@ -363,45 +390,27 @@ impl<P: Poller> Napi<P> {
             // Infallible.
             let _ = HrTimer::<Self>::new().__init(addr_of_mut!((*p).timer));
         }
-        // SAFETY: `dev` is valid and not registered; `napi` is zeroed at its
-        // final address; the poll callback matches the C prototype.
+        // SAFETY: `xdp_rxq` is zeroed (a new queue) at its final address;
+        // `dev` is valid; `index` is a receive queue of `dev` (checked
+        // above); `page_pool` is written (on success only) with the pool
+        // registered with it.
         let ret = unsafe {
-            bindings::rnm_netif_napi_add_queue(
+            bindings::rnm_xdp_rxq_reg(
+                Opaque::cast_into(addr_of_mut!((*p).xdp_rxq)),
                 dev.as_raw(),
-                Opaque::cast_into(addr_of_mut!((*p).napi)),
-                Some(Self::poll_callback),
                 index,
-                weight as c_int,
+                addr_of_mut!((*p).page_pool),
             )
         };
-        let ret = if ret == 0 {
-            // SAFETY: `xdp_rxq` is zeroed (a new queue) at its final
-            // address; `dev` is valid; `index` is a receive queue of `dev`
-            // (checked when the context was added); `page_pool` is written
-            // (on success only) with the pool registered with it.
-            let ret = unsafe {
-                bindings::rnm_xdp_rxq_reg(
-                    Opaque::cast_into(addr_of_mut!((*p).xdp_rxq)),
-                    dev.as_raw(),
-                    index,
-                    addr_of_mut!((*p).page_pool),
-                )
-            };
-            if ret != 0 {
-                // SAFETY: added above, never enabled.
-                unsafe { bindings::rnm_netif_napi_del(Opaque::cast_into(addr_of_mut!((*p).napi))) };
-            }
-            ret
-        } else {
-            ret
-        };
         if ret != 0 {
-            // Not added: drop what needs it (`data`); the box is freed as
+            // Drop what needs it (`data`); the box is freed as
             // uninitialised memory, the timer was never started.
             // SAFETY: `data` was written above and is dropped once.
             unsafe { core::ptr::drop_in_place(addr_of_mut!((*p).data)) };
             return Err(Error::from_errno(ret));
         }
+        // SAFETY: `napi` is zeroed and not added.
+        unsafe { bindings::rnm_napi_init_unlisted(Opaque::cast_into(addr_of_mut!((*p).napi))) };
         // SAFETY: `csd` is zeroed at its final address, set up once here
         // to call `ipi_callback` with the object's address.
         unsafe {
@@ -413,8 +422,8 @@ impl<P: Poller> Napi<P> {
         }
         // SAFETY: every field is initialised above.
         let this = unsafe { this.assume_init() };
-        // INVARIANT: all three set up at the box's address; `dev` outlives
-        // it by the safety requirements; disabled and stopped.
+        // INVARIANT: set up at the box's address, `napi` not added; `dev`
+        // outlives it by the safety requirements; disabled and stopped.
         Ok(KBox::into_pin(this))
     }
 
@@ -423,32 +432,49 @@ impl<P: Poller> Napi<P> {
         &self.data
     }
 
-    /// Enables polling (`napi_enable`) and starts the interrupt line
-    /// (still masked if it was); does nothing if enabled.
+    /// Adds the context to its device (`netif_napi_add_config`), enables
+    /// polling (`napi_enable`), links its queues to it, all under one hold
+    /// of the device's instance lock, and starts the interrupt line (still
+    /// masked if it was); does nothing if enabled.
     ///
-    /// Process context, under RTNL (`ndo_open`, `set_channels`).
+    /// Process context, under RTNL (`ndo_open`, `set_channels`), not under
+    /// the device's instance lock (which it takes).
     pub fn enable(&self, _rtnl: &Rtnl) {
         if !self.enabled.load(Relaxed) {
-            // SAFETY: the context is added and disabled (`enabled` is
-            // false and only changes under RTNL, which we hold).
-            unsafe { bindings::napi_enable(self.napi.get()) };
-            // SAFETY: the context was added as that of its queues and is
-            // enabled; RTNL is held.
-            unsafe { bindings::rnm_napi_link_queues(self.napi.get(), true) };
+            // SAFETY: not added (`enabled` is false and only changes under
+            // RTNL, which we hold), a grace period after it was deleted;
+            // `dev` is valid and has queue `index` (type invariants); the
+            // callback matches the C prototype; `weight` is valid.
+            let ret = unsafe {
+                bindings::rnm_napi_add_enable(
+                    self.dev,
+                    self.napi.get(),
+                    Some(Self::poll_callback),
+                    self.index,
+                    self.weight.as_ptr(),
+                )
+            };
+            if ret != 0 {
+                // Not possible (the index was checked): the line stays
+                // stopped, the context not added.
+                return;
+            }
             self.enabled.store(true, Release);
         }
         self.stopped.store(false, Release);
     }
 
-    /// Stops the interrupt line and disables polling (`napi_disable`,
-    /// waiting for a running poll to finish, and for its
-    /// [`Poller::completed`]), cancels a pending delayed interrupt and
-    /// waits for an interrupt on its way to another CPU.  When it returns,
+    /// Stops the interrupt line, disables polling (`napi_disable`, waiting
+    /// for a running poll to finish, and for its [`Poller::completed`]) and
+    /// deletes the context from its device (`__netif_napi_del`, which stops
+    /// its kernel thread), cancels a pending delayed interrupt and waits
+    /// for an interrupt on its way to another CPU.  When it returns,
     /// no poll runs, no timer is armed, no IPI is on its way, and raising
     /// or arming the line does nothing until [`Napi::enable`].  Does
     /// nothing if disabled.
     ///
-    /// Process context, under RTNL (`ndo_stop`, `set_channels`); sleeps.
+    /// Process context, under RTNL (`ndo_stop`, `set_channels`), not under
+    /// the device's instance lock (which it takes); sleeps.
     pub fn disable(&self, _rtnl: &Rtnl) {
         // SAFETY: RTNL is held: `enabled` changes under it only.
         unsafe { self.shut_down() };
@@ -469,20 +495,21 @@ impl<P: Poller> Napi<P> {
             return;
         }
         if self.enabled.load(Relaxed) {
-            // The queues no longer name the context (netlink's queue-get).
-            // SAFETY: the context was added as that of its queues; this
-            // runs under RTNL (`disable`, which takes the token), or from
-            // `drop`, which the device's registration runs after the
-            // device is unregistered (no longer visible to the core).
-            unsafe { bindings::rnm_napi_link_queues(self.napi.get(), false) };
-            // SAFETY: the context is added and enabled; by the safety
-            // requirements no `enable` runs concurrently.
-            unsafe { bindings::napi_disable(self.napi.get()) };
+            // The queues no longer name the context (netlink's queue-get),
+            // and the core's walks of the device's contexts (threaded NAPI,
+            // netlink) no longer find it.
+            // SAFETY: added and enabled, by the safety requirements with no
+            // `enable` running concurrently; under RTNL (`disable`) or with
+            // the device unregistered (`drop`); the grace period below
+            // comes before it is added again or freed.
+            unsafe { bindings::rnm_napi_disable_del(self.napi.get()) };
             self.enabled.store(false, Release);
         }
         // Whoever saw the line not stopped runs with bottom halves disabled
-        // (a poll's tail after `napi_complete_done`, a transmit path): an
-        // RCU read-side section, which this waits for.
+        // (a poll's tail after `napi_complete_done`, a transmit path), and
+        // whoever found the context in the device's list or by its NAPI ID
+        // (busy polling) under RCU: read-side sections, which this waits
+        // for.
         synchronize_net();
         // Only the timer's own callback, waited for here, is left to raise
         // the line, which sends at most one IPI.
@@ -509,7 +536,9 @@ impl<P: Poller> Napi<P> {
     /// Needs bottom halves disabled (or hard interrupt context): the
     /// softirq it raises runs when they are enabled again.
     pub fn schedule(&self, _irq: &IrqContext) -> bool {
-        // SAFETY: the context is added.
+        // SAFETY: an atomic test-and-set of `napi->state`; a context that
+        // is not added has `NAPI_STATE_SCHED` set (type invariants): it
+        // fails (setting `NAPI_STATE_MISSED`, which adding clears).
         if unsafe { bindings::napi_schedule_prep(self.napi.get()) } {
             // SAFETY: `napi_schedule_prep` gave us the right to schedule.
             unsafe { bindings::__napi_schedule(self.napi.get()) };
@@ -522,11 +551,11 @@ impl<P: Poller> Napi<P> {
     /// The NAPI weight: the budget each poll gets (1..=[`MAX_WEIGHT`]).
     /// Any context.
     pub fn weight(&self) -> u32 {
-        // SAFETY: the context is added; a plain read of `napi->weight`.
-        unsafe { bindings::rnm_napi_weight(self.napi.get()) as u32 }
+        self.weight.load(Relaxed)
     }
 
-    /// Sets the NAPI weight; the next poll gets it.  Any context.
+    /// Sets the NAPI weight; the next poll gets it.  Process context, not
+    /// under the device's instance lock (which it takes); sleeps.
     ///
     /// Errors: `EINVAL` (and nothing changed) if `weight` is not in
     /// 1..=[`MAX_WEIGHT`].
@@ -534,10 +563,21 @@ impl<P: Poller> Napi<P> {
         if weight == 0 || weight > MAX_WEIGHT {
             return Err(EINVAL);
         }
-        // SAFETY: the context is added; `WRITE_ONCE` of `napi->weight`,
-        // which the core reads once per poll.
-        unsafe { bindings::rnm_napi_set_weight(self.napi.get(), weight as c_int) };
+        self.weight.store(weight, Relaxed);
+        self.update_weight();
         Ok(())
+    }
+
+    /// Gives the context, if added, the weight last stored (adding it
+    /// reads the weight under the same lock).  Process context, not under
+    /// the device's instance lock.
+    fn update_weight(&self) {
+        // SAFETY: `napi` and `dev` are valid (type invariants), whether the
+        // context is added or not; `weight` is valid for reads (`READ_ONCE`
+        // under the lock that orders adding, deleting and this update).
+        unsafe {
+            bindings::rnm_napi_update_weight(self.napi.get(), self.dev, self.weight.as_ptr())
+        };
     }
 
     /// Whether the interrupt line is masked.  Any context.
@@ -768,16 +808,13 @@ impl<P: Poller> Drop for Napi<P> {
         // SAFETY: exclusive access; dropped in process context (with the
         // registration that owns it).
         unsafe { self.shut_down() };
-        // SAFETY: registered with `page_pool` when the context was added;
+        // SAFETY: registered with `page_pool` when the context was created;
         // no poll runs any more (disabled above).  Frames it made refer to
         // no queue; pages of the pool still in flight (in sockets, in other
         // devices' rings) keep the pool until they come back to it.
         unsafe { bindings::rnm_xdp_rxq_unreg(self.xdp_rxq.get(), self.page_pool) };
-        // SAFETY: the context is added and disabled; its device is still
-        // allocated (the registration drops its NAPI contexts before it
-        // frees the device).  `netif_napi_del` waits for an RCU grace
-        // period, after which the core no longer refers to it.
-        unsafe { bindings::rnm_netif_napi_del(self.napi.get()) };
+        // The context was deleted from its device, if it was added, by
+        // `shut_down`, a grace period ago: the core no longer refers to it.
     }
 }
 

@@ -161,16 +161,8 @@ setup_link() {
 			echo "0 0" >$VB/devices/vnapi1/irq_cpu || die "irq_cpu of vnapi1"
 			echo "0 1" >$VB/devices/vnapi2/irq_cpu || die "irq_cpu of vnapi2"
 		fi
-		# Before the rename, so that the thread is named after vnapi2.
-		if [ "$1" = vnapi-thr ]; then
-			echo 1 >/sys/class/net/vnapi2/threaded || die "threaded NAPI"
-		fi
 		ip link set vnapi1 netns "$C" name eth0
 		ip link set vnapi2 netns "$S" name eth0
-		if [ "$1" = vnapi-thr ]; then
-			[ "$(ip netns exec "$S" cat /sys/class/net/eth0/threaded)" = 1 ] ||
-				die "threaded NAPI lost in the move to $S"
-		fi
 		if [ -n "$COALESCE" ]; then
 			for ns in "$C" "$S"; do
 				ip netns exec "$ns" ethtool -C eth0 $COALESCE || die "ethtool -C $COALESCE"
@@ -187,21 +179,26 @@ setup_link() {
 	ip -n "$S" addr add 10.0.$net.2/24 dev eth0
 	ip -n "$C" link set eth0 up
 	ip -n "$S" link set eth0 up
+	# Up: the NAPI contexts exist (vnapi adds them when it opens).
+	if [ "$1" = vnapi-thr ]; then
+		ip netns exec "$S" sh -c 'echo 1 >/sys/class/net/eth0/threaded' || die "threaded NAPI"
+	fi
 	busywait 10000 ip netns exec "$C" ping -c 1 -W 1 10.0.$net.2 >/dev/null || die "$1: no ping"
 	if [ "$1" = vnapi-thr ] && [ -n "$PIN_NAPI" ]; then
 		pin_napi_thread
 	fi
 }
 
-# pin_napi_thread: the NAPI thread of vnapi2 (one queue; the only device
-# with threaded NAPI here) to the server's CPU.  Threaded NAPI was enabled
-# before vnapi2 was renamed eth0: its thread is napi/vnapi2-<NAPI id>.
-# (Failures go to stderr: the warm-up's output is discarded.)
+# pin_napi_thread: the NAPI thread of the server's device (one queue; the
+# only device with threaded NAPI here, the links of earlier rounds are
+# deleted with their threads) to the server's CPU.  Its thread is
+# napi/eth0-<NAPI id>.  (Failures go to stderr: the warm-up's output is
+# discarded.)
 pin_napi_thread() {
 	local pids
-	pids=$(pgrep -x 'napi/vnapi2-[0-9]+' 2>/dev/null)
+	pids=$(pgrep -x 'napi/eth0-[0-9]+' 2>/dev/null)
 	[ "$(echo "$pids" | wc -w)" = 1 ] ||
-		die "vnapi-thr: want one NAPI thread of vnapi2, found '${pids//$'\n'/ }'" >&2
+		die "vnapi-thr: want one NAPI thread of the server's eth0, found '${pids//$'\n'/ }'" >&2
 	taskset -pc "$PIN_NAPI" "$pids" >/dev/null ||
 		die "vnapi-thr: cannot pin NAPI thread $pids to CPU $PIN_NAPI" >&2
 }

@@ -58,9 +58,12 @@ busywait 10000 ip netns exec "$NSA" ping -c 1 -W 1 10.0.0.2 >/dev/null ||
 	die "no ping from $NSA to $NSB"
 
 # NAPI ids of DEV's contexts (namespace NS, ifindex IF), sorted.
+# ("ERR" if ynl fails.)
 napi_ids() { # NS IF
-	ynl "$1" --dump napi-get --json "{\"ifindex\": $2}" |
-		json_get '" ".join(str(n["id"]) for n in sorted(j, key=lambda n: n["id"]))'
+	local out
+	out=$(ynl "$1" --dump napi-get --json "{\"ifindex\": $2}") || { echo ERR; return; }
+	echo "$out" | json_get '" ".join(str(n["id"]) for n in sorted(j, key=lambda n: n["id"]))' ||
+		echo ERR
 }
 # "TYPEqueue:napi-id" of every queue of IF ("-" for none), rx then tx.
 queues() { # NS IF
@@ -81,7 +84,8 @@ esac
 log "ok: vnapi1 up: NAPI contexts $N0 $N1, queues $q"
 
 # Down, the queues are unlinked (the core lists no queue of a device that
-# is down); up, they are linked again, to contexts with the same ids.
+# is down) and the contexts deleted (see the threaded switch below); up,
+# they are added and linked again, with the same ids.
 ip -n "$NSA" link set vnapi1 down
 check_eq "queue-get for vnapi1 down" "$(queues "$NSA" "$IFA")" ""
 ip -n "$NSA" link set vnapi1 up
@@ -89,13 +93,12 @@ check_eq "NAPI ids after down and up" "$(napi_ids "$NSA" "$IFA")" "$N0 $N1"
 check_eq "queue-get for vnapi1 up again" "$(queues "$NSA" "$IFA")" "$q"
 ip netns exec "$NSA" ethtool -G vnapi1 rx 512 || fail "ethtool -G vnapi1 rx 512"
 check_eq "queue-get for vnapi1 after a ring resize" "$(queues "$NSA" "$IFA")" "$q"
-# One channel: the second queue pair is gone; its context, disabled,
-# keeps its id (napi-get still lists it, as the core lists every context
-# added to the device); two again: both as before.
+# One channel: the second queue pair is gone and its context deleted;
+# two again: both as before, with the same ids.
 r0=${q%% *} r0=${r0#rx0:}
 ip netns exec "$NSA" ethtool -L vnapi1 combined 1 || fail "ethtool -L vnapi1 combined 1"
 check_eq "queue-get for vnapi1 with one channel" "$(queues "$NSA" "$IFA")" "rx0:$r0 tx0:$r0"
-check_eq "napi-get for vnapi1 with one channel" "$(napi_ids "$NSA" "$IFA")" "$N0 $N1"
+check_eq "napi-get for vnapi1 with one channel" "$(napi_ids "$NSA" "$IFA")" "$r0"
 ip netns exec "$NSA" ethtool -L vnapi1 combined 2 || fail "ethtool -L vnapi1 combined 2"
 check_eq "NAPI ids after 2 -> 1 -> 2 channels" "$(napi_ids "$NSA" "$IFA")" "$N0 $N1"
 check_eq "queue-get for vnapi1 after 2 -> 1 -> 2 channels" "$(queues "$NSA" "$IFA")" "$q"
@@ -269,6 +272,90 @@ ynl "$NSB" --do napi-set --json "{\"id\": $T, \"threaded\": \"disabled\"}" >/dev
 	fail "napi-set threaded disabled on NAPI $T"
 busywait 10000 sh -c "! pgrep '^napi/vnapi2-' >/dev/null" || fail "NAPI thread left after threaded disabled"
 log "ok: napi-set threaded on NAPI $T: thread $pid, then none"
+
+# Threaded NAPI on, one channel, threaded off: the context of the channel
+# that went is deleted with its thread, so switching off does not wait for
+# it (the core waits without end for a disabled context left in the
+# device's list, holding the device's lock).  Two channels again: neither
+# context is threaded.
+threads() { pgrep -c '^napi/vnapi2-'; }
+want_threads() { # N WHAT
+	busywait 10000 sh -c "[ \"\$(pgrep -c '^napi/vnapi2-')\" = $1 ]" ||
+		fail "$2: $(threads) NAPI threads of vnapi2, want $1"
+}
+threaded_of() { # the threaded state of vnapi2's contexts, sorted
+	local out
+	out=$(ynl "$NSB" --dump napi-get --json "{\"ifindex\": $IFB}") || { echo ERR; return; }
+	echo "$out" | json_get '" ".join(sorted(n["threaded"] for n in j))' || echo ERR
+}
+set_threaded() { # 0|1
+	ip netns exec "$NSB" bash -c "echo $1 >/sys/class/net/vnapi2/threaded"
+}
+set_threaded 1 || fail "threaded on vnapi2"
+want_threads 2 "threaded, two channels"
+ip netns exec "$NSB" ethtool -L vnapi2 combined 1 || fail "ethtool -L vnapi2 combined 1"
+want_threads 1 "threaded, one channel"
+set_threaded 0 &
+off=$!
+if ! busywait 20000 sh -c "! kill -0 $off 2>/dev/null"; then
+	# The writer holds the device's lock: cleaning up would wait for it.
+	trap - EXIT
+	die "threaded off on vnapi2 with one of its two channels in use: still waiting after 20 s"
+fi
+wait $off || fail "threaded off on vnapi2 with one channel"
+want_threads 0 "threaded off"
+ip netns exec "$NSB" ethtool -L vnapi2 combined 2 || fail "ethtool -L vnapi2 combined 2"
+check_eq "threaded of vnapi2's contexts after 1 -> 2 channels" "$(threaded_of)" "disabled disabled"
+want_threads 0 "threaded off, 1 -> 2 channels"
+
+# Threaded on survives down and up and channel changes: the contexts
+# added again are threaded, with threads of their own.
+restore_vnapi2() {
+	ip -n "$NSB" link set vnapi2 up
+	ip -n "$NSB" addr replace fd00::2/64 dev vnapi2 nodad
+	vnapi_neighbours
+}
+set_threaded 1 || fail "threaded on vnapi2"
+ip -n "$NSB" link set vnapi2 down
+want_threads 0 "threaded, down"
+# No context is added: the core refuses the switch.
+err=$(set_threaded 0 2>&1) && fail "threaded off on vnapi2 down (no NAPI context) succeeded"
+case "$err" in
+*"Operation not supported"*) ;;
+*) fail "threaded off on vnapi2 down: '$err', want EOPNOTSUPP" ;;
+esac
+restore_vnapi2
+want_threads 2 "threaded, down and up"
+check_eq "threaded of vnapi2's contexts after down and up" "$(threaded_of)" "enabled enabled"
+ip netns exec "$NSB" ethtool -L vnapi2 combined 1 || fail "ethtool -L vnapi2 combined 1"
+ip netns exec "$NSB" ethtool -L vnapi2 combined 2 || fail "ethtool -L vnapi2 combined 2"
+want_threads 2 "threaded, 2 -> 1 -> 2 channels"
+check_eq "threaded of vnapi2's contexts after 2 -> 1 -> 2 channels" "$(threaded_of)" "enabled enabled"
+for id in $(napi_ids "$NSB" "$IFB"); do
+	pgrep -x "napi/vnapi2-$id" >/dev/null || fail "no thread napi/vnapi2-$id"
+done
+
+# The switch against channel changes and down and up: every write ends.
+(
+	for i in $(seq 20); do
+		set_threaded $((i % 2)) 2>/dev/null
+	done
+) &
+sw=$!
+for i in 1 2 3; do
+	ip netns exec "$NSB" ethtool -L vnapi2 combined 1 || fail "ethtool -L vnapi2 combined 1 (round $i)"
+	ip -n "$NSB" link set vnapi2 down
+	restore_vnapi2
+	ip netns exec "$NSB" ethtool -L vnapi2 combined 2 || fail "ethtool -L vnapi2 combined 2 (round $i)"
+done
+if ! busywait 60000 sh -c "! kill -0 $sw 2>/dev/null"; then
+	trap - EXIT
+	die "threaded switched 20 times against channel changes and down and up: still running after 60 s"
+fi
+set_threaded 0 || fail "threaded off on vnapi2"
+want_threads 0 "threaded off at the end"
+check_eq "threaded of vnapi2's contexts at the end" "$(threaded_of)" "disabled disabled"
+log "ok: threaded: 2 -> 1 channels then off without waiting; kept across down and up and 2 -> 1 -> 2; 20 switches against channel changes and down and up"
 
 # qstats-get: per-queue counters that are ethtool -S's, and device totals
 # (the base and the queues in use) that are the interface's (ip -s link),
