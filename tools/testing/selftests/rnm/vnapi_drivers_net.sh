@@ -71,9 +71,17 @@ D=$K/tools/testing/selftests/drivers/net
 # kernel under TCG) the frames of a burst come further apart than that:
 # there it gets 1 ms per unit of the scale, well within the 3 s its
 # receiver waits for a frame.
+# Its large_* cases cannot pass there at all: GRO flushes a segment a
+# jiffy old whenever the poll completes (napi_complete_done() with a
+# gro_flush_timeout), and their 40-odd frames do not all come within a
+# jiffy.  gro.py ignores their failure on a machine marked slow, as the
+# kernel's CI marks its debug kernels (KSFT_MACHINE_SLOW); each one it
+# ignores is logged.
+SLOW=
 if [ "$RNM_TIMEOUT_SCALE" -gt 1 ]; then
 	grep -q 'flush_path, "200000"' "$D/gro.py" || die "gro.py: no gro_flush_timeout of 200000 ns to scale"
 	sed -i "s/flush_path, \"200000\"/flush_path, \"$((1000000 * RNM_TIMEOUT_SCALE))\"/" "$D/gro.py"
+	SLOW=1
 fi
 # napi_threaded.py reads the channel count with ethtool's JSON output,
 # which ethtool 6.14 (Debian's) does not have for -l: it asks the ethtool
@@ -97,11 +105,11 @@ vnapi_pair 2
 # XFAIL 1, tests may be expected failures for what the device does not
 # offer (their reasons are logged), otherwise none may.
 run() {
-	local out totals n xfail skipped xfails failed allowed
+	local out totals n xfail skipped xfails failed allowed slow
 	out=$(cd "$K/tools/testing/selftests/drivers/net" &&
 		timeout $((900 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSA" env NETIF=vnapi1 \
 			LOCAL_V4=10.0.0.1 REMOTE_V4=10.0.0.2 LOCAL_V6=fd00::1 REMOTE_V6=fd00::2 \
-			REMOTE_TYPE=netns REMOTE_ARGS="$NSB" python3 "$1" 2>&1)
+			REMOTE_TYPE=netns REMOTE_ARGS="$NSB" ${SLOW:+KSFT_MACHINE_SLOW=1} python3 "$1" 2>&1)
 	totals=$(echo "$out" | sed -n 's/^# Totals: //p')
 	xfails=$(echo "$out" | sed -n 's/^ok [0-9]* .* # XFAIL \(.*\)/\1/p' | sort | uniq -c |
 		awk '{ n = $1; $1 = ""; printf "%s%s:%s", sep, n, $0; sep = ";" }')
@@ -112,7 +120,8 @@ run() {
 		if [ "$n" -ge "$2" ] && [ -z "$failed" ] && { [ "${3:-0}" = 1 ] || [ "$xfail" = 0 ]; }; then
 			skipped=$(echo "$out" | sed -n 's/^ok [0-9]* [a-z_]*\.\([a-z0-9_]*\) # SKIP.*/\1/p' | tr '\n' ' ')
 			allowed=$(echo "$out" | grep -c '^not ok ')
-			log "ok: drivers/net/$1: $totals${skipped:+ (skipped: ${skipped% })}${xfails:+ (expected failures:$xfails)}${4:+ ($allowed failures of what vnapi does not do)}"
+			slow=$(echo "$out" | sed -n 's/^# *Ignoring \([^ ]*\) failure due to slow environment$/\1/p' | tr '\n' ' ')
+			log "ok: drivers/net/$1: $totals${skipped:+ (skipped: ${skipped% })}${xfails:+ (expected failures:$xfails)}${4:+ ($allowed failures of what vnapi does not do)}${slow:+ (failures ignored on a slow kernel, KSFT_MACHINE_SLOW: ${slow% })}"
 			return
 		fi
 	fi
