@@ -330,6 +330,15 @@ unsigned int rnm_netdev_mtu(const struct net_device *dev)
 #define RNM_XDP_MAX_FRAME SKB_WITH_OVERHEAD(PAGE_SIZE - XDP_PACKET_HEADROOM)
 #define RNM_XDP_MAX_MTU (RNM_XDP_MAX_FRAME - ETH_HLEN - VLAN_HLEN)
 /*
+ * A program that takes frames in several buffers (xdp.frags,
+ * BPF_F_XDP_HAS_FRAGS) gets the part beyond RNM_XDP_MAX_FRAME in up to
+ * MAX_SKB_FRAGS more pages: 73 KiB with 4 KiB pages and 17 frags, more
+ * than any MTU allows (ETH_MAX_MTU).
+ */
+#define RNM_XDP_MAX_FRAME_FRAGS (RNM_XDP_MAX_FRAME + MAX_SKB_FRAGS * PAGE_SIZE)
+#define RNM_XDP_MAX_MTU_FRAGS \
+	min_t(unsigned int, ETH_MAX_MTU, RNM_XDP_MAX_FRAME_FRAGS - ETH_HLEN - VLAN_HLEN)
+/*
  * Pages a receive queue's page pool keeps for reuse beyond its lockless
  * cache of 128: returned from elsewhere than the poll (a socket, the peer).
  * The pool keeps what it holds until the device is deleted, so this bounds
@@ -340,6 +349,20 @@ unsigned int rnm_netdev_mtu(const struct net_device *dev)
 unsigned int rnm_xdp_max_mtu(void)
 {
 	return RNM_XDP_MAX_MTU;
+}
+
+unsigned int rnm_xdp_max_mtu_frags(void)
+{
+	return RNM_XDP_MAX_MTU_FRAGS;
+}
+
+/*
+ * The largest MTU of a device that runs @prog: RNM_XDP_MAX_MTU, or, for a
+ * program that takes frames in several buffers, RNM_XDP_MAX_MTU_FRAGS.
+ */
+unsigned int rnm_xdp_prog_max_mtu(const struct bpf_prog *prog)
+{
+	return prog->aux->xdp_has_frags ? RNM_XDP_MAX_MTU_FRAGS : RNM_XDP_MAX_MTU;
 }
 
 bool rnm_netdev_bpf_is_setup_prog(const struct netdev_bpf *bpf)
@@ -355,13 +378,16 @@ struct bpf_prog *rnm_netdev_bpf_prog(const struct netdev_bpf *bpf)
 
 void rnm_netdev_bpf_mtu_error(struct netdev_bpf *bpf)
 {
-	NL_SET_ERR_MSG_FMT(bpf->extack, "MTU too large for XDP (at most %u)",
-			   (unsigned int)RNM_XDP_MAX_MTU);
+	NL_SET_ERR_MSG_FMT(bpf->extack,
+			   "MTU too large for XDP (at most %u; %u for a program with frags)",
+			   (unsigned int)RNM_XDP_MAX_MTU,
+			   (unsigned int)RNM_XDP_MAX_MTU_FRAGS);
 }
 
 /*
  * Before registration: with @xdp native XDP (XDP_PASS, XDP_DROP, XDP_TX,
- * XDP_REDIRECT), with @ndo_xmit frames redirected to the device.
+ * XDP_REDIRECT) on frames in one or several buffers, with @ndo_xmit
+ * frames (in one or several buffers) redirected to the device.
  */
 void rnm_netdev_set_xdp_features(struct net_device *dev, bool xdp,
 				 bool ndo_xmit)
@@ -369,9 +395,10 @@ void rnm_netdev_set_xdp_features(struct net_device *dev, bool xdp,
 	xdp_features_t val = 0;
 
 	if (xdp)
-		val |= NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT;
+		val |= NETDEV_XDP_ACT_BASIC | NETDEV_XDP_ACT_REDIRECT |
+		       NETDEV_XDP_ACT_RX_SG;
 	if (ndo_xmit)
-		val |= NETDEV_XDP_ACT_NDO_XMIT;
+		val |= NETDEV_XDP_ACT_NDO_XMIT | NETDEV_XDP_ACT_NDO_XMIT_SG;
 	dev->xdp_features = val;
 }
 
@@ -398,7 +425,10 @@ int rnm_xdp_rxq_reg(struct xdp_rxq_info *rxq, struct net_device *dev,
 	pool = page_pool_create(&params);
 	if (IS_ERR(pool))
 		return PTR_ERR(pool);
-	err = xdp_rxq_info_reg(rxq, dev, index, 0);
+	/* Each frag is a page of its own: bpf_xdp_adjust_tail() may grow
+	 * the last one to the end of its page.
+	 */
+	err = __xdp_rxq_info_reg(rxq, dev, index, 0, PAGE_SIZE);
 	if (err)
 		goto destroy;
 	err = xdp_rxq_info_reg_mem_model(rxq, MEM_TYPE_PAGE_POOL, pool);
@@ -434,32 +464,34 @@ void rnm_xdp_rxq_unreg(struct xdp_rxq_info *rxq, struct page_pool *pp)
  * puts them back directly.
  *
  * The frame, from its MAC header, is copied into a page of @pp laid out
- * for XDP (checksum completed first if it was left to the device), and
- * @skb is consumed whatever happens; the page goes back to @pp wherever
- * the frame ends.  Returns the verdict carried out:
- *   XDP_PASS      *out is an sk_buff built around the page, as the
- *                 program left it, for the stack (protocol set, receive
+ * for XDP (checksum completed first if it was left to the device): up to
+ * RNM_XDP_MAX_FRAME bytes; for a program with frags (xdp.frags), the rest
+ * into more pages of @pp, its frags (multi-buffer XDP).  @skb is consumed
+ * whatever happens; the pages go back to @pp wherever the frame ends.
+ * Returns the verdict carried out:
+ *   XDP_PASS      *out is an sk_buff built around the pages, as the
+ *                 program left them, for the stack (protocol set, receive
  *                 queue recorded);
- *   XDP_TX        *out is an xdp_frame of the page, for the caller to
+ *   XDP_TX        *out is an xdp_frame of the pages, for the caller to
  *                 transmit or return (xdp_return_frame);
  *   XDP_REDIRECT  xdp_do_redirect() took it: the poll must call
  *                 xdp_do_flush() before it completes;
  *   XDP_DROP, XDP_ABORTED (also for a verdict the kernel does not know,
  *                 warned about once): freed;
- * or -1 if it could not be carried out (frame longer than the page takes
- * or a GSO aggregate, no memory, redirect or conversion failed): freed.
+ * or -1 if it could not be carried out (frame longer than the program
+ * takes, or a GSO aggregate, no memory, redirect or conversion failed):
+ * freed.
  */
 int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 		    struct page_pool *pp, struct bpf_prog *prog,
 		    struct sk_buff *skb, void **out)
 {
 	struct net_device *dev = rxq->dev;
+	unsigned int len, head, off, size;
 	struct xdp_frame *xdpf;
 	struct xdp_buff xdp;
 	struct page *page;
-	unsigned int len;
 	int mac_len;
-	void *va;
 	u32 act;
 
 	if (!skb_mac_header_was_set(skb))
@@ -467,35 +499,40 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 	mac_len = skb->data - skb_mac_header(skb);
 	len = skb->len + mac_len;
 	/* The checksum left to the device: Internet or CRC32c (SCTP). */
-	if (mac_len < 0 || len > RNM_XDP_MAX_FRAME || skb_is_gso(skb) ||
+	if (mac_len < 0 || skb_is_gso(skb) ||
+	    len > (prog->aux->xdp_has_frags ? RNM_XDP_MAX_FRAME_FRAGS : RNM_XDP_MAX_FRAME) ||
 	    (skb->ip_summed == CHECKSUM_PARTIAL && skb_csum_hwoffload_help(skb, 0)))
 		goto free_skb;
 	page = page_pool_dev_alloc_pages(pp);
 	if (!page)
 		goto free_skb;
-	va = page_address(page);
-	if (skb_copy_bits(skb, -mac_len, va + XDP_PACKET_HEADROOM, len)) {
-		page_pool_put_full_page(pp, page, true);
-		goto free_skb;
+	head = min_t(unsigned int, len, RNM_XDP_MAX_FRAME);
+	xdp_init_buff(&xdp, PAGE_SIZE, rxq);
+	xdp_prepare_buff(&xdp, page_address(page), XDP_PACKET_HEADROOM, head, true);
+	if (skb_copy_bits(skb, -mac_len, xdp.data, head))
+		goto return_buff;
+	/* The rest, a page per frag, as skb_pp_cow_data() lays it out. */
+	for (off = head; off < len; off += size) {
+		size = min_t(unsigned int, len - off, PAGE_SIZE);
+		page = page_pool_dev_alloc_pages(pp);
+		if (!page)
+			goto return_buff;
+		if (!xdp_buff_add_frag(&xdp, page_to_netmem(page), 0, size, PAGE_SIZE)) {
+			page_pool_put_full_page(pp, page, true);
+			goto return_buff;
+		}
+		if (skb_copy_bits(skb, off - mac_len, page_address(page), size))
+			goto return_buff;
 	}
 	consume_skb(skb);
 
-	xdp_init_buff(&xdp, PAGE_SIZE, rxq);
-	xdp_prepare_buff(&xdp, va, XDP_PACKET_HEADROOM, len, true);
 	act = bpf_prog_run_xdp(prog, &xdp);
 	switch (act) {
 	case XDP_PASS:
-		skb = napi_build_skb(xdp.data_hard_start, PAGE_SIZE);
+		/* Freed, the pages go back to @pp (skb_mark_for_recycle). */
+		skb = xdp_build_skb_from_buff(&xdp);
 		if (!skb)
 			break;
-		/* Freed, the page goes back to @pp. */
-		skb_mark_for_recycle(skb);
-		skb_reserve(skb, xdp.data - xdp.data_hard_start);
-		__skb_put(skb, xdp.data_end - xdp.data);
-		if (xdp.data_meta < xdp.data)
-			skb_metadata_set(skb, xdp.data - xdp.data_meta);
-		skb->protocol = eth_type_trans(skb, dev);
-		skb_record_rx_queue(skb, rxq->queue_index);
 		*out = skb;
 		return XDP_PASS;
 	case XDP_TX:
@@ -511,27 +548,31 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 			break;
 		return XDP_REDIRECT;
 	case XDP_DROP:
-		page_pool_put_full_page(pp, page, true);
+		xdp_return_buff(&xdp);
 		return XDP_DROP;
 	default:
 		bpf_warn_invalid_xdp_action(dev, prog, act);
 		fallthrough;
 	case XDP_ABORTED:
 		trace_xdp_exception(dev, prog, act);
-		page_pool_put_full_page(pp, page, true);
+		xdp_return_buff(&xdp);
 		return XDP_ABORTED;
 	}
-	page_pool_put_full_page(pp, page, true);
+	xdp_return_buff(&xdp);
 	return -1;
 
+return_buff:
+	/* The head page and the frags added so far. */
+	xdp_return_buff(&xdp);
 free_skb:
 	dev_kfree_skb_any(skb);
 	return -1;
 }
 
+/* The length of @xdpf in bytes, its frags included. */
 unsigned int rnm_xdp_frame_len(const struct xdp_frame *xdpf)
 {
-	return xdpf->len;
+	return xdp_get_frame_len(xdpf);
 }
 
 /*

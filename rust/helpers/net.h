@@ -42,6 +42,8 @@ struct sk_buff *rnm_skb_list_pop(struct sk_buff **list);
 
 unsigned int rnm_netdev_mtu(const struct net_device *dev);
 unsigned int rnm_xdp_max_mtu(void);
+unsigned int rnm_xdp_max_mtu_frags(void);
+unsigned int rnm_xdp_prog_max_mtu(const struct bpf_prog *prog);
 bool rnm_netdev_bpf_is_setup_prog(const struct netdev_bpf *bpf);
 struct bpf_prog *rnm_netdev_bpf_prog(const struct netdev_bpf *bpf);
 void rnm_netdev_bpf_mtu_error(struct netdev_bpf *bpf);

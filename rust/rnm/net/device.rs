@@ -102,7 +102,7 @@ use crate::rnm::{
         ethtool,
         napi::{Napi, Poller},
         skb::SkBuff,
-        xdp::{self, ProgSlot, XdpFrames},
+        xdp::{ProgSlot, XdpFrames},
     },
 };
 use core::{
@@ -471,16 +471,20 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
 
     /// Validates a new MTU (`ndo_change_mtu`); on success the MTU is set.
     /// The core has already checked it against the device's limits, and
-    /// the abstraction against [`xdp::max_mtu`] if an XDP program is
-    /// attached.  Process context, under RTNL.
+    /// the abstraction against [`xdp::max_mtu`](super::xdp::max_mtu) (or
+    /// [`xdp::max_mtu_frags`](super::xdp::max_mtu_frags) for a program with
+    /// frags) if an XDP program is attached.  Process context, under
+    /// RTNL.
     fn change_mtu(_dev: &Device, _data: &Self, _new_mtu: u32) -> Result {
         Ok(())
     }
 
     /// Whether the device takes native XDP programs (`ndo_bpf`,
     /// `XDP_SETUP_PROG`): the abstraction then attaches and detaches them
-    /// itself (see [`xdp`]) and advertises `NETDEV_XDP_ACT_BASIC` and
-    /// `NETDEV_XDP_ACT_REDIRECT`; the driver's poll runs them with
+    /// itself (see [`xdp`](super::xdp)) and advertises `NETDEV_XDP_ACT_BASIC`,
+    /// `NETDEV_XDP_ACT_REDIRECT` and `NETDEV_XDP_ACT_RX_SG` (programs with
+    /// frags take longer frames in several buffers); the driver's poll
+    /// runs them with
     /// [`PollContext::run_xdp`](super::napi::PollContext::run_xdp).
     const XDP: bool = false;
 
@@ -488,7 +492,9 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// taking them from `frames` in order: each frame taken is the
     /// driver's (transmitted, or dropped and so freed); those not taken
     /// are freed by the core and counted as errors of the redirect.
-    /// Implementing it advertises `NETDEV_XDP_ACT_NDO_XMIT`.  Softirq
+    /// Implementing it advertises `NETDEV_XDP_ACT_NDO_XMIT` and
+    /// `NETDEV_XDP_ACT_NDO_XMIT_SG`: a frame may have frags
+    /// ([`XdpFrame::len`](super::xdp::XdpFrame::len) counts them).  Softirq
     /// context (the flush at the end of another device's NAPI poll), with
     /// bottom halves disabled (`bh`), under the RCU read lock; may run on
     /// several CPUs at once.
@@ -779,7 +785,8 @@ impl<T: DeviceOps> Adapter<T> {
         };
         // An attached XDP program takes frames up to its limit only; the
         // program is attached and detached under RTNL too.
-        if p.xdp.is_attached() && mtu > xdp::max_mtu() {
+        // SAFETY: the core holds RTNL.
+        if unsafe { p.xdp.max_mtu() }.is_some_and(|max| mtu > max) {
             return EINVAL.to_errno();
         }
         match T::change_mtu(d, &p.data, mtu) {
@@ -810,7 +817,9 @@ impl<T: DeviceOps> Adapter<T> {
         }
         // SAFETY: as above.
         let prog = unsafe { bindings::rnm_netdev_bpf_prog(bpf) };
-        if !prog.is_null() && d.mtu() > xdp::max_mtu() {
+        // SAFETY: as above, `prog` (a program `dev_xdp_install` holds a
+        // reference to) is valid if not null.
+        if !prog.is_null() && d.mtu() > unsafe { bindings::rnm_xdp_prog_max_mtu(prog) } {
             // SAFETY: as above; the message goes to the command's extack.
             unsafe { bindings::rnm_netdev_bpf_mtu_error(bpf) };
             return EINVAL.to_errno();

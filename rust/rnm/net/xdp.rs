@@ -9,8 +9,9 @@
 //! the abstraction then handles `ndo_bpf` itself (it holds the program,
 //! swaps it under RTNL and puts the old one, whose memory the BPF core
 //! frees only after an RCU grace period, so that a poll still running it is
-//! safe), refuses a program while the MTU is above [`max_mtu`] and an MTU
-//! above it while a program is attached, and advertises the device's XDP
+//! safe), refuses a program while the MTU is above what it takes
+//! ([`max_mtu`], or [`max_mtu_frags`] for a program with frags) and such an
+//! MTU while a program is attached, and advertises the device's XDP
 //! features.  In its poll the driver hands each frame to
 //! [`PollContext::run_xdp`](super::napi::PollContext::run_xdp), which runs
 //! the program and carries out the verdict; what is left to the driver is
@@ -22,7 +23,12 @@
 //! while the context exists, with a page pool of its own as its memory
 //! model (`MEM_TYPE_PAGE_POOL`).  The program sees a copy of each frame in
 //! an order-0 page of that pool, with `XDP_PACKET_HEADROOM` (256 bytes) in
-//! front of it; the page goes back to the pool wherever the frame ends.
+//! front of it; the page goes back to the pool wherever the frame ends.  A
+//! program with frags (multi-buffer XDP: section `xdp.frags`, loaded with
+//! `BPF_F_XDP_HAS_FRAGS`) gets the part of a longer frame that does not fit
+//! there in more pages of the pool, one per frag
+//! (`NETDEV_XDP_ACT_RX_SG`); `bpf_xdp_adjust_tail` may grow the last one to
+//! the end of its page.
 
 use crate::rnm::{bindings, net::napi::GroResult};
 use core::{
@@ -30,13 +36,22 @@ use core::{
     sync::atomic::{AtomicPtr, Ordering},
 };
 
-/// The largest MTU, in bytes, of a device with an XDP program attached:
-/// the frames, with their Ethernet header and a VLAN tag, must fit in a
-/// page beside the XDP headroom and an `sk_buff`'s shared info (3502 with
-/// 4 KiB pages).  Any context.
+/// The largest MTU, in bytes, of a device with an XDP program without
+/// frags attached: the frames, with their Ethernet header and a VLAN tag,
+/// must fit in a page beside the XDP headroom and an `sk_buff`'s shared
+/// info (3502 with 4 KiB pages).  Any context.
 pub fn max_mtu() -> u32 {
     // SAFETY: a constant computed by the C side; no preconditions.
     unsafe { bindings::rnm_xdp_max_mtu() }
+}
+
+/// The largest MTU, in bytes, of a device with an XDP program with frags
+/// attached (multi-buffer XDP): the part of a frame beyond one page goes
+/// into up to `MAX_SKB_FRAGS` more pages, so any MTU up to `ETH_MAX_MTU`
+/// (65535).  Any context.
+pub fn max_mtu_frags() -> u32 {
+    // SAFETY: a constant computed by the C side; no preconditions.
+    unsafe { bindings::rnm_xdp_max_mtu_frags() }
 }
 
 /// What an XDP program decided for a frame, and what became of it
@@ -62,8 +77,9 @@ pub enum XdpAction {
     /// the poll ends (`xdp_do_flush`, done by the abstraction).
     Redirect,
     /// The verdict could not be carried out, or the program could not
-    /// run: frame longer than [`max_mtu`] allows or still a GSO aggregate,
-    /// no memory, redirect failed.  Freed.
+    /// run: frame longer than [`max_mtu`] allows (for a program without
+    /// frags) or still a GSO aggregate, no memory, redirect failed.
+    /// Freed.
     Error,
 }
 
@@ -108,7 +124,8 @@ impl XdpFrame {
         core::mem::ManuallyDrop::new(self).ptr.as_ptr()
     }
 
-    /// Length of the frame in bytes, from its Ethernet header.
+    /// Length of the frame in bytes, from its Ethernet header, its frags
+    /// included (`xdp_get_frame_len`).
     pub fn len(&self) -> u32 {
         // SAFETY: `ptr` is valid by the type invariant.
         unsafe { bindings::rnm_xdp_frame_len(self.ptr.as_ptr()) }
@@ -207,6 +224,21 @@ impl ProgSlot {
     /// Whether a program is attached.
     pub(in crate::rnm) fn is_attached(&self) -> bool {
         !self.get().is_null()
+    }
+
+    /// The largest MTU the attached program takes, in bytes ([`max_mtu`],
+    /// or [`max_mtu_frags`] for a program with frags); `None` without a
+    /// program.
+    ///
+    /// # Safety
+    ///
+    /// RTNL held, so that the program is not replaced and put meanwhile.
+    pub(in crate::rnm) unsafe fn max_mtu(&self) -> Option<u32> {
+        let prog = self.get();
+        // SAFETY: a program in the slot holds the slot's reference (type
+        // invariant), which only `replace`, under RTNL, puts: the caller
+        // holds RTNL.
+        (!prog.is_null()).then(|| unsafe { bindings::rnm_xdp_prog_max_mtu(prog) })
     }
 
     /// Publishes `prog` (null to detach) and puts the program it replaces.

@@ -18,6 +18,9 @@
  * Everything else is passed to the stack, so that ARP, TCP (iperf3's
  * control connection) and the rest keep working.
  *
+ * xdp_frags (section xdp.frags, multi-buffer) is built only with
+ * -DFRAGS=F, F one of pass, drop_udp and tx_reflect.
+ *
  * xdp_redirect is built only with -DREDIRECT_IFINDEX=N (the device to
  * redirect to, in the namespace of the device the program runs on) and
  * -DREDIRECT_DMAC=0x..,0x..,0x..,0x..,0x..,0x.. (the destination MAC the
@@ -94,14 +97,19 @@ int xdp_drop(struct xdp_md *ctx __attribute__((unused)))
 /* Drops the selected UDP datagrams only (for the benchmark, whose
  * iperf3 needs its TCP control connection).
  */
-SEC("xdp/drop_udp")
-int xdp_drop_udp(struct xdp_md *ctx)
+static __always_inline int drop_udp(struct xdp_md *ctx)
 {
 	struct ethhdr *eth;
 	struct iphdr *ip;
 	struct udphdr *udp;
 
 	return udp_frame(ctx, &eth, &ip, &udp) ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp/drop_udp")
+int xdp_drop_udp(struct xdp_md *ctx)
+{
+	return drop_udp(ctx);
 }
 
 SEC("xdp/aborted")
@@ -116,8 +124,7 @@ int xdp_aborted(struct xdp_md *ctx __attribute__((unused)))
  * sum (the UDP checksum must be complete in the frame, though: a sender
  * with checksum offload leaves only the pseudo-header's sum in it).
  */
-SEC("xdp/tx_reflect")
-int xdp_tx_reflect(struct xdp_md *ctx)
+static __always_inline int tx_reflect(struct xdp_md *ctx)
 {
 	unsigned char mac[ETH_ALEN];
 	struct ethhdr *eth;
@@ -139,6 +146,40 @@ int xdp_tx_reflect(struct xdp_md *ctx)
 	udp->source = port;
 	return XDP_TX;
 }
+
+SEC("xdp/tx_reflect")
+int xdp_tx_reflect(struct xdp_md *ctx)
+{
+	return tx_reflect(ctx);
+}
+
+#ifdef FRAGS
+static __always_inline int pass(struct xdp_md *ctx __attribute__((unused)))
+{
+	return XDP_PASS;
+}
+
+/* With -DFRAGS=F (pass, drop_udp or tx_reflect): what xdp_F does, as
+ * xdp_frags in section xdp.frags, which libbpf (and so ip) loads with
+ * BPF_F_XDP_HAS_FRAGS: it takes frames longer than a page, in several
+ * buffers (multi-buffer XDP).  One such program per object: libbpf knows
+ * the section by its exact name only.  A selected UDP frame whose length,
+ * frags included, is not that of its IPv4 datagram and Ethernet header is
+ * aborted.
+ */
+SEC("xdp.frags")
+int xdp_frags(struct xdp_md *ctx)
+{
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct udphdr *udp;
+
+	if (udp_frame(ctx, &eth, &ip, &udp) &&
+	    bpf_xdp_get_buff_len(ctx) != sizeof(*eth) + bpf_ntohs(ip->tot_len))
+		return XDP_ABORTED;
+	return FRAGS(ctx);
+}
+#endif
 
 #ifdef REDIRECT_IFINDEX
 /* The MAC written byte by byte, as immediates (an array initialised from

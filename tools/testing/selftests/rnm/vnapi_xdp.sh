@@ -24,7 +24,9 @@
 #   receives all of them, NSB's own socket none;
 # - XDP_ABORTED: counted (and received, as for XDP_DROP), nothing to the
 #   stack;
-# - MTU: no MTU above 3502 with a program, no program above 3502.
+# - MTU: no MTU above 3502 with a program, no program above 3502;
+# - multi-buffer XDP: a program with frags at MTU 9000, which one without
+#   cannot replace: pass (TCP), tx and drop of frames longer than a page.
 # In each datagram case the XDP verdict counters of vnapi2 (ethtool -S
 # rx{i}_xdp_*) account for every frame vnapi1 sent, none is an xdp_error,
 # and once everything is detached and deleted no frame is left alive.
@@ -167,7 +169,7 @@ account() {
 
 # payloads: the payload of datagram I, the same in every sender and
 # receiver below (the python code of PY_PAYLOAD).
-PY_PAYLOAD='def payload(i): return (b"vnapi xdp %05d" % i).ljust(64, b".")'
+PY_PAYLOAD='def payload(i, size=64): return (b"vnapi xdp %05d" % i).ljust(size, b".")'
 
 # udp_burst NS DST PORT COUNT: COUNT datagrams with distinct payloads
 # from NS to DST:PORT.
@@ -209,6 +211,37 @@ except socket.timeout:
     pass
 print(len(got), dup, other)
 ' "$2" "$3" "$4" "$5" $((10 * RNM_TIMEOUT_SCALE))
+}
+
+# udp_reflect COUNT SPORT SIZE: a socket bound to 10.0.0.1:SPORT in NSA
+# sends COUNT datagrams of SIZE bytes with distinct payloads to
+# 10.0.0.2:PORT_TX, and receives until all came back from there or none
+# comes for 10 s; prints "GOT DUPLICATES OTHERS".
+udp_reflect() {
+	ip netns exec "$NSA" python3 -c "$PY_PAYLOAD"'
+import socket, sys
+n, sport, dport, size, tmo = (int(a) for a in sys.argv[1:6])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 8 << 20)
+s.bind(("10.0.0.1", sport))
+s.settimeout(tmo)
+sent = {payload(i, size) for i in range(n)}
+for i in range(n):
+    s.sendto(payload(i, size), ("10.0.0.2", dport))
+got, dup, other = set(), 0, 0
+try:
+    while len(got) < n:
+        d, src = s.recvfrom(65536)
+        if src != ("10.0.0.2", dport) or d not in sent:
+            other += 1
+        elif d in got:
+            dup += 1
+        else:
+            got.add(d)
+except socket.timeout:
+    pass
+print(len(got), dup, other)
+' "$1" "$2" $PORT_TX "$3" $((10 * RNM_TIMEOUT_SCALE))
 }
 
 # udp_count NS ADDR PORT READY STOP: a socket bound to ADDR:PORT in NS
@@ -343,26 +376,32 @@ else
 			--do dev-get --json "{\"ifindex\": $ifi}" |
 			python3 -c 'import json, sys; print(" ".join(sorted(json.load(sys.stdin).get("xdp-features", []))))') ||
 			fail "netdev dev-get for $name failed"
-		check_eq "xdp-features of $name" "$got" "basic ndo-xmit redirect"
+		check_eq "xdp-features of $name" "$got" "basic ndo-xmit ndo-xmit-sg redirect rx-sg"
 	done
-	log "ok: xdp-features basic, redirect, ndo-xmit"
+	log "ok: xdp-features basic, redirect, rx-sg, ndo-xmit, ndo-xmit-sg"
 fi
 
 # b. XDP_PASS: a TCP transfer through the program, checksums compared;
 # every frame vnapi2 handed to the stack went through it.
 head -c 4000000 /dev/urandom >"$TMP/data"
 want=$(sha256sum <"$TMP/data" | cut -d' ' -f1)
+# tcp_transfer WHAT PORT: TMP/data from NSA to a socket on
+# 10.0.0.2:PORT in NSB arrives intact.
+tcp_transfer() {
+	local srv
+	rm -f "$TMP/out"
+	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSB" socat -u "TCP-LISTEN:$2,reuseaddr" \
+		"OPEN:$TMP/out,creat,trunc" &
+	srv=$!
+	busywait 10000 tcp_listening "$NSB" "$2" || fail "$1: socat not listening on port $2"
+	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSA" socat -u "OPEN:$TMP/data" "TCP:10.0.0.2:$2" ||
+		fail "$1: TCP transfer $NSA -> $NSB failed"
+	wait $srv
+	check_eq "$1: sha256 of the transfer" "$(sha256sum <"$TMP/out" | cut -d' ' -f1)" "$want"
+}
 xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" pass
 mark
-rm -f "$TMP/out"
-timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSB" socat -u TCP-LISTEN:5001,reuseaddr \
-	"OPEN:$TMP/out,creat,trunc" &
-srv=$!
-busywait 10000 tcp_listening "$NSB" 5001 || fail "socat not listening on port 5001"
-timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSA" socat -u "OPEN:$TMP/data" TCP:10.0.0.2:5001 ||
-	fail "XDP_PASS: TCP transfer $NSA -> $NSB failed"
-wait $srv
-check_eq "XDP_PASS: sha256 of the transfer" "$(sha256sum <"$TMP/out" | cut -d' ' -f1)" "$want"
+tcp_transfer XDP_PASS 5001
 # The two counters are read in one ethtool call, but a frame may be
 # between its verdict and the stack: compare until they agree.
 pass_agrees() {
@@ -370,13 +409,19 @@ pass_agrees() {
 	b=$(counters "$NSB" vnapi2)
 	[ "$(delta "$B0" "$b" rx_xdp_pass)" = "$(delta "$B0" "$b" rx_frames)" ] && ring_empty vnapi2
 }
-busywait 20000 pass_agrees || true
-b=$(counters "$NSB" vnapi2)
-passed=$(delta "$B0" "$b" rx_xdp_pass)
-[ "$passed" -gt 0 ] || fail "XDP_PASS: rx xdp_pass of vnapi2 did not rise over a 4 MB transfer"
-check_eq "XDP_PASS: frames to the stack = frames passed by the program" "$(delta "$B0" "$b" rx_frames)" "$passed"
-check_eq "XDP_PASS: all verdicts = passes" $(($(verdicts "$b") - $(verdicts "$B0"))) "$passed"
-check_eq "XDP_PASS: rx xdp_errors of vnapi2" "$(delta "$B0" "$b" rx_xdp_errors)" 0
+# passed_all WHAT: since the mark, every frame vnapi2 handed to the stack
+# went through its program, which passed all and failed none; sets b
+# (vnapi2's counters) and passed.
+passed_all() {
+	busywait 20000 pass_agrees || true
+	b=$(counters "$NSB" vnapi2)
+	passed=$(delta "$B0" "$b" rx_xdp_pass)
+	[ "$passed" -gt 0 ] || fail "$1: rx xdp_pass of vnapi2 did not rise over a 4 MB transfer"
+	check_eq "$1: frames to the stack = frames passed by the program" "$(delta "$B0" "$b" rx_frames)" "$passed"
+	check_eq "$1: all verdicts = passes" $(($(verdicts "$b") - $(verdicts "$B0"))) "$passed"
+	check_eq "$1: rx xdp_errors of vnapi2" "$(delta "$B0" "$b" rx_xdp_errors)" 0
+}
+passed_all XDP_PASS
 # Frames the program passed count once in the interface's bytes: those of
 # ethtool -S, nothing consumed.
 read -r _ bytes _ <<<"$(link_stats "$NSB" vnapi2 rx)"
@@ -456,30 +501,7 @@ xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" tx_reflect
 mark
 read -r tp0 tb0 td0 <<<"$(link_stats "$NSB" vnapi2 tx)"
 csum0=$(udp_csum_errors "$NSA")
-got=$(ip netns exec "$NSA" python3 -c "$PY_PAYLOAD"'
-import socket, sys
-n, sport, dport, tmo = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 4 << 20)
-s.bind(("10.0.0.1", sport))
-s.settimeout(tmo)
-sent = {payload(i) for i in range(n)}
-for i in range(n):
-    s.sendto(payload(i), ("10.0.0.2", dport))
-got, dup, other = set(), 0, 0
-try:
-    while len(got) < n:
-        d, src = s.recvfrom(4096)
-        if src != ("10.0.0.2", dport) or d not in sent:
-            other += 1
-        elif d in got:
-            dup += 1
-        else:
-            got.add(d)
-except socket.timeout:
-    pass
-print(len(got), dup, other)
-' $N $PORT_TX_SRC $PORT_TX $((10 * RNM_TIMEOUT_SCALE))) || fail "XDP_TX: the reflecting client failed"
+got=$(udp_reflect $N $PORT_TX_SRC 64) || fail "XDP_TX: the reflecting client failed"
 check_eq "XDP_TX: datagrams back with their payloads, duplicates, others" "$got" "$N 0 0"
 check_eq "XDP_TX: UDP checksum errors in $NSA" $(($(udp_csum_errors "$NSA") - csum0)) 0
 settle "XDP_TX" "$NSB" vnapi2 rx_xdp_tx "$B0" $N
@@ -639,6 +661,85 @@ check_eq "MTU restored" "$(mtu)" 1500
 busywait 10000 ping_ok || fail "no ping after the MTU changes"
 log "ok: MTU: at most 3502 with a program, no program above 3502"
 
+# g2. Multi-buffer XDP: a program with frags (section xdp.frags) takes
+# frames longer than a page, the part beyond the first page in frags, and
+# so an MTU of 9000.  Its programs abort any selected UDP frame whose
+# length, frags included, is not that of its datagram.  At MTU 9000 on
+# both ends:
+# - a program without frags cannot replace it;
+# - XDP_PASS: 4 MB over TCP intact, in frames longer than a page (the
+#   segments of vnapi1's TSO, segmented for the program);
+# - XDP_TX: N datagrams of 8000 bytes reflected, all back to the sender
+#   with their payloads;
+# - XDP_DROP: N_DROP datagrams of 8000 bytes dropped, none to the stack;
+# - the MTU may change while it is attached.
+# Their frags come from the page pools and go back: the check of the
+# pools at the end counts every page.
+BIG=8000
+for f in pass drop_udp tx_reflect; do
+	bpf_obj "$TMP/frags_$f.o" -DUDP_PORT=$PORT_TX -DFRAGS=$f
+done
+# frags_attach OBJ: OBJ's xdp_frags attached to vnapi2 (replacing any).
+frags_attach() {
+	local err
+	err=$(ip -force -n "$NSB" link set dev vnapi2 xdpdrv obj "$1" sec xdp.frags 2>&1) ||
+		fail "attaching xdp_frags of $(basename "$1") to vnapi2 at MTU $(mtu) failed: $(echo "$err" | tail -n2 | tr '\n' ' ')"
+	check_eq "XDP program of vnapi2 after attaching $(basename "$1")" "$(xdp_prog "$NSB" vnapi2)" "1 xdp_frags"
+}
+mtu_set 9000 || fail "MTU 9000 refused without a program"
+ip -n "$NSA" link set dev vnapi1 mtu 9000 || fail "MTU 9000 on vnapi1 refused"
+frags_attach "$TMP/frags_pass.o"
+ip -force -n "$NSB" link set dev vnapi2 xdpdrv obj "$TMP/xdp.o" sec xdp/pass 2>/dev/null &&
+	fail "xdp_pass (no frags) replaced xdp_frags at MTU 9000"
+check_eq "XDP program after a refused replacement at MTU 9000" "$(xdp_prog "$NSB" vnapi2)" "1 xdp_frags"
+
+mark
+tcp_transfer "multi-buffer XDP_PASS" 5002
+passed_all "multi-buffer XDP_PASS"
+# 4 MB in 9014-byte frames and their ACKs: well over a page on average.
+avg=$(($(delta "$B0" "$b" rx_bytes) / (passed > 0 ? passed : 1)))
+[ "$avg" -gt 3520 ] ||
+	fail "multi-buffer XDP_PASS: $avg bytes per frame passed, want more than a page holds (3520)"
+log "ok: multi-buffer XDP_PASS: 4 MB over TCP intact, $passed frames of $avg bytes on average passed"
+
+frags_attach "$TMP/frags_tx_reflect.o"
+mark
+read -r tp0 tb0 td0 <<<"$(link_stats "$NSB" vnapi2 tx)"
+got=$(udp_reflect $N $PORT_TX_SRC $BIG) || fail "multi-buffer XDP_TX: the reflecting client failed"
+check_eq "multi-buffer XDP_TX: datagrams back with their payloads, duplicates, others" "$got" "$N 0 0"
+settle "multi-buffer XDP_TX" "$NSB" vnapi2 rx_xdp_tx "$B0" $N
+b=$(counters "$NSB" vnapi2)
+check_eq "multi-buffer XDP_TX: rx xdp_tx, xdp_aborted of vnapi2" \
+	"$(delta "$B0" "$b" rx_xdp_tx) $(delta "$B0" "$b" rx_xdp_aborted)" "$N 0"
+read -r tp tb td <<<"$(link_stats "$NSB" vnapi2 tx)"
+check_eq "multi-buffer XDP_TX: packets, bytes and drops vnapi2 transmitted (ip -s link)" \
+	"$((tp - tp0)) $((tb - tb0)) $((td - td0))" "$N $((N * (BIG + 42))) 0"
+account "multi-buffer XDP_TX"
+log "ok: multi-buffer XDP_TX: $N datagrams of $BIG bytes reflected, all back with their payloads"
+
+frags_attach "$TMP/frags_drop_udp.o"
+mark
+ip netns exec "$NSA" python3 -c "$PY_PAYLOAD"'
+import socket, sys
+n, dport, size = (int(a) for a in sys.argv[1:4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(n):
+    s.sendto(payload(i, size), ("10.0.0.2", dport))
+' $N_DROP $PORT_TX $BIG || fail "multi-buffer XDP_DROP: sending failed"
+settle "multi-buffer XDP_DROP" "$NSB" vnapi2 rx_xdp_drop "$B0" $N_DROP
+b=$(counters "$NSB" vnapi2)
+check_eq "multi-buffer XDP_DROP: rx xdp_drop, xdp_aborted, frames to the stack of vnapi2" \
+	"$(delta "$B0" "$b" rx_xdp_drop) $(delta "$B0" "$b" rx_xdp_aborted) $(delta "$B0" "$b" rx_frames)" "$N_DROP 0 0"
+account "multi-buffer XDP_DROP"
+mtu_set 1500 || fail "MTU 1500 refused with xdp_frags attached"
+mtu_set 9000 || fail "MTU 9000 refused with xdp_frags attached"
+check_eq "MTU with xdp_frags attached" "$(mtu)" 9000
+xdp_detach "$NSB" vnapi2
+mtu_set 1500 || fail "MTU 1500 refused"
+ip -n "$NSA" link set dev vnapi1 mtu 1500 || fail "MTU 1500 on vnapi1 refused"
+busywait 10000 ping_ok || fail "no ping after multi-buffer XDP"
+log "ok: multi-buffer XDP_DROP: $N_DROP datagrams of $BIG bytes dropped; MTU 1500 and 9000 with a program with frags"
+
 # h. Nothing attached, no verdict ever failed, no transmit to a peer
 # failed; once the devices are deleted, no frame is left alive.
 for dev in "$NSA vnapi1" "$NSB vnapi2" "$NSB vnapi3" "$NSC vnapi4"; do
@@ -661,5 +762,5 @@ if [ -n "$PP_IDS" ]; then
 fi
 rnm_rmmod vnapi
 
-[ $RET = 0 ] && log "PASS: vnapi native XDP: pass, drop, tx, redirect, aborted, MTU limits"
+[ $RET = 0 ] && log "PASS: vnapi native XDP: pass, drop, tx, redirect, aborted, MTU limits, multi-buffer"
 exit $RET
