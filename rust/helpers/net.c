@@ -322,8 +322,8 @@ unsigned int rnm_netdev_mtu(const struct net_device *dev)
 }
 
 /*
- * XDP runs on a copy of each frame in a page of its own: XDP_PACKET_HEADROOM
- * in front, and room for the skb_shared_info of an sk_buff built around it
+ * XDP runs on a copy of each frame, whose first page is laid out so:
+ * XDP_PACKET_HEADROOM in front, and room for the skb_shared_info of an sk_buff built around it
  * at the end.  What is left is the longest frame, Ethernet header and a
  * VLAN tag included; the MTU is that less those 18 bytes.
  */
@@ -332,8 +332,8 @@ unsigned int rnm_netdev_mtu(const struct net_device *dev)
 /*
  * A program that takes frames in several buffers (xdp.frags,
  * BPF_F_XDP_HAS_FRAGS) gets the part beyond RNM_XDP_MAX_FRAME in up to
- * MAX_SKB_FRAGS more pages: 73 KiB with 4 KiB pages and 17 frags, more
- * than any MTU allows (ETH_MAX_MTU).
+ * MAX_SKB_FRAGS more pages: 73152 bytes with 4 KiB pages and 17 frags,
+ * more than any MTU allows (ETH_MAX_MTU).
  */
 #define RNM_XDP_MAX_FRAME_FRAGS (RNM_XDP_MAX_FRAME + MAX_SKB_FRAGS * PAGE_SIZE)
 #define RNM_XDP_MAX_MTU_FRAGS \

@@ -917,9 +917,11 @@ impl<'a> PollContext<'a> {
     /// The program sees a copy of the frame from its Ethernet header, in a
     /// page of the queue's page pool (checksum completed if it was left to
     /// the device), and, for a program with frags, what does not fit there
-    /// in more pages of the pool, its frags.  Frames longer than
-    /// [`xdp::max_mtu`](super::xdp::max_mtu) allows, for a program without
-    /// frags, or still GSO aggregates, are not run ([`XdpAction::Error`]).
+    /// in more pages of the pool, its frags.  Frames longer than a page
+    /// takes (3520 bytes with 4 KiB pages:
+    /// [`xdp::max_mtu`](super::xdp::max_mtu) and 18 bytes of headers), for
+    /// a program without frags, or still GSO aggregates, are not run
+    /// ([`XdpAction::Error`]).
     ///
     /// Errors: the frame back if the budget is used up.
     pub fn run_xdp(&mut self, skb: SkBuff) -> Result<XdpAction, SkBuff> {

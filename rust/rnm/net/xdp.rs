@@ -77,8 +77,9 @@ pub enum XdpAction {
     /// the poll ends (`xdp_do_flush`, done by the abstraction).
     Redirect,
     /// The verdict could not be carried out, or the program could not
-    /// run: frame longer than [`max_mtu`] allows (for a program without
-    /// frags) or still a GSO aggregate, no memory, redirect failed.
+    /// run: frame longer than one page takes (3520 bytes with 4 KiB
+    /// pages, [`max_mtu`] and 18 bytes of headers) for a program without
+    /// frags, or still a GSO aggregate, no memory, redirect failed.
     /// Freed.
     Error,
 }

@@ -19,7 +19,7 @@
  * control connection) and the rest keep working.
  *
  * xdp_frags (section xdp.frags, multi-buffer) is built only with
- * -DFRAGS=F, F one of pass, drop_udp and tx_reflect.
+ * -DFRAGS=F, F one of pass, drop_udp, tx_reflect and redirect.
  *
  * xdp_redirect is built only with -DREDIRECT_IFINDEX=N (the device to
  * redirect to, in the namespace of the device the program runs on) and
@@ -153,13 +153,45 @@ int xdp_tx_reflect(struct xdp_md *ctx)
 	return tx_reflect(ctx);
 }
 
+
+#ifdef REDIRECT_IFINDEX
+/* The MAC written byte by byte, as immediates (an array initialised from
+ * the list would also leave a .rodata section behind).
+ */
+#define SET_MAC(p, a, b, c, d, e, f) \
+	do { (p)[0] = a; (p)[1] = b; (p)[2] = c; (p)[3] = d; (p)[4] = e; (p)[5] = f; } while (0)
+#define SET_MAC_LIST(p, ...) SET_MAC(p, __VA_ARGS__)
+
+/* Sends a selected UDP datagram out of device REDIRECT_IFINDEX, to
+ * the destination MAC REDIRECT_DMAC.
+ */
+static __always_inline int redirect(struct xdp_md *ctx)
+{
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct udphdr *udp;
+
+	if (!udp_frame(ctx, &eth, &ip, &udp))
+		return XDP_PASS;
+	SET_MAC_LIST(eth->h_dest, REDIRECT_DMAC);
+	return bpf_redirect(REDIRECT_IFINDEX, 0);
+}
+
+SEC("xdp/redirect")
+int xdp_redirect(struct xdp_md *ctx)
+{
+	return redirect(ctx);
+}
+#endif
+
 #ifdef FRAGS
 static __always_inline int pass(struct xdp_md *ctx __attribute__((unused)))
 {
 	return XDP_PASS;
 }
 
-/* With -DFRAGS=F (pass, drop_udp or tx_reflect): what xdp_F does, as
+/* With -DFRAGS=F (pass, drop_udp, tx_reflect, or redirect with the
+ * REDIRECT_ definitions): what xdp_F does, as
  * xdp_frags in section xdp.frags, which libbpf (and so ip) loads with
  * BPF_F_XDP_HAS_FRAGS: it takes frames longer than a page, in several
  * buffers (multi-buffer XDP).  One such program per object: libbpf knows
@@ -178,31 +210,6 @@ int xdp_frags(struct xdp_md *ctx)
 	    bpf_xdp_get_buff_len(ctx) != sizeof(*eth) + bpf_ntohs(ip->tot_len))
 		return XDP_ABORTED;
 	return FRAGS(ctx);
-}
-#endif
-
-#ifdef REDIRECT_IFINDEX
-/* The MAC written byte by byte, as immediates (an array initialised from
- * the list would also leave a .rodata section behind).
- */
-#define SET_MAC(p, a, b, c, d, e, f) \
-	do { (p)[0] = a; (p)[1] = b; (p)[2] = c; (p)[3] = d; (p)[4] = e; (p)[5] = f; } while (0)
-#define SET_MAC_LIST(p, ...) SET_MAC(p, __VA_ARGS__)
-
-/* Sends a selected UDP datagram out of device REDIRECT_IFINDEX, to
- * the destination MAC REDIRECT_DMAC.
- */
-SEC("xdp/redirect")
-int xdp_redirect(struct xdp_md *ctx)
-{
-	struct ethhdr *eth;
-	struct iphdr *ip;
-	struct udphdr *udp;
-
-	if (!udp_frame(ctx, &eth, &ip, &udp))
-		return XDP_PASS;
-	SET_MAC_LIST(eth->h_dest, REDIRECT_DMAC);
-	return bpf_redirect(REDIRECT_IFINDEX, 0);
 }
 #endif
 
