@@ -323,9 +323,10 @@ unsigned int rnm_netdev_mtu(const struct net_device *dev)
 
 /*
  * XDP runs on a copy of each frame, whose first page is laid out so:
- * XDP_PACKET_HEADROOM in front, and room for the skb_shared_info of an sk_buff built around it
- * at the end.  What is left is the longest frame, Ethernet header and a
- * VLAN tag included; the MTU is that less those 18 bytes.
+ * XDP_PACKET_HEADROOM in front, and room for the skb_shared_info of an
+ * sk_buff built around it at the end.  What is left is the longest frame
+ * in one page, Ethernet header and a VLAN tag included; the MTU is that
+ * less those 18 bytes.
  */
 #define RNM_XDP_MAX_FRAME SKB_WITH_OVERHEAD(PAGE_SIZE - XDP_PACKET_HEADROOM)
 #define RNM_XDP_MAX_MTU (RNM_XDP_MAX_FRAME - ETH_HLEN - VLAN_HLEN)
@@ -336,8 +337,9 @@ unsigned int rnm_netdev_mtu(const struct net_device *dev)
  * more than any MTU allows (ETH_MAX_MTU).
  */
 #define RNM_XDP_MAX_FRAME_FRAGS (RNM_XDP_MAX_FRAME + MAX_SKB_FRAGS * PAGE_SIZE)
-#define RNM_XDP_MAX_MTU_FRAGS \
-	min_t(unsigned int, ETH_MAX_MTU, RNM_XDP_MAX_FRAME_FRAGS - ETH_HLEN - VLAN_HLEN)
+#define RNM_XDP_MAX_MTU_FRAGS						\
+	min_t(unsigned int, ETH_MAX_MTU,				\
+	      RNM_XDP_MAX_FRAME_FRAGS - ETH_HLEN - VLAN_HLEN)
 /*
  * Pages a receive queue's page pool keeps for reuse beyond its lockless
  * cache of 128: returned from elsewhere than the poll (a socket, the peer).
@@ -487,7 +489,7 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 		    struct sk_buff *skb, void **out)
 {
 	struct net_device *dev = rxq->dev;
-	unsigned int len, head, off, size;
+	unsigned int len, max, head, off, size;
 	struct xdp_frame *xdpf;
 	struct xdp_buff xdp;
 	struct page *page;
@@ -498,9 +500,9 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 		goto free_skb;
 	mac_len = skb->data - skb_mac_header(skb);
 	len = skb->len + mac_len;
+	max = prog->aux->xdp_has_frags ? RNM_XDP_MAX_FRAME_FRAGS : RNM_XDP_MAX_FRAME;
 	/* The checksum left to the device: Internet or CRC32c (SCTP). */
-	if (mac_len < 0 || skb_is_gso(skb) ||
-	    len > (prog->aux->xdp_has_frags ? RNM_XDP_MAX_FRAME_FRAGS : RNM_XDP_MAX_FRAME) ||
+	if (mac_len < 0 || skb_is_gso(skb) || len > max ||
 	    (skb->ip_summed == CHECKSUM_PARTIAL && skb_csum_hwoffload_help(skb, 0)))
 		goto free_skb;
 	page = page_pool_dev_alloc_pages(pp);

@@ -153,7 +153,6 @@ int xdp_tx_reflect(struct xdp_md *ctx)
 	return tx_reflect(ctx);
 }
 
-
 #ifdef REDIRECT_IFINDEX
 /* The MAC written byte by byte, as immediates (an array initialised from
  * the list would also leave a .rodata section behind).
