@@ -8,6 +8,8 @@
 
 #include <linux/sysctl.h>
 #include <linux/slab.h>
+/* per-CPU counters */
+#include <linux/percpu_counter.h>
 
 #include "../helpers/rnm_helpers.h"
 

@@ -13,5 +13,7 @@
 #include "sysfs.h"
 /* net: net_device, NAPI, sk_buff, hrtimer, bottom halves */
 #include "net.h"
+/* per-CPU counters (rust/rnm/percpu_counter.rs) */
+#include "percpu_counter.h"
 
 #endif /* RNM_HELPERS_H */

@@ -2,3 +2,4 @@
 /* The out-of-line helpers the vnapi module's abstractions call. */
 #include "bh.c"
 #include "net.c"
+#include "percpu_counter.c"

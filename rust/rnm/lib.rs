@@ -25,6 +25,8 @@ pub mod net;
 pub mod netfilter;
 // Network namespaces: per-namespace data.
 pub mod net_namespace;
+// Per-CPU counters.
+pub mod percpu_counter;
 // RCU: an optional Arc published to lock-free readers.
 pub mod rcu;
 // sysfs: directories of counters and validated values.

@@ -49,6 +49,7 @@ INTREE = os.path.join(TOP, "scripts/intree")
 MODULES = {
     "bh": ("bh.rs", "bh"),
     "rcu": ("sync/rcu_arc.rs", "sync::rcu_arc"),
+    "percpu_counter": ("sync/percpu_counter.rs", "sync::percpu_counter"),
     "sysfs": ("sysfs.rs", "sysfs"),
     "bus": ("bus.rs", "bus"),
     "sysctl": ("sysctl.rs", "sysctl"),
@@ -275,12 +276,15 @@ def step_helpers():
     bh = rust_helper(read(os.path.join(TOP, "rust/helpers/bh.c")))
     write("rust/helpers/bh.c", bh)
     write("rust/helpers/sysfs.c", rust_helper(read(os.path.join(TOP, "rust/helpers/sysfs.c"))))
+    write("rust/helpers/percpu_counter.c",
+          rust_helper(read(os.path.join(TOP, "rust/helpers/percpu_counter.c"))))
     net = read(os.path.join(TOP, "rust/helpers/net.c"))
     _, generic = c_functions(read(os.path.join(TOP, "rust/helpers/netfilter.c")), CORE_FROM_NETFILTER)
     net = net.replace("#include <net/sock.h>\n", "#include <net/sock.h>\n#include <net/netns/generic.h>\n")
     write("rust/helpers/net/netdevice.c", rust_helper(net.rstrip("\n") + "\n\n" + "".join(generic).rstrip("\n") + "\n"))
     helpers_include("bh.c")
     helpers_include("sysfs.c")
+    helpers_include("percpu_counter.c")
     helpers_include("net/netdevice.c")
     # rtnetlink.h: rtnl_is_locked(), which rnm_bindings.h reaches through
     # the netfilter headers only.
@@ -293,6 +297,8 @@ def step_bh_rcu():
     lib_mod("bh")
     kernel_rs("rcu")
     add_kernel_module("rust/kernel/sync.rs", "pub mod rcu_arc;", r"pub mod \w+;")
+    kernel_rs("percpu_counter")
+    add_kernel_module("rust/kernel/sync.rs", "pub mod percpu_counter;", r"pub mod lock;")
 
 
 def step_sysfs_bus():

@@ -6,7 +6,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::config::{self, LIVE_DEVICES, LIVE_FRAMES};
+use crate::config::{self, LiveFrames, LIVE_DEVICES};
 use crate::port::{Port, TxStats};
 use crate::queue::{RxQueue, RxStats};
 use crate::rnm::{
@@ -41,6 +41,8 @@ pub(crate) struct BusDev {
     queues: u32,
     /// The bus's lock of the links between ports (see [`VnapiBus::links`]).
     links: Arc<Mutex<()>>,
+    /// The module's count of frames in rx rings, for the port's rings.
+    pub(crate) live_frames: Arc<LiveFrames>,
     /// The port, while the driver is bound.  Held by the attribute
     /// functions and the linking of ports while they use it; the device is
     /// never unregistered, nor the driver unbound, under this lock.
@@ -133,6 +135,8 @@ pub(crate) struct VnapiBus {
     /// Shared with every device ([`BusDev::links`]), which the driver
     /// reaches.
     links: Arc<Mutex<()>>,
+    /// The frames in the rx rings of every port (`live_frames`).
+    live_frames: Arc<LiveFrames>,
 }
 
 // Bus attributes, in `Bus::BUS_ATTRS` order.
@@ -225,7 +229,7 @@ impl VnapiBus {
         self.reserve(id)?;
         // No lock held: a failure after the bus device appeared
         // unregisters it, which waits for readers of its files.
-        let dev = Self::create(id, queues, &self.links);
+        let dev = self.create(id, queues);
         let mut d = self.devices.lock();
         d.busy.retain(|b| *b != id);
         let dev = dev?;
@@ -244,11 +248,7 @@ impl VnapiBus {
     /// binds to at once (unless `drivers_autoprobe` is 0).  Fails if the
     /// bus device cannot be created, or with the error of the driver's
     /// probe: the device is then deleted again.
-    fn create(
-        id: u32,
-        queues: u32,
-        links: &Arc<Mutex<()>>,
-    ) -> Result<DeviceRegistration<VnapiBus>> {
+    fn create(&self, id: u32, queues: u32) -> Result<DeviceRegistration<VnapiBus>> {
         let name = CString::try_from_fmt(fmt!("vnapi{id}"))?;
         let dev = DeviceRegistration::new(
             &BUS,
@@ -256,7 +256,8 @@ impl VnapiBus {
             try_pin_init!(BusDev {
                 id,
                 queues,
-                links: links.clone(),
+                links: self.links.clone(),
+                live_frames: self.live_frames.clone(),
                 port <- new_mutex!(None, "vnapi_busdev_port"),
                 probe_err: Atomic::new(0),
             }),
@@ -395,7 +396,7 @@ impl Bus for VnapiBus {
     fn bus_show(&self, index: usize, out: &mut SysfsWriter<'_>) -> Result {
         let v = match index {
             LIVE_DEVICES_ATTR => LIVE_DEVICES.load(Ordering::Relaxed),
-            LIVE_FRAMES_ATTR => LIVE_FRAMES.load(Ordering::Relaxed),
+            LIVE_FRAMES_ATTR => self.live_frames.sum(),
             _ => return Err(EIO),
         };
         writeln!(out, "{v}")
@@ -463,6 +464,8 @@ pub(crate) struct VnapiModule {
     driver: Option<DriverRegistration<VnapiDriver>>,
     /// Taken in `drop` to unregister the bus and its devices next.
     bus: Option<BusRegistration<VnapiBus>>,
+    /// The bus's count of frames in rx rings, for the report at unload.
+    live_frames: Arc<LiveFrames>,
     _sysctl: sysctl::Registration,
 }
 
@@ -480,10 +483,13 @@ impl kernel::Module for VnapiModule {
             ],
         )?;
         let links = Arc::pin_init(new_mutex!((), "vnapi_links"), GFP_KERNEL)?;
+        let live = Arc::new(LiveFrames::new(0)?, GFP_KERNEL)?;
+        let live_frames = live.clone();
         let bus = BusRegistration::register(
             &BUS,
             try_pin_init!(VnapiBus {
                 links,
+                live_frames,
                 devices <- new_mutex!(
                     Devices {
                         list: KVec::new(),
@@ -498,6 +504,7 @@ impl kernel::Module for VnapiModule {
         Ok(Self {
             driver: Some(driver),
             bus: Some(bus),
+            live_frames: live,
             _sysctl: sysctl,
         })
     }
@@ -514,7 +521,7 @@ impl Drop for VnapiModule {
         pr_info!(
             "unloading: live devices {}, live frames {}\n",
             LIVE_DEVICES.load(Ordering::Relaxed),
-            LIVE_FRAMES.load(Ordering::Relaxed)
+            self.live_frames.sum()
         );
     }
 }

@@ -5,7 +5,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::rnm::{net::napi, sysctl::IntValue};
+use crate::rnm::{net::napi, percpu_counter::PerCpuCounter, sysctl::IntValue};
 // Read and updated for every frame: `core`'s atomics, as for the counters
 // (see `queue.rs`).
 use core::sync::atomic::{AtomicI64, AtomicU32, Ordering::Relaxed};
@@ -49,8 +49,12 @@ pub(crate) static DEFAULT_RX_USECS: IntValue = IntValue::new(0, 0, RX_USECS_MAX 
 
 /// Devices allocated and not yet freed.
 pub(crate) static LIVE_DEVICES: AtomicI64 = AtomicI64::new(0);
-/// Frames held in rx rings.
-pub(crate) static LIVE_FRAMES: AtomicI64 = AtomicI64::new(0);
+/// The count of the frames held in the rx rings of all devices (the bus's
+/// `live_frames`), one for the module.  Every frame received and every
+/// frame polled changes it, on the CPU that does so: a per-CPU counter,
+/// not one atomic that the CPUs of the two directions of a link would
+/// take turns to own.
+pub(crate) type LiveFrames = PerCpuCounter;
 
 fn positive(v: i32) -> u32 {
     u32::try_from(v).unwrap_or(0)

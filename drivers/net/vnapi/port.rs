@@ -133,7 +133,12 @@ impl Port {
             let mut rx = KVec::with_capacity(queues as usize, GFP_KERNEL)?;
             let mut tx = KVec::with_capacity(queues as usize, GFP_KERNEL)?;
             for i in 0..queues {
-                let (q, shared) = RxQueue::new(i as u16, cfg.clone(), peer.clone())?;
+                let (q, shared) = RxQueue::new(
+                    i as u16,
+                    cfg.clone(),
+                    peer.clone(),
+                    parent.data().live_frames.clone(),
+                )?;
                 rx.push(shared, GFP_KERNEL)?;
                 dev.add_napi(weight, q)?;
                 tx.push(TxStats::default(), GFP_KERNEL)?;

@@ -16,7 +16,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::config::{Config, LIVE_FRAMES};
+use crate::config::{Config, LiveFrames};
 use crate::logic::{coalesce, slot, Irq};
 use crate::port::{self, Port};
 use crate::rnm::{
@@ -28,12 +28,11 @@ use crate::rnm::{
     },
     rcu::RcuArc,
 };
-// Counters, settings and the live-frame count are updated or read for every
-// frame: `core`'s atomics compile to single instructions, where each
-// operation of the kernel crate's `Atomic` is a call to a C helper in a
-// module built outside the kernel tree.  Only relaxed operations (and, for
-// the channel count, acquire/release), on which the Rust and kernel memory
-// models agree.
+// Counters and settings are updated or read for every frame: `core`'s
+// atomics compile to single instructions, where each operation of the
+// kernel crate's `Atomic` is a call to a C helper in a module built outside
+// the kernel tree.  Only relaxed operations (and, for the channel count,
+// acquire/release), on which the Rust and kernel memory models agree.
 use core::{
     mem::ManuallyDrop,
     sync::atomic::{AtomicU64, Ordering::Relaxed},
@@ -322,6 +321,9 @@ pub(crate) struct Ring {
     /// Every frame before this one must go through GRO (see
     /// [`Ring::gro_wanted`]).
     gro_mark: u64,
+    /// The module's count of the frames in all rings, which this ring's
+    /// frames are part of.
+    live: Arc<LiveFrames>,
 }
 
 fn empty_slots(n: usize) -> Result<KVVec<Option<SkBuff>>> {
@@ -333,7 +335,7 @@ fn empty_slots(n: usize) -> Result<KVVec<Option<SkBuff>>> {
 }
 
 impl Ring {
-    fn new(cap: usize) -> Result<Self> {
+    fn new(cap: usize, live: Arc<LiveFrames>) -> Result<Self> {
         Ok(Self {
             slots: empty_slots(cap)?,
             head: 0,
@@ -343,6 +345,7 @@ impl Ring {
             pushed: 0,
             popped: 0,
             gro_mark: 0,
+            live,
         })
     }
 
@@ -391,12 +394,11 @@ impl Ring {
         self.slots[i] = Some(skb);
         self.len += 1;
         self.pushed = self.pushed.wrapping_add(1);
-        LIVE_FRAMES.fetch_add(1, Relaxed);
+        self.live.add(1);
         Ok(())
     }
 
-    /// Takes the oldest frame; the caller accounts for it in
-    /// [`LIVE_FRAMES`].
+    /// Takes the oldest frame.
     fn pop(&mut self) -> Option<SkBuff> {
         if self.len == 0 {
             return None;
@@ -405,6 +407,7 @@ impl Ring {
         self.head = self.slot(1);
         self.len -= 1;
         self.popped = self.popped.wrapping_add(1);
+        self.live.add(-1);
         skb
     }
 
@@ -416,7 +419,7 @@ impl Ring {
         for (slot, skb) in slots.iter_mut().zip(front.drain_all()) {
             *slot = Some(skb);
         }
-        LIVE_FRAMES.fetch_add(k as i64, Relaxed);
+        self.live.add(k as i64);
         for (i, slot) in slots.iter_mut().skip(k).enumerate().take(self.len) {
             let j = self.slot(i);
             *slot = self.slots[j].take();
@@ -442,7 +445,7 @@ impl Ring {
 impl Drop for Ring {
     fn drop(&mut self) {
         // The frames themselves are freed with `slots`.
-        LIVE_FRAMES.fetch_sub(self.len as i64, Relaxed);
+        self.live.add(-(self.len as i64));
     }
 }
 
@@ -492,13 +495,14 @@ impl core::ops::Deref for RxQueue {
 
 impl RxQueue {
     /// Queue `index` of a device with settings `cfg` and peer `peer`, and
-    /// its shared part.
+    /// its shared part; its ring's frames count in `live`.
     pub(crate) fn new(
         index: u16,
         cfg: Arc<Config>,
         peer: Arc<RcuArc<Port>>,
+        live: Arc<LiveFrames>,
     ) -> Result<(Self, Arc<RxShared>)> {
-        let ring = Ring::new(cfg.ring_size() as usize)?;
+        let ring = Ring::new(cfg.ring_size() as usize, live)?;
         let shared = Arc::pin_init(
             try_pin_init!(RxShared {
                 ring <- SpinLockBh::new(
@@ -577,7 +581,6 @@ impl RxShared {
                 let Some(skb) = ring.pop() else {
                     break;
                 };
-                LIVE_FRAMES.fetch_sub(1, Relaxed);
                 // Always has room: its capacity is what `from` holds.
                 if let Err(e) = room.frames.push_within_capacity(skb) {
                     other.stats.drops.add(1);
@@ -726,7 +729,6 @@ impl Poller for RxQueue {
                 ring.pending = 0;
                 drop(ring);
                 if let Some(skb) = skb {
-                    LIVE_FRAMES.fetch_sub(1, Relaxed);
                     Self::receive_frames(q, &mut ctx, Some(skb).into_iter(), true);
                 }
                 return ctx.complete_reopened(reopened);
@@ -737,7 +739,6 @@ impl Poller for RxQueue {
             let gro_wanted = ring.gro_wanted(first);
             drop(ring);
             let n = batch.len();
-            LIVE_FRAMES.fetch_sub(n as i64, Relaxed);
             if ctx.has_xdp() {
                 let frames = batch.drain();
                 // Where `XDP_TX` frames go, for the whole batch.
