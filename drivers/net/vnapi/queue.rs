@@ -400,6 +400,23 @@ impl Ring {
 
     /// Takes the oldest frame.
     fn pop(&mut self) -> Option<SkBuff> {
+        let skb = self.take_head();
+        if skb.is_some() {
+            self.live.add(-1);
+        }
+        skb
+    }
+
+    /// Moves frames into `batch` until the ring is empty or the batch
+    /// holds `want`, and counts them out of the live frames once.
+    fn pop_into(&mut self, batch: &mut Batch, want: usize) {
+        let before = batch.len();
+        batch.fill(want, || self.take_head());
+        self.live.add(-((batch.len() - before) as i64));
+    }
+
+    /// Takes the oldest frame, still counted in the live frames.
+    fn take_head(&mut self) -> Option<SkBuff> {
         if self.len == 0 {
             return None;
         }
@@ -407,7 +424,6 @@ impl Ring {
         self.head = self.slot(1);
         self.len -= 1;
         self.popped = self.popped.wrapping_add(1);
-        self.live.add(-1);
         skb
     }
 
@@ -735,7 +751,9 @@ impl Poller for RxQueue {
             }
             let mut batch = Batch::new();
             let mut skb = skb;
-            batch.fill(want, || skb.take().or_else(|| ring.pop()));
+            batch.fill(want, || skb.take());
+            // One update of the live frames for the batch, not one a frame.
+            ring.pop_into(&mut batch, want);
             let gro_wanted = ring.gro_wanted(first);
             drop(ring);
             let n = batch.len();
