@@ -274,6 +274,15 @@ void rnm_dev_kfree_skb_any(struct sk_buff *skb)
 	dev_kfree_skb_any(skb);
 }
 
+/*
+ * Software transmit timestamp (and PHY timestamping, which a device without
+ * a PHY skips) of a frame the device takes for transmission.
+ */
+void rnm_skb_tx_timestamp(struct sk_buff *skb)
+{
+	skb_tx_timestamp(skb);
+}
+
 u16 rnm_skb_protocol(const struct sk_buff *skb)
 {
 	return be16_to_cpu(skb->protocol);

@@ -35,6 +35,7 @@ unsigned int rnm_napi_receive_list(struct napi_struct *napi,
 
 void rnm_dev_kfree_skb_any(struct sk_buff *skb);
 u16 rnm_skb_protocol(const struct sk_buff *skb);
+void rnm_skb_tx_timestamp(struct sk_buff *skb);
 
 struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb);
 bool rnm_skb_is_gso(const struct sk_buff *skb);

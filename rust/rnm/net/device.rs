@@ -395,7 +395,10 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     }
 
     /// Transmits `skb` (`ndo_start_xmit`).  The frame is consumed: handed
-    /// on or dropped (and counted) by the driver.  Called in softirq or
+    /// on or dropped (and counted) by the driver.  Its software transmit
+    /// timestamp (`skb_tx_timestamp()`, for the sockets that asked for
+    /// one with `SOF_TIMESTAMPING_TX_SOFTWARE`) is taken before this is
+    /// called, as the device's `ethtool -T` reports.  Called in softirq or
     /// process context with bottom halves disabled (`bh`), under the RCU
     /// read lock; calls for one transmit queue are serialised by the
     /// queue's transmit lock (the device is not `lltx`).  Never with
@@ -688,7 +691,12 @@ impl<T: DeviceOps> Adapter<T> {
         // not, is disabled on these devices), until we return.
         let bh = unsafe { BhContext::new() };
         // SAFETY: the core hands us its reference to `skb`.
-        if let Some(skb) = unsafe { SkBuff::from_raw(skb) } {
+        if let Some(mut skb) = unsafe { SkBuff::from_raw(skb) } {
+            // The frame is the device's from here on: its software transmit
+            // timestamp is taken now, as veth takes it before forwarding,
+            // so that every device reports `SOF_TIMESTAMPING_TX_SOFTWARE`
+            // (`get_ts_info`) truthfully, whatever its driver then does.
+            skb.tx_timestamp();
             T::start_xmit(d, &p.data, skb, &bh);
         }
         bindings::netdev_tx_NETDEV_TX_OK

@@ -12,6 +12,11 @@
 //! report (for example a ring size above the reported maximum never
 //! reaches [`EthtoolOps::set_ring`]).
 //!
+//! Every device has the driver information (`ethtool -i`), the link state
+//! and software timestamping (`ethtool -T`: transmit timestamps are taken
+//! by the transmit adapter, see [`DeviceOps::start_xmit`]; no hardware
+//! clock).
+//!
 //! Statistics (`ethtool -S`) are reported by one method,
 //! [`EthtoolOps::stats`], which hands each name with its value to a
 //! [`Stats`] writer: the number of statistics, their names and their values
@@ -535,6 +540,9 @@ impl<T: DeviceOps> Adapter<T> {
             op_needs_rtnl: OP_NEEDS_RTNL_SCHANNELS,
             get_drvinfo: Some(Self::get_drvinfo),
             get_link: Some(bindings::ethtool_op_get_link),
+            // Software timestamps, transmit ones included: the transmit
+            // adapter takes them for every frame (`ethtool -T`).
+            get_ts_info: Some(bindings::ethtool_op_get_ts_info),
             get_sset_count: if T::HAS_STATS {
                 Some(Self::get_sset_count)
             } else {

@@ -157,6 +157,21 @@ impl SkBuff {
         NonNull::new(ptr).map(|ptr| Self { ptr })
     }
 
+    /// Takes the software transmit timestamp of a frame the device has
+    /// taken for transmission, for a socket that asked for one
+    /// (`SOF_TIMESTAMPING_TX_SOFTWARE`): a copy of it, or of its headers,
+    /// goes to the socket's error queue.  Also offers it to a PHY that
+    /// timestamps (none on these devices).  Any context but hard interrupt
+    /// with interrupts disabled (allocates with `GFP_ATOMIC`).
+    ///
+    /// Wraps `skb_tx_timestamp()` (srctree/include/linux/skbuff.h).
+    #[inline]
+    pub(in crate::rnm) fn tx_timestamp(&mut self) {
+        // SAFETY: `self.ptr` is a valid buffer we own (type invariant);
+        // the function takes no reference to it, only copies.
+        unsafe { bindings::rnm_skb_tx_timestamp(self.ptr.as_ptr()) }
+    }
+
     /// Gives up ownership, returning the raw pointer.
     pub(in crate::rnm) fn into_raw(self) -> *mut bindings::sk_buff {
         ManuallyDrop::new(self).ptr.as_ptr()

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vnapi and ethtool: the operations vnapi implements work (-i, -S, -g/-G,
-# -c/-C, -l; -L in vnapi_channels.sh), with statistics sized by the core's count; those it does not
-# implement are refused by the core itself ("Operation not supported");
-# netpoll (netconsole) refuses the device, whose transmit path is not
-# netpoll-safe.
+# -c/-C, -l, -T; -L in vnapi_channels.sh), with statistics sized by the
+# core's count, and software transmit timestamps reach the sockets that ask
+# for them; the operations it does not implement are refused by the core
+# itself ("Operation not supported"); netpoll (netconsole) refuses the
+# device, whose transmit path is not netpoll-safe.
 
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip ethtool modprobe
@@ -74,6 +75,53 @@ check_eq "ethtool -c rx-usecs" "$(ethtool -c vnapi4 | awk '$1 == "rx-usecs:" { p
 check_eq "ethtool -c rx-frames" "$(ethtool -c vnapi4 | awk '$1 == "rx-frames:" { print $2 }')" 16
 check_eq "ethtool -l" "$(ethtool -l vnapi4 | awk '$1 == "Combined:" { print $2 }' | tr '\n' ' ')" "3 3 "
 log "ok: ethtool -g/-G, -c/-C, -l"
+
+# -T and software transmit timestamps: the device reports them, and a
+# socket that asks for them (SO_TIMESTAMPING, SOF_TIMESTAMPING_TX_SOFTWARE)
+# gets one on its error queue for a datagram sent through it, stamped by
+# the driver when it took the frame (SCM_TSTAMP_SND), as veth does.
+ts_caps=$(ethtool -T vnapi3) || fail "ethtool -T vnapi3"
+for c in software-transmit software-receive software-system-clock; do
+	grep -qw -- "$c" <<<"$ts_caps" || fail "ethtool -T vnapi3: no $c in: $(echo $ts_caps)"
+done
+if out=$(python3 - 10.9.0.2 <<'PY' 2>&1
+import select, socket, struct, sys, time
+SO_TIMESTAMPING, IP_RECVERR, SCM_TSTAMP_SND, SO_EE_ORIGIN_TIMESTAMPING = 37, 11, 0, 4
+TX_SOFTWARE, SOFTWARE, OPT_ID, OPT_TSONLY = 1 << 1, 1 << 4, 1 << 7, 1 << 11
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"vnapi3")
+s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING, TX_SOFTWARE | SOFTWARE | OPT_ID | OPT_TSONLY)
+s.sendto(b"x" * 64, (sys.argv[1], 9))
+deadline = time.monotonic() + 20
+while True:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        sys.exit("no transmit timestamp on the error queue within 20 s")
+    select.select([], [], [s], left)
+    try:
+        _, anc, _, _ = s.recvmsg(64, 1024, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        continue
+    break
+ts = err = None
+for level, kind, data in anc:
+    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING:
+        ts = struct.unpack("qq", data[:16])
+    elif level == socket.IPPROTO_IP and kind == IP_RECVERR:
+        err = struct.unpack("IBBBBII", data[:16])
+if ts is None or err is None:
+    sys.exit("error queue message without a timestamp or its origin: %r" % (anc,))
+if err[1] != SO_EE_ORIGIN_TIMESTAMPING or err[5] != SCM_TSTAMP_SND:
+    sys.exit("origin %d, kind %d: want %d, %d (SCM_TSTAMP_SND)" % (err[1], err[5], SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND))
+if ts == (0, 0):
+    sys.exit("software timestamp is zero")
+print("%d.%09d" % ts)
+PY
+); then
+	log "ok: ethtool -T; software transmit timestamp $out"
+else
+	fail "software transmit timestamp: $out"
+fi
 
 # Operations vnapi does not implement: the core refuses them.
 refused() { # WANT WHAT ARGS...: ethtool ARGS fails with the error WANT
