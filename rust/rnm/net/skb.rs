@@ -159,16 +159,19 @@ impl SkBuff {
 
     /// Takes the software transmit timestamp of a frame the device has
     /// taken for transmission, for a socket that asked for one
-    /// (`SOF_TIMESTAMPING_TX_SOFTWARE`): a copy of it, or of its headers,
-    /// goes to the socket's error queue.  Also offers it to a PHY that
-    /// timestamps (none on these devices).  Any context but hard interrupt
-    /// with interrupts disabled (allocates with `GFP_ATOMIC`).
+    /// (`SOF_TIMESTAMPING_TX_SOFTWARE`): a clone of the frame (which then
+    /// shares its data, read-only), or an empty buffer with
+    /// `SOF_TIMESTAMPING_OPT_TSONLY`, goes to the socket's error queue, and
+    /// a BPF program that asked for the event runs.  Also offers it to a PHY
+    /// that timestamps (none on these devices).  Any context but hard
+    /// interrupt with interrupts disabled (allocates with `GFP_ATOMIC`).
     ///
     /// Wraps `skb_tx_timestamp()` (srctree/include/linux/skbuff.h).
     #[inline]
     pub(in crate::rnm) fn tx_timestamp(&mut self) {
-        // SAFETY: `self.ptr` is a valid buffer we own (type invariant);
-        // the function takes no reference to it, only copies.
+        // SAFETY: `self.ptr` is a valid buffer we own (type invariant).  A
+        // clone it queues shares the data, which every holder of a clone
+        // only reads (see `Sync`); our buffer stays ours.
         unsafe { bindings::rnm_skb_tx_timestamp(self.ptr.as_ptr()) }
     }
 
