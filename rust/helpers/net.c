@@ -396,6 +396,45 @@ void rnm_netdev_bpf_mtu_error(struct netdev_bpf *bpf)
 }
 
 /*
+ * The XDP buffer of rnm_xdp_run_skb(), which the metadata kfuncs get as
+ * their context: the buffer (a copy of the frame in pages of the page pool)
+ * and @skb, the frame it is a copy of, alive while the program runs.
+ */
+struct rnm_xdp_buff {
+	struct xdp_buff xdp;
+	struct sk_buff *skb;
+};
+
+/*
+ * bpf_xdp_metadata_rx_hash(): the frame's flow hash as the kernel has it
+ * (skb_get_hash(), as veth reports it): the sending socket's, kept from the
+ * peer's stack, else computed from the headers; vnapi has no RSS of its
+ * own.  L4 if it stands for the ports too.
+ */
+static int rnm_xdp_rx_hash(const struct xdp_md *ctx, u32 *hash,
+			   enum xdp_rss_hash_type *rss_type)
+{
+	const struct rnm_xdp_buff *rx = (const void *)ctx;
+
+	*hash = skb_get_hash(rx->skb);
+	*rss_type = rx->skb->l4_hash ? XDP_RSS_TYPE_L4_ANY : XDP_RSS_TYPE_NONE;
+	return 0;
+}
+
+/*
+ * The receive metadata the devices' XDP programs can read, those bound to
+ * the device (BPF_F_XDP_DEV_BOUND_ONLY).  No timestamp (no hardware clock:
+ * bpf_xdp_metadata_rx_timestamp() returns -EOPNOTSUPP) and no VLAN tag (no
+ * VLAN offload: the tag stays in the frame).  Not static: in the in-tree
+ * form of this file (rust/helpers/net/netdevice.c) the helpers are
+ * __rust_helper functions, inline with external linkage, which may not use
+ * a static variable (clang's -Wstatic-in-inline).
+ */
+const struct xdp_metadata_ops rnm_xdp_metadata_ops = {
+	.xmo_rx_hash = rnm_xdp_rx_hash,
+};
+
+/*
  * Before registration: with @xdp native XDP (XDP_PASS, XDP_DROP, XDP_TX,
  * XDP_REDIRECT) on frames in one or several buffers, with @ndo_xmit
  * frames (in one or several buffers) redirected to the device.
@@ -411,6 +450,7 @@ void rnm_netdev_set_xdp_features(struct net_device *dev, bool xdp,
 	if (ndo_xmit)
 		val |= NETDEV_XDP_ACT_NDO_XMIT | NETDEV_XDP_ACT_NDO_XMIT_SG;
 	dev->xdp_features = val;
+	dev->xdp_metadata_ops = xdp ? &rnm_xdp_metadata_ops : NULL;
 }
 
 /*
@@ -499,8 +539,9 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 {
 	struct net_device *dev = rxq->dev;
 	unsigned int len, max, head, off, size;
+	struct rnm_xdp_buff rx = { .skb = skb };
+	struct xdp_buff *xdp = &rx.xdp;
 	struct xdp_frame *xdpf;
-	struct xdp_buff xdp;
 	struct page *page;
 	int mac_len;
 	u32 act;
@@ -518,9 +559,9 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 	if (!page)
 		goto free_skb;
 	head = min_t(unsigned int, len, RNM_XDP_MAX_FRAME);
-	xdp_init_buff(&xdp, PAGE_SIZE, rxq);
-	xdp_prepare_buff(&xdp, page_address(page), XDP_PACKET_HEADROOM, head, true);
-	if (skb_copy_bits(skb, -mac_len, xdp.data, head))
+	xdp_init_buff(xdp, PAGE_SIZE, rxq);
+	xdp_prepare_buff(xdp, page_address(page), XDP_PACKET_HEADROOM, head, true);
+	if (skb_copy_bits(skb, -mac_len, xdp->data, head))
 		goto return_buff;
 	/* The rest, a page per frag, as skb_pp_cow_data() lays it out. */
 	for (off = head; off < len; off += size) {
@@ -528,26 +569,26 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 		page = page_pool_dev_alloc_pages(pp);
 		if (!page)
 			goto return_buff;
-		if (!xdp_buff_add_frag(&xdp, page_to_netmem(page), 0, size, PAGE_SIZE)) {
+		if (!xdp_buff_add_frag(xdp, page_to_netmem(page), 0, size, PAGE_SIZE)) {
 			page_pool_put_full_page(pp, page, true);
 			goto return_buff;
 		}
 		if (skb_copy_bits(skb, off - mac_len, page_address(page), size))
 			goto return_buff;
 	}
+	/* @skb stays until the program has run: the metadata kfuncs read it. */
+	act = bpf_prog_run_xdp(prog, xdp);
 	consume_skb(skb);
-
-	act = bpf_prog_run_xdp(prog, &xdp);
 	switch (act) {
 	case XDP_PASS:
 		/* Freed, the pages go back to @pp (skb_mark_for_recycle). */
-		skb = xdp_build_skb_from_buff(&xdp);
+		skb = xdp_build_skb_from_buff(xdp);
 		if (!skb)
 			break;
 		*out = skb;
 		return XDP_PASS;
 	case XDP_TX:
-		xdpf = xdp_convert_buff_to_frame(&xdp);
+		xdpf = xdp_convert_buff_to_frame(xdp);
 		if (!xdpf) {
 			trace_xdp_exception(dev, prog, act);
 			break;
@@ -555,26 +596,26 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 		*out = xdpf;
 		return XDP_TX;
 	case XDP_REDIRECT:
-		if (xdp_do_redirect(dev, &xdp, prog))
+		if (xdp_do_redirect(dev, xdp, prog))
 			break;
 		return XDP_REDIRECT;
 	case XDP_DROP:
-		xdp_return_buff(&xdp);
+		xdp_return_buff(xdp);
 		return XDP_DROP;
 	default:
 		bpf_warn_invalid_xdp_action(dev, prog, act);
 		fallthrough;
 	case XDP_ABORTED:
 		trace_xdp_exception(dev, prog, act);
-		xdp_return_buff(&xdp);
+		xdp_return_buff(xdp);
 		return XDP_ABORTED;
 	}
-	xdp_return_buff(&xdp);
+	xdp_return_buff(xdp);
 	return -1;
 
 return_buff:
 	/* The head page and the frags added so far. */
-	xdp_return_buff(&xdp);
+	xdp_return_buff(xdp);
 free_skb:
 	dev_kfree_skb_any(skb);
 	return -1;

@@ -48,6 +48,7 @@ unsigned int rnm_xdp_prog_max_mtu(const struct bpf_prog *prog);
 bool rnm_netdev_bpf_is_setup_prog(const struct netdev_bpf *bpf);
 struct bpf_prog *rnm_netdev_bpf_prog(const struct netdev_bpf *bpf);
 void rnm_netdev_bpf_mtu_error(struct netdev_bpf *bpf);
+extern const struct xdp_metadata_ops rnm_xdp_metadata_ops;
 void rnm_netdev_set_xdp_features(struct net_device *dev, bool xdp,
 				 bool ndo_xmit);
 int rnm_xdp_rxq_reg(struct xdp_rxq_info *rxq, struct net_device *dev,

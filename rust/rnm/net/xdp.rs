@@ -29,6 +29,14 @@
 //! there in more pages of the pool, one per frag
 //! (`NETDEV_XDP_ACT_RX_SG`); `bpf_xdp_adjust_tail` may grow the last one to
 //! the end of its page.
+//!
+//! A program bound to the device (`BPF_F_XDP_DEV_BOUND_ONLY`) may read the
+//! frame's receive metadata with the XDP metadata kfuncs, which the
+//! abstraction implements for every device with XDP (`xdp_metadata_ops`):
+//! `bpf_xdp_metadata_rx_hash()` gives the frame's flow hash as the kernel
+//! has it (`skb_get_hash()`: the sending socket's, else computed from the
+//! headers; as veth gives it); the timestamp and VLAN tag kfuncs return
+//! `-EOPNOTSUPP`.
 
 use crate::rnm::{bindings, net::napi::GroResult};
 use core::{

@@ -21,6 +21,12 @@
  * xdp_frags (section xdp.frags, multi-buffer) is built only with
  * -DFRAGS=F, F one of pass, drop_udp, tx_reflect and redirect.
  *
+ * xdp_meta (section xdp/meta) is built only with -DMETA: it calls the
+ * receive metadata kfuncs, which resolve only in a program bound to the
+ * device (BPF_F_XDP_DEV_BOUND_ONLY), loaded with
+ *   bpftool prog loadall vnapi_xdp.o DIR type xdp xdpmeta_dev DEV pinmaps MAPS
+ * on a kernel with BTF.
+ *
  * xdp_redirect is built only with -DREDIRECT_IFINDEX=N (the device to
  * redirect to, in the namespace of the device the program runs on) and
  * -DREDIRECT_DMAC=0x..,0x..,0x..,0x..,0x..,0x.. (the destination MAC the
@@ -213,3 +219,67 @@ int xdp_frags(struct xdp_md *ctx)
 #endif
 
 char _license[] SEC("license") = "GPL";
+
+#ifdef META
+/* The receive metadata kfuncs (srctree/net/core/xdp.c). */
+enum xdp_rss_hash_type {
+	XDP_RSS_TYPE_NONE = 0,
+	XDP_RSS_TYPE_L4_ANY = 1 << 3,
+};
+extern int bpf_xdp_metadata_rx_hash(const struct xdp_md *ctx, __u32 *hash,
+				    enum xdp_rss_hash_type *rss_type) __ksym;
+extern int bpf_xdp_metadata_rx_timestamp(const struct xdp_md *ctx,
+					 __u64 *timestamp) __ksym;
+
+/* What xdp_meta saw of the selected datagrams of one UDP source port.  The
+ * datagrams of one flow come through one receive queue, in one NAPI context
+ * at a time: plain increments.
+ */
+struct meta {
+	__u32 frames;
+	__u32 hashed;		/* the hash kfunc returned 0 */
+	__u32 l4;		/* ... with the type XDP_RSS_TYPE_L4_ANY */
+	__u32 changed;		/* ... with a hash other than the first */
+	__u32 hash;		/* the first hash */
+	__s32 ts_ret;		/* the timestamp kfunc's last return value */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, struct meta);
+} meta SEC(".maps");
+
+SEC("xdp/meta")
+int xdp_meta(struct xdp_md *ctx)
+{
+	enum xdp_rss_hash_type type = XDP_RSS_TYPE_NONE;
+	struct meta zero = {}, *m;
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct udphdr *udp;
+	__u32 port, hash = 0;
+	__u64 ts;
+
+	if (!udp_frame(ctx, &eth, &ip, &udp))
+		return XDP_PASS;
+	port = bpf_ntohs(udp->source);
+	bpf_map_update_elem(&meta, &port, &zero, BPF_NOEXIST);
+	m = bpf_map_lookup_elem(&meta, &port);
+	if (!m)
+		return XDP_PASS;
+	m->frames++;
+	if (!bpf_xdp_metadata_rx_hash(ctx, &hash, &type)) {
+		if (!m->hashed)
+			m->hash = hash;
+		else if (hash != m->hash)
+			m->changed++;
+		m->hashed++;
+		if (type & XDP_RSS_TYPE_L4_ANY)
+			m->l4++;
+	}
+	m->ts_ret = bpf_xdp_metadata_rx_timestamp(ctx, &ts);
+	return XDP_PASS;
+}
+#endif

@@ -5,8 +5,8 @@
 # with clang-19, attached with ip link set DEV xdpdrv obj FILE sec xdp/NAME)
 # on vnapi2 of a pair vnapi1 (NSA, 10.0.0.1) - vnapi2 (NSB, 10.0.0.2):
 # - the devices advertise the XDP features basic, redirect, rx-sg,
-#   ndo-xmit and ndo-xmit-sg (netdev netlink, through the kernel's ynl
-#   when there is one);
+#   ndo-xmit and ndo-xmit-sg, and the receive metadata hash (netdev
+#   netlink, through the kernel's ynl when there is one);
 # - XDP_PASS: a TCP transfer is intact, and every frame the stack got went
 #   through the program;
 # - XDP_DROP: datagrams are counted and dropped, none reaches the stack,
@@ -29,7 +29,11 @@
 #   above 3502;
 # - multi-buffer XDP: a program with frags at MTU 9000, which one without
 #   cannot replace: pass (TCP), tx, drop and redirect (to vnapi3, whose
-#   ndo_xdp_xmit takes frames with frags) of frames longer than a page.
+#   ndo_xdp_xmit takes frames with frags) of frames longer than a page;
+# - receive metadata: a program bound to vnapi2 gets each datagram's flow
+#   hash (type L4, one per flow) from bpf_xdp_metadata_rx_hash(), and
+#   -EOPNOTSUPP from bpf_xdp_metadata_rx_timestamp() (with bpftool, on a
+#   kernel with BTF).
 # In each datagram case the XDP verdict counters of vnapi2 (ethtool -S
 # rx{i}_xdp_*) account for every frame vnapi1 sent, none is an xdp_error,
 # and once everything is detached and deleted no frame is left alive.
@@ -43,12 +47,17 @@ require_cmd ip python3 ping socat ethtool sha256sum clang-19 taskset
 BPF_SRC=$(dirname "$0")/vnapi_xdp.bpf.c
 [ -f "$BPF_SRC" ] || die "$BPF_SRC is missing"
 TMP=$(mktemp -d)
+BPFFS=
 cleanup() {
 	local d
 	# Built into the kernel, vnapi stays: leave no device behind.
 	for d in 1 2 3 4; do
 		[ -e "$VB/devices/vnapi$d" ] && echo "$d" 2>/dev/null >"$VB/del_device"
 	done
+	if [ -n "$BPFFS" ]; then
+		umount "$BPFFS" 2>/dev/null
+		rmdir "$BPFFS" 2>/dev/null
+	fi
 	rm -rf "$TMP"
 	vnapi_cleanup
 }
@@ -60,6 +69,9 @@ PORT_TX=7000	# xdp_tx_reflect reflects datagrams to (or from) this port
 PORT_TX_SRC=7001
 PORT_RD=7002	# xdp_redirect redirects datagrams to (or from) this port
 PORT_TX_GRO=7003
+PORT_META=7004	# xdp_meta looks at the datagrams to this port
+PORT_META_A=7005	# ... from these two
+PORT_META_B=7006
 # The verdict counters: every frame that reaches a program ends in one.
 VERDICTS="xdp_pass xdp_drop xdp_tx xdp_redirect xdp_aborted xdp_errors"
 
@@ -365,8 +377,8 @@ for c in rx_frames rx_drops $(for v in $VERDICTS; do echo "rx_$v"; done) \
 	grep -q "^$c " <<<"$c2" || die "ethtool -S vnapi2 has no ${c%%_*}{i}_${c#*_} counters"
 done
 
-# a. XDP features, from the netdev family (ynl): without ynl, this check
-# alone is skipped.
+# a. XDP features and receive metadata features, from the netdev family
+# (ynl): without ynl, this check alone is skipped.
 if [ -z "$YNL_TREE" ]; then
 	[ "${RNM_STRICT:-0}" = 1 ] && fail "no ynl (kernel tree with tools/net/ynl, python3-yaml) for the XDP features"
 	log "INFO: XDP features not checked: no ynl (kernel tree with tools/net/ynl, python3-yaml)"
@@ -377,11 +389,16 @@ else
 		got=$(ip netns exec "$ns" python3 "$YNL_TREE/tools/net/ynl/pyynl/cli.py" --no-schema \
 			--spec "$YNL_TREE/Documentation/netlink/specs/netdev.yaml" --output-json \
 			--do dev-get --json "{\"ifindex\": $ifi}" |
-			python3 -c 'import json, sys; print(" ".join(sorted(json.load(sys.stdin).get("xdp-features", []))))') ||
+			python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(sorted(d.get("xdp-features", []))), "/",
+      " ".join(sorted(d.get("xdp-rx-metadata-features", []))))') ||
 			fail "netdev dev-get for $name failed"
-		check_eq "xdp-features of $name" "$got" "basic ndo-xmit ndo-xmit-sg redirect rx-sg"
+		check_eq "xdp-features / xdp-rx-metadata-features of $name" "$got" \
+			"basic ndo-xmit ndo-xmit-sg redirect rx-sg / hash"
 	done
-	log "ok: xdp-features basic, redirect, rx-sg, ndo-xmit, ndo-xmit-sg"
+	log "ok: xdp-features basic, redirect, rx-sg, ndo-xmit, ndo-xmit-sg; xdp-rx-metadata-features hash"
 fi
 
 # b. XDP_PASS: a TCP transfer through the program, checksums compared;
@@ -785,7 +802,74 @@ mtu_set 1500 || fail "MTU 1500 refused"
 ip -n "$NSA" link set dev vnapi1 mtu 1500 || fail "MTU 1500 on vnapi1 refused"
 busywait 10000 ping_ok || fail "no ping after multi-buffer XDP"
 
-# h. Nothing attached, no verdict ever failed, no transmit to a peer
+# h. Receive metadata kfuncs, in a program bound to vnapi2 (bpftool's
+# xdpmeta_dev): bpf_xdp_metadata_rx_hash() gives each datagram its flow's
+# hash (the kernel's, as veth gives it), of type L4, the same for every
+# datagram of a flow and another for another flow;
+# bpf_xdp_metadata_rx_timestamp() is not supported (no hardware clock).
+# The kfuncs resolve against the kernel's BTF: without it (the debug
+# kernel's), this part is skipped.
+# meta_dump: "PORT FRAMES HASHED L4 CHANGED HASH TS_RET" per source port.
+meta_dump() {
+	bpftool -j map dump pinned "$BPFFS/maps/meta" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    f = e["formatted"]
+    v = f["value"]
+    print(f["key"], v["frames"], v["hashed"], v["l4"], v["changed"], v["hash"], v["ts_ret"])'
+}
+# meta_frames PORT: the datagrams from PORT xdp_meta saw.
+meta_frames() { meta_dump | awk -v p="$1" '$1 == p { print $2 }'; }
+meta_seen() { [ "$(meta_frames "$1")" = "$2" ]; }
+if [ ! -e /sys/kernel/btf/vmlinux ]; then
+	log "kernel without BTF (/sys/kernel/btf/vmlinux): metadata kfuncs not checked"
+elif ! command -v bpftool >/dev/null; then
+	[ "${RNM_STRICT:-0}" = 1 ] && fail "no bpftool for the metadata kfuncs"
+	log "INFO: metadata kfuncs not checked: no bpftool"
+else
+	bpf_obj "$TMP/meta.o" -DMETA -DUDP_PORT=$PORT_META
+	# A path without dots: libbpf turns them into underscores in the
+	# paths it pins maps at.
+	BPFFS=$(mktemp -d /tmp/vnapi_bpffs_XXXXXX) && mount -t bpf bpf "$BPFFS" &&
+		mkdir "$BPFFS/maps" || die "cannot mount a bpf file system"
+	err=$(ip netns exec "$NSB" bpftool prog loadall "$TMP/meta.o" "$BPFFS/progs" \
+		type xdp xdpmeta_dev vnapi2 pinmaps "$BPFFS/maps" 2>&1) ||
+		die "loading the programs bound to vnapi2 failed: $(echo "$err" | tail -n3 | tr '\n' ' ')"
+	ip -n "$NSB" link set dev vnapi2 xdpdrv pinned "$BPFFS/progs/xdp_meta" ||
+		fail "attaching the bound xdp_meta to vnapi2 failed"
+	check_eq "XDP program of vnapi2 after attaching xdp_meta" "$(xdp_prog "$NSB" vnapi2)" "1 xdp_meta"
+	for sport in $PORT_META_A $PORT_META_B; do
+		ip netns exec "$NSA" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.0.1", int(sys.argv[1])))
+for i in range(int(sys.argv[3])):
+    s.sendto(b"vnapi xdp metadata".ljust(64, b"."), ("10.0.0.2", int(sys.argv[2])))
+' $sport $PORT_META $N || fail "sending from port $sport failed"
+		busywait 20000 meta_seen $sport $N ||
+			fail "xdp_meta saw $(meta_frames $sport) datagrams from port $sport, want $N"
+	done
+	dump=$(meta_dump)
+	ok=1
+	for sport in $PORT_META_A $PORT_META_B; do
+		read -r _ frames hashed l4 changed hash ts <<<"$(awk -v p=$sport '$1 == p' <<<"$dump")"
+		check_eq "metadata of port $sport: datagrams, hashes, L4 hashes, changes" \
+			"$frames $hashed $l4 $changed" "$N $N $N 0" || ok=0
+		[ "${hash:-0}" != 0 ] || { fail "metadata of port $sport: hash 0"; ok=0; }
+		# -EOPNOTSUPP
+		check_eq "metadata of port $sport: rx_timestamp returned" "$ts" "-95" || ok=0
+	done
+	ha=$(awk -v p=$PORT_META_A '$1 == p { print $6 }' <<<"$dump")
+	hb=$(awk -v p=$PORT_META_B '$1 == p { print $6 }' <<<"$dump")
+	[ "$ha" != "$hb" ] || { fail "metadata: the two flows have one hash, $ha"; ok=0; }
+	xdp_detach "$NSB" vnapi2
+	rm -r "$BPFFS/progs" "$BPFFS/maps"
+	[ $ok = 1 ] && log "ok: metadata kfuncs: rx_hash of $N datagrams of two flows" \
+		"($ha, $hb), type L4; rx_timestamp not supported"
+fi
+busywait 10000 ping_ok || fail "no ping after the metadata kfuncs"
+
+# i. Nothing attached, no verdict ever failed, no transmit to a peer
 # failed; once the devices are deleted, no frame is left alive.
 for dev in "$NSA vnapi1" "$NSB vnapi2" "$NSB vnapi3" "$NSC vnapi4"; do
 	read -r ns name <<<"$dev"
