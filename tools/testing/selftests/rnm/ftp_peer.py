@@ -54,6 +54,10 @@ import struct
 import sys
 import time
 
+# How much slower than the stock kernel this one runs (the tests' waits
+# scale with it).
+SCALE = max(1, int(os.environ.get('RNM_TIMEOUT_SCALE', '1') or '1'))
+
 
 def family_of(addr):
     return socket.AF_INET6 if ':' in addr else socket.AF_INET
@@ -121,7 +125,7 @@ def serve(conn, record=None):
 
 
 def wait_hold(hold):
-    end = time.time() + 120
+    end = time.time() + 120 * SCALE
     while not os.path.exists(hold) and time.time() < end:
         time.sleep(0.1)
 
@@ -132,7 +136,7 @@ def connect(addr, sport, src=None):
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if sport or src:
         s.bind((src or ('::' if ':' in addr else '0.0.0.0'), sport))
-    s.settimeout(60)
+    s.settimeout(60 * SCALE)
     s.connect((addr, 21))
     f = s.makefile('rb')
     f.readline()
@@ -156,7 +160,7 @@ def sessions(path, hold):
         addr, sport, *src = head.split()
         try:
             s, f = connect(addr, int(sport), *src)
-            s.settimeout(30)
+            s.settimeout(30 * SCALE)
             for line in lines:
                 s.sendall(line.encode() + b'\r\n')
                 print(n, f.readline().decode().rstrip(), flush=True)
@@ -193,7 +197,7 @@ def raw(addr, hold, path):
 def get(addr, name, out, mode):
     import ftplib
     ftp = ftplib.FTP()
-    ftp.connect(addr, 21, timeout=60)
+    ftp.connect(addr, 21, timeout=60 * SCALE)
     ftp.login()
     ftp.set_pasv(mode == 'passive')
     with open(out, 'wb') as f:
@@ -205,7 +209,7 @@ def mget(addr, mode, out, names):
     import ftplib
     ftp = ftplib.FTP()
     ftp.trust_server_pasv_ipv4_address = True
-    ftp.connect(addr, 21, timeout=60)
+    ftp.connect(addr, 21, timeout=60 * SCALE)
     ftp.login()
     ftp.set_pasv(mode == 'passive')
     for name in names:
@@ -217,7 +221,7 @@ def mget(addr, mode, out, names):
 def get_port(addr, src, port, hold, name, out):
     import ftplib
     ftp = ftplib.FTP()
-    ftp.connect(addr, 21, timeout=60, source_address=(src, 0))
+    ftp.connect(addr, 21, timeout=60 * SCALE, source_address=(src, 0))
     # Killed while its announcement is unanswered, the client must not
     # leave an orphaned socket behind that keeps retransmitting it: close
     # with a reset.
@@ -235,7 +239,7 @@ def get_port(addr, src, port, hold, name, out):
     resp = ftp.sendcmd('RETR ' + name)
     if not resp.startswith('1'):
         raise ftplib.error_reply(resp)
-    lsn.settimeout(60)
+    lsn.settimeout(60 * SCALE)
     conn, _ = lsn.accept()
     with conn, open(out, 'wb') as f:
         while data := conn.recv(65536):

@@ -14,7 +14,7 @@ RNM_TOP=${RNM_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)}
 # Where the modules under test were built: the repository for the stock
 # kernel, another tree for the debug kernel (scripts/check.sh sets it).
 RNM_MODDIR=${RNM_MODDIR:-$RNM_TOP}
-RNM_TIMEOUT_SCALE=${RNM_TIMEOUT_SCALE:-1}
+export RNM_TIMEOUT_SCALE=${RNM_TIMEOUT_SCALE:-1}
 RET=0
 NS_LIST=()
 

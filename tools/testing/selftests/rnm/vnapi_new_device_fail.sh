@@ -114,9 +114,9 @@ progressing() {
 		if [ "$now" != "$size" ]; then
 			size=$now
 			last=$(date +%s)
-		elif [ $(($(date +%s) - last)) -gt 120 ]; then
+		elif [ $(($(date +%s) - last)) -gt $((120 * RNM_TIMEOUT_SCALE)) ]; then
 			HUNG=1
-			die "$what: no progress for 120 s after $size writes (deadlock)"
+			die "$what: no progress for $((120 * RNM_TIMEOUT_SCALE)) s after $size writes (deadlock)"
 		fi
 		sleep 1
 	done
