@@ -85,6 +85,18 @@ if [ "$RNM_TIMEOUT_SCALE" -gt 1 ]; then
 	grep -q 'flush_path, "200000"' "$D/gro.py" || die "gro.py: no gro_flush_timeout of 200000 ns to scale"
 	sed -i "s/flush_path, \"200000\"/flush_path, \"$((1000000 * RNM_TIMEOUT_SCALE))\"/" "$D/gro.py"
 	SLOW=yes
+	# The seconds the tests give a helper in the background to start
+	# (ksft_wait), a server to listen and a file to change (the deadlines
+	# of wait_port_listen and wait_file) grow with the scale too, as this
+	# suite's own waits do.
+	for f in "$D/napi_id.py" "$D/queues.py"; do
+		grep -q 'ksft_wait=3)' "$f" || die "$(basename "$f"): no ksft_wait=3 to scale"
+		sed -i "s/ksft_wait=3)/ksft_wait=$((3 * RNM_TIMEOUT_SCALE)))/" "$f"
+	done
+	U=$K/tools/testing/selftests/net/lib/py/utils.py
+	[ "$(grep -c 'sleep=0.005, deadline=5' "$U")" = 2 ] ||
+		die "utils.py: no wait_port_listen/wait_file deadline of 5 s to scale"
+	sed -i "s/sleep=0.005, deadline=5/sleep=0.005, deadline=$((5 * RNM_TIMEOUT_SCALE))/" "$U"
 fi
 # napi_threaded.py reads the channel count with ethtool's JSON output,
 # which ethtool 6.14 (Debian's) does not have for -l: it asks the ethtool
