@@ -12,13 +12,14 @@
 #   ftp_peer.py session ADDR SPORT HOLD LINE...
 #       Connects from source port SPORT (0: any) to ADDR port 21, sends each
 #       LINE ("\n" escapes allowed) and reads one reply to each, then keeps
-#       the connection open until the file HOLD exists (or for 120 s).
+#       the connection open until the file HOLD exists (or for 120 s times
+#       RNM_TIMEOUT_SCALE, as every wait here).
 #   ftp_peer.py sessions FILE HOLD
 #       Like session, for every line "ADDR SPORT [SRC];LINE;LINE..." of FILE
 #       (SRC: the local address to connect from), all held open together;
 #       each reply is printed as "<line number> <reply>"; a session whose
-#       reply does not come within 30 s is reported as "TIMEOUT <line
-#       number>".
+#       reply does not come within 30 s (times the scale) is reported as
+#       "TIMEOUT <line number>".
 #   ftp_peer.py raw ADDR HOLD FILE
 #       Sends the bytes of FILE after the greeting, one byte per segment if
 #       HOLD ends in "-bytes", with sendfile() (the segments then carry the

@@ -143,6 +143,7 @@ check_eq "drops after shrinking" $(($(qstat vnapi2 drops) - d0)) 0
 # together, and GRO merges them.  The coalescing window (1 ms, times the
 # kernel's slowness) outlasts the sender's gap between two segments.
 ip netns exec "$NSA" ethtool -K vnapi1 tso off gso off || fail "ethtool -K tso off"
+echo 256 >$D2/ring_size || fail "ring_size 256"
 ip netns exec "$NSB" ethtool -C vnapi2 rx-frames 64 rx-usecs $((1000 * RNM_TIMEOUT_SCALE)) ||
 	fail "ethtool -C"
 settle

@@ -227,12 +227,12 @@ log "ok: busy polling: BusyPollRxPackets +$polled, $irq_busy interrupts for 200 
 # that finds datagrams leaves the interrupt masked for the deferral (one
 # poll after 2 ms), shorter than the application's 10 ms of work: then
 # the interrupt is unmasked and fires for the datagrams that arrive while
-# the application works.  With irq-suspend-timeout (50 ms, longer than
-# that work) epoll, each time it finds events, keeps the interrupt masked
-# for that long instead: the datagrams wait in the ring for the next busy
-# poll, as on a NIC.  (The deferral is long enough not to end between the
-# busy poll's end and epoll's suspending the interrupt, however slow the
-# kernel.)
+# the application works.  With irq-suspend-timeout (50 ms times
+# RNM_TIMEOUT_SCALE, longer than that work) epoll, each time it finds
+# events, keeps the interrupt masked for that long instead: the datagrams
+# wait in the ring for the next busy poll, as on a NIC.  (The deferral is
+# long enough not to end between the busy poll's end and epoll's
+# suspending the interrupt, however slow the kernel.)
 napi_all "$NSB" "$IFB" '"defer-hard-irqs": 1, "gro-flush-timeout": 2000000, "irq-suspend-timeout": 0'
 paced_epoll
 irq_nosus=$IRQ polled_nosus=$POLLED

@@ -36,8 +36,9 @@ trap cleanup EXIT
 
 gone() { ! kill -0 "$1" 2>/dev/null; }
 
-# bounded WHAT CMD...: CMD must return within 120 s; its exit status is
-# returned.  A hang marks the test failed and stops it.
+# bounded WHAT CMD...: CMD must return within 120 s (times
+# RNM_TIMEOUT_SCALE); its exit status is returned.  A hang marks the test
+# failed and stops it.
 bounded() {
 	local what=$1 pid
 	shift
@@ -45,7 +46,7 @@ bounded() {
 	pid=$!
 	if ! busywait 120000 gone $pid; then
 		HUNG=1
-		die "$what did not return within 120 s (deadlock)"
+		die "$what did not return within $((120 * RNM_TIMEOUT_SCALE)) s (deadlock)"
 	fi
 	wait $pid
 }
@@ -104,8 +105,9 @@ with open(sys.argv[2], "w") as f:
 }
 
 # progressing WHAT PID FILE: wait for PID to end while FILE keeps growing;
-# FILE not growing for 120 s is a hang (each write takes well under a
-# second, even under emulation on a loaded machine).
+# FILE not growing for 120 s (times RNM_TIMEOUT_SCALE) is a hang (each
+# write takes well under a second, even under emulation on a loaded
+# machine).
 progressing() {
 	local what=$1 pid=$2 file=$3 size=-1 now last
 	last=$(date +%s)
