@@ -205,6 +205,7 @@ void rnm_napi_update_weight(struct napi_struct *napi, struct net_device *dev,
 gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 				  struct sk_buff *skb)
 {
+	skb->dev = napi->dev;
 	skb_prepare_for_gro(skb);
 	if (skb_is_gso(skb) && !napi->gro.bitmask &&
 	    list_empty(&napi->gro.rx_list)) {
@@ -244,6 +245,8 @@ unsigned int rnm_napi_receive_list(struct napi_struct *napi,
 	unsigned int i, merged = 0;
 	LIST_HEAD(head);
 
+	for (i = 0; i < n; i++)
+		skbs[i]->dev = napi->dev;
 	if (napi->gro.bitmask || !list_empty(&napi->gro.rx_list)) {
 		for (i = 0; i < n; i++) {
 			gro_result_t r;
@@ -262,9 +265,23 @@ unsigned int rnm_napi_receive_list(struct napi_struct *napi,
 	return 0;
 }
 
+/*
+ * __dev_forward_skb() of @skb, transmitted by @from, to @to.  skb->dev is
+ * set to @from first: __dev_forward_skb() compares its namespace with
+ * @to's (crossing namespaces scrubs more), and the caller proves @from
+ * alive, where skb->dev, which holds no reference, may be stale.
+ */
+int rnm_dev_forward_skb(struct net_device *to, struct net_device *from,
+			struct sk_buff *skb)
+{
+	skb->dev = from;
+	return __dev_forward_skb(to, skb);
+}
+
 /* What napi_gro_receive() does for a frame it passes up unmerged. */
 int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb)
 {
+	skb->dev = napi->dev;
 	skb_mark_napi_id(skb, napi);
 	return netif_receive_skb(skb);
 }
@@ -295,13 +312,17 @@ bool rnm_skb_is_gso(const struct sk_buff *skb)
 
 /*
  * Segments a GSO frame in software, with every offload off (checksums are
- * computed), as the wire would carry it.  Consumes @skb; returns the list
+ * computed), as the wire would carry it, for @dev (skb->dev, which holds
+ * no reference and may be stale, is set to it).  Consumes @skb; returns the list
  * of segments (linked through skb->next; @skb alone if it needed no
  * segmenting), or NULL if segmenting failed.  Bottom halves disabled.
  */
-struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb)
+struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb, struct net_device *dev)
 {
-	struct sk_buff *segs = skb_gso_segment(skb, 0);
+	struct sk_buff *segs;
+
+	skb->dev = dev;
+	segs = skb_gso_segment(skb, 0);
 
 	if (!segs)
 		return skb;
@@ -546,6 +567,7 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 	int mac_len;
 	u32 act;
 
+	skb->dev = napi->dev;
 	if (!skb_mac_header_was_set(skb))
 		goto free_skb;
 	mac_len = skb->data - skb_mac_header(skb);

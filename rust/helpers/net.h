@@ -29,6 +29,8 @@ void rnm_napi_update_weight(struct napi_struct *napi, struct net_device *dev,
 gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 				  struct sk_buff *skb);
 bool rnm_napi_gro_idle(const struct napi_struct *napi);
+int rnm_dev_forward_skb(struct net_device *to, struct net_device *from,
+			struct sk_buff *skb);
 int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
 unsigned int rnm_napi_receive_list(struct napi_struct *napi,
 				   struct sk_buff **skbs, unsigned int n);
@@ -37,7 +39,7 @@ void rnm_dev_kfree_skb_any(struct sk_buff *skb);
 u16 rnm_skb_protocol(const struct sk_buff *skb);
 void rnm_skb_tx_timestamp(struct sk_buff *skb);
 
-struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb);
+struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb, struct net_device *dev);
 bool rnm_skb_is_gso(const struct sk_buff *skb);
 struct sk_buff *rnm_skb_list_pop(struct sk_buff **list);
 

@@ -192,11 +192,11 @@ fn peer_queue(peer: &Port, qi: usize) -> Option<&Pin<KBox<Napi<RxQueue>>>> {
         .and_then(|i| peer.netdev.napis().get(i))
 }
 
-/// Hands `skb`, transmitted to `peer`, to its receive queue `rq`, or drops
-/// it if `peer` cannot take it (counted by the core, in `peer`'s
+/// Hands `skb`, transmitted by `dev` to `peer`, to its receive queue `rq`,
+/// or drops it if `peer` cannot take it (counted by the core, in `peer`'s
 /// `rx_dropped`).  Bottom halves disabled.
-fn deliver(peer: &Port, rq: &Napi<RxQueue>, skb: SkBuff, bh: &BhContext) {
-    if let Some(skb) = peer.netdev.device().forward(skb) {
+fn deliver(dev: &Device, peer: &Port, rq: &Napi<RxQueue>, skb: SkBuff, bh: &BhContext) {
+    if let Some(skb) = peer.netdev.device().forward(skb, dev, bh) {
         RxQueue::receive(rq, skb, false, bh);
     }
 }
@@ -357,7 +357,7 @@ impl DeviceOps for PortDev {
         Ok(())
     }
 
-    fn start_xmit(_dev: &Device, data: &Self, skb: SkBuff, bh: &BhContext) {
+    fn start_xmit(dev: &Device, data: &Self, skb: SkBuff, bh: &BhContext) {
         // Transmit queue `i` feeds the peer's receive queue `i` (modulo
         // the peer's queue count).
         let qi = usize::from(skb.queue_mapping());
@@ -384,13 +384,13 @@ impl DeviceOps for PortDev {
         // A peer with an XDP program gets the frames the wire would carry:
         // its program sees one frame at a time, of at most its MTU.
         if peer.netdev.has_xdp_prog() && skb.is_gso() {
-            match skb.gso_segment(bh) {
-                Some(segs) => segs.for_each(|seg| deliver(peer, rq, seg, bh)),
+            match skb.gso_segment(dev, bh) {
+                Some(segs) => segs.for_each(|seg| deliver(dev, peer, rq, seg, bh)),
                 None => rq.data().stats.drops.add(1),
             }
             return;
         }
-        deliver(peer, rq, skb, bh);
+        deliver(dev, peer, rq, skb, bh);
     }
 
     const XDP: bool = true;

@@ -230,20 +230,30 @@ impl Device {
         to_result(unsafe { bindings::netif_set_real_num_queues(self.as_raw(), queues, queues) })
     }
 
-    /// Prepares a frame transmitted elsewhere to be received on this
+    /// Prepares a frame that `from` transmitted to be received on this
     /// device, as `__dev_forward_skb` does: checks that the device can take
-    /// it (up, frame within its MTU), scrubs it (crossing namespaces drops
-    /// the socket and marks), sets `skb->dev` and the protocol
-    /// (`eth_type_trans`).
+    /// it (up, frame within its MTU), scrubs it (crossing from `from`'s
+    /// namespace into another drops the socket and marks), sets `skb->dev`
+    /// and the protocol (`eth_type_trans`).  `from` is the device the
+    /// frame's namespace is taken from, whatever `skb->dev` was: that
+    /// pointer holds no reference, and the device it named may be gone by
+    /// now (a frame kept after its device was unregistered).  Bottom
+    /// halves disabled (`_bh`): a dropped frame is freed, and a scrubbed
+    /// one drops its conntrack entry, neither of which may happen in hard
+    /// interrupt context.
     ///
     /// Returns the frame, or `None` if it was dropped (counted in the
     /// device's core `rx_dropped`).
-    pub fn forward(&self, skb: SkBuff) -> Option<SkBuff> {
+    ///
+    /// C: `__dev_forward_skb` in [`net/core/dev.c`](srctree/net/core/dev.c).
+    pub fn forward(&self, skb: SkBuff, from: &Device, _bh: &BhContext) -> Option<SkBuff> {
         let raw = skb.into_raw();
-        // SAFETY: the device is valid by the type invariant; `raw` is an
-        // owned buffer, which `__dev_forward_skb` frees on failure and
-        // leaves to us on success.
-        let ret = unsafe { bindings::__dev_forward_skb(self.as_raw(), raw) };
+        // SAFETY: both devices are valid while borrowed (type invariant);
+        // `raw` is an owned buffer, whose `skb->dev` the helper sets to
+        // `from` before `__dev_forward_skb` reads it; that frees the buffer
+        // on failure, with bottom halves disabled (the proof), and leaves it
+        // to us on success.
+        let ret = unsafe { bindings::rnm_dev_forward_skb(self.as_raw(), from.as_raw(), raw) };
         if ret == 0 {
             // SAFETY: on success the reference is still ours.
             unsafe { SkBuff::from_raw(raw) }

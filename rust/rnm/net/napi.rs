@@ -822,6 +822,10 @@ impl<P: Poller> Drop for Napi<P> {
 /// hand up at most the budget of frames, then say it is done
 /// ([`PollContext::complete`]).
 ///
+/// The frames it hands up or runs XDP on are received on its device:
+/// each one's `skb->dev` is set to it first, whatever device the frame
+/// named (a pointer without a reference, which may be stale).
+///
 /// # Invariants
 ///
 /// `napi` is the context being polled, by the poll call this value was

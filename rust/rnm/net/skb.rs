@@ -137,8 +137,12 @@ pub struct SkBuff {
 
 // SAFETY: `SkBuff` owns its buffer (type invariant), and the kernel lets
 // the owner of an `sk_buff` hand it on or free it on any CPU and in any
-// context (`dev_kfree_skb_any`): what it refers to (socket, device, route,
-// pages) is reference counted, not tied to the thread that allocated it.
+// context (`dev_kfree_skb_any`): what it refers to (socket, route, pages)
+// is reference counted, not tied to the thread that allocated it.  The
+// device in `skb->dev` is not: a buffer may outlive it.  Freeing never
+// reads it, and nothing in `rnm` reads it without first setting it to a
+// device the caller proves alive (`Device::forward`, `gso_segment`, the
+// receive functions of `PollContext`).
 unsafe impl Send for SkBuff {}
 // SAFETY: every method taking `&self` only reads the buffer (its length,
 // protocol, queue mapping, linear data); changes need `&mut self` or
@@ -234,14 +238,19 @@ impl SkBuff {
 
     /// Cuts a GSO aggregate into the frames the wire would carry
     /// (`skb_gso_segment` with every offload off: checksums are computed),
-    /// consuming it; a frame that needs no cutting comes back alone.
+    /// consuming it; a frame that needs no cutting comes back alone.  The
+    /// frames are `dev`'s (`skb->dev`), the device that transmits them.
     /// Bottom halves disabled (`_bh`), as on the transmit path.
     ///
     /// Returns `None` if segmenting failed (the frame is freed then).
-    pub fn gso_segment(self, _bh: &BhContext) -> Option<SkBuffList> {
-        // SAFETY: the buffer is ours; the callee consumes it, with bottom
-        // halves disabled (the proof).
-        let segs = unsafe { bindings::rnm_skb_gso_segment(self.into_raw()) };
+    ///
+    /// C: `skb_gso_segment` in
+    /// [`include/net/gso.h`](srctree/include/net/gso.h).
+    pub fn gso_segment(self, dev: &Device, _bh: &BhContext) -> Option<SkBuffList> {
+        // SAFETY: the buffer is ours and `dev` valid while borrowed; the
+        // callee sets `skb->dev` to `dev` (the old one may be stale) and
+        // consumes the buffer, with bottom halves disabled (the proof).
+        let segs = unsafe { bindings::rnm_skb_gso_segment(self.into_raw(), dev.as_raw()) };
         // INVARIANT: the segments are new buffers linked from `segs`, ours.
         NonNull::new(segs).map(|_| SkBuffList { head: segs })
     }
