@@ -4,6 +4,7 @@
 #include <linux/bottom_half.h>
 #include <linux/irqflags.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 
 #include "bh.h"
@@ -39,6 +40,19 @@ void rnm_local_bh_enable(void)
 bool rnm_local_bh_blocked(void)
 {
 	return in_hardirq() || (IS_ENABLED(CONFIG_PREEMPT_RT) && irqs_disabled());
+}
+
+/*
+ * Whether the current context may sleep, as far as the kernel can tell:
+ * not atomic (preemption, bottom halves or interrupts disabled, a spinlock
+ * held, interrupt context) and not in an RCU read-side critical section.
+ * Without CONFIG_PREEMPT_COUNT the kernel cannot tell, and it says yes.
+ */
+bool rnm_local_may_sleep(void)
+{
+	if (!IS_ENABLED(CONFIG_PREEMPT_COUNT))
+		return true;
+	return preemptible() && !rcu_preempt_depth();
 }
 
 /*

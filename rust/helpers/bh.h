@@ -9,6 +9,7 @@
 void rnm_local_bh_disable(void);
 void rnm_local_bh_enable(void);
 bool rnm_local_bh_blocked(void);
+bool rnm_local_may_sleep(void);
 void rnm_spin_lock_bh(spinlock_t *lock);
 void rnm_spin_unlock_bh(spinlock_t *lock);
 

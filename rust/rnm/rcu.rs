@@ -27,15 +27,18 @@
 //! assert_eq!(peer.replace(None).as_deref(), Some(&7));
 //! ```
 
-use crate::rnm::bh::IrqContext;
+use crate::rnm::{bh::IrqContext, bindings};
 use core::{
     marker::PhantomData,
     ptr,
     sync::atomic::{AtomicPtr, Ordering},
 };
-use kernel::sync::{
-    atomic::{Atomic, Full},
-    rcu, Arc,
+use kernel::{
+    pr_warn_once,
+    sync::{
+        atomic::{Atomic, Full},
+        rcu, Arc,
+    },
 };
 
 /// An optional `Arc<T>` that readers reach under the RCU read lock.
@@ -112,7 +115,18 @@ impl<T: Send + Sync> RcuArc<T> {
 
     /// Publishes `new` and returns the previously published object once no
     /// reader can still see it: waits for an RCU grace period if there was
-    /// one, so it may sleep.  Process context.
+    /// one, so it may sleep.  Process context, outside any RCU read-side
+    /// critical section.
+    ///
+    /// Where it may not sleep (a misuse: atomic context, such as a poll or
+    /// a transmit, or under the RCU read lock), the caller may itself hold
+    /// a reference from [`RcuArc::get`] or [`RcuArc::get_in`], and sleeping
+    /// would end the grace period under it.  There it publishes `new` but
+    /// does not wait: it leaks the previous object instead of freeing it,
+    /// warns once and returns `None`.
+    ///
+    /// C: `rcu_replace_pointer()` and `synchronize_rcu()` in
+    /// [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h).
     pub fn replace(&self, new: Option<Arc<T>>) -> Option<Arc<T>> {
         let p = new.map_or(ptr::null_mut(), |a| Arc::into_raw(a).cast_mut());
         // INVARIANT: `p` is null or from `Arc::into_raw`; its reference is
@@ -121,6 +135,16 @@ impl<T: Send + Sync> RcuArc<T> {
         // Acquire) and the readers of `old` before its release.
         let old = self.ptr.xchg(p, Full);
         if old.is_null() {
+            return None;
+        }
+        // SAFETY: reads this CPU's preempt count and interrupt flag and the
+        // task's RCU read-side nesting.
+        if !unsafe { bindings::rnm_local_may_sleep() } {
+            // `old` and its reference are leaked: a reader in this very
+            // context may still use it.
+            pr_warn_once!(
+                "RcuArc::replace() where it may not sleep: the previous object is leaked\n"
+            );
             return None;
         }
         // INVARIANT: `old` was taken out above; the grace period starts
