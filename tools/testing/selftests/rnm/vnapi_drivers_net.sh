@@ -97,6 +97,10 @@ if [ "$RNM_TIMEOUT_SCALE" -gt 1 ]; then
 	[ "$(grep -c 'sleep=0.005, deadline=5' "$U")" = 2 ] ||
 		die "utils.py: no wait_port_listen/wait_file deadline of 5 s to scale"
 	sed -i "s/sleep=0.005, deadline=5/sleep=0.005, deadline=$((5 * RNM_TIMEOUT_SCALE))/" "$U"
+	# ping.py's IPv4 pings and 65000-byte pings (45 fragments each way)
+	# wait 0.5 s for their one reply.
+	[ "$(grep -c -- '-W0\.5 ' "$D/ping.py")" = 6 ] || die "ping.py: no six pings with -W0.5 to scale"
+	sed -i "s/-W0\.5 /-W$((RNM_TIMEOUT_SCALE / 2)) /" "$D/ping.py"
 fi
 # napi_threaded.py reads the channel count with ethtool's JSON output,
 # which ethtool 6.14 (Debian's) does not have for -l: it asks the ethtool

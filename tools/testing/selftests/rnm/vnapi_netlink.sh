@@ -403,14 +403,15 @@ else:
 print("; ".join(bad))
 ' "python3 $YNL_TREE/tools/net/ynl/pyynl/cli.py --no-schema --spec $YNL_TREE/Documentation/netlink/specs/netdev.yaml --output-json" "$2" "$3" "$4" "$5"
 }
-# qstats_agree WHAT NS DEV IF CHANNELS UP: the check, again while
-# unrelated traffic (IPv6 neighbour discovery) moves a counter between
-# its reads.
+# qstats_agree WHAT NS DEV IF CHANNELS UP: the check, again (after a
+# second) while unrelated traffic (IPv6 neighbour discovery) moves a
+# counter between its reads.
 qstats_agree() {
 	local i diff
 	for i in 1 2 3 4 5; do
 		diff=$(qstats_check "$2" "$3" "$4" "$5" "$6") || { fail "$1: qstats check failed"; return; }
 		[ -z "$diff" ] && return
+		sleep 1
 	done
 	fail "$1: $diff"
 }
