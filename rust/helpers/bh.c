@@ -44,15 +44,16 @@ bool rnm_local_bh_blocked(void)
 
 /*
  * Whether the current context may sleep, as far as the kernel can tell:
- * not atomic (preemption, bottom halves or interrupts disabled, a spinlock
- * held, interrupt context) and not in an RCU read-side critical section.
- * Without CONFIG_PREEMPT_COUNT the kernel cannot tell, and it says yes.
+ * not atomic (interrupt context, bottom halves or interrupts disabled,
+ * preemption disabled or a spinlock held) and not in an RCU read-side
+ * critical section.  Without CONFIG_PREEMPT_COUNT the preempt count does
+ * not see preemption disabled (nor, with it, a spinlock or the RCU read
+ * lock of non-preemptible RCU); it always sees interrupt context and
+ * bottom halves disabled.
  */
 bool rnm_local_may_sleep(void)
 {
-	if (!IS_ENABLED(CONFIG_PREEMPT_COUNT))
-		return true;
-	return preemptible() && !rcu_preempt_depth();
+	return !preempt_count() && !irqs_disabled() && !rcu_preempt_depth();
 }
 
 /*

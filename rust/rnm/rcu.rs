@@ -120,10 +120,12 @@ impl<T: Send + Sync> RcuArc<T> {
     ///
     /// Where it may not sleep (a misuse: atomic context, such as a poll or
     /// a transmit, or under the RCU read lock), the caller may itself hold
-    /// a reference from [`RcuArc::get`] or [`RcuArc::get_in`], and sleeping
-    /// would end the grace period under it.  There it publishes `new` but
-    /// does not wait: it leaks the previous object instead of freeing it,
-    /// warns once and returns `None`.
+    /// a reference from [`RcuArc::get`] or [`RcuArc::get_in`]: with bottom
+    /// halves or preemption disabled, sleeping would end the grace period
+    /// under it (under the read lock of preemptible RCU, the wait would
+    /// never end).  There it publishes `new` but does not wait: it leaks
+    /// the previous object instead of freeing it, warns once and returns
+    /// `None`.
     ///
     /// C: `rcu_replace_pointer()` and `synchronize_rcu()` in
     /// [`include/linux/rcupdate.h`](srctree/include/linux/rcupdate.h).

@@ -232,12 +232,14 @@ impl Device {
 
     /// Prepares a frame that `from` transmitted to be received on this
     /// device, as `__dev_forward_skb` does: checks that the device can take
-    /// it (up, frame within its MTU), scrubs it (crossing from `from`'s
-    /// namespace into another drops the socket and marks), sets `skb->dev`
-    /// and the protocol (`eth_type_trans`).  `from` is the device the
-    /// frame's namespace is taken from, whatever `skb->dev` was: that
-    /// pointer holds no reference, and the device it named may be gone by
-    /// now (a frame kept after its device was unregistered).  Bottom
+    /// it (up, frame within its MTU), scrubs it (its route, conntrack entry
+    /// and extensions; crossing from `from`'s namespace into another also
+    /// its mark and timestamp), sets `skb->dev` and the protocol
+    /// (`eth_type_trans`).  `from` is the device the frame's namespace is
+    /// taken from, whatever `skb->dev` was: that pointer holds no
+    /// reference, and the device it named may be gone by now (a frame kept
+    /// after its device was unregistered).  Another device than the one
+    /// that sent it changes only what is scrubbed.  Bottom
     /// halves disabled (`_bh`): a dropped frame is freed, and a scrubbed
     /// one drops its conntrack entry, neither of which may happen in hard
     /// interrupt context.

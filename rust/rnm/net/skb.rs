@@ -142,7 +142,9 @@ pub struct SkBuff {
 // device in `skb->dev` is not: a buffer may outlive it.  Freeing never
 // reads it, and nothing in `rnm` reads it without first setting it to a
 // device the caller proves alive (`Device::forward`, `gso_segment`, the
-// receive functions of `PollContext`).
+// receive functions of `PollContext`), except `tx_timestamp`, private to
+// `rnm`, which the transmit adapter calls on the frame the core has just
+// handed to the live device it names.
 unsafe impl Send for SkBuff {}
 // SAFETY: every method taking `&self` only reads the buffer (its length,
 // protocol, queue mapping, linear data); changes need `&mut self` or
