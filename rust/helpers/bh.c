@@ -47,8 +47,8 @@ bool rnm_local_bh_blocked(void)
  * not atomic (interrupt context, bottom halves or interrupts disabled,
  * preemption disabled or a spinlock held) and not in an RCU read-side
  * critical section.  Without CONFIG_PREEMPT_COUNT the preempt count does
- * not see preemption disabled (nor, with it, a spinlock or the RCU read
- * lock of non-preemptible RCU); it always sees interrupt context and
+ * not see preemption disabled, so neither a spinlock held nor the read
+ * lock of non-preemptible RCU; it always sees interrupt context and
  * bottom halves disabled.
  */
 bool rnm_local_may_sleep(void)

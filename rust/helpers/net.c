@@ -313,11 +313,12 @@ bool rnm_skb_is_gso(const struct sk_buff *skb)
 /*
  * Segments a GSO frame in software, with every offload off (checksums are
  * computed), as the wire would carry it, for @dev (skb->dev, which holds
- * no reference and may be stale, is set to it).  Consumes @skb; returns the list
- * of segments (linked through skb->next; @skb alone if it needed no
- * segmenting), or NULL if segmenting failed.  Bottom halves disabled.
+ * no reference and may be stale, is set to it).  Consumes @skb; returns
+ * the list of segments (linked through skb->next; @skb alone if it needed
+ * no segmenting), or NULL if segmenting failed.  Bottom halves disabled.
  */
-struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb, struct net_device *dev)
+struct sk_buff *rnm_skb_gso_segment(struct sk_buff *skb,
+				    struct net_device *dev)
 {
 	struct sk_buff *segs;
 
