@@ -239,22 +239,21 @@ impl Device {
     /// taken from, whatever `skb->dev` was: that pointer holds no
     /// reference, and the device it named may be gone by now (a frame kept
     /// after its device was unregistered).  Another device than the one
-    /// that sent it changes only what is scrubbed.  Bottom
-    /// halves disabled (`_bh`): a dropped frame is freed, and a scrubbed
-    /// one drops its conntrack entry, neither of which may happen in hard
-    /// interrupt context.
+    /// that sent it changes only what is scrubbed.  Bottom halves
+    /// disabled (`_bh`): a dropped frame is freed, and a scrubbed one drops
+    /// its conntrack entry, neither of which may happen in hard interrupt
+    /// context.
     ///
     /// Returns the frame, or `None` if it was dropped (counted in the
     /// device's core `rx_dropped`).
     ///
     /// C: `__dev_forward_skb` in [`net/core/dev.c`](srctree/net/core/dev.c).
     pub fn forward(&self, skb: SkBuff, from: &Device, _bh: &BhContext) -> Option<SkBuff> {
+        // The helper sets `skb->dev` to `from` before `__dev_forward_skb`
+        // reads it; a dropped buffer is freed with bottom halves disabled.
         let raw = skb.into_raw();
-        // SAFETY: both devices are valid while borrowed (type invariant);
-        // `raw` is an owned buffer, whose `skb->dev` the helper sets to
-        // `from` before `__dev_forward_skb` reads it; that frees the buffer
-        // on failure, with bottom halves disabled (the proof), and leaves it
-        // to us on success.
+        // SAFETY: both devices are valid while borrowed; `raw` is owned,
+        // freed by the callee on failure (BHs off: `_bh`), ours on success.
         let ret = unsafe { bindings::rnm_dev_forward_skb(self.as_raw(), from.as_raw(), raw) };
         if ret == 0 {
             // SAFETY: on success the reference is still ours.
