@@ -114,7 +114,9 @@ impl NetRef<'_> {
 /// It is a `static` of the module because the namespace callbacks receive
 /// only the namespace and must find their data with it.  One
 /// [`PernetRegistration`] at a time may use a given id: registering a
-/// second one fails with `EBUSY`.
+/// second one fails with `EBUSY`.  The first type registered with an id
+/// owns it for as long as the module is loaded: registering another type
+/// with it fails with `EINVAL`.
 ///
 /// # Invariants
 ///
@@ -125,10 +127,12 @@ impl NetRef<'_> {
 /// registration's `unregister_pernet_subsys()`, so while it is, `id` is the
 /// one assigned and not written.
 ///
-/// `owner` is written only by the registration that moved `state` from
-/// `UNREGISTERED` to `CLAIMING`, before it publishes `REGISTERING`, and
-/// read only while `state` is `REGISTERING` or `REGISTERED`: it is then the
-/// type of the registration that holds the id.
+/// `owner` is written once, from `None`, by the first registration that
+/// moved `state` from `UNREGISTERED` to `CLAIMING`, before it publishes
+/// `REGISTERING` (with release ordering, as every store of `REGISTERING`
+/// and `REGISTERED`), and never again: whoever reads `state` as
+/// `REGISTERING` or `REGISTERED` (with acquire ordering) may read it, and
+/// it is then the type of the registration that holds the id.
 pub struct PernetId {
     id: UnsafeCell<kernel::ffi::c_uint>,
     owner: UnsafeCell<Option<TypeId>>,
@@ -138,7 +142,8 @@ pub struct PernetId {
 const UNREGISTERED: u8 = 0;
 const REGISTERING: u8 = 1;
 const REGISTERED: u8 = 2;
-/// Claimed by a registration, which is writing `owner`.
+/// Claimed by a registration, which checks (and the first time, writes)
+/// `owner`.
 const CLAIMING: u8 = 3;
 
 /// How many [`PernetData`] types of a module may be registered at once.
@@ -150,11 +155,10 @@ const MAX_TYPES: usize = 8;
 ///
 /// # Invariants
 ///
-/// Every non-null entry points at a `'static` [`PernetId`] whose `state` is
-/// `CLAIMING`, `REGISTERING` or `REGISTERED` and whose `owner` is written,
-/// claimed by the registration that added the entry; entries
-/// change only while `lock` is held, and the `owner` of an entry's id is
-/// not written while it is an entry.
+/// Every non-null entry points at a `'static` [`PernetId`] whose `owner` is
+/// written (and never written again), added by the registration that
+/// claimed it and removed after that registration released it (`state`
+/// back to `UNREGISTERED`); entries change only while `lock` is held.
 struct Held {
     lock: AtomicBool,
     ids: [AtomicPtr<PernetId>; MAX_TYPES],
@@ -188,7 +192,7 @@ impl Held {
             for e in &self.ids {
                 let p = e.load(Ordering::Relaxed);
                 // SAFETY: entries point at `'static` ids whose `owner` is
-                // written and stays so while `lock` is held (invariants).
+                // written and never written again (invariants).
                 if !p.is_null() && unsafe { *(*p).owner.get() } == Some(TypeId::of::<T>()) {
                     return Err(EBUSY);
                 }
@@ -233,15 +237,19 @@ impl PernetId {
     /// Guards against a [`PernetData::id`] that does not always return the
     /// same `static`: an id that is not held by a registration of `T` (not
     /// assigned, or assigned to another type, whose storage has another
-    /// size) is never used for `T`.
+    /// size) is never used for `T`.  The caller is a callback of a
+    /// registration of `T` or holds one: were another id's owner `T`, that
+    /// id would be released and out of `HELD` (one entry per type) before
+    /// the caller's registration claimed its own, and no registration could
+    /// then take it to `REGISTERING` while the caller's lives.
     #[inline]
     fn held_by<T: 'static>(&self) -> Option<kernel::ffi::c_uint> {
         let state = self.state.load(Ordering::Acquire);
         if state != REGISTERING && state != REGISTERED {
             return None;
         }
-        // SAFETY: `owner` is not written while `state` is `REGISTERING` or
-        // `REGISTERED` (type invariants).
+        // SAFETY: `owner` was written before `state` was first published as
+        // `REGISTERING` and is never written again (type invariants).
         let owner = unsafe { *self.owner.get() };
         if owner != Some(TypeId::of::<T>()) {
             return None;
@@ -402,7 +410,8 @@ impl<T: PernetData> PernetRegistration<T> {
     ///
     /// Process context (sleeps).  Fails with `EBUSY` if `T::id()` is
     /// already used by a registration or `T` is registered already (one
-    /// registration per type at a time), `ENOSPC` if the module has
+    /// registration per type at a time), `EINVAL` if `T::id()` belongs to
+    /// another type (see [`PernetId`]), `ENOSPC` if the module has
     /// registrations of 8 types already, `EINVAL` if `T` needs an alignment
     /// above 8 bytes, `ENOMEM`, or the error of `T::new` or of a sysctl
     /// registration for an existing namespace.
@@ -424,9 +433,18 @@ impl<T: PernetData> PernetRegistration<T> {
         id.state
             .compare_exchange(UNREGISTERED, CLAIMING, Ordering::Acquire, Ordering::Relaxed)
             .map_err(|_| EBUSY)?;
-        // SAFETY: claimed above: no other writer, and no reader before
-        // `REGISTERING` is published or the id is in `HELD` (invariants).
-        unsafe { *id.owner.get() = Some(TypeId::of::<T>()) };
+        // SAFETY: claimed above: no writer but this registration, and
+        // others only read (invariants).
+        match unsafe { *id.owner.get() } {
+            // SAFETY: `None` until now: no `REGISTERING` was ever published
+            // nor was the id in `HELD`, so nobody reads it (invariants).
+            None => unsafe { *id.owner.get() = Some(TypeId::of::<T>()) },
+            Some(t) if t == TypeId::of::<T>() => {}
+            Some(_) => {
+                id.state.store(UNREGISTERED, Ordering::Release);
+                return Err(EINVAL);
+            }
+        }
         let held = match HELD.hold::<T>(id) {
             Ok(i) => i,
             Err(e) => {
@@ -498,13 +516,15 @@ impl<T: PernetData> PernetRegistration<T> {
 impl<T: PernetData> Drop for PernetRegistration<T> {
     fn drop(&mut self) {
         // The id stays claimed until the kernel has released it.
-        self.id.state.store(REGISTERING, Ordering::Relaxed);
+        self.id.state.store(REGISTERING, Ordering::Release);
         // SAFETY: registered (type invariant); this runs every namespace's
         // exit callback and frees the storage.
         unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
-        // Out of `HELD` before its `owner` may be written again.
-        HELD.release(self.held);
+        // Released before it leaves `HELD`: a registration of `T` made once
+        // it has left (through `HELD`'s lock) sees it released, so its
+        // callbacks never take it for theirs (see `PernetId::held_by`).
         self.id.state.store(UNREGISTERED, Ordering::Release);
+        HELD.release(self.held);
     }
 }
 
