@@ -114,9 +114,9 @@ impl NetRef<'_> {
 /// It is a `static` of the module because the namespace callbacks receive
 /// only the namespace and must find their data with it.  One
 /// [`PernetRegistration`] at a time may use a given id: registering a
-/// second one fails with `EBUSY`.  The first type registered with an id
-/// owns it for as long as the module is loaded: registering another type
-/// with it fails with `EINVAL`.
+/// second one fails with `EBUSY`.  The first type a registration is made
+/// for with an id (even one that then fails) owns it for as long as the
+/// module is loaded: registering another type with it fails with `EINVAL`.
 ///
 /// # Invariants
 ///
@@ -213,12 +213,12 @@ impl Held {
     }
 }
 
-// SAFETY: shared between threads, `id` is only read concurrently: its one
-// writer is `register_pernet_subsys()`, which runs while `state` is
-// `REGISTERING` (claimed by a single registration) and before the id is
-// read anywhere (the kernel writes it before calling the callbacks, and
-// other readers go through a `PernetRegistration`, which exists only after
-// `register_pernet_subsys()` returned); see the type invariants.
+// SAFETY: shared between threads, `id` and `owner` are only read
+// concurrently.  The one writer of `id` is `register_pernet_subsys()` for
+// the registration that holds the id (`REGISTERING`), before its callbacks
+// run; other registrations of the owner type are kept out by `HELD`, those
+// of other types by `owner`, so nobody else reads it then.  `owner` is
+// written once, before anyone reads it (see the type invariants).
 unsafe impl Sync for PernetId {}
 
 impl PernetId {
@@ -231,6 +231,16 @@ impl PernetId {
         }
     }
 
+    /// Releases the id, which the kernel no longer assigns, and its entry
+    /// `held` in `HELD`: released before it leaves `HELD`, so that a
+    /// registration of its owner type made once it has left (through
+    /// `HELD`'s lock) sees it released, and its callbacks never take it for
+    /// theirs (see [`PernetId::held_by`]).
+    fn release(&self, held: usize) {
+        self.state.store(UNREGISTERED, Ordering::Release);
+        HELD.release(held);
+    }
+
     /// The assigned id, if a registration of `T` holds it now, or is
     /// making or dropping it (`Some` only between its claim and its end).
     ///
@@ -240,7 +250,7 @@ impl PernetId {
     /// size) is never used for `T`.  The caller is a callback of a
     /// registration of `T` or holds one: were another id's owner `T`, that
     /// id would be released and out of `HELD` (one entry per type) before
-    /// the caller's registration claimed its own, and no registration could
+    /// the caller's registration entered `HELD`, and no registration could
     /// then take it to `REGISTERING` while the caller's lives.
     #[inline]
     fn held_by<T: 'static>(&self) -> Option<kernel::ffi::c_uint> {
@@ -410,7 +420,8 @@ impl<T: PernetData> PernetRegistration<T> {
     ///
     /// Process context (sleeps).  Fails with `EBUSY` if `T::id()` is
     /// already used by a registration or `T` is registered already (one
-    /// registration per type at a time), `EINVAL` if `T::id()` belongs to
+    /// registration per type at a time), or for as long as another
+    /// registration made with `T::id()` is failing, `EINVAL` if `T::id()` belongs to
     /// another type (see [`PernetId`]), `ENOSPC` if the module has
     /// registrations of 8 types already, `EINVAL` if `T` needs an alignment
     /// above 8 bytes, `ENOMEM`, or the error of `T::new` or of a sysctl
@@ -457,8 +468,8 @@ impl<T: PernetData> PernetRegistration<T> {
         // `id` points at the claimed `PernetId`, which is `'static`.
         let ret = unsafe { bindings::register_pernet_subsys(ops.get()) };
         if let Err(e) = to_result(ret) {
-            HELD.release(held);
-            id.state.store(UNREGISTERED, Ordering::Release);
+            // The kernel has freed the storage and the id.
+            id.release(held);
             return Err(e);
         }
         id.state.store(REGISTERED, Ordering::Release);
@@ -520,11 +531,7 @@ impl<T: PernetData> Drop for PernetRegistration<T> {
         // SAFETY: registered (type invariant); this runs every namespace's
         // exit callback and frees the storage.
         unsafe { bindings::unregister_pernet_subsys(self.ops.get()) };
-        // Released before it leaves `HELD`: a registration of `T` made once
-        // it has left (through `HELD`'s lock) sees it released, so its
-        // callbacks never take it for theirs (see `PernetId::held_by`).
-        self.id.state.store(UNREGISTERED, Ordering::Release);
-        HELD.release(self.held);
+        self.id.release(self.held);
     }
 }
 
