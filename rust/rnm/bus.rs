@@ -81,7 +81,7 @@ use kernel::{
     ffi::{c_char, c_int, c_void},
     prelude::*,
     sync::{
-        atomic::{Acquire, Atomic, Full, Release},
+        atomic::{Acquire, Atomic, Full, Relaxed, Release},
         barrier::smp_mb,
         Completion,
     },
@@ -199,6 +199,8 @@ type DevStore = unsafe extern "C" fn(
 /// [`BusType::shut_down`]).  `driver` is null or points to the
 /// [`DriverSlot`] of the registered driver, whose unregistration is owed
 /// by whoever takes the pointer out (see [`DriverRegistration`]).
+/// `devices` counts the devices made on the bus whose `release` has not
+/// finished with them (see [`BusType::wait_released`]).
 pub struct BusType<T: Bus> {
     bus: Opaque<bindings::bus_type>,
     attrs: Opaque<[bindings::bus_attribute; MAX_ATTRS]>,
@@ -206,6 +208,7 @@ pub struct BusType<T: Bus> {
     ctx: Atomic<*mut T>,
     busy: Atomic<i32>,
     driver: Atomic<*mut DriverSlot>,
+    devices: Atomic<i32>,
 }
 
 // States of a `BusType` (see its invariants).
@@ -356,6 +359,7 @@ impl<T: Bus> BusType<T> {
             ctx: Atomic::new(ptr::null_mut()),
             busy: Atomic::new(0),
             driver: Atomic::new(ptr::null_mut()),
+            devices: Atomic::new(0),
         }
     }
 
@@ -371,6 +375,22 @@ impl<T: Bus> BusType<T> {
     /// Process context.
     fn wait_idle(&self) {
         while self.busy.load(Acquire) != 0 {
+            fsleep(Delta::from_millis(1));
+        }
+    }
+
+    /// Sleeps until every device made on the bus is released.  Process
+    /// context.
+    ///
+    /// The driver core may hold a reference to a device after it is
+    /// unregistered and drop it later: the deferred probe worker holds one
+    /// while it retries the device's probe, and with
+    /// `CONFIG_DEBUG_KOBJECT_RELEASE` every release is delayed by seconds.
+    /// The device's `release` is module code and frees the device's data,
+    /// so the bus (a `static` of the module) must not go before it has run.
+    /// What it runs after it counts itself out is its return.
+    fn wait_released(&self) {
+        while self.devices.load(Acquire) != 0 {
             fsleep(Delta::from_millis(1));
         }
     }
@@ -704,6 +724,7 @@ impl<T: Bus> BusRegistration<T> {
                 drop(ctx);
                 // SAFETY: registered above; never live.
                 unsafe { bus.shut_down() };
+                bus.wait_released();
                 bus.state.store(BUS_FREE, Release);
                 return Err(e);
             }
@@ -741,6 +762,8 @@ impl<T: Bus> Drop for BusRegistration<T> {
         // ordered).  A driver and devices that the context did not own go
         // first: none may stay on the bus.
         unsafe { self.bus.shut_down() };
+        // No device is made any more; those still referenced go first.
+        self.bus.wait_released();
         // Only now may the bus type be registered again.
         self.bus.state.store(BUS_FREE, Release);
     }
@@ -759,6 +782,8 @@ impl<T: Bus> Drop for BusRegistration<T> {
 struct DeviceInner<T: Bus> {
     dev: Opaque<bindings::device>,
     registered: Atomic<i32>,
+    /// Counts this device in its `devices` until released.
+    bus: &'static BusType<T>,
     #[pin]
     data: T::DeviceData,
 }
@@ -819,10 +844,13 @@ impl<T: Bus> DeviceRegistration<T> {
             try_pin_init!(DeviceInner {
                 dev: Opaque::zeroed(),
                 registered: Atomic::new(0),
+                bus,
                 data <- data,
             }),
             GFP_KERNEL,
         )?;
+        // Counted out by `release`, which frees `inner` from now on.
+        bus.devices.fetch_add(1, Relaxed);
         // SAFETY: the allocation stays where it is (freed in place by
         // `release`).
         let inner = KBox::into_raw(unsafe { Pin::into_inner_unchecked(inner) });
@@ -878,7 +906,11 @@ impl<T: Bus> DeviceRegistration<T> {
     unsafe extern "C" fn release(dev: *mut bindings::device) {
         // SAFETY: `dev` is the first field of a `DeviceInner<T>` made by
         // `KBox::into_raw` in `new`; the last reference is gone.
-        drop(unsafe { KBox::from_raw(dev.cast::<DeviceInner<T>>()) });
+        let inner = unsafe { KBox::from_raw(dev.cast::<DeviceInner<T>>()) };
+        let bus = inner.bus;
+        drop(inner);
+        // Release: the data is dropped for whoever sees the count drop.
+        bus.devices.fetch_sub(1, Release);
     }
 }
 
