@@ -64,20 +64,22 @@ impl<'a> SysfsWriter<'a> {
         Self { buf, len: 0 }
     }
 
-    /// An empty output in the page sysfs hands to a `show` callback.
+    /// An empty output in the page sysfs hands to a `show` callback, of
+    /// which it uses `PAGE_SIZE - 1` bytes: sysfs warns about a `show`
+    /// that returns `PAGE_SIZE` or more (`sysfs_kf_seq_show()`).
     ///
     /// # Safety
     ///
     /// `page` must be valid for writes of `PAGE_SIZE` bytes for `'a`, and
     /// not be accessed otherwise during `'a`.
     pub(in crate::rnm) unsafe fn from_page(page: *mut c_char) -> Self {
-        // SAFETY: as required by the caller.
+        // SAFETY: as required by the caller; a prefix of it.
         Self::new(unsafe {
-            core::slice::from_raw_parts_mut(page.cast::<u8>(), kernel::page::PAGE_SIZE)
+            core::slice::from_raw_parts_mut(page.cast::<u8>(), kernel::page::PAGE_SIZE - 1)
         })
     }
 
-    /// Bytes written so far (at most `PAGE_SIZE`).
+    /// Bytes written so far (at most `PAGE_SIZE - 1` in a `show` page).
     pub fn len(&self) -> usize {
         self.len
     }
@@ -92,11 +94,18 @@ impl<'a> SysfsWriter<'a> {
     /// This is what `write!` and `writeln!` call.
     pub fn write_fmt(&mut self, args: fmt::Arguments<'_>) -> Result {
         let rest = self.buf.get_mut(self.len..).ok_or(EFBIG)?;
+        let room = rest.len();
         let mut f = Formatter::new(rest);
         fmt::Write::write_fmt(&mut f, args).map_err(|_| EFBIG)?;
-        // INVARIANT: `Formatter` fails rather than write past `rest`, so
-        // the new length is at most `buf.len()`.
-        self.len += f.bytes_written();
+        // `Formatter` writes nothing past `rest`, but it counts what did not
+        // fit, and a `Display` that ignores the error it got makes the
+        // whole call succeed all the same.
+        let n = f.bytes_written();
+        if n > room {
+            return Err(EFBIG);
+        }
+        // INVARIANT: at most `buf.len()`.
+        self.len += n;
         Ok(())
     }
 }
