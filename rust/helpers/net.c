@@ -25,6 +25,24 @@
 /* The value rust/rnm/net/ethtool.rs writes into op_needs_rtnl. */
 static_assert(ETHTOOL_OP_NEEDS_RTNL_SCHANNELS == (1 << 3));
 
+/*
+ * netif_carrier_on() and netif_carrier_off() hand any device that was ever
+ * listed to the link watch, which holds it until its work runs: also one
+ * whose registration failed after it was listed (NETREG_UNREGISTERED), which
+ * free_netdev() then frees without looking at the link watch's list.
+ */
+void rnm_netif_carrier_on(struct net_device *dev)
+{
+	if (READ_ONCE(dev->reg_state) <= NETREG_REGISTERED)
+		netif_carrier_on(dev);
+}
+
+void rnm_netif_carrier_off(struct net_device *dev)
+{
+	if (READ_ONCE(dev->reg_state) <= NETREG_REGISTERED)
+		netif_carrier_off(dev);
+}
+
 void rnm_set_netdev_dev(struct net_device *dev, struct device *parent)
 {
 	SET_NETDEV_DEV(dev, parent);

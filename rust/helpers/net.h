@@ -11,6 +11,8 @@
 #include <linux/smp.h>
 #include <net/xdp.h>
 
+void rnm_netif_carrier_on(struct net_device *dev);
+void rnm_netif_carrier_off(struct net_device *dev);
 void rnm_set_netdev_dev(struct net_device *dev, struct device *parent);
 void rnm_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 		     const struct ethtool_ops *ethtool_ops);

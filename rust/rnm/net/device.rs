@@ -201,16 +201,19 @@ impl Device {
         unsafe { bindings::rnm_netdev_mtu(self.as_raw()) }
     }
 
-    /// Turns the carrier on (`netif_carrier_on`).
+    /// Turns the carrier on (`netif_carrier_on`).  Does nothing on a
+    /// device that is being unregistered or whose registration failed (see
+    /// [`Registration::register`]).
     pub fn carrier_on(&self) {
         // SAFETY: the device is valid by the type invariant.
-        unsafe { bindings::netif_carrier_on(self.as_raw()) };
+        unsafe { bindings::rnm_netif_carrier_on(self.as_raw()) };
     }
 
-    /// Turns the carrier off (`netif_carrier_off`).
+    /// Turns the carrier off (`netif_carrier_off`).  Does nothing on a
+    /// device that is being unregistered or whose registration failed.
     pub fn carrier_off(&self) {
         // SAFETY: the device is valid by the type invariant.
-        unsafe { bindings::netif_carrier_off(self.as_raw()) };
+        unsafe { bindings::rnm_netif_carrier_off(self.as_raw()) };
     }
 
     /// Sets the number of transmit and receive queues the stack uses
@@ -934,10 +937,12 @@ impl<T: DeviceOps> Adapter<T> {
 /// `dev` was allocated by `alloc_netdev_mqs` with room for a `Private<T>`
 /// in its private area, which holds an initialised `Private<T>` until
 /// `drop`; its NAPI contexts were created for `dev` (`Napi::new`).  If
-/// `registered`, the device is registered.
+/// `registered`, the device is registered; if `failed`, its registration
+/// failed and it is not registered.
 pub struct Registration<T: DeviceOps> {
     dev: NonNull<bindings::net_device>,
     registered: bool,
+    failed: bool,
     _p: PhantomData<T>,
 }
 
@@ -1042,14 +1047,26 @@ impl<T: DeviceOps> Registration<T> {
         Ok(Self {
             dev,
             registered: false,
+            failed: false,
             _p: PhantomData,
         })
     }
 
     /// Registers the device, as a child of `parent` in sysfs if given.
+    /// Process context; sleeps.
+    ///
+    /// Fails with `EBUSY` if it is registered, `EINVAL` if an attempt
+    /// failed before, or the error of `register_netdev()`.  A failed
+    /// attempt is final: the core may have listed the device and
+    /// unregistered it again (a `NETDEV_REGISTER` notifier refused it), and
+    /// such a device cannot be registered again; its carrier then no longer
+    /// reaches the link watch, which would hold it past its free.
     pub fn register<B: bus::Bus>(&mut self, parent: Option<&bus::Device<B>>) -> Result {
         if self.registered {
             return Err(EBUSY);
+        }
+        if self.failed {
+            return Err(EINVAL);
         }
         // Registering takes a reference to the parent (`device_add()`),
         // which unregistering drops (`device_del()`): it outlives the net
@@ -1061,8 +1078,10 @@ impl<T: DeviceOps> Registration<T> {
         // SAFETY: the device is valid, set up and not registered.
         let ret = to_result(unsafe { bindings::register_netdev(self.dev.as_ptr()) });
         if ret.is_err() {
-            // The parent may be gone before the next attempt: a failed
-            // registration keeps no pointer to it.
+            // INVARIANT: not registered.
+            self.failed = true;
+            // The parent may be gone before the registration is dropped: a
+            // failed registration keeps no pointer to it.
             // SAFETY: the device is valid and not registered.
             unsafe { bindings::rnm_set_netdev_dev(self.dev.as_ptr(), ptr::null_mut()) };
         }
@@ -1106,9 +1125,30 @@ impl<T: DeviceOps> Drop for Registration<T> {
     fn drop(&mut self) {
         let dev = self.dev.as_ptr();
         if self.registered {
-            // SAFETY: registered by the type invariant.  Closes the device
-            // (`ndo_stop`) and waits until no callback runs any more.
-            unsafe { bindings::unregister_netdev(dev) };
+            // Nothing makes the driver disable its NAPI contexts (a `stop`
+            // that does not, an `open` that enabled them and failed, or
+            // `set_channels` on a device that is down): a poll that ran past
+            // the unregistration could hand the device to the link watch or
+            // a queue after the core waited for its last reference.  They
+            // are shut down first, under the same hold of RTNL as the
+            // unregistration, so no callback enables them in between.
+            // SAFETY: process context (drop of a registration).
+            unsafe { bindings::rtnl_lock() };
+            {
+                // SAFETY: RTNL is held until `rtnl_unlock` below, after the
+                // proof is gone.
+                let rtnl = unsafe { Rtnl::new() };
+                for napi in self.napis() {
+                    napi.disable(&rtnl);
+                }
+            }
+            // SAFETY: registered by the type invariant, under RTNL.  Closes
+            // the device (`ndo_stop`); `rtnl_unlock` then waits until no
+            // callback runs any more and no reference is left.
+            unsafe {
+                bindings::unregister_netdevice_queue(dev, ptr::null_mut());
+                bindings::rtnl_unlock();
+            }
         }
         // SAFETY: no callback can run any more and nothing else refers to
         // the private data (what `&self` lent is no longer borrowed); it is
