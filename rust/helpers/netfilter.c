@@ -7,6 +7,8 @@
 
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/netfilter/nf_conntrack_seqadj.h>
 
 #include "netfilter.h"
@@ -245,6 +247,29 @@ const u8 *rnm_skb_frag_pointer(struct sk_buff *skb, unsigned int offset,
 		start = end;
 	}
 	return NULL;
+}
+
+/*
+ * Whether the packet's own transport protocol is its connection's.  Not so
+ * for an ICMP error related to the connection in its original direction
+ * (IP_CT_RELATED), which nf_confirm() hands to the connection's helper too,
+ * with protoff at the ICMP header.
+ */
+bool rnm_nf_ct_skb_is_own_l4(const struct sk_buff *skb, const struct nf_conn *ct)
+{
+	__be16 frag_off;
+	u8 pnum;
+
+	switch (nf_ct_l3num(ct)) {
+	case NFPROTO_IPV4:
+		return ip_hdr(skb)->protocol == nf_ct_protonum(ct);
+	case NFPROTO_IPV6:
+		pnum = ipv6_hdr(skb)->nexthdr;
+		if (ipv6_skip_exthdr(skb, sizeof(struct ipv6hdr), &pnum, &frag_off) < 0)
+			return false;
+		return pnum == nf_ct_protonum(ct);
+	}
+	return false;
 }
 
 void *rnm_net_generic(const struct net *net, unsigned int id)

@@ -39,6 +39,7 @@ void rnm_nf_ct_seqadj_tcp(struct sk_buff *skb, struct nf_conn *ct,
 int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
 			const u8 **data, unsigned int *len);
 
+bool rnm_nf_ct_skb_is_own_l4(const struct sk_buff *skb, const struct nf_conn *ct);
 const u8 *rnm_skb_frag_pointer(struct sk_buff *skb, unsigned int offset,
 			       unsigned int len);
 

@@ -275,7 +275,10 @@ impl Policy {
 /// for ([`Helper::PACKETS`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Packets {
-    /// Every packet.
+    /// Every packet of the connection's protocol: an ICMP error related to
+    /// the connection (`IP_CT_RELATED`), which conntrack hands to its
+    /// helper too, is accepted without calling it, since its transport
+    /// header is ICMP's.
     All,
     /// Only the packets of an established connection (`IP_CT_ESTABLISHED`
     /// or `IP_CT_ESTABLISHED_REPLY`: after traffic both ways) that carry
@@ -687,7 +690,16 @@ unsafe extern "C" fn help_callback<H: Helper>(
         return Verdict::Drop.to_raw();
     };
     let (seq, len) = match H::PACKETS {
-        Packets::All => (0, 0),
+        Packets::All => {
+            // An ICMP error related to the connection is not of its
+            // protocol: accepted, as `nf_conntrack_ftp` accepts it.
+            let related = matches!(ctinfo, ConntrackInfo::Related);
+            // SAFETY: conntrack passes a valid packet and its connection.
+            if related && !unsafe { bindings::rnm_nf_ct_skb_is_own_l4(skb.as_ptr(), ct.as_ptr()) } {
+                return Verdict::Accept.to_raw();
+            }
+            (0, 0)
+        }
         Packets::EstablishedTcpPayload => {
             if !ctinfo.is_established() {
                 return Verdict::Accept.to_raw();
