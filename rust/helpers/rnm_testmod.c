@@ -5,4 +5,5 @@
  * nf_conntrack, as the FTP helper does.
  */
 #include "bh.c"
+#include "net.c"
 #include "netfilter.c"

@@ -34,10 +34,21 @@ mod testmod {
 
     use crate::rnm::{
         bh,
+        bh::{BhContext, IrqContext},
+        bus::{self, Attr, Bus, BusRegistration, BusType, SysfsWriter},
+        net::{
+            device::{Device, DeviceOps, Registration},
+            ethtool::EthtoolOps,
+            napi::{Napi, Poll, PollContext, Poller},
+            skb::SkBuff,
+        },
         net_namespace::{NetRef, PernetData, PernetId, PernetRegistration},
         rcu::RcuArc,
     };
-    use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+    use core::{
+        fmt,
+        sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::Relaxed},
+    };
     use kernel::{
         prelude::*,
         sync::{rcu, Arc},
@@ -96,15 +107,16 @@ mod testmod {
         Ok(ok && last == Some(4))
     }
 
-    /// Two types that name the same id, and one whose `id()` changes.
+    /// Ids: one that two types name, and two for one type.
     static SHARED: PernetId = PernetId::new();
     static FIRST: PernetId = PernetId::new();
     static SECOND: PernetId = PernetId::new();
-    static FLIPPED: AtomicBool = AtomicBool::new(false);
+
+    /// How often a `PernetData::new` was called.
+    static NEW_CALLS: AtomicUsize = AtomicUsize::new(0);
 
     struct A(#[allow(dead_code)] u64);
     struct B(#[allow(dead_code)] [u64; 64]);
-    struct Fickle;
 
     impl PernetData for A {
         fn id() -> &'static PernetId {
@@ -124,18 +136,52 @@ mod testmod {
         }
     }
 
+    /// The id a [`Fickle`] registration is made with, and the one its
+    /// callbacks then get.
+    static MADE_WITH: AtomicU8 = AtomicU8::new(0);
+    static CALLBACKS_GET: AtomicU8 = AtomicU8::new(0);
+    /// Whether the next call of [`Fickle::id`] is the registration's own.
+    static NEXT_IS_REGISTER: AtomicBool = AtomicBool::new(false);
+
+    fn pick(which: &AtomicU8) -> &'static PernetId {
+        match which.load(Relaxed) {
+            0 => &FIRST,
+            1 => &SECOND,
+            _ => &SHARED,
+        }
+    }
+
+    /// A type whose `id()` need not name the same id each time, and whose
+    /// values are 64 times the size of `A`'s.
+    struct Fickle(#[allow(dead_code)] [u64; 64]);
+
     impl PernetData for Fickle {
-        /// `FIRST` when asked at registration, `SECOND` from then on.
         fn id() -> &'static PernetId {
-            if FLIPPED.swap(true, Relaxed) {
-                &SECOND
+            if NEXT_IS_REGISTER.swap(false, Relaxed) {
+                pick(&MADE_WITH)
             } else {
-                &FIRST
+                pick(&CALLBACKS_GET)
             }
         }
         fn new(_net: NetRef<'_>) -> Result<Self> {
-            Ok(Fickle)
+            NEW_CALLS.fetch_add(1, Relaxed);
+            Ok(Fickle([0; 64]))
         }
+    }
+
+    /// Registers `Fickle` with id `made_with` (0: `FIRST`, 1: `SECOND`, 2:
+    /// `SHARED`), its callbacks getting `callbacks_get`.
+    fn register_fickle(made_with: u8, callbacks_get: u8) -> Result<PernetRegistration<Fickle>> {
+        MADE_WITH.store(made_with, Relaxed);
+        CALLBACKS_GET.store(callbacks_get, Relaxed);
+        NEXT_IS_REGISTER.store(true, Relaxed);
+        PernetRegistration::<Fickle>::register()
+    }
+
+    /// Whether `r` failed because the callbacks found no storage (after
+    /// `PernetData::new` ran: no allocation of the registration failed).
+    fn found_no_storage<T>(r: Result<T>, calls_before: usize) -> bool {
+        errno(r) == ENOMEM.to_errno() && NEW_CALLS.load(Relaxed) > calls_before
     }
 
     fn errno<T>(r: Result<T>) -> i32 {
@@ -156,28 +202,138 @@ mod testmod {
         Ok(busy_b == e && busy_a == e && other == EINVAL.to_errno() && again == 0)
     }
 
-    /// A type whose `id()` names another id in its callbacks than the one
-    /// it registered with: the callbacks find no storage, and the
-    /// registration fails rather than use an id nobody assigned it.
+    /// A type registered with one id whose callbacks name another: one not
+    /// assigned (never, or no longer), or one assigned to another type.
+    /// The callbacks find no storage, and the registration fails, rather
+    /// than use an id not assigned to it.  And a type has one id at a time:
+    /// while it holds one, a registration with another fails.
     fn pernet_id_fickle() -> Result<bool> {
-        FLIPPED.store(false, Relaxed);
-        let r = errno(PernetRegistration::<Fickle>::register());
-        Ok(r == ENOMEM.to_errno())
+        // `FIRST` then `SECOND`, never assigned: the state check.
+        let calls = NEW_CALLS.load(Relaxed);
+        let never = found_no_storage(register_fickle(0, 1), calls);
+        // `SECOND`, assigned to `Fickle` once and released, so its owner is
+        // `Fickle`: the state check alone keeps the stale id out.
+        drop(register_fickle(1, 1)?);
+        let calls = NEW_CALLS.load(Relaxed);
+        let released = found_no_storage(register_fickle(0, 1), calls);
+        // `SHARED` while `A` holds it: the owner check.
+        let a = PernetRegistration::<A>::register()?;
+        let calls = NEW_CALLS.load(Relaxed);
+        let foreign = found_no_storage(register_fickle(0, 2), calls);
+        drop(a);
+        // Two ids for one type at once: `HELD`.
+        let held = register_fickle(1, 1)?;
+        let twice = errno(register_fickle(0, 0)) == EBUSY.to_errno();
+        CALLBACKS_GET.store(1, Relaxed);
+        drop(held);
+        Ok(never && released && foreign && twice)
+    }
+
+    /// A net device that drops what it sends, with one NAPI context that
+    /// never has anything to poll.
+    struct TestDev;
+    struct TestQueue;
+
+    impl Poller for TestQueue {
+        fn poll<'a>(_napi: &'a Napi<Self>, ctx: PollContext<'a>) -> Poll<'a> {
+            ctx.complete()
+        }
+        fn completed(_napi: &Napi<Self>, _bh: &BhContext) {}
+        fn interrupt(napi: &Napi<Self>, irq: &IrqContext, _remote: bool) {
+            napi.schedule(irq);
+        }
+    }
+
+    #[vtable]
+    impl EthtoolOps for TestDev {
+        const DRIVER_NAME: &'static CStr = c"rnm_testmod";
+    }
+
+    #[vtable]
+    impl DeviceOps for TestDev {
+        type Queue = TestQueue;
+        fn start_xmit(_dev: &Device, _data: &Self, skb: SkBuff, _bh: &BhContext) {
+            drop(skb);
+        }
+    }
+
+    /// A net device whose registration fails after the core listed it:
+    /// IPv4 refuses a device named "all" in its `NETDEV_REGISTER` notifier
+    /// (`net/ipv4/conf/all` exists), and the core unregisters it again.
+    /// Turning its carrier on and off must not hand it to the link watch
+    /// (which would hold it past its free), and registering it again must
+    /// fail rather than hit the core's `BUG_ON`.
+    fn netdev_register_failed() -> Result<bool> {
+        let mut reg = Registration::<TestDev>::new(c"all", 1, |nd| {
+            nd.add_napi(64, TestQueue)?;
+            Ok(TestDev)
+        })?;
+        let first = reg.register(None::<&bus::Device<TestBus>>).is_err();
+        reg.device().carrier_on();
+        reg.device().carrier_off();
+        let again = errno(reg.register(None::<&bus::Device<TestBus>>));
+        drop(reg);
+        Ok(first && again == EINVAL.to_errno())
     }
 
     /// A case: whether the check held, or the error of a step that should
     /// not fail (an allocation, a registration).
     type Case = fn() -> Result<bool>;
 
-    const CASES: [(&CStr, Case); 4] = [
+    const CASES: [(&CStr, Case); 5] = [
         (c"rcu_replace_bh", rcu_replace_bh),
         (c"rcu_replace_read_lock", rcu_replace_read_lock),
         (c"pernet_id_owner", pernet_id_owner),
         (c"pernet_id_fickle", pernet_id_fickle),
+        (c"netdev_register_failed", netdev_register_failed),
     ];
 
-    /// The module: nothing once loaded.
-    pub(crate) struct TestMod;
+    /// A bus whose attributes show more than sysfs takes: `page` a whole
+    /// page (`PAGE_SIZE` bytes, one more than a `show` may return),
+    /// `sloppy` more than a page through a `Display` that ignores the
+    /// errors it gets, `almost` the most a `show` may return.  Reading the
+    /// first two fails with `EFBIG`; none makes sysfs warn.
+    pub(crate) struct TestBus;
+
+    static BUS: BusType<TestBus> = BusType::new();
+
+    /// Shows `n` bytes, ignoring the formatter's errors.
+    struct Sloppy(usize);
+
+    impl fmt::Display for Sloppy {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for _ in 0..self.0 {
+                let _ = f.write_str("x");
+            }
+            Ok(())
+        }
+    }
+
+    impl Bus for TestBus {
+        type DeviceData = ();
+        const NAME: &'static CStr = c"rnm_testmod";
+        const BUS_ATTRS: &'static [Attr] = &[
+            Attr::read_only(c"page"),
+            Attr::read_only(c"sloppy"),
+            Attr::read_only(c"almost"),
+        ];
+        const DEVICE_ATTRS: &'static [Attr] = &[];
+
+        fn bus_show(&self, index: usize, out: &mut SysfsWriter<'_>) -> Result {
+            let page = kernel::page::PAGE_SIZE;
+            match index {
+                0 => write!(out, "{:1$}", "", page),
+                1 => write!(out, "{}", Sloppy(page + 100)),
+                2 => write!(out, "{:1$}", "", page - 1),
+                _ => Err(EIO),
+            }
+        }
+    }
+
+    /// The module: the bus of the sysfs cases, for the kselftest to read.
+    pub(crate) struct TestMod {
+        _bus: BusRegistration<TestBus>,
+    }
 
     impl kernel::Module for TestMod {
         fn init(_module: &'static ThisModule) -> Result<Self> {
@@ -195,7 +351,9 @@ mod testmod {
             if failed != 0 {
                 return Err(EINVAL);
             }
-            Ok(TestMod)
+            Ok(TestMod {
+                _bus: BusRegistration::register(&BUS, Ok::<_, Error>(TestBus))?,
+            })
         }
     }
 }
