@@ -635,7 +635,11 @@ impl<T: DeviceOps> Adapter<T> {
         let rtnl = unsafe { Rtnl::new() };
         match T::open(d, &p.data, &p.napis, &rtnl) {
             Ok(()) => 0,
-            Err(e) => e.to_errno(),
+            Err(e) => {
+                // The device stays down: no context may stay enabled.
+                Self::disable_napis(p, &rtnl);
+                e.to_errno()
+            }
         }
     }
 
@@ -684,9 +688,21 @@ impl<T: DeviceOps> Adapter<T> {
         let (d, p) = unsafe { Self::parts(dev) };
         // SAFETY: the core calls `ndo_stop` under RTNL, until we return.
         let rtnl = unsafe { Rtnl::new() };
-        match T::stop(d, &p.data, &p.napis, &rtnl) {
+        let ret = T::stop(d, &p.data, &p.napis, &rtnl);
+        // Whatever `stop` did: no poll may run on a closed device (nor
+        // after its unregistration, which closes it first).
+        Self::disable_napis(p, &rtnl);
+        match ret {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
+        }
+    }
+
+    /// Disables every NAPI context of the device (those disabled already
+    /// stay so).
+    fn disable_napis(p: &Private<T>, rtnl: &Rtnl) {
+        for napi in p.napis.iter() {
+            napi.disable(rtnl);
         }
     }
 
@@ -1070,7 +1086,8 @@ impl<T: DeviceOps> Registration<T> {
         }
         // Registering takes a reference to the parent (`device_add()`),
         // which unregistering drops (`device_del()`): it outlives the net
-        // device's registration whichever of the two is dropped first.
+        // device's registration whichever of the two is dropped first (the
+        // bus's registration waits for the net device's, see `bus`).
         let parent = parent.map_or(ptr::null_mut(), |p| p.as_raw());
         // SAFETY: the device is valid and not registered; the parent, if
         // any, is alive for this call (borrowed).
@@ -1125,30 +1142,10 @@ impl<T: DeviceOps> Drop for Registration<T> {
     fn drop(&mut self) {
         let dev = self.dev.as_ptr();
         if self.registered {
-            // Nothing makes the driver disable its NAPI contexts (a `stop`
-            // that does not, an `open` that enabled them and failed, or
-            // `set_channels` on a device that is down): a poll that ran past
-            // the unregistration could hand the device to the link watch or
-            // a queue after the core waited for its last reference.  They
-            // are shut down first, under the same hold of RTNL as the
-            // unregistration, so no callback enables them in between.
-            // SAFETY: process context (drop of a registration).
-            unsafe { bindings::rtnl_lock() };
-            {
-                // SAFETY: RTNL is held until `rtnl_unlock` below, after the
-                // proof is gone.
-                let rtnl = unsafe { Rtnl::new() };
-                for napi in self.napis() {
-                    napi.disable(&rtnl);
-                }
-            }
-            // SAFETY: registered by the type invariant, under RTNL.  Closes
-            // the device (`ndo_stop`); `rtnl_unlock` then waits until no
-            // callback runs any more and no reference is left.
-            unsafe {
-                bindings::unregister_netdevice_queue(dev, ptr::null_mut());
-                bindings::rtnl_unlock();
-            }
+            // SAFETY: registered by the type invariant.  Closes the device
+            // (`ndo_stop`, after which no NAPI context is enabled: see
+            // `Napi::enable`) and waits until no callback runs any more.
+            unsafe { bindings::unregister_netdev(dev) };
         }
         // SAFETY: no callback can run any more and nothing else refers to
         // the private data (what `&self` lent is no longer borrowed); it is

@@ -435,11 +435,24 @@ impl<P: Poller> Napi<P> {
     /// Adds the context to its device (`netif_napi_add_config`), enables
     /// polling (`napi_enable`), links its queues to it, all under one hold
     /// of the device's instance lock, and starts the interrupt line (still
-    /// masked if it was); does nothing if enabled.
+    /// masked if it was); does nothing if enabled, or if the device is not
+    /// up (`netif_running()`: it is during `ndo_open`).
+    ///
+    /// A context is enabled only while its device is up, and the device's
+    /// `ndo_stop` disables them all after [`DeviceOps::stop`], as does a
+    /// failed `ndo_open`: no poll runs once the device is closed, so none
+    /// runs after its unregistration, whatever the driver's callbacks did.
     ///
     /// Process context, under RTNL (`ndo_open`, `set_channels`), not under
     /// the device's instance lock (which it takes).
+    ///
+    /// [`DeviceOps::stop`]: super::device::DeviceOps::stop
     pub fn enable(&self, _rtnl: &Rtnl) {
+        // SAFETY: `dev` is valid (type invariants).  Its running state
+        // changes only under RTNL, which we hold.
+        if !unsafe { Device::from_raw(self.dev) }.is_running() {
+            return;
+        }
         if !self.enabled.load(Relaxed) {
             // SAFETY: not added (`enabled` is false and only changes under
             // RTNL, which we hold), a grace period after it was deleted;
