@@ -389,9 +389,28 @@ impl<T: Bus> BusType<T> {
     /// The device's `release` is module code and frees the device's data,
     /// so the bus (a `static` of the module) must not go before it has run.
     /// What it runs after it counts itself out is its return.
+    ///
+    /// A reference the module itself keeps (a [`DeviceRegistration`], or a
+    /// net device registered with the device as its parent, dropped after
+    /// the [`BusRegistration`]) makes this wait until it is dropped: for
+    /// ever if that is on this thread.  Warns every 10 000 polls (10 to 20
+    /// seconds) while it waits, as `netdev_wait_allrefs()` does.
     fn wait_released(&self) {
-        while self.devices.load(Acquire) != 0 {
+        let mut waited_ms = 0u32;
+        loop {
+            let n = self.devices.load(Acquire);
+            if n == 0 {
+                return;
+            }
+            if waited_ms != 0 && waited_ms % 10_000 == 0 {
+                pr_warn!(
+                    "bus {}: waiting for {} device(s) to be released\n",
+                    T::NAME.to_str().unwrap_or("?"),
+                    n
+                );
+            }
             fsleep(Delta::from_millis(1));
+            waited_ms = waited_ms.wrapping_add(1);
         }
     }
 
@@ -471,7 +490,8 @@ impl<T: Bus> BusType<T> {
     /// Unregisters every device still on the bus whose
     /// [`DeviceRegistration`] has not unregistered it yet (one that was
     /// leaked, or kept past the [`BusRegistration`]).  The registration
-    /// keeps its reference: its drop, if it comes, only drops that.
+    /// keeps its reference: its drop, if it comes, only drops that (and
+    /// the bus's registration waits for it: see [`BusType::wait_released`]).
     ///
     /// A device left on the bus would hold the driver core's reference to
     /// the bus's private data: `bus_unregister()` would leave it there,
@@ -676,7 +696,10 @@ impl<T: Bus> Default for BusType<T> {
 /// drops the context, which should own every [`DeviceRegistration`] of
 /// the bus (so they are unregistered with it), then unregisters any device
 /// still on the bus (a registration leaked or kept elsewhere: its drop
-/// then only drops its reference), then unregisters the bus.
+/// then only drops its reference), then unregisters the bus, and waits
+/// until every device made on it is released (the driver core may hold a
+/// reference for a while; one the module keeps, it must drop first, or
+/// the drop waits for it: see [`BusType::wait_released`]).
 ///
 /// # Invariants
 ///

@@ -42,7 +42,8 @@ use kernel::{
     sync::atomic::{Atomic, Relaxed},
 };
 
-/// The output of a sysfs `show` callback: a page (`PAGE_SIZE` bytes).
+/// The output of a sysfs `show` callback: a page, of which it fills at most
+/// `PAGE_SIZE - 1` bytes.
 ///
 /// Each `write!`/`writeln!` into it (an inherent `write_fmt`) appends the
 /// whole formatted text, or nothing and fails with `EFBIG` if the page has
