@@ -45,6 +45,16 @@ if [ $loaded = 1 ]; then
 		esac
 	done
 	check_eq "bytes of almost" "$(wc -c <$B/almost)" "$(($(getconf PAGESIZE) - 1))"
+
+	# rnmt0's stop enables its NAPI context again: it must be disabled
+	# once the device is down (threaded, a context has a thread while it
+	# is added, which enabling does and disabling undoes).
+	ip link set rnmt0 up || fail "ip link set rnmt0 up"
+	echo 1 >/sys/class/net/rnmt0/threaded || fail "threaded NAPI on rnmt0"
+	busywait 10000 pgrep '^napi/rnmt0-' >/dev/null || fail "no NAPI thread for rnmt0 up"
+	ip link set rnmt0 down || fail "ip link set rnmt0 down"
+	busywait 10000 sh -c "! pgrep '^napi/rnmt0-' >/dev/null" ||
+		fail "rnmt0 down: its stop enabled its NAPI context again, and it stayed enabled"
 	rnm_rmmod rnm_testmod
 fi
 

@@ -37,7 +37,7 @@ mod testmod {
         bh::{BhContext, IrqContext},
         bus::{self, Attr, Bus, BusRegistration, BusType, SysfsWriter},
         net::{
-            device::{Device, DeviceOps, Registration},
+            device::{Device, DeviceOps, Napis, Registration, Rtnl},
             ethtool::EthtoolOps,
             napi::{Napi, Poll, PollContext, Poller},
             skb::SkBuff,
@@ -229,9 +229,7 @@ mod testmod {
         Ok(never && released && foreign && twice)
     }
 
-    /// A net device that drops what it sends, with one NAPI context that
-    /// never has anything to poll.
-    struct TestDev;
+    /// A NAPI context that never has anything to poll.
     struct TestQueue;
 
     impl Poller for TestQueue {
@@ -244,14 +242,32 @@ mod testmod {
         }
     }
 
+    /// A net device that drops what it sends, whose `stop` enables its
+    /// NAPI contexts again after disabling them: as `rnmt0`, they must be
+    /// disabled once it is down all the same (rnm_testmod.sh sees their
+    /// threads go).
+    struct Reopener;
+
     #[vtable]
-    impl EthtoolOps for TestDev {
+    impl EthtoolOps for Reopener {
         const DRIVER_NAME: &'static CStr = c"rnm_testmod";
     }
 
     #[vtable]
-    impl DeviceOps for TestDev {
+    impl DeviceOps for Reopener {
         type Queue = TestQueue;
+
+        fn open(_dev: &Device, _data: &Self, napis: &Napis<TestQueue>, rtnl: &Rtnl) -> Result {
+            napis.iter().for_each(|n| n.enable(rtnl));
+            Ok(())
+        }
+
+        fn stop(_dev: &Device, _data: &Self, napis: &Napis<TestQueue>, rtnl: &Rtnl) -> Result {
+            napis.iter().for_each(|n| n.disable(rtnl));
+            napis.iter().for_each(|n| n.enable(rtnl));
+            Ok(())
+        }
+
         fn start_xmit(_dev: &Device, _data: &Self, skb: SkBuff, _bh: &BhContext) {
             drop(skb);
         }
@@ -264,9 +280,9 @@ mod testmod {
     /// (which would hold it past its free), and registering it again must
     /// fail rather than hit the core's `BUG_ON`.
     fn netdev_register_failed() -> Result<bool> {
-        let mut reg = Registration::<TestDev>::new(c"all", 1, |nd| {
+        let mut reg = Registration::<Reopener>::new(c"all", 1, |nd| {
             nd.add_napi(64, TestQueue)?;
-            Ok(TestDev)
+            Ok(Reopener)
         })?;
         let first = reg.register(None::<&bus::Device<TestBus>>).is_err();
         reg.device().carrier_on();
@@ -330,8 +346,10 @@ mod testmod {
         }
     }
 
-    /// The module: the bus of the sysfs cases, for the kselftest to read.
+    /// The module: the bus of the sysfs cases and the device `rnmt0`, for
+    /// the kselftest to use.
     pub(crate) struct TestMod {
+        _reopener: Registration<Reopener>,
         _bus: BusRegistration<TestBus>,
     }
 
@@ -351,7 +369,13 @@ mod testmod {
             if failed != 0 {
                 return Err(EINVAL);
             }
+            let mut reopener = Registration::<Reopener>::new(c"rnmt0", 1, |nd| {
+                nd.add_napi(64, TestQueue)?;
+                Ok(Reopener)
+            })?;
+            reopener.register(None::<&bus::Device<TestBus>>)?;
             Ok(TestMod {
+                _reopener: reopener,
                 _bus: BusRegistration::register(&BUS, Ok::<_, Error>(TestBus))?,
             })
         }
