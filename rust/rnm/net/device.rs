@@ -395,13 +395,17 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// NAPI contexts ([`Napi::enable`]).  Process context, under RTNL.
     ///
     /// Errors: any, passed to the core, which then leaves the interface
-    /// down.
+    /// down; every NAPI context is disabled then.
     fn open(_dev: &Device, _data: &Self, _napis: &Napis<Self::Queue>, _rtnl: &Rtnl) -> Result {
         Ok(())
     }
 
-    /// The interface is brought down (`ndo_stop`): typically disables the
-    /// NAPI contexts ([`Napi::disable`]).  Process context, under RTNL.
+    /// The interface is brought down (`ndo_stop`).  Process context, under
+    /// RTNL.  Every NAPI context is disabled after it returns (and
+    /// [`Napi::enable`] does nothing while the interface is down), so
+    /// disabling them here ([`Napi::disable`]) only chooses the moment.
+    /// A poll that a pending disable cut short leaves the interrupt line
+    /// masked: `open` unmasks it if need be.
     ///
     /// Errors: any; the core ignores them (the interface goes down).
     fn stop(_dev: &Device, _data: &Self, _napis: &Napis<Self::Queue>, _rtnl: &Rtnl) -> Result {
@@ -1142,9 +1146,12 @@ impl<T: DeviceOps> Drop for Registration<T> {
     fn drop(&mut self) {
         let dev = self.dev.as_ptr();
         if self.registered {
-            // SAFETY: registered by the type invariant.  Closes the device
-            // (`ndo_stop`, after which no NAPI context is enabled: see
-            // `Napi::enable`) and waits until no callback runs any more.
+            // Closes the device (`ndo_stop`, after which no NAPI context is
+            // enabled: see `Napi::enable`) and waits until no callback runs
+            // any more.  Sleeps and takes RTNL: a registration dropped in
+            // atomic context or under RTNL (by a callback of another device)
+            // is a bug, as in C (see "Limits" in soundness.rst).
+            // SAFETY: registered by the type invariant.
             unsafe { bindings::unregister_netdev(dev) };
         }
         // SAFETY: no callback can run any more and nothing else refers to
