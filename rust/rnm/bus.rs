@@ -396,13 +396,13 @@ impl<T: Bus> BusType<T> {
     /// ever if that is on this thread.  Warns every 10 000 polls (10 to 20
     /// seconds) while it waits, as `netdev_wait_allrefs()` does.
     fn wait_released(&self) {
-        let mut waited_ms = 0u32;
+        let mut polls = 0u32;
         loop {
             let n = self.devices.load(Acquire);
             if n == 0 {
                 return;
             }
-            if waited_ms != 0 && waited_ms % 10_000 == 0 {
+            if polls != 0 && polls % 10_000 == 0 {
                 pr_warn!(
                     "bus {}: waiting for {} device(s) to be released\n",
                     T::NAME.to_str().unwrap_or("?"),
@@ -410,7 +410,7 @@ impl<T: Bus> BusType<T> {
                 );
             }
             fsleep(Delta::from_millis(1));
-            waited_ms = waited_ms.wrapping_add(1);
+            polls = polls.wrapping_add(1);
         }
     }
 
