@@ -17,6 +17,64 @@ source "$(dirname "$0")/lib.sh"
 [ -e /sys/kernel/debug/kmemleak ] &&
 	skip "kmemleak is on: rnm_testmod leaks two objects a load by design"
 
+# helper_icmp: the ICMP error case of the conntrack helper (see below).
+helper_icmp() {
+	local K=/sys/kernel/rnm_testmod C S
+	setup_ns C S
+	ip link add veth0 netns "$C" type veth peer name veth0 netns "$S" ||
+		die "cannot create the veth pair"
+	ip -n "$C" addr add 10.99.0.1/24 dev veth0
+	ip -n "$S" addr add 10.99.0.2/24 dev veth0
+	ip -n "$C" link set veth0 up
+	ip -n "$S" link set veth0 up
+	ip netns exec "$S" nft -f - <<-EOF || die "cannot load S's ruleset"
+		table ip t {
+			ct helper h { type "rnm_testmod" protocol tcp; }
+			chain pre { type filter hook prerouting priority filter;
+				tcp dport 7777 ct helper set "h"; }
+			chain in { type filter hook input priority filter;
+				ct state related icmp type destination-unreachable counter; }
+		}
+	EOF
+	ip netns exec "$C" nft -f - <<-EOF || die "cannot load C's ruleset"
+		table ip t {
+			chain in { type filter hook input priority filter;
+				tcp sport 7777 tcp flags & psh == psh reject with icmp type host-unreachable; }
+		}
+	EOF
+	ip netns exec "$S" python3 -c '
+import socket, time
+s = socket.socket()
+s.bind(("10.99.0.2", 7777))
+s.listen()
+c, _ = s.accept()
+c.send(b"data")
+time.sleep(600)
+' &
+	busywait 10000 tcp_listening "$S" 7777 || die "the server in S does not listen"
+	ip netns exec "$C" python3 -c '
+import socket, time
+s = socket.create_connection(("10.99.0.2", 7777))
+time.sleep(600)
+' &
+	busywait 20000 sh -c "ip netns exec $S nft list chain ip t in | grep -q 'counter packets [1-9]'" ||
+		fail "no ICMP error related to the connection reached S"
+	local calls related
+	calls=$(cat $K/help_calls)
+	related=$(cat $K/help_related)
+	log "helper calls: $calls, of which for related packets: $related"
+	[ "$calls" -gt 0 ] || fail "the helper was never called: not assigned to the connection"
+	check_eq "helper calls for the ICMP error" "$related" 0
+	# The ruleset's helper object holds the module until the ruleset is
+	# gone, which nftables finishes in a work item.  (Deleting the
+	# namespace would not do: the server's socket, orphaned with data
+	# unacknowledged, holds it for minutes.)
+	ip netns exec "$S" nft flush ruleset || fail "cannot flush S's ruleset"
+	cleanup_ns
+	busywait 20000 sh -c '[ "$(cat /sys/module/rnm_testmod/refcnt)" = 0 ]' ||
+		fail "rnm_testmod still in use after the namespaces were deleted"
+}
+
 ko=$(rnm_ko rnm_testmod) || exit $ksft_fail
 rnm_load_deps "$ko" || die "cannot load the dependencies of rnm_testmod.ko"
 before=$(dmesg | wc -l)
@@ -55,6 +113,14 @@ if [ $loaded = 1 ]; then
 	ip link set rnmt0 down || fail "ip link set rnmt0 down"
 	busywait 10000 sh -c "! pgrep '^napi/rnmt0-' >/dev/null" ||
 		fail "rnmt0 down: its stop enabled its NAPI context again, and it stayed enabled"
+
+	# The conntrack helper rnm_testmod, called for every packet of its
+	# connections, must not be called for an ICMP error related to one
+	# (IP_CT_RELATED, which nf_confirm() hands to helpers): its transport
+	# header is ICMP's.  A client in C connects to a server in S, whose
+	# ruleset assigns the helper; C's ruleset rejects the server's data
+	# with an ICMP error, which reaches S as related to the connection.
+	helper_icmp
 	rnm_rmmod rnm_testmod
 fi
 

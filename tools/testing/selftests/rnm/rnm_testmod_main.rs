@@ -43,7 +43,13 @@ mod testmod {
             skb::SkBuff,
         },
         net_namespace::{NetRef, PernetData, PernetId, PernetRegistration},
+        netfilter::{
+            conntrack::ConntrackInfo,
+            helper::{self, HelpContext, Helper, HelperNet, Packets, Policy},
+            Family, L4Proto, Verdict,
+        },
         rcu::RcuArc,
+        sysfs::{Directory, File},
     };
     use core::{
         fmt,
@@ -51,7 +57,10 @@ mod testmod {
     };
     use kernel::{
         prelude::*,
-        sync::{rcu, Arc},
+        sync::{
+            atomic::{self, Atomic},
+            rcu, Arc,
+        },
     };
 
     /// An object that counts its drops.
@@ -346,15 +355,57 @@ mod testmod {
         }
     }
 
-    /// The module: the bus of the sysfs cases and the device `rnmt0`, for
-    /// the kselftest to use.
+    /// A conntrack helper (`rnm_testmod`, TCP) that is called for every
+    /// packet ([`Packets::All`]) and counts the calls, in
+    /// `/sys/kernel/rnm_testmod/`: `help_calls` all of them, and
+    /// `help_related` those for an `IP_CT_RELATED` packet.  The kselftest
+    /// assigns it to a connection with no expectations, whose related
+    /// packets can only be ICMP errors: the abstraction must accept those
+    /// without calling the helper, whose view of the packet (its TCP header
+    /// at `protoff`) would be the ICMP header.
+    struct IcmpWatch;
+
+    static HELP_ID: PernetId = PernetId::new();
+    static HELP_CALLS: Atomic<u64> = Atomic::new(0);
+    static HELP_RELATED: Atomic<u64> = Atomic::new(0);
+
+    struct NoNet;
+
+    impl PernetData for NoNet {
+        fn id() -> &'static PernetId {
+            &HELP_ID
+        }
+
+        fn new(_net: NetRef<'_>) -> Result<Self> {
+            Ok(NoNet)
+        }
+    }
+
+    impl Helper for IcmpWatch {
+        type Net = NoNet;
+        type Data = ();
+        const PACKETS: Packets = Packets::All;
+
+        fn help(ctx: &mut HelpContext<'_>, _net: HelperNet<'_, NoNet>, _data: &mut ()) -> Verdict {
+            HELP_CALLS.fetch_add(1, atomic::Relaxed);
+            if ctx.ctinfo() == ConntrackInfo::Related {
+                HELP_RELATED.fetch_add(1, atomic::Relaxed);
+            }
+            Verdict::Accept
+        }
+    }
+
+    /// The module: the bus of the sysfs cases, the device `rnmt0` and the
+    /// conntrack helper `rnm_testmod`, for the kselftest to use.
     pub(crate) struct TestMod {
         _reopener: Registration<Reopener>,
         _bus: BusRegistration<TestBus>,
+        _helper: helper::Registration<IcmpWatch>,
+        _counters: Directory,
     }
 
     impl kernel::Module for TestMod {
-        fn init(_module: &'static ThisModule) -> Result<Self> {
+        fn init(module: &'static ThisModule) -> Result<Self> {
             pr_info!("1..{}\n", CASES.len());
             let mut failed = 0;
             for (i, (name, case)) in CASES.iter().enumerate() {
@@ -374,9 +425,25 @@ mod testmod {
                 Ok(Reopener)
             })?;
             reopener.register(None::<&bus::Device<TestBus>>)?;
+            let counters = Directory::create(
+                c"rnm_testmod",
+                &[
+                    File::counter(c"help_calls", &HELP_CALLS),
+                    File::counter(c"help_related", &HELP_RELATED),
+                ],
+            )?;
             Ok(TestMod {
                 _reopener: reopener,
                 _bus: BusRegistration::register(&BUS, Ok::<_, Error>(TestBus))?,
+                _helper: helper::Registration::register(
+                    c"rnm_testmod",
+                    Family::Ipv4,
+                    L4Proto::Tcp,
+                    Policy::new(1, 60)?,
+                    PernetRegistration::<NoNet>::register()?,
+                    module,
+                )?,
+                _counters: counters,
             })
         }
     }
