@@ -364,8 +364,33 @@ unsafe impl Backend for SpinLockBhBackend {
     }
 }
 
-/// The guard of [`SpinLockBh::lock_with`].
-pub type SpinLockBhInnerGuard<'a, T> = Guard<'a, T, SpinLockBhBackend>;
+/// The guard of [`SpinLockBh::lock_with`]: the lock is held while it
+/// lives, and it gives access to the data only.
+///
+/// It is not the kernel crate's [`Guard`], which `CondVar::wait` would
+/// take, to release the lock and sleep with bottom halves still disabled
+/// (scheduling while atomic, and an RCU grace period could end under a
+/// reference from [`RcuArc::get_in`]), and whose `lock_ref` would hand out
+/// the lock, to be taken without disabling them.
+///
+/// [`RcuArc::get_in`]: crate::rnm::rcu::RcuArc::get_in
+pub struct SpinLockBhInnerGuard<'a, T>(Guard<'a, T, SpinLockBhBackend>);
+
+impl<T> Deref for SpinLockBhInnerGuard<'_, T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Unpin> DerefMut for SpinLockBhInnerGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
 
 /// A `spinlock_t`, locked as C locks it with
 /// `spin_lock_bh()`, or with `spin_lock()` where bottom halves are already
@@ -432,7 +457,7 @@ impl<T> SpinLockBh<T> {
     #[inline]
     pub fn lock_with<'a>(&'a self, bh: &'a BhContext) -> SpinLockBhInnerGuard<'a, T> {
         let _ = bh;
-        self.inner.lock()
+        SpinLockBhInnerGuard(self.inner.lock())
     }
 
     /// Disables bottom halves on this CPU and takes the lock
@@ -447,7 +472,7 @@ impl<T> SpinLockBh<T> {
     pub fn lock(&self) -> Option<SpinLockBhGuard<'_, T>> {
         let bh = disable()?;
         Some(SpinLockBhGuard {
-            guard: self.inner.lock(),
+            guard: SpinLockBhInnerGuard(self.inner.lock()),
             _bh: bh,
         })
     }
