@@ -5,8 +5,10 @@
 //! C header: [`include/linux/sysctl.h`](srctree/include/linux/sysctl.h)
 //!
 //! A [`Registration`] publishes a table of `'static` [`IntValue`]s under
-//! `/proc/sys/<path>/`; the values outlive the table however the
-//! registration ends (even if it is leaked with [`core::mem::forget`]).
+//! `/proc/sys/<path>/`; the values live as long as the module, which must
+//! drop the registration before it is unloaded: one leaked (with
+//! [`core::mem::forget`], or kept in a `static`) outlives the module and
+//! points at its freed memory (`Documentation/rnm/soundness.rst`, "Limits").
 //! Per-namespace tables, whose values live in the namespace, are
 //! registered by [`crate::rnm::net_namespace`] only.  Writes go through `proc_dointvec_minmax`: a value
 //! that is not a number or lies outside the value's range fails with
@@ -118,14 +120,15 @@ impl Registration {
     /// Registers `entries` under `/proc/sys/<path>/` (`path` uses `/` as
     /// separator, for example `c"net/example"`).  Process context.
     ///
-    /// Fails with `ENOMEM` if the allocation or the registration fails
+    /// Fails with `EINVAL` if a file's name is empty, `.` or `..`, or has
+    /// a `/`, and with `ENOMEM` if the allocation or the registration fails
     /// (the kernel also refuses a file that exists already this way, and
     /// logs it).
     pub fn register(path: &'static CStr, entries: &[Entry<'static>]) -> Result<Self> {
         let table = ctl_table_of(entries)?;
-        // SAFETY: `path` is a valid C string; `table`'s entries have
-        // `'static` names and point at `'static` values (so a leaked
-        // registration points at live values too); its buffer stays in
+        // SAFETY: `path` is a valid C string; `table`'s names and values
+        // live as long as the module, which drops `self` before unload
+        // (unless it leaks it: a documented limit); its buffer stays in
         // place until `drop` unregisters.
         let header = unsafe {
             bindings::register_sysctl_sz(path.as_char_ptr(), table.as_ptr(), table.len())
@@ -163,7 +166,17 @@ unsafe impl Send for Registration {}
 unsafe impl Sync for Registration {}
 
 /// The `ctl_table` entries of `entries`, handled by `proc_dointvec_minmax`.
+///
+/// Fails with `EINVAL` if a name is empty, `.` or `..`, or has a `/`: the
+/// kernel registers such a file, and then fails to list its directory
+/// (`EIO`), which may be a shared one such as `net/netfilter`.
 fn ctl_table_of(entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
+    for e in entries {
+        let name = e.name.to_bytes();
+        if matches!(name, b"" | b"." | b"..") || name.contains(&b'/') {
+            return Err(EINVAL);
+        }
+    }
     let mut table = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
     for e in entries {
         table.push(
@@ -207,6 +220,8 @@ pub struct NetRegistration {
 impl NetRegistration {
     /// Registers `entries` under `/proc/sys/<path>/` of the namespace `net`
     /// (`path` starts with `net/`, for example `c"net/netfilter/example"`).
+    ///
+    /// Fails as [`Registration::register`] does.
     ///
     /// # Safety
     ///

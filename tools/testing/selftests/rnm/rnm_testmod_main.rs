@@ -49,6 +49,7 @@ mod testmod {
             Family, L4Proto, Verdict,
         },
         rcu::RcuArc,
+        sysctl::{self, Entry, IntValue},
         sysfs::{Directory, File},
     };
     use core::{
@@ -305,13 +306,37 @@ mod testmod {
     /// not fail (an allocation, a registration).
     type Case = fn() -> Result<bool>;
 
-    const CASES: [(&CStr, Case); 5] = [
+    const CASES: [(&CStr, Case); 6] = [
         (c"rcu_replace_bh", rcu_replace_bh),
         (c"rcu_replace_read_lock", rcu_replace_read_lock),
         (c"pernet_id_owner", pernet_id_owner),
         (c"pernet_id_fickle", pernet_id_fickle),
         (c"netdev_register_failed", netdev_register_failed),
+        (c"sysctl_bad_names", sysctl_bad_names),
     ];
+
+    static SYSCTL_VALUE: IntValue = IntValue::new(1, 0, 10);
+
+    /// Sysctl files whose names the kernel would register, then fail to
+    /// list (`EIO` for the whole directory): each registration fails with
+    /// `EINVAL`, and one with a good name succeeds.
+    fn sysctl_bad_names() -> Result<bool> {
+        for name in [c"", c".", c"..", c"a/b", c"/"] {
+            let r = sysctl::Registration::register(
+                c"rnm_testmod",
+                &[Entry::new(name, &SYSCTL_VALUE, 0o644)],
+            );
+            if errno(r) != EINVAL.to_errno() {
+                pr_err!("sysctl file {:?} was not refused\n", name);
+                return Ok(false);
+            }
+        }
+        let good = sysctl::Registration::register(
+            c"rnm_testmod",
+            &[Entry::new(c"value", &SYSCTL_VALUE, 0o644)],
+        );
+        Ok(good.is_ok())
+    }
 
     /// A bus whose attributes show more than sysfs takes: `page` a whole
     /// page (`PAGE_SIZE` bytes, one more than a `show` may return),
