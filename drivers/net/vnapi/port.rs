@@ -7,6 +7,7 @@
 
 use crate::bus::VnapiBus;
 use crate::config::{self, Config, LIVE_DEVICES};
+use crate::logic::wrap;
 use crate::queue::{Counter, LocalCounter, RxQueue, RxShared, RxStats};
 use crate::rnm::{
     bh::{self, BhContext},
@@ -188,8 +189,7 @@ impl Port {
 /// device linked to it: `qi` modulo the channels it uses.
 fn peer_queue(peer: &Port, qi: usize) -> Option<&Pin<KBox<Napi<RxQueue>>>> {
     let channels = peer.netdev.data().channels.load(Acquire) as usize;
-    qi.checked_rem(channels)
-        .and_then(|i| peer.netdev.napis().get(i))
+    wrap(qi, channels).and_then(|i| peer.netdev.napis().get(i))
 }
 
 /// Hands `skb`, transmitted by `dev` to `peer`, to its receive queue `rq`,
@@ -361,7 +361,7 @@ impl DeviceOps for PortDev {
         // Transmit queue `i` feeds the peer's receive queue `i` (modulo
         // the peer's queue count).
         let qi = usize::from(skb.queue_mapping());
-        let Some(tx) = qi.checked_rem(data.tx.len()).and_then(|i| data.tx.get(i)) else {
+        let Some(tx) = wrap(qi, data.tx.len()).and_then(|i| data.tx.get(i)) else {
             return;
         };
         // Without a peer (just unlinked: the core stops transmitting once
@@ -399,7 +399,7 @@ impl DeviceOps for PortDev {
         // The queue of the sending CPU, as a NIC driver picks its XDP
         // transmit ring.
         let qi = CpuId::current().as_u32() as usize;
-        let Some(tx) = qi.checked_rem(data.tx.len()).and_then(|i| data.tx.get(i)) else {
+        let Some(tx) = wrap(qi, data.tx.len()).and_then(|i| data.tx.get(i)) else {
             return;
         };
         let peer = if dev.is_running() {

@@ -109,6 +109,18 @@ pub fn slot(head: usize, i: usize, slots: usize) -> usize {
     }
 }
 
+/// `i` modulo `n`, `None` for `n == 0`: the queue of a device of `n`
+/// queues that takes the frames of queue `i` of another.  Divides only if
+/// `i >= n`: the data path calls it for every frame, mostly with `i < n`,
+/// and a division costs more than the rest of it under emulation.
+pub fn wrap(i: usize, n: usize) -> Option<usize> {
+    if i < n {
+        Some(i)
+    } else {
+        i.checked_rem(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +223,17 @@ mod tests {
                 seen[slot(head, i, 8)] = true;
             }
             assert!(seen.iter().all(|&s| s));
+        }
+    }
+
+    #[test]
+    fn wrap_is_modulo() {
+        assert_eq!(wrap(0, 0), None);
+        assert_eq!(wrap(5, 0), None);
+        for n in 1..5 {
+            for i in 0..12 {
+                assert_eq!(wrap(i, n), Some(i % n));
+            }
         }
     }
 }
