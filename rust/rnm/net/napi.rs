@@ -114,12 +114,11 @@ use core::{
     cell::Cell,
     ffi::c_void,
     marker::PhantomData,
-    ptr::addr_of_mut,
+    ptr::{self, addr_of, addr_of_mut},
     sync::atomic::{self as core_atomic, AtomicBool, AtomicI32},
 };
 use kernel::{
     cpu::CpuId,
-    impl_has_hr_timer,
     prelude::*,
     sync::atomic::{Acquire, Atomic, Full, Relaxed, Release},
     time::{
@@ -292,7 +291,7 @@ struct Csd(Opaque<bindings::__call_single_data>);
 #[repr(C)]
 pub struct Napi<P: Poller> {
     napi: Opaque<bindings::napi_struct>,
-    timer: HrTimer<Self>,
+    timer: HrTimer<IrqTimer<P>>,
     csd: Csd,
     xdp_rxq: Opaque<bindings::xdp_rxq_info>,
     /// The pages XDP programs run on, taken and put back directly only by
@@ -388,7 +387,7 @@ impl<P: Poller> Napi<P> {
             addr_of_mut!((*p).enabled).write(Atomic::new(false));
             addr_of_mut!((*p).data).write(data);
             // Infallible.
-            let _ = HrTimer::<Self>::new().__init(addr_of_mut!((*p).timer));
+            let _ = HrTimer::<IrqTimer<P>>::new().__init(addr_of_mut!((*p).timer));
         }
         // SAFETY: `xdp_rxq` is zeroed (a new queue) at its final address;
         // `dev` is valid; `index` is a receive queue of `dev` (checked
@@ -531,7 +530,7 @@ impl<P: Poller> Napi<P> {
         // sleep, process context.
         unsafe {
             kernel::bindings::hrtimer_cancel(
-                <Self as HasHrTimer<Self>>::c_timer_ptr(self).cast_mut(),
+                <IrqTimer<P> as HasHrTimer<IrqTimer<P>>>::c_timer_ptr(self.irq_timer()).cast_mut(),
             )
         };
         self.armed.store(false, Release);
@@ -694,8 +693,9 @@ impl<P: Poller> Napi<P> {
         if self.line_stopped() || self.armed.xchg(true, Full) {
             return;
         }
-        // SAFETY: the object is never moved (type invariants).
-        let this = unsafe { Pin::new_unchecked(self) };
+        // SAFETY: the object, which the view is, is never moved (type
+        // invariants).
+        let this = unsafe { Pin::new_unchecked(&*self.irq_timer()) };
         // `shut_down` waits for this section before cancelling the timer;
         // the handle, which would cancel it at once, is not needed.
         // SAFETY: the object lives until the timer is dead: `shut_down`,
@@ -796,17 +796,50 @@ impl<P: Poller> Napi<P> {
     }
 }
 
-impl_has_hr_timer! {
-    impl{P: Poller} HasHrTimer<Self> for Napi<P> {
-        mode: RelativeMode<Monotonic>, field: self.timer
+/// A [`Napi`] as the owner of its interrupt line's timer.
+///
+/// The timer's owner is this private view, not [`Napi`]: the kernel
+/// crate gives every `Pin<&T>` of a timer's owner `T` a safe
+/// `start_scoped`, which would start and cancel the timer behind
+/// [`Napi::arm_irq`] (leaving `armed` set, so that no delayed interrupt
+/// is armed again), or, from the timer's own callback, wait for itself
+/// in hard interrupt context for ever.  Only `arm_irq` starts the timer,
+/// and only `shut_down` cancels it.
+#[repr(transparent)]
+struct IrqTimer<P: Poller>(Napi<P>);
+
+impl<P: Poller> Napi<P> {
+    /// The timer's view of the context.
+    #[inline(always)]
+    fn irq_timer(&self) -> *const IrqTimer<P> {
+        ptr::from_ref(self).cast()
     }
 }
 
-impl<P: Poller> HrTimerCallback for Napi<P> {
+// SAFETY: both methods operate on the `timer` field of the `Napi` that the
+// view is (`repr(transparent)`: at the same address).
+unsafe impl<P: Poller> HasHrTimer<IrqTimer<P>> for IrqTimer<P> {
+    type TimerMode = RelativeMode<Monotonic>;
+
+    #[inline]
+    unsafe fn raw_get_timer(this: *const Self) -> *const HrTimer<IrqTimer<P>> {
+        // SAFETY: `this` is valid (caller), and points at a `Napi`.
+        unsafe { addr_of!((*this.cast::<Napi<P>>()).timer) }
+    }
+
+    #[inline]
+    unsafe fn timer_container_of(ptr: *mut HrTimer<IrqTimer<P>>) -> *mut Self {
+        // SAFETY: `ptr` is the `timer` field of a `Napi` (caller).
+        unsafe { kernel::container_of!(ptr, Napi<P>, timer) }.cast()
+    }
+}
+
+impl<P: Poller> HrTimerCallback for IrqTimer<P> {
     type Pointer<'a> = Pin<&'a Self>;
 
     /// The delay of [`Napi::arm_irq`] is over: delivers the interrupt.
     fn run(this: Pin<&Self>, _ctx: HrTimerCallbackContext<'_, Self>) -> HrTimerRestart {
+        let this = &this.get_ref().0;
         // SAFETY: hard interrupt context (softirq on PREEMPT_RT, with bottom
         // halves disabled), until we return.
         let irq = unsafe { IrqContext::new() };
