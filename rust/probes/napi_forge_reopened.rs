@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Probe: a poll cannot claim it reopened its interrupt line (sparing the
 //! `completed` callback that would) without reopening it: the proof comes
-//! only from `Napi::reopen_irq`.
+//! only from `PollContext::reopen_irq`.
 // probe-expect: E0451.*field `_poll` of struct `([a-z_]+::)*Reopened` is private
 #![forbid(unsafe_code)]
 

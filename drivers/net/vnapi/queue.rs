@@ -741,7 +741,7 @@ impl Poller for RxQueue {
                 // the interrupt now, under the lock, rather than after
                 // completing (see `PollContext::complete_reopened`): the
                 // frames that come after it raise it.
-                let reopened = napi.reopen_irq(&ctx);
+                let reopened = ctx.reopen_irq();
                 ring.pending = 0;
                 drop(ring);
                 if let Some(skb) = skb {

@@ -182,9 +182,11 @@ pub struct WorkDone<'a> {
 }
 
 /// The proof that the poll under way reopened its interrupt line
-/// ([`Napi::reopen_irq`]), which [`PollContext::complete_reopened`] takes.
+/// ([`PollContext::reopen_irq`]), which [`PollContext::complete_reopened`]
+/// takes.
 ///
-/// Only [`Napi::reopen_irq`] makes one; it cannot outlive the poll.
+/// Only [`PollContext::reopen_irq`] makes one, for the line of the context
+/// it polls; it cannot outlive the poll.
 pub struct Reopened<'a> {
     _poll: PhantomData<&'a ()>,
 }
@@ -711,16 +713,6 @@ impl<P: Poller> Napi<P> {
         inline_bool(&self.masked).store(false, core_atomic::Ordering::Release);
     }
 
-    /// Reopens the interrupt line from inside its poll, before completing
-    /// ([`Napi::unmask_irq`]), and returns the proof that
-    /// [`PollContext::complete_reopened`] takes.  Call it under the lock
-    /// that orders the driver's check of its queue with the arrival of
-    /// frames, having seen the queue empty.
-    pub fn reopen_irq<'a>(&self, _ctx: &PollContext<'a>) -> Reopened<'a> {
-        self.unmask_irq();
-        Reopened { _poll: PhantomData }
-    }
-
     /// # Safety
     ///
     /// Only called by the C side, as the callback this function is
@@ -749,6 +741,7 @@ impl<P: Poller> Napi<P> {
             xdp_rxq: &this.xdp_rxq,
             page_pool: this.page_pool,
             xdp_ran: &xdp_ran,
+            masked: &this.masked,
         };
         let poll = P::poll(this, ctx);
         if xdp_ran.get() {
@@ -886,6 +879,8 @@ pub struct PollContext<'a> {
     xdp_rxq: &'a Opaque<bindings::xdp_rxq_info>,
     page_pool: *mut bindings::page_pool,
     xdp_ran: &'a Cell<bool>,
+    /// The interrupt line's mask of the context polled.
+    masked: &'a Atomic<bool>,
 }
 
 /// What `napi_gro_receive` returned, as a [`GroResult`].
@@ -899,6 +894,18 @@ fn gro_result(r: bindings::gro_result_t) -> GroResult {
 }
 
 impl<'a> PollContext<'a> {
+    /// Reopens the interrupt line of the context polled, before completing
+    /// (as [`Napi::unmask_irq`] does), and returns the proof that
+    /// [`PollContext::complete_reopened`] takes.  Call it under the lock
+    /// that orders the driver's check of its queue with the arrival of
+    /// frames, having seen the queue empty.  Only the line of this poll's
+    /// context: reopening another's would let that one complete without
+    /// its `completed`, its line still masked.
+    pub fn reopen_irq(&self) -> Reopened<'a> {
+        inline_bool(self.masked).store(false, core_atomic::Ordering::Release);
+        Reopened { _poll: PhantomData }
+    }
+
     /// How many more frames this poll may hand up (0 when the budget is
     /// used up).
     pub fn remaining(&self) -> u32 {
@@ -1117,7 +1124,7 @@ impl<'a> PollContext<'a> {
     }
 
     /// As [`PollContext::complete`], for a driver that has reopened its
-    /// interrupt already in this poll ([`Napi::reopen_irq`], whose proof
+    /// interrupt already in this poll ([`PollContext::reopen_irq`], whose proof
     /// it takes), so that [`Poller::completed`] is not called: it saw its
     /// queue empty, under the lock that orders its check with the arrival
     /// of frames, with [`PollContext::gro_idle`] true, and reopened the
