@@ -155,12 +155,24 @@ rnm_nf_nat_helper_register(const struct nf_conntrack_helper *helper,
 }
 
 /*
- * Unregisters and frees @nat, once no RCU reader can see it any more.
- * Process context.
+ * Unregisters and frees @nat, once no RCU reader can see it any more, and
+ * returns true, if its module is going away (or failed to load).  While
+ * the module is live (or built in), keeps @nat registered and the module
+ * loaded for good, and returns false: tc act_ct and Open vSwitch give back
+ * the module reference they took through @nat by finding it again by
+ * name (nf_nat_helper_put(), which walks the list without the RCU read
+ * lock), and would WARN, and keep the reference, if it were gone.  C
+ * modules unregister it only on unload, when nobody holds one.  Process
+ * context.
  */
-void rnm_nf_nat_helper_unregister(struct nf_conntrack_nat_helper *nat)
+bool rnm_nf_nat_helper_unregister(struct nf_conntrack_nat_helper *nat)
 {
+	if (!nat->module || READ_ONCE(nat->module->state) == MODULE_STATE_LIVE) {
+		__module_get(nat->module);
+		return false;
+	}
 	nf_nat_helper_unregister(nat);
 	synchronize_rcu();
 	kfree(nat);
+	return true;
 }

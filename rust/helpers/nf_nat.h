@@ -29,6 +29,6 @@ int rnm_nf_nat_mangle_tcp(struct sk_buff *skb, struct nf_conn *ct,
 struct nf_conntrack_nat_helper *
 rnm_nf_nat_helper_register(const struct nf_conntrack_helper *helper,
 			   struct module *me);
-void rnm_nf_nat_helper_unregister(struct nf_conntrack_nat_helper *nat);
+bool rnm_nf_nat_helper_unregister(struct nf_conntrack_nat_helper *nat);
 
 #endif /* RNM_HELPERS_NF_NAT_H */

@@ -264,7 +264,9 @@ pub trait EthtoolOps: Sized + 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// The channel counts (`get_channels`).
+    /// The channel counts (`get_channels`).  The core gets at most the
+    /// queues the device was allocated with as `max_combined`, and at most
+    /// that as `combined`.
     fn channels(_dev: &Device, _data: &Self) -> Channels {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -511,10 +513,15 @@ impl<T: DeviceOps> Adapter<T> {
         // SAFETY: called by the ethtool core on a device of `T`.
         let (d, t) = unsafe { Self::parts(dev) };
         let c = T::channels(d, t);
+        // SAFETY: `dev` is valid (the core's callback); the counts it was
+        // allocated with are fixed.
+        let queues = unsafe { (*dev).num_rx_queues.min((*dev).num_tx_queues) };
         // SAFETY: `ch` points to a writable `ethtool_channels`.
         let ch = unsafe { &mut *ch };
-        ch.max_combined = c.max_combined;
-        ch.combined_count = c.combined;
+        // At most the queues the device has: `ethtool -L` loops from the
+        // new count to the current one under RTNL, without rescheduling.
+        ch.max_combined = c.max_combined.min(queues);
+        ch.combined_count = c.combined.min(ch.max_combined);
     }
 
     const OPS: bindings::ethtool_ops = {

@@ -323,7 +323,13 @@ impl Drop for NatExpectation<'_, '_, '_> {
 /// of the helper (`nf_nat_helper_try_module_get()`).  The module should
 /// also carry that name as an alias, for those to load it.
 ///
-/// Unregistered on drop.
+/// Unregistered on drop when the module is unloaded (or fails to load):
+/// keep it in the module's value, as the C helpers keep it registered
+/// until their module's exit.  Dropped earlier, while the module is live,
+/// it stays registered and keeps the module loaded for good (with a
+/// warning in the kernel log): tc and Open vSwitch give back the module
+/// reference they took through it by finding it again by name, and would
+/// warn, and keep the reference, if it were gone.
 ///
 /// # Invariants
 ///
@@ -359,8 +365,10 @@ impl Drop for NatHelperRegistration {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: registered (type invariant); this unregisters it, waits
-        // for RCU readers and frees it.
-        unsafe { bindings::rnm_nf_nat_helper_unregister(self.nat.as_ptr()) };
+        // for RCU readers and frees it, or leaves it registered for good.
+        if !unsafe { bindings::rnm_nf_nat_helper_unregister(self.nat.as_ptr()) } {
+            pr_warn!("NAT helper name dropped while its module is live: kept, with the module\n");
+        }
     }
 }
 

@@ -114,6 +114,13 @@ if [ $loaded = 1 ]; then
 	busywait 10000 sh -c "! pgrep '^napi/rnmt0-' >/dev/null" ||
 		fail "rnmt0 down: its stop enabled its NAPI context again, and it stayed enabled"
 
+	# rnmt0 claims u32::MAX channels of its one queue: the core gets one
+	# (or ethtool -L would loop 2^32 times under RTNL, for minutes under
+	# TCG, with soft lockup reports).
+	check_eq "rnmt0 channels (max, current)" \
+		"$(ethtool -l rnmt0 | awk '/^Combined:/ {print $2}' | tr '\n' ' ')" "1 1 "
+	ethtool -L rnmt0 combined 1 || fail "ethtool -L rnmt0 combined 1"
+
 	# The conntrack helper rnm_testmod, called for every packet of its
 	# connections, must not be called for an ICMP error related to one
 	# (IP_CT_RELATED, which nf_confirm() hands to helpers): its transport
@@ -121,7 +128,27 @@ if [ $loaded = 1 ]; then
 	# ruleset assigns the helper; C's ruleset rejects the server's data
 	# with an ICMP error, which reaches S as related to the connection.
 	helper_icmp
-	rnm_rmmod rnm_testmod
+
+	# The NAT helper name of rnm_testmod, dropped while the module is
+	# live, must stay registered, and keep the module loaded: tc act_ct
+	# gives back the module reference it took through it by finding it
+	# again by name (nf_nat_helper_put(), which would WARN, and keep the
+	# reference, if it were gone).  The module stays loaded for the rest
+	# of the boot.
+	refs=$(cat /sys/module/rnm_testmod/refcnt)
+	tc actions add action ct commit nat src addr 10.99.0.9 helper ipv4-tcp-rnm_testmod index 7777 ||
+		die "cannot add a tc ct action with the helper rnm_testmod and NAT"
+	echo 1 >$B/drop_nat || fail "writing drop_nat"
+	dmesg | grep -q 'NAT helper name dropped while its module is live: kept, with the module' ||
+		fail "the NAT helper name dropped at run time was not kept"
+	tc actions del action ct index 7777 || fail "cannot delete the tc ct action"
+	# act_ct frees its parameters, giving back its two references (the
+	# helper's and the NAT helper name's), after an RCU grace period; the
+	# kept name holds one.
+	busywait 20000 sh -c "[ \$(cat /sys/module/rnm_testmod/refcnt) = $((refs + 1)) ]" ||
+		fail "rnm_testmod's references: $(cat /sys/module/rnm_testmod/refcnt), want $((refs + 1))"
+	rmmod rnm_testmod 2>/dev/null && fail "rnm_testmod unloaded with its NAT helper name kept"
+	log "rnm_testmod stays loaded: its NAT helper name was dropped at run time"
 fi
 
 [ $RET = 0 ] && log "PASS: run-time checks hold"

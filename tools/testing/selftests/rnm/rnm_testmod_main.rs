@@ -38,7 +38,7 @@ mod testmod {
         bus::{self, Attr, Bus, BusRegistration, BusType, SysfsWriter},
         net::{
             device::{Device, DeviceOps, Napis, Registration, Rtnl},
-            ethtool::EthtoolOps,
+            ethtool::{Channels, EthtoolOps},
             napi::{Napi, Poll, PollContext, Poller},
             skb::SkBuff,
         },
@@ -46,6 +46,7 @@ mod testmod {
         netfilter::{
             conntrack::ConntrackInfo,
             helper::{self, HelpContext, Helper, HelperNet, Packets, Policy},
+            nat::NatHelperRegistration,
             Family, L4Proto, Verdict,
         },
         rcu::RcuArc,
@@ -57,10 +58,11 @@ mod testmod {
         sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::Relaxed},
     };
     use kernel::{
+        new_mutex,
         prelude::*,
         sync::{
             atomic::{self, Atomic},
-            rcu, Arc,
+            rcu, Arc, Mutex,
         },
     };
 
@@ -255,12 +257,21 @@ mod testmod {
     /// A net device that drops what it sends, whose `stop` enables its
     /// NAPI contexts again after disabling them: as `rnmt0`, they must be
     /// disabled once it is down all the same (rnm_testmod.sh sees their
-    /// threads go).
+    /// threads go).  It also claims `u32::MAX` channels of its one queue:
+    /// the core must get at most one, or `ethtool -L rnmt0 combined 1`
+    /// loops 2^32 times under RTNL.
     struct Reopener;
 
     #[vtable]
     impl EthtoolOps for Reopener {
         const DRIVER_NAME: &'static CStr = c"rnm_testmod";
+
+        fn channels(_dev: &Device, _data: &Self) -> Channels {
+            Channels {
+                max_combined: u32::MAX,
+                combined: u32::MAX,
+            }
+        }
     }
 
     #[vtable]
@@ -280,6 +291,16 @@ mod testmod {
 
         fn start_xmit(_dev: &Device, _data: &Self, skb: SkBuff, _bh: &BhContext) {
             drop(skb);
+        }
+
+        fn set_channels(
+            _dev: &Device,
+            _data: &Self,
+            _napis: &Napis<TestQueue>,
+            _combined: u32,
+            _rtnl: &Rtnl,
+        ) -> Result {
+            Ok(())
         }
     }
 
@@ -343,7 +364,16 @@ mod testmod {
     /// `sloppy` more than a page through a `Display` that ignores the
     /// errors it gets, `almost` the most a `show` may return.  Reading the
     /// first two fails with `EFBIG`; none makes sysfs warn.
-    pub(crate) struct TestBus;
+    ///
+    /// Writing `drop_nat` drops the NAT helper name of the helper
+    /// `rnm_testmod` while the module is live: it must stay registered
+    /// (and the module loaded), for tc `act_ct` to give back the module
+    /// reference it took through it.
+    #[pin_data]
+    pub(crate) struct TestBus {
+        #[pin]
+        nat: Mutex<Option<NatHelperRegistration>>,
+    }
 
     static BUS: BusType<TestBus> = BusType::new();
 
@@ -366,6 +396,7 @@ mod testmod {
             Attr::read_only(c"page"),
             Attr::read_only(c"sloppy"),
             Attr::read_only(c"almost"),
+            Attr::write_only(c"drop_nat"),
         ];
         const DEVICE_ATTRS: &'static [Attr] = &[];
 
@@ -377,6 +408,15 @@ mod testmod {
                 2 => write!(out, "{:1$}", "", page - 1),
                 _ => Err(EIO),
             }
+        }
+
+        fn bus_store(&self, index: usize, _input: &[u8]) -> Result {
+            if index != 3 {
+                return Err(EIO);
+            }
+            let nat = self.nat.lock().take();
+            drop(nat.ok_or(ENOENT)?);
+            Ok(())
         }
     }
 
@@ -421,7 +461,8 @@ mod testmod {
     }
 
     /// The module: the bus of the sysfs cases, the device `rnmt0` and the
-    /// conntrack helper `rnm_testmod`, for the kselftest to use.
+    /// conntrack helper `rnm_testmod` with its NAT helper name (held by the
+    /// bus, dropped before the helper), for the kselftest to use.
     pub(crate) struct TestMod {
         _reopener: Registration<Reopener>,
         _bus: BusRegistration<TestBus>,
@@ -457,17 +498,25 @@ mod testmod {
                     File::counter(c"help_related", &HELP_RELATED),
                 ],
             )?;
+            let helper = helper::Registration::register(
+                c"rnm_testmod",
+                Family::Ipv4,
+                L4Proto::Tcp,
+                Policy::new(1, 60)?,
+                PernetRegistration::<NoNet>::register()?,
+                module,
+            )?;
+            let nat = NatHelperRegistration::register(&helper, module)?;
+            let bus = BusRegistration::register(
+                &BUS,
+                try_pin_init!(TestBus {
+                    nat <- new_mutex!(Some(nat)),
+                }? Error),
+            )?;
             Ok(TestMod {
                 _reopener: reopener,
-                _bus: BusRegistration::register(&BUS, Ok::<_, Error>(TestBus))?,
-                _helper: helper::Registration::register(
-                    c"rnm_testmod",
-                    Family::Ipv4,
-                    L4Proto::Tcp,
-                    Policy::new(1, 60)?,
-                    PernetRegistration::<NoNet>::register()?,
-                    module,
-                )?,
+                _bus: bus,
+                _helper: helper,
                 _counters: counters,
             })
         }
