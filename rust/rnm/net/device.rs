@@ -424,7 +424,10 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// (netconsole), which transmits so from any context, refuses it.
     fn start_xmit(dev: &Device, data: &Self, skb: SkBuff, bh: &BhContext);
 
-    /// Reports the interface counters (`ndo_get_stats64`).
+    /// Reports the interface counters (`ndo_get_stats64`).  Any context
+    /// but hard interrupt: the core calls it in process context, under
+    /// the RCU read lock (`/proc/net/dev`) or a spinlock (a bond reading
+    /// its members), so it must not sleep.
     fn get_stats64(_dev: &Device, _data: &Self) -> Stats64 {
         Stats64::default()
     }
