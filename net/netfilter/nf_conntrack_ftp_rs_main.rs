@@ -381,10 +381,6 @@ mod ftp {
                 }
                 ProtoVerdict::Expect { found, daddr } => {
                     let pfamily = proto::ConnInfo::family(&view);
-                    let family = match pfamily {
-                        proto::Family::V4 => Family::Ipv4,
-                        proto::Family::V6 => Family::Ipv6,
-                    };
                     let exp = match Expectation::alloc(ctx) {
                         Ok(exp) => exp,
                         Err(_) => {
@@ -402,7 +398,6 @@ mod ftp {
                         proto::ExpectAddr::Announced(a) => a,
                     };
                     let exp = exp.init(&ExpectTuple {
-                        family,
                         src: Some(other.src),
                         dst,
                         sport: None,

@@ -272,6 +272,12 @@ bool rnm_nf_ct_skb_is_own_l4(const struct sk_buff *skb, const struct nf_conn *ct
 	return false;
 }
 
+/* The layer 3 family of @exp's master connection (nf_ct_l3num()). */
+u8 rnm_nf_ct_expect_l3num(const struct nf_conntrack_expect *exp)
+{
+	return nf_ct_l3num(exp->master);
+}
+
 void *rnm_net_generic(const struct net *net, unsigned int id)
 {
 	return net_generic(net, id);

@@ -40,6 +40,7 @@ int rnm_skb_tcp_payload(struct sk_buff *skb, unsigned int protoff, u32 *seq,
 			const u8 **data, unsigned int *len);
 
 bool rnm_nf_ct_skb_is_own_l4(const struct sk_buff *skb, const struct nf_conn *ct);
+u8 rnm_nf_ct_expect_l3num(const struct nf_conntrack_expect *exp);
 const u8 *rnm_skb_frag_pointer(struct sk_buff *skb, unsigned int offset,
 			       unsigned int len);
 

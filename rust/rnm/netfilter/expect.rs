@@ -12,7 +12,7 @@
 //! ```
 //! use crate::rnm::netfilter::expect::{ExpectError, ExpectTuple, Expectation};
 //! use crate::rnm::netfilter::helper::{HelpContext, Policy};
-//! use crate::rnm::netfilter::{Family, Verdict};
+//! use crate::rnm::netfilter::Verdict;
 //!
 //! /// Expects a connection from anywhere to `dst` port `port`, with at
 //! /// most 2 per master, each living 60 seconds.
@@ -25,7 +25,6 @@
 //!         Err(_) => return Verdict::Drop,
 //!     };
 //!     let tuple = ExpectTuple {
-//!         family: Family::Ipv4,
 //!         src: None,
 //!         dst,
 //!         sport: None,
@@ -42,7 +41,7 @@
 //! Each step consumes the expectation: it is registered at most once, and
 //! only once initialised.
 
-use super::{helper::HelpContext, helper::Policy, Family};
+use super::{helper::HelpContext, helper::Policy};
 use crate::rnm::bindings;
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::prelude::*;
@@ -112,11 +111,11 @@ impl From<ExpectError> for Error {
 }
 
 /// What an expectation matches: the first packet of the expected
-/// connection, in its original direction.
+/// connection, in its original direction.  Its layer 3 family is the
+/// master connection's, as the C helpers give it (`nf_ct_l3num()`): the
+/// addresses are of that family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExpectTuple {
-    /// Layer 3 family.
-    pub family: Family,
     /// Source address (16 bytes of `union nf_inet_addr`), or any.
     pub src: Option<[u8; 16]>,
     /// Destination address.
@@ -219,14 +218,18 @@ impl<'a> Expectation<'a, Allocated> {
     }
 
     /// Sets the tuple and mask of the expectation, of the default class
-    /// (`nf_ct_expect_init()`); the helper of the master connection is
-    /// attached to the expected connection.
+    /// and the master connection's family (`nf_ct_expect_init()`); the
+    /// helper of the master connection is attached to the expected
+    /// connection.
     #[inline]
     pub fn init(self, tuple: &ExpectTuple) -> Expectation<'a, Initialised> {
         let src = tuple.src.as_ref().map(inet_addr);
         let dst = inet_addr(&tuple.dst);
         let sport = tuple.sport.map(u16::to_be);
         let dport = tuple.dport.to_be();
+        // SAFETY: `exp` is valid, and its master, set by `alloc`, is held by
+        // the packet of the callback (type invariant).
+        let family = unsafe { bindings::rnm_nf_ct_expect_l3num(self.exp.as_ptr()) };
         // SAFETY: `exp` is a valid expectation whose master is held by the
         // packet of the callback, which runs under `rcu_read_lock()` (type
         // invariant); the address and port pointers are valid for the
@@ -235,7 +238,7 @@ impl<'a> Expectation<'a, Allocated> {
             bindings::nf_ct_expect_init(
                 self.exp.as_ptr(),
                 bindings::NF_CT_EXPECT_CLASS_DEFAULT,
-                tuple.family.to_raw(),
+                family,
                 src.as_ref().map_or(core::ptr::null(), |a| a),
                 &dst,
                 super::L4Proto::Tcp.to_raw(),
