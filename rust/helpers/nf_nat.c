@@ -156,21 +156,23 @@ rnm_nf_nat_helper_register(const struct nf_conntrack_helper *helper,
 
 /*
  * Unregisters and frees @nat, once no RCU reader can see it any more, and
- * returns true, if its module is going away (or failed to load).  While
- * the module is live (or built in), keeps @nat registered and the module
- * loaded for good, and returns false: tc act_ct and Open vSwitch give back
- * the module reference they took through @nat by finding it again by
- * name (nf_nat_helper_put(), which walks the list without the RCU read
- * lock), and would WARN, and keep the reference, if it were gone.  C
- * modules unregister it only on unload, when nobody holds one.  Process
- * context.
+ * returns true, unless its module is live (or built in): then keeps @nat
+ * registered and the module loaded for good, and returns false.  tc
+ * act_ct and Open vSwitch give back the module reference they took
+ * through @nat by finding it again by name (nf_nat_helper_put(), which
+ * walks the list without the RCU read lock), and would WARN, and keep the
+ * reference, if it were gone.  C modules unregister it only on unload,
+ * when nobody holds one.  try_module_get() decides against an unload
+ * under way: it fails once the unload has taken the last reference, and
+ * makes the unload fail if it comes first.  Process context.
  */
 bool rnm_nf_nat_helper_unregister(struct nf_conntrack_nat_helper *nat)
 {
-	if (!nat->module || READ_ONCE(nat->module->state) == MODULE_STATE_LIVE) {
-		__module_get(nat->module);
+	if (!nat->module)
 		return false;
-	}
+	if (READ_ONCE(nat->module->state) == MODULE_STATE_LIVE &&
+	    try_module_get(nat->module))
+		return false;
 	nf_nat_helper_unregister(nat);
 	synchronize_rcu();
 	kfree(nat);

@@ -287,9 +287,10 @@ pub trait PernetData: Sized + Send + Sync + 'static {
     /// The sysctl files of the namespace, if any: their directory (for
     /// example `c"net/netfilter/example"`) and entries pointing at values
     /// of `self`.  They are registered once the value has its final place,
-    /// and unregistered before it is dropped; an entry's name that is
-    /// empty, `.` or `..`, or has a `/`, fails the namespace's creation (or
-    /// the registration) with `EINVAL`.
+    /// and unregistered before it is dropped; an entry's name, or a
+    /// component of the directory, that is empty, `.` or `..`, or a name
+    /// with a `/`, fails the namespace's creation (or the registration)
+    /// with `EINVAL`.
     fn sysctls(&self) -> Result<Option<(&'static CStr, KVec<Entry<'_>>)>> {
         Ok(None)
     }

@@ -120,12 +120,13 @@ impl Registration {
     /// Registers `entries` under `/proc/sys/<path>/` (`path` uses `/` as
     /// separator, for example `c"net/example"`).  Process context.
     ///
-    /// Fails with `EINVAL` if a file's name is empty, `.` or `..`, or has
-    /// a `/`, and with `ENOMEM` if the allocation or the registration fails
+    /// Fails with `EINVAL` if a file's name, or a component of `path`, is
+    /// empty, `.` or `..`, or a name has a `/`, and with `ENOMEM` if the
+    /// allocation or the registration fails
     /// (the kernel also refuses a file that exists already this way, and
     /// logs it).
     pub fn register(path: &'static CStr, entries: &[Entry<'static>]) -> Result<Self> {
-        let table = ctl_table_of(entries)?;
+        let table = ctl_table_of(path, entries)?;
         // SAFETY: `path` is a valid C string; `table`'s names and values
         // live as long as the module, which drops `self` before unload
         // (unless it leaks it: a documented limit); its buffer stays in
@@ -165,17 +166,25 @@ unsafe impl Send for Registration {}
 // SAFETY: `&Registration` gives the table's length only.
 unsafe impl Sync for Registration {}
 
-/// The `ctl_table` entries of `entries`, handled by `proc_dointvec_minmax`.
+/// Whether `name` can be a file or directory of `/proc/sys`: not empty,
+/// `.` or `..`, no `/`.  The kernel registers any name, and then fails to
+/// list a directory with an empty name or one with `/` in it (`EIO`,
+/// which may be a shared one such as `net/netfilter`); `.` and `..` have
+/// no path to them.
+fn valid_name(name: &[u8]) -> bool {
+    !matches!(name, b"" | b"." | b"..") && !name.contains(&b'/')
+}
+
+/// The `ctl_table` entries of `entries` under `path`, handled by
+/// `proc_dointvec_minmax`.
 ///
-/// Fails with `EINVAL` if a name is empty, `.` or `..`, or has a `/`: the
-/// kernel registers such a file, and then fails to list its directory
-/// (`EIO`), which may be a shared one such as `net/netfilter`.
-fn ctl_table_of(entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
-    for e in entries {
-        let name = e.name.to_bytes();
-        if matches!(name, b"" | b"." | b"..") || name.contains(&b'/') {
-            return Err(EINVAL);
-        }
+/// Fails with `EINVAL` if a component of `path` (separated by `/`) or a
+/// name of `entries` is not a [`valid_name`].
+fn ctl_table_of(path: &CStr, entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
+    if !path.to_bytes().split(|&b| b == b'/').all(valid_name)
+        || !entries.iter().all(|e| valid_name(e.name.to_bytes()))
+    {
+        return Err(EINVAL);
     }
     let mut table = KVec::with_capacity(entries.len(), GFP_KERNEL)?;
     for e in entries {
@@ -233,7 +242,7 @@ impl NetRegistration {
         path: &'static CStr,
         entries: &[Entry<'_>],
     ) -> Result<Self> {
-        let mut table = ctl_table_of(entries)?;
+        let mut table = ctl_table_of(path, entries)?;
         // SAFETY: `net`, and the data `table` points at, outlive the
         // registration (caller); `path` is a valid C string; the names are
         // `'static`; the buffer stays in place until `drop` unregisters it.

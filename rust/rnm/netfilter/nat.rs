@@ -323,13 +323,16 @@ impl Drop for NatExpectation<'_, '_, '_> {
 /// of the helper (`nf_nat_helper_try_module_get()`).  The module should
 /// also carry that name as an alias, for those to load it.
 ///
-/// Unregistered on drop when the module is unloaded (or fails to load):
-/// keep it in the module's value, as the C helpers keep it registered
-/// until their module's exit.  Dropped earlier, while the module is live,
-/// it stays registered and keeps the module loaded for good (with a
-/// warning in the kernel log): tc and Open vSwitch give back the module
-/// reference they took through it by finding it again by name, and would
-/// warn, and keep the reference, if it were gone.
+/// Unregistered on drop unless the module is live, that is when the
+/// module is unloaded or while it loads: keep it in the module's value, as
+/// the C helpers keep it registered until their module's exit.  Dropped
+/// while the module is live, it stays registered and keeps the module
+/// loaded for good (with a warning in the kernel log): tc and Open vSwitch
+/// give back the module reference they took through it by finding it
+/// again by name, and would warn, and keep the reference, if it were gone.
+/// (Dropped in the module's `init`, which then succeeds, it is
+/// unregistered: a user that took a reference through it meanwhile gets
+/// that warning.)
 ///
 /// # Invariants
 ///

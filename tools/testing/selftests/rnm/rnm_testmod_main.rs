@@ -338,9 +338,10 @@ mod testmod {
 
     static SYSCTL_VALUE: IntValue = IntValue::new(1, 0, 10);
 
-    /// Sysctl files whose names the kernel would register, then fail to
-    /// list (`EIO` for the whole directory): each registration fails with
-    /// `EINVAL`, and one with a good name succeeds.
+    /// Sysctl files and directories whose names the kernel would register,
+    /// then fail to list (`EIO` for the whole directory) or find no path
+    /// to: each registration fails with `EINVAL`, and one with good names
+    /// succeeds.
     fn sysctl_bad_names() -> Result<bool> {
         for name in [c"", c".", c"..", c"a/b", c"/"] {
             let r = sysctl::Registration::register(
@@ -349,6 +350,13 @@ mod testmod {
             );
             if errno(r) != EINVAL.to_errno() {
                 pr_err!("sysctl file {:?} was not refused\n", name);
+                return Ok(false);
+            }
+        }
+        for path in [c"rnm_testmod/..", c"rnm_testmod//x", c"./rnm_testmod"] {
+            let r = sysctl::Registration::register(path, &[Entry::new(c"v", &SYSCTL_VALUE, 0o644)]);
+            if errno(r) != EINVAL.to_errno() {
+                pr_err!("sysctl directory {:?} was not refused\n", path);
                 return Ok(false);
             }
         }
