@@ -68,7 +68,7 @@
 //! assert_eq!(reg.ctx().devices.lock().len(), 0);
 //! ```
 
-use crate::rnm::bindings;
+use crate::rnm::{bindings, sysfs::valid_name};
 use core::{
     marker::PhantomData,
     mem::ManuallyDrop,
@@ -715,9 +715,19 @@ impl<T: Bus> BusRegistration<T> {
     /// methods get, and creates the bus attribute files.  Process context.
     ///
     /// Fails with `EBUSY` if `bus` is registered already (or being
-    /// registered or unregistered), or with the
+    /// registered or unregistered), `EINVAL` if [`Bus::NAME`] or the name
+    /// of an attribute file is empty, `.` or `..`, or has a `/`, or two
+    /// bus (or two device) attribute files have the same name, or with the
     /// error of the allocation or of the driver core.
     pub fn register(bus: &'static BusType<T>, ctx: impl PinInit<T, Error>) -> Result<Self> {
+        let valid = |attrs: &[Attr]| {
+            attrs.iter().enumerate().all(|(i, a)| {
+                valid_name(a.name.to_bytes()) && !attrs[..i].iter().any(|b| b.name == a.name)
+            })
+        };
+        if !valid_name(T::NAME.to_bytes()) || !valid(T::BUS_ATTRS) || !valid(T::DEVICE_ATTRS) {
+            return Err(EINVAL);
+        }
         let ctx = KBox::pin_init(ctx, GFP_KERNEL)?;
         let p = ptr::from_ref::<T>(&ctx).cast_mut();
         if bus.state.cmpxchg(BUS_FREE, BUS_REGISTERING, Full).is_err() {
@@ -844,7 +854,7 @@ impl<T: Bus> DeviceRegistration<T> {
     ///
     /// Fails with `ENODEV` if the bus is not registered (or is being
     /// registered or unregistered), `EINVAL` if `name`
-    /// is empty or has a `/`, `EEXIST` if a
+    /// is empty, `.` or `..`, or has a `/`, `EEXIST` if a
     /// device of that name exists (the kernel logs the conflict: keep
     /// names unique), or the error of the allocation or of `data`.
     pub fn new(
@@ -859,8 +869,9 @@ impl<T: Bus> DeviceRegistration<T> {
             return Err(ENODEV);
         }
         // `device_add` refuses a NULL name only: an empty one, or one with
-        // a `/`, would reach kobject's WARN or sysfs' rename of it.
-        if name.to_bytes().is_empty() || name.to_bytes().contains(&b'/') {
+        // a `/`, would reach kobject's WARN or sysfs' rename of it; `.` and
+        // `..` have no path to them.
+        if !valid_name(name.to_bytes()) {
             return Err(EINVAL);
         }
         let inner = KBox::pin_init(
@@ -1077,6 +1088,7 @@ impl<D: Driver> DriverRegistration<D> {
     ///
     /// Fails with `ENODEV` if the bus is not registered (or is being
     /// registered or unregistered), `EINVAL` if [`Driver::NAME`] is empty,
+    /// `.` or `..`, or has a `/`,
     /// `EBUSY` if the bus has a driver already, or the error of the
     /// allocation or of the driver core.
     pub fn register(bus: &'static BusType<D::Bus>, module: &'static ThisModule) -> Result<Self> {
@@ -1087,7 +1099,7 @@ impl<D: Driver> DriverRegistration<D> {
             return Err(ENODEV);
         }
         // An empty name would reach `kobject_add_internal`'s WARN.
-        if D::NAME.to_bytes().is_empty() {
+        if !valid_name(D::NAME.to_bytes()) {
             return Err(EINVAL);
         }
         let slot = KBox::pin_init(

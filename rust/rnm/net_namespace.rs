@@ -66,7 +66,8 @@ use kernel::{error::to_result, ffi::c_int, prelude::*};
 ///
 /// The storage is zeroed by the kernel before `init_callback` runs, so
 /// `ready` reads false until the slot is written and its sysctl table
-/// registered; `exit_callback` clears it before dropping the slot.  Only
+/// registered; `pre_exit_callback` clears it, an RCU grace period before
+/// `exit_callback` drops the slot.  Only
 /// `ready` is read (atomically, through a raw pointer) before it is true.
 #[repr(C)]
 struct Slot<T> {
@@ -149,9 +150,11 @@ const CLAIMING: u8 = 3;
 /// How many [`PernetData`] types of a module may be registered at once.
 const MAX_TYPES: usize = 8;
 
-/// The ids held by registrations, so that each type has at most one:
-/// [`PernetData::id`] could return another `static` for a type that has
-/// one already, whose callbacks would then use the other's storage.
+/// The ids held by registrations, so that each type has at most one, and
+/// its callbacks find it: [`PernetData::id`] could return another `static`
+/// for a type that has one already, or, to a callback, another than the
+/// one the registration was made with (and a namespace's value would then
+/// stay, with its sysctl files, in storage that the kernel frees).
 ///
 /// # Invariants
 ///
@@ -202,14 +205,28 @@ impl Held {
                 .iter()
                 .position(|e| e.load(Ordering::Relaxed).is_null());
             let i = free.ok_or(ENOSPC)?;
-            self.ids[i].store(core::ptr::from_ref(id).cast_mut(), Ordering::Relaxed);
+            self.ids[i].store(core::ptr::from_ref(id).cast_mut(), Ordering::Release);
             Ok(i)
         })
     }
 
     /// Forgets entry `i` (of [`Held::hold`]).
     fn release(&self, i: usize) {
-        self.locked(|| self.ids[i].store(core::ptr::null_mut(), Ordering::Relaxed));
+        self.locked(|| self.ids[i].store(core::ptr::null_mut(), Ordering::Release));
+    }
+
+    /// The id a registration of `T` holds, if one does: the id it was made
+    /// with, whatever [`PernetData::id`] returns now.
+    #[inline]
+    fn id_of<T: 'static>(&self) -> Option<&'static PernetId> {
+        self.ids.iter().find_map(|e| {
+            let p = e.load(Ordering::Acquire);
+            // SAFETY: entries point at `'static` ids whose `owner` is
+            // written and never written again (invariants).
+            let id = unsafe { p.as_ref() }?;
+            // SAFETY: as above.
+            (unsafe { *id.owner.get() } == Some(TypeId::of::<T>())).then_some(id)
+        })
     }
 }
 
@@ -244,14 +261,10 @@ impl PernetId {
     /// The assigned id, if a registration of `T` holds it now, or is
     /// making or dropping it (`Some` only between its claim and its end).
     ///
-    /// Guards against a [`PernetData::id`] that does not always return the
-    /// same `static`: an id that is not held by a registration of `T` (not
-    /// assigned, or assigned to another type, whose storage has another
-    /// size) is never used for `T`.  The caller is a callback of a
-    /// registration of `T` or holds one: were another id's owner `T`, that
-    /// id would be released and out of `HELD` (one entry per type) before
-    /// the caller's registration entered `HELD`, and no registration could
-    /// then take it to `REGISTERING` while the caller's lives.
+    /// An id that is not held by a registration of `T` (not assigned, or
+    /// assigned to another type, whose storage has another size) is never
+    /// used for `T`.  The caller is a callback of a registration of `T`
+    /// or holds one, and found the id in `HELD` (one entry per type).
     #[inline]
     fn held_by<T: 'static>(&self) -> Option<kernel::ffi::c_uint> {
         let state = self.state.load(Ordering::Acquire);
@@ -277,7 +290,8 @@ impl PernetId {
 /// type, and reached through it.
 pub trait PernetData: Sized + Send + Sync + 'static {
     /// Where the kernel stores the index of the data: a `static` of the
-    /// module, used by this type only.
+    /// module, used by this type only.  Called once per registration: the
+    /// namespace callbacks use the id the registration was made with.
     fn id() -> &'static PernetId;
 
     /// Creates the value for a new namespace (process context, may sleep;
@@ -289,8 +303,9 @@ pub trait PernetData: Sized + Send + Sync + 'static {
     /// of `self`.  They are registered once the value has its final place,
     /// and unregistered before it is dropped; an entry's name, or a
     /// component of the directory, that is empty, `.` or `..`, or a name
-    /// with a `/`, fails the namespace's creation (or the registration)
-    /// with `EINVAL`.
+    /// with a `/`, or an entry whose value is not a part of `self` (a
+    /// `static`, or a value behind a pointer), fails the namespace's
+    /// creation (or the registration) with `EINVAL`.
     fn sysctls(&self) -> Result<Option<(&'static CStr, KVec<Entry<'_>>)>> {
         Ok(None)
     }
@@ -305,7 +320,7 @@ pub trait PernetData: Sized + Send + Sync + 'static {
 /// of its callbacks or holds it.
 #[inline]
 unsafe fn slot_of<T: PernetData>(net: NonNull<bindings::net>) -> *mut Slot<T> {
-    let Some(id) = T::id().held_by::<T>() else {
+    let Some(id) = HELD.id_of::<T>().and_then(PernetId::held_by::<T>) else {
         return core::ptr::null_mut();
     };
     // SAFETY: `net` is valid (caller); `id` is assigned to `T` and its
@@ -350,6 +365,10 @@ unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_
     let value = unsafe { &(*slot).value };
     let sysctl = match value.sysctls() {
         Ok(None) => Ok(None),
+        // The kernel refuses a writable file of a namespace other than
+        // `init_net` whose value is global data, with a warning: a value
+        // must be a part of the namespace's.
+        Ok(Some((_, entries))) if !entries.iter().all(|e| e.is_within(value)) => Err(EINVAL),
         Ok(Some((path, entries))) => {
             // SAFETY: the table is stored in `slot.sysctl`, which is dropped
             // before `slot.value` and before the namespace is freed.
@@ -379,7 +398,31 @@ unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_
 ///
 /// Called by the namespace code, for the registration of `T`, for a
 /// namespace going away (or every namespace when the registration is
-/// dropped) whose storage holds a `Slot<T>` written by `init_callback`.
+/// dropped) whose storage holds a `Slot<T>` written by `init_callback`,
+/// before the RCU grace period that precedes `exit_callback`.
+unsafe extern "C" fn pre_exit_callback<T: PernetData>(net: *mut bindings::net) {
+    let Some(net) = NonNull::new(net) else {
+        return;
+    };
+    // SAFETY: `net` is valid during the callback, a callback of the
+    // registration of `T`, which is alive.
+    let slot = unsafe { slot_of::<T>(net) };
+    if !slot.is_null() {
+        // Readers that come now get `None`; those that saw it set are in
+        // RCU read-side sections (packet paths) that end before the grace
+        // period `exit_callback` runs after.
+        // SAFETY: holds a `Slot<T>` (or, if its init failed, zeroes);
+        // `ready` is atomic.
+        unsafe { (*slot).ready.store(false, Ordering::Release) };
+    }
+}
+
+/// # Safety
+///
+/// Called by the namespace code, for the registration of `T`, for a
+/// namespace going away (or every namespace when the registration is
+/// dropped) whose storage holds a `Slot<T>` written by `init_callback`,
+/// after `pre_exit_callback` and an RCU grace period.
 unsafe extern "C" fn exit_callback<T: PernetData>(net: *mut bindings::net) {
     let Some(net) = NonNull::new(net) else {
         return;
@@ -389,10 +432,10 @@ unsafe extern "C" fn exit_callback<T: PernetData>(net: *mut bindings::net) {
     let slot = unsafe { slot_of::<T>(net) };
     if !slot.is_null() {
         // SAFETY: holds the `Slot<T>` of `init_callback`; nothing uses it
-        // any more: the namespace's devices are gone (or the users of the
-        // registration are stopped before it is dropped).
+        // any more: `ready` was cleared before a grace period, the
+        // namespace's devices are gone (or the users of the registration
+        // are stopped before it is dropped).
         unsafe {
-            // Readers that come now get `None`.
             (*slot).ready.store(false, Ordering::Release);
             core::ptr::drop_in_place(slot)
         };
@@ -438,6 +481,7 @@ impl<T: PernetData> PernetRegistration<T> {
         // `None` callbacks, empty sizes).
         let mut ops: bindings::pernet_operations = unsafe { core::mem::zeroed() };
         ops.init = Some(init_callback::<T>);
+        ops.pre_exit = Some(pre_exit_callback::<T>);
         ops.exit = Some(exit_callback::<T>);
         ops.id = id.id.get();
         ops.size = size_of::<Slot<T>>();

@@ -28,7 +28,7 @@
 //! assert_eq!(reg.len(), 1);
 //! ```
 
-use crate::rnm::bindings;
+use crate::rnm::{bindings, sysfs::valid_name};
 use core::ptr::{self, NonNull};
 use kernel::{
     prelude::*,
@@ -103,6 +103,17 @@ impl<'a> Entry<'a> {
     pub const fn new(name: &'static CStr, value: &'a IntValue, mode: u16) -> Self {
         Self { name, value, mode }
     }
+
+    /// Whether the value lies within `owner` (is one of its fields, or of
+    /// theirs).
+    pub(in crate::rnm) fn is_within<T>(&self, owner: &T) -> bool {
+        let start = core::ptr::from_ref(owner).addr();
+        let at = core::ptr::from_ref(self.value).addr();
+        at >= start
+            && at
+                .checked_add(core::mem::size_of::<IntValue>())
+                .is_some_and(|end| end <= start + core::mem::size_of::<T>())
+    }
 }
 
 /// A registered sysctl table of `'static` values; unregistered on drop.
@@ -166,20 +177,12 @@ unsafe impl Send for Registration {}
 // SAFETY: `&Registration` gives the table's length only.
 unsafe impl Sync for Registration {}
 
-/// Whether `name` can be a file or directory of `/proc/sys`: not empty,
-/// `.` or `..`, no `/`.  The kernel registers any name, and then fails to
-/// list a directory with an empty name or one with `/` in it (`EIO`,
-/// which may be a shared one such as `net/netfilter`); `.` and `..` have
-/// no path to them.
-fn valid_name(name: &[u8]) -> bool {
-    !matches!(name, b"" | b"." | b"..") && !name.contains(&b'/')
-}
-
 /// The `ctl_table` entries of `entries` under `path`, handled by
 /// `proc_dointvec_minmax`.
 ///
 /// Fails with `EINVAL` if a component of `path` (separated by `/`) or a
-/// name of `entries` is not a [`valid_name`].
+/// name of `entries` is not a [`valid_name`]: the kernel registers any
+/// name in `/proc/sys` too.
 fn ctl_table_of(path: &CStr, entries: &[Entry<'_>]) -> Result<KVec<bindings::ctl_table>> {
     if !path.to_bytes().split(|&b| b == b'/').all(valid_name)
         || !entries.iter().all(|e| valid_name(e.name.to_bytes()))

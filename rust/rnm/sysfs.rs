@@ -170,15 +170,25 @@ pub struct Directory {
     _ptrs: KVec<*const bindings::attribute>,
 }
 
+/// Whether `name` can be a file or directory name: not empty, `.` or
+/// `..`, no `/`.  sysfs (and `/proc/sys`) creates an entry of any name,
+/// and then fails to list its directory if its name is empty or has a
+/// `/` (`EIO` from `readdir`, for every entry of the directory, which
+/// may be a shared one such as `/sys/kernel` or `net/netfilter`); `.`
+/// and `..` have no path to them.
+pub(in crate::rnm) fn valid_name(name: &[u8]) -> bool {
+    !matches!(name, b"" | b"." | b"..") && !name.contains(&b'/')
+}
+
 impl Directory {
     /// Creates `/sys/kernel/<name>/` with `files`.  Process context.
     ///
     /// Fails with `EINVAL` if a name (of the directory or of a file) is
-    /// empty or has a `/`, or two files have the same name; with `EEXIST`
+    /// empty, `.` or `..`, or has a `/`, or two files have the same name; with `EEXIST`
     /// if the directory exists already (or `ENOMEM`, which the kernel does
     /// not tell apart); or with the error of creating the files.
     pub fn create(name: &'static CStr, files: &[File]) -> Result<Self> {
-        let valid = |n: &CStr| !n.is_empty() && !n.to_bytes().contains(&b'/');
+        let valid = |n: &CStr| valid_name(n.to_bytes());
         if !valid(name) {
             return Err(EINVAL);
         }

@@ -85,8 +85,8 @@ insmod "$ko" || { fail "insmod rnm_testmod.ko failed"; loaded=0; }
 out=$(dmesg --notime | tail -n +"$((before + 1))" | sed -n 's/^rnm_testmod: //p')
 echo "$out" | sed 's/^/# /'
 
-check_eq "plan" "$(echo "$out" | grep -c '^1\.\.6$')" 1
-check_eq "cases passed" "$(echo "$out" | grep -c '^ok [1-6] ')" 6
+check_eq "plan" "$(echo "$out" | grep -c '^1\.\.8$')" 1
+check_eq "cases passed" "$(echo "$out" | grep -c '^ok [1-8] ')" 8
 check_eq "cases failed" "$(echo "$out" | grep -c '^not ok')" 0
 # Both RcuArc cases leak instead of waiting; the warning is printed once.
 check_eq "replace warnings" \

@@ -167,6 +167,15 @@ mod testmod {
     /// values are 64 times the size of `A`'s.
     struct Fickle(#[allow(dead_code)] [u64; 64]);
 
+    /// How many `Fickle` values were dropped.
+    static FICKLE_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+    impl Drop for Fickle {
+        fn drop(&mut self) {
+            FICKLE_DROPS.fetch_add(1, Relaxed);
+        }
+    }
+
     impl PernetData for Fickle {
         fn id() -> &'static PernetId {
             if NEXT_IS_REGISTER.swap(false, Relaxed) {
@@ -190,12 +199,6 @@ mod testmod {
         PernetRegistration::<Fickle>::register()
     }
 
-    /// Whether `r` failed because the callbacks found no storage (after
-    /// `PernetData::new` ran: no allocation of the registration failed).
-    fn found_no_storage<T>(r: Result<T>, calls_before: usize) -> bool {
-        errno(r) == ENOMEM.to_errno() && NEW_CALLS.load(Relaxed) > calls_before
-    }
-
     fn errno<T>(r: Result<T>) -> i32 {
         r.err().map_or(0, |e| e.to_errno())
     }
@@ -214,31 +217,70 @@ mod testmod {
         Ok(busy_b == e && busy_a == e && other == EINVAL.to_errno() && again == 0)
     }
 
-    /// A type registered with one id whose callbacks name another: one not
-    /// assigned (never, or no longer), or one assigned to another type.
-    /// The callbacks find no storage, and the registration fails, rather
-    /// than use an id not assigned to it.  And a type has one id at a time:
-    /// while it holds one, a registration with another fails.
+    /// A type registered with one id whose `id()` names another later: one
+    /// not assigned, or one assigned to another type.  The namespace
+    /// callbacks use the id the registration was made with: every value
+    /// is created, then dropped with the registration (a callback that
+    /// asked `id()` again would find no storage, and leave the values,
+    /// and their sysctl files, in storage the kernel frees).  And a type
+    /// has one id at a time: while it holds one, a registration with
+    /// another fails.
     fn pernet_id_fickle() -> Result<bool> {
-        // `FIRST` then `SECOND`, never assigned: the state check.
-        let calls = NEW_CALLS.load(Relaxed);
-        let never = found_no_storage(register_fickle(0, 1), calls);
-        // `SECOND`, assigned to `Fickle` once and released, so its owner is
-        // `Fickle`: the state check alone keeps the stale id out.
-        drop(register_fickle(1, 1)?);
-        let calls = NEW_CALLS.load(Relaxed);
-        let released = found_no_storage(register_fickle(0, 1), calls);
-        // `SHARED` while `A` holds it: the owner check.
+        // Made with `FIRST`, `id()` names `SECOND` (never assigned) next.
+        let (calls, drops) = (NEW_CALLS.load(Relaxed), FICKLE_DROPS.load(Relaxed));
+        let held = register_fickle(0, 1)?;
+        // Then `SHARED`, held by `A`.
         let a = PernetRegistration::<A>::register()?;
-        let calls = NEW_CALLS.load(Relaxed);
-        let foreign = found_no_storage(register_fickle(0, 2), calls);
+        CALLBACKS_GET.store(2, Relaxed);
+        drop(held);
         drop(a);
+        let made = NEW_CALLS.load(Relaxed) - calls;
+        let all_dropped = made > 0 && FICKLE_DROPS.load(Relaxed) - drops == made;
         // Two ids for one type at once: `HELD`.
         let held = register_fickle(1, 1)?;
         let twice = errno(register_fickle(0, 0)) == EBUSY.to_errno();
-        CALLBACKS_GET.store(1, Relaxed);
         drop(held);
-        Ok(never && released && foreign && twice)
+        if !all_dropped {
+            pr_err!(
+                "Fickle values created: {}, dropped: {}\n",
+                made,
+                FICKLE_DROPS.load(Relaxed) - drops
+            );
+        }
+        Ok(all_dropped && twice)
+    }
+
+    /// A type whose sysctl file shows a `static`, not a part of its
+    /// values: in a namespace other than `init_net` the kernel would warn
+    /// and fail the namespace's creation.
+    struct Global;
+
+    static GLOBAL_ID: PernetId = PernetId::new();
+    static GLOBAL_VALUE: IntValue = IntValue::new(1, 0, 2);
+
+    impl PernetData for Global {
+        fn id() -> &'static PernetId {
+            &GLOBAL_ID
+        }
+        fn new(_net: NetRef<'_>) -> Result<Self> {
+            NEW_CALLS.fetch_add(1, Relaxed);
+            Ok(Global)
+        }
+        fn sysctls(&self) -> Result<Option<(&'static CStr, KVec<Entry<'_>>)>> {
+            let mut e = KVec::new();
+            e.push(Entry::new(c"global", &GLOBAL_VALUE, 0o644), GFP_KERNEL)?;
+            Ok(Some((c"net/rnm_testmod", e)))
+        }
+    }
+
+    /// A per-namespace sysctl file whose value is a `static`: the
+    /// registration fails with `EINVAL` (after `PernetData::new` ran for
+    /// `init_net`), where the kernel takes it for `init_net`, and warns and
+    /// fails the creation of every other namespace.
+    fn pernet_sysctl_global() -> Result<bool> {
+        let calls = NEW_CALLS.load(Relaxed);
+        let r = PernetRegistration::<Global>::register();
+        Ok(errno(r) == EINVAL.to_errno() && NEW_CALLS.load(Relaxed) > calls)
     }
 
     /// A NAPI context that never has anything to poll.
@@ -323,17 +365,57 @@ mod testmod {
         Ok(first && again == EINVAL.to_errno())
     }
 
+    /// Buses whose attribute files have names sysfs would create and then
+    /// fail to list (`EIO` for all of `/sys/bus/NAME`), or have no path
+    /// to, or would create twice.
+    macro_rules! bad_bus {
+        ($ty:ident, $bus:ident, $bus_attrs:expr, $dev_attrs:expr) => {
+            struct $ty;
+            static $bus: BusType<$ty> = BusType::new();
+            impl Bus for $ty {
+                type DeviceData = ();
+                const NAME: &'static CStr = c"rnm_testmod_bad";
+                const BUS_ATTRS: &'static [Attr] = $bus_attrs;
+                const DEVICE_ATTRS: &'static [Attr] = $dev_attrs;
+            }
+        };
+    }
+    bad_bus!(SlashBus, SLASH_BUS, &[Attr::read_only(c"a/b")], &[]);
+    bad_bus!(DotsBus, DOTS_BUS, &[], &[Attr::read_only(c"..")]);
+    bad_bus!(
+        TwiceBus,
+        TWICE_BUS,
+        &[Attr::read_only(c"x"), Attr::write_only(c"x")],
+        &[]
+    );
+
+    /// Bus registrations with such attribute names fail with `EINVAL`.
+    fn bus_bad_names() -> Result<bool> {
+        let r = [
+            errno(BusRegistration::register(&SLASH_BUS, Ok(SlashBus))),
+            errno(BusRegistration::register(&DOTS_BUS, Ok(DotsBus))),
+            errno(BusRegistration::register(&TWICE_BUS, Ok(TwiceBus))),
+        ];
+        if r.iter().any(|&e| e != EINVAL.to_errno()) {
+            pr_err!("bus registrations with bad names: {:?}\n", r);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
     /// A case: whether the check held, or the error of a step that should
     /// not fail (an allocation, a registration).
     type Case = fn() -> Result<bool>;
 
-    const CASES: [(&CStr, Case); 6] = [
+    const CASES: [(&CStr, Case); 8] = [
         (c"rcu_replace_bh", rcu_replace_bh),
         (c"rcu_replace_read_lock", rcu_replace_read_lock),
         (c"pernet_id_owner", pernet_id_owner),
         (c"pernet_id_fickle", pernet_id_fickle),
         (c"netdev_register_failed", netdev_register_failed),
         (c"sysctl_bad_names", sysctl_bad_names),
+        (c"pernet_sysctl_global", pernet_sysctl_global),
+        (c"bus_bad_names", bus_bad_names),
     ];
 
     static SYSCTL_VALUE: IntValue = IntValue::new(1, 0, 10);
