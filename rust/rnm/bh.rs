@@ -69,17 +69,27 @@ use kernel::{
 /// # Invariants
 ///
 /// While a `&IrqContext` is usable, the CPU that created the value is in
-/// hard interrupt context or has bottom halves disabled.
+/// hard interrupt context, or has interrupts or bottom halves disabled.
 pub struct IrqContext(PhantomData<*mut ()>);
+
+// The abstractions are compiled into the crate of the module that uses
+// them, where the orphan rule does not keep that module from implementing
+// `Drop` or `Copy` for their types: this (empty) implementation rules out
+// both (E0119, E0184).  A copy of the proof, or code of the module run when it
+// is dropped, could outlive the context it proves.
+impl Drop for IrqContext {
+    #[inline(always)]
+    fn drop(&mut self) {}
+}
 
 impl IrqContext {
     /// Creates the proof.
     ///
     /// # Safety
     ///
-    /// The CPU must stay in hard interrupt context, or with bottom halves
-    /// disabled, for as long as the value lives; the caller lends it only
-    /// by reference.
+    /// The CPU must stay in hard interrupt context, or with interrupts or
+    /// bottom halves disabled, for as long as the value lives; the caller
+    /// lends it only by reference.
     #[inline]
     pub(in crate::rnm) unsafe fn new() -> Self {
         // INVARIANT: by the safety requirements.
@@ -104,6 +114,13 @@ impl IrqContext {
 /// While a `&BhContext` is usable, bottom halves are disabled on the CPU
 /// that created the value, which is not in hard interrupt context.
 pub struct BhContext(IrqContext);
+
+// As for `IrqContext`: a `BhGuard` drops its proof after enabling bottom
+// halves.
+impl Drop for BhContext {
+    #[inline(always)]
+    fn drop(&mut self) {}
+}
 
 impl BhContext {
     /// Creates the proof.

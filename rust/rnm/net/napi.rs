@@ -181,6 +181,15 @@ pub struct WorkDone<'a> {
     _poll: PhantomData<&'a ()>,
 }
 
+// The abstractions are compiled into the crate of the module that uses
+// them, where the orphan rule does not keep that module from implementing
+// `Drop` or `Copy` for their types: this (empty) implementation rules out
+// both (E0119, E0184).
+impl Drop for WorkDone<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {}
+}
+
 /// The proof that the poll under way reopened its interrupt line
 /// ([`PollContext::reopen_irq`]), which [`PollContext::complete_reopened`]
 /// takes.
@@ -189,6 +198,12 @@ pub struct WorkDone<'a> {
 /// it polls; it cannot outlive the poll.
 pub struct Reopened<'a> {
     _poll: PhantomData<&'a ()>,
+}
+
+// As for `WorkDone`.
+impl Drop for Reopened<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {}
 }
 
 /// The per-queue data of a NAPI context and its callbacks.
@@ -214,7 +229,11 @@ pub trait Poller: Send + Sync + Sized + 'static {
     /// masked until the driver unmasks it.  Runs on the CPU the line is
     /// steered to (see [`Napi::set_irq_cpu`]), in hard interrupt context
     /// when an IPI or (except on PREEMPT_RT) the delay of [`Napi::arm_irq`]
-    /// delivers it, with bottom halves disabled otherwise: it must not
+    /// delivers it (an IPI's callback may also run with interrupts
+    /// disabled from the idle loop or a CPU stopper, where
+    /// [`bh::disable`](crate::rnm::bh::disable) succeeds: the data path
+    /// must not be called from here), with bottom halves disabled
+    /// otherwise: it must not
     /// sleep, nor take a lock that is held elsewhere with interrupts
     /// enabled.  `remote` tells that the interrupt was raised on another CPU
     /// and reached this one by an IPI.  It gets an [`IrqContext`], not a
@@ -774,7 +793,8 @@ impl<P: Poller> Napi<P> {
         // is; `ipi` is not `IPI_IDLE`, so `shut_down` (which runs before the
         // object is dropped) waits until the move to `IPI_IDLE` below.
         let this = unsafe { &*info.cast::<Self>() };
-        // SAFETY: hard interrupt context, until we return.
+        // SAFETY: hard interrupt context, or interrupts disabled (the idle
+        // loop or a CPU stopper flushing the queue), until we return.
         let irq = unsafe { IrqContext::new() };
         loop {
             P::interrupt(this, &irq, true);
@@ -881,6 +901,13 @@ pub struct PollContext<'a> {
     xdp_ran: &'a Cell<bool>,
     /// The interrupt line's mask of the context polled.
     masked: &'a Atomic<bool>,
+}
+
+// As for `WorkDone`: a copy could hand up a whole budget and then complete
+// with another count.
+impl Drop for PollContext<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {}
 }
 
 /// What `napi_gro_receive` returned, as a [`GroResult`].
