@@ -716,16 +716,36 @@ impl<T: Bus> BusRegistration<T> {
     ///
     /// Fails with `EBUSY` if `bus` is registered already (or being
     /// registered or unregistered), `EINVAL` if [`Bus::NAME`] or the name
-    /// of an attribute file is empty, `.` or `..`, or has a `/`, or two
-    /// bus (or two device) attribute files have the same name, or with the
-    /// error of the allocation or of the driver core.
+    /// of an attribute file is empty, `.` or `..`, longer than 255 bytes or
+    /// has a `/`, or two bus (or two device) attribute files have the same
+    /// name, or one has the name of a file the driver core makes (a bus's
+    /// `uevent`, `devices`, `drivers`, `drivers_probe`,
+    /// `drivers_autoprobe`; a device's `uevent`, `power`, `subsystem`,
+    /// `driver`), or with the error of the allocation or of the driver
+    /// core.
     pub fn register(bus: &'static BusType<T>, ctx: impl PinInit<T, Error>) -> Result<Self> {
-        let valid = |attrs: &[Attr]| {
+        // Names the driver core gives files of its own
+        // (`drivers/base/bus.c`, `drivers/base/core.c`).
+        const BUS_FILES: [&[u8]; 5] = [
+            b"uevent",
+            b"devices",
+            b"drivers",
+            b"drivers_probe",
+            b"drivers_autoprobe",
+        ];
+        const DEVICE_FILES: [&[u8]; 4] = [b"uevent", b"power", b"subsystem", b"driver"];
+        let valid = |attrs: &[Attr], core: &[&[u8]]| {
             attrs.iter().enumerate().all(|(i, a)| {
-                valid_name(a.name.to_bytes()) && !attrs[..i].iter().any(|b| b.name == a.name)
+                let name = a.name.to_bytes();
+                valid_name(name)
+                    && !core.contains(&name)
+                    && !attrs[..i].iter().any(|b| b.name == a.name)
             })
         };
-        if !valid_name(T::NAME.to_bytes()) || !valid(T::BUS_ATTRS) || !valid(T::DEVICE_ATTRS) {
+        if !valid_name(T::NAME.to_bytes())
+            || !valid(T::BUS_ATTRS, &BUS_FILES)
+            || !valid(T::DEVICE_ATTRS, &DEVICE_FILES)
+        {
             return Err(EINVAL);
         }
         let ctx = KBox::pin_init(ctx, GFP_KERNEL)?;

@@ -320,7 +320,21 @@ pub trait PernetData: Sized + Send + Sync + 'static {
 /// of its callbacks or holds it.
 #[inline]
 unsafe fn slot_of<T: PernetData>(net: NonNull<bindings::net>) -> *mut Slot<T> {
-    let Some(id) = HELD.id_of::<T>().and_then(PernetId::held_by::<T>) else {
+    match HELD.id_of::<T>() {
+        // SAFETY: as for this function.
+        Some(id) => unsafe { slot_in::<T>(net, id) },
+        None => core::ptr::null_mut(),
+    }
+}
+
+/// The `Slot<T>` of `net` in the storage of `id`, or null if it has none.
+///
+/// # Safety
+///
+/// As for [`slot_of`].
+#[inline]
+unsafe fn slot_in<T: PernetData>(net: NonNull<bindings::net>, id: &PernetId) -> *mut Slot<T> {
+    let Some(id) = id.held_by::<T>() else {
         return core::ptr::null_mut();
     };
     // SAFETY: `net` is valid (caller); `id` is assigned to `T` and its
@@ -332,7 +346,8 @@ unsafe fn slot_of<T: PernetData>(net: NonNull<bindings::net>) -> *mut Slot<T> {
 ///
 /// Called by the namespace code, for the registration of `T`, for a
 /// namespace being created (or existing when the registration is made),
-/// whose generic storage for `T::id()` is `size_of::<Slot<T>>()` zeroed
+/// whose generic storage for its id (the one in `HELD`) is
+/// `size_of::<Slot<T>>()` zeroed
 /// bytes.
 unsafe extern "C" fn init_callback<T: PernetData>(net: *mut bindings::net) -> c_int {
     let Some(net) = NonNull::new(net) else {
@@ -411,8 +426,8 @@ unsafe extern "C" fn pre_exit_callback<T: PernetData>(net: *mut bindings::net) {
         // Readers that come now get `None`; those that saw it set are in
         // RCU read-side sections (packet paths) that end before the grace
         // period `exit_callback` runs after.
-        // SAFETY: holds a `Slot<T>` (or, if its init failed, zeroes);
-        // `ready` is atomic.
+        // SAFETY: holds a `Slot<T>` (the kernel calls it only for
+        // namespaces whose init succeeded); `ready` is atomic.
         unsafe { (*slot).ready.store(false, Ordering::Release) };
     }
 }
@@ -451,7 +466,8 @@ unsafe extern "C" fn exit_callback<T: PernetData>(net: *mut bindings::net) {
 /// # Invariants
 ///
 /// `ops` is registered with `register_pernet_subsys` for `T`, with the id
-/// `T::id()`, whose `state` is `REGISTERED` and claimed by `self`.
+/// `id` (what `T::id()` returned then, in `HELD` at `held`), whose `state`
+/// is `REGISTERED` and claimed by `self`.
 pub struct PernetRegistration<T: PernetData> {
     ops: Pin<KBox<UnsafeCell<bindings::pernet_operations>>>,
     /// The id claimed, and its entry in `HELD`.
@@ -532,13 +548,18 @@ impl<T: PernetData> PernetRegistration<T> {
     /// The value of the namespace `net`, for as long as both the
     /// registration and the namespace are borrowed.
     ///
-    /// Any context.  `None` only if the namespace has no value, which does
-    /// not happen for a namespace that is alive (its creation fails if
+    /// Any context.  `None` if the namespace has no value: while it is
+    /// being created, and once it is being dismantled (from its pernet
+    /// `pre_exit`, while its devices may still pass packets), but never
+    /// for a namespace that is alive otherwise (its creation fails if
     /// [`PernetData::new`] does).
     #[inline]
     pub fn get<'a>(&'a self, net: &NetRef<'a>) -> Option<&'a T> {
-        // SAFETY: `self` is the registration of `T`, alive for `'a`.
-        unsafe { Self::get_unchecked(net) }
+        // SAFETY: `net` is valid (`NetRef` invariant); `self` is the
+        // registration of `T`, alive for `'a`, and `id` its id.
+        let slot = unsafe { slot_in::<T>(net.net, self.id) };
+        // SAFETY: as above.
+        unsafe { Self::value_of(slot) }
     }
 
     /// The value of the namespace `net` without a registration in hand.
@@ -552,7 +573,20 @@ impl<T: PernetData> PernetRegistration<T> {
     pub(in crate::rnm) unsafe fn get_unchecked<'a>(net: &NetRef<'a>) -> Option<&'a T> {
         // SAFETY: `net` is valid (`NetRef` invariant); a registration of
         // `T` is alive (caller).
-        let slot = NonNull::new(unsafe { slot_of::<T>(net.net) })?;
+        let slot = unsafe { slot_of::<T>(net.net) };
+        // SAFETY: as above.
+        unsafe { Self::value_of(slot) }
+    }
+
+    /// The value in `slot` (from [`slot_of`] or [`slot_in`] for a
+    /// namespace alive for `'a`), if it is ready.
+    ///
+    /// # Safety
+    ///
+    /// A `PernetRegistration<T>` must stay alive for `'a`.
+    #[inline]
+    unsafe fn value_of<'a>(slot: *mut Slot<T>) -> Option<&'a T> {
+        let slot = NonNull::new(slot)?;
         // The storage of a live namespace holds the `Slot<T>` written by
         // `init_callback` once `ready` is true; it is dropped by
         // `exit_callback`, not before the namespace (alive for `'a`) goes

@@ -171,13 +171,13 @@ pub struct Directory {
 }
 
 /// Whether `name` can be a file or directory name: not empty, `.` or
-/// `..`, no `/`.  sysfs (and `/proc/sys`) creates an entry of any name,
-/// and then fails to list its directory if its name is empty or has a
-/// `/` (`EIO` from `readdir`, for every entry of the directory, which
-/// may be a shared one such as `/sys/kernel` or `net/netfilter`); `.`
-/// and `..` have no path to them.
+/// `..`, no `/`, at most 255 bytes (`NAME_MAX`).  sysfs (and `/proc/sys`)
+/// creates an entry of any name, and then fails to list its directory if
+/// its name is empty or has a `/` (`EIO` from `readdir`, for every entry
+/// of the directory, which may be a shared one such as `/sys/kernel` or
+/// `net/netfilter`); `.`, `..` and longer names have no path to them.
 pub(in crate::rnm) fn valid_name(name: &[u8]) -> bool {
-    !matches!(name, b"" | b"." | b"..") && !name.contains(&b'/')
+    !matches!(name, b"" | b"." | b"..") && !name.contains(&b'/') && name.len() <= 255
 }
 
 impl Directory {

@@ -354,8 +354,8 @@ impl<T: PernetData> Copy for HelperNet<'_, T> {}
 
 impl<'a, T: PernetData> HelperNet<'a, T> {
     /// The helper's state in the connection's namespace; `None` if the
-    /// namespace has none: while it is being created or dismantled, which
-    /// does not happen for a namespace that passes packets.  Each call looks
+    /// namespace has none: while it is being created, and once it is being
+    /// dismantled (its devices may still pass packets then).  Each call looks
     /// it up (`nf_ct_net()`, `net_generic()`).  Any context the callback
     /// runs in.
     #[inline]
@@ -410,6 +410,15 @@ pub struct HelpContext<'a> {
     /// Bytes the payload grew (or shrank) by NAT rewrites in this
     /// callback, recorded for sequence adjustment once it returns.
     seq_delta: i32,
+}
+
+// As for the proof types of `bh` (the module may implement traits for
+// this crate's types): a copy of the context, or code of the module run
+// when it is dropped, could rewrite the packet under a borrowed payload or
+// after the length changes were handed to sequence adjustment.
+impl Drop for HelpContext<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {}
 }
 
 /// What the TCP header of a packet says of its payload, read without making

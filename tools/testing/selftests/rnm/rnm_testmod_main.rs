@@ -367,7 +367,7 @@ mod testmod {
 
     /// Buses whose attribute files have names sysfs would create and then
     /// fail to list (`EIO` for all of `/sys/bus/NAME`), or have no path
-    /// to, or would create twice.
+    /// to, or would create twice (the driver core's own, or their own).
     macro_rules! bad_bus {
         ($ty:ident, $bus:ident, $bus_attrs:expr, $dev_attrs:expr) => {
             struct $ty;
@@ -382,6 +382,7 @@ mod testmod {
     }
     bad_bus!(SlashBus, SLASH_BUS, &[Attr::read_only(c"a/b")], &[]);
     bad_bus!(DotsBus, DOTS_BUS, &[], &[Attr::read_only(c"..")]);
+    bad_bus!(CoreBus, CORE_BUS, &[Attr::read_only(c"drivers_probe")], &[]);
     bad_bus!(
         TwiceBus,
         TWICE_BUS,
@@ -394,6 +395,7 @@ mod testmod {
         let r = [
             errno(BusRegistration::register(&SLASH_BUS, Ok(SlashBus))),
             errno(BusRegistration::register(&DOTS_BUS, Ok(DotsBus))),
+            errno(BusRegistration::register(&CORE_BUS, Ok(CoreBus))),
             errno(BusRegistration::register(&TWICE_BUS, Ok(TwiceBus))),
         ];
         if r.iter().any(|&e| e != EINVAL.to_errno()) {
