@@ -873,8 +873,8 @@ impl<T: Bus> DeviceRegistration<T> {
     /// this returns, and even before).  Process context.
     ///
     /// Fails with `ENODEV` if the bus is not registered (or is being
-    /// registered or unregistered), `EINVAL` if `name`
-    /// is empty, `.` or `..`, or has a `/`, `EEXIST` if a
+    /// registered or unregistered), `EINVAL` if `name` is empty, `.` or
+    /// `..`, longer than 255 bytes or has a `/`, `EEXIST` if a
     /// device of that name exists (the kernel logs the conflict: keep
     /// names unique), or the error of the allocation or of `data`.
     pub fn new(
@@ -1108,7 +1108,7 @@ impl<D: Driver> DriverRegistration<D> {
     ///
     /// Fails with `ENODEV` if the bus is not registered (or is being
     /// registered or unregistered), `EINVAL` if [`Driver::NAME`] is empty,
-    /// `.` or `..`, or has a `/`,
+    /// `.` or `..`, longer than 255 bytes or has a `/`,
     /// `EBUSY` if the bus has a driver already, or the error of the
     /// allocation or of the driver core.
     pub fn register(bus: &'static BusType<D::Bus>, module: &'static ThisModule) -> Result<Self> {

@@ -184,16 +184,16 @@ impl Directory {
     /// Creates `/sys/kernel/<name>/` with `files`.  Process context.
     ///
     /// Fails with `EINVAL` if a name (of the directory or of a file) is
-    /// empty, `.` or `..`, or has a `/`, or two files have the same name; with `EEXIST`
+    /// empty, `.` or `..`, longer than 255 bytes or has a `/`, or two files
+    /// have the same name; with `EEXIST`
     /// if the directory exists already (or `ENOMEM`, which the kernel does
     /// not tell apart); or with the error of creating the files.
     pub fn create(name: &'static CStr, files: &[File]) -> Result<Self> {
-        let valid = |n: &CStr| valid_name(n.to_bytes());
-        if !valid(name) {
+        if !valid_name(name.to_bytes()) {
             return Err(EINVAL);
         }
         for (i, f) in files.iter().enumerate() {
-            if !valid(f.name) || files[..i].iter().any(|g| g.name == f.name) {
+            if !valid_name(f.name.to_bytes()) || files[..i].iter().any(|g| g.name == f.name) {
                 return Err(EINVAL);
             }
         }
