@@ -72,7 +72,15 @@ use kernel::{
 /// hard interrupt context, or has interrupts or bottom halves disabled.
 pub struct IrqContext(PhantomData<*mut ()>);
 
-no_module_drop_or_copy!(IrqContext);
+// The abstractions are compiled into the crate of the module that uses
+// them, where the orphan rule does not keep that module from implementing
+// `Drop` or `Copy` for their types: this (empty) implementation rules out
+// both (E0119, E0184).  A copy of the proof, or code of the module run when it
+// is dropped, could outlive the context it proves.
+impl Drop for IrqContext {
+    #[inline(always)]
+    fn drop(&mut self) {}
+}
 
 impl IrqContext {
     /// Creates the proof.
@@ -107,8 +115,12 @@ impl IrqContext {
 /// that created the value, which is not in hard interrupt context.
 pub struct BhContext(IrqContext);
 
-// A `BhGuard` drops its proof after enabling bottom halves.
-no_module_drop_or_copy!(BhContext);
+// As for `IrqContext`: a `BhGuard` drops its proof after enabling bottom
+// halves.
+impl Drop for BhContext {
+    #[inline(always)]
+    fn drop(&mut self) {}
+}
 
 impl BhContext {
     /// Creates the proof.

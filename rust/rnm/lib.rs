@@ -13,25 +13,6 @@
 
 #![allow(unreachable_pub)]
 
-/// Gives each type an empty `Drop` of this crate's own.
-///
-/// The crate is compiled into the crate of the module that uses it, where
-/// the orphan rule does not keep the module from implementing `Drop` or
-/// `Copy` for its types.  For a proof or a callback's context, either
-/// would let it outlive what it proves (a `Copy`, or code of the module
-/// run when the value is dropped after the proof no longer holds); this
-/// implementation rules out both (E0119, E0184).
-macro_rules! no_module_drop_or_copy {
-    ($($t:ty),* $(,)?) => {
-        $(
-            impl Drop for $t {
-                #[inline(always)]
-                fn drop(&mut self) {}
-            }
-        )*
-    };
-}
-
 mod bindings;
 pub mod sysctl;
 

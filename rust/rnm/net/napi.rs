@@ -181,7 +181,14 @@ pub struct WorkDone<'a> {
     _poll: PhantomData<&'a ()>,
 }
 
-no_module_drop_or_copy!(WorkDone<'_>);
+// The abstractions are compiled into the crate of the module that uses
+// them, where the orphan rule does not keep that module from implementing
+// `Drop` or `Copy` for their types: this (empty) implementation rules out
+// both (E0119, E0184).
+impl Drop for WorkDone<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {}
+}
 
 /// The proof that the poll under way reopened its interrupt line
 /// ([`PollContext::reopen_irq`]), which [`PollContext::complete_reopened`]
@@ -193,7 +200,11 @@ pub struct Reopened<'a> {
     _poll: PhantomData<&'a ()>,
 }
 
-no_module_drop_or_copy!(Reopened<'_>);
+// As for `WorkDone`.
+impl Drop for Reopened<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {}
+}
 
 /// The per-queue data of a NAPI context and its callbacks.
 pub trait Poller: Send + Sync + Sized + 'static {
@@ -892,9 +903,12 @@ pub struct PollContext<'a> {
     masked: &'a Atomic<bool>,
 }
 
-// A copy could hand up a whole budget and then complete with another
-// count.
-no_module_drop_or_copy!(PollContext<'_>);
+// As for `WorkDone`: a copy could hand up a whole budget and then complete
+// with another count.
+impl Drop for PollContext<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {}
+}
 
 /// What `napi_gro_receive` returned, as a [`GroResult`].
 fn gro_result(r: bindings::gro_result_t) -> GroResult {

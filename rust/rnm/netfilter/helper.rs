@@ -412,10 +412,14 @@ pub struct HelpContext<'a> {
     seq_delta: i32,
 }
 
-// A copy of the context, or code of the module run when it is dropped,
-// could rewrite the packet under a borrowed payload or after the length
-// changes were handed to sequence adjustment.
-no_module_drop_or_copy!(HelpContext<'_>);
+// As for the proof types of `bh` (the module may implement traits for
+// this crate's types): a copy of the context, or code of the module run
+// when it is dropped, could rewrite the packet under a borrowed payload or
+// after the length changes were handed to sequence adjustment.
+impl Drop for HelpContext<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {}
+}
 
 /// What the TCP header of a packet says of its payload, read without making
 /// the packet linear ([`HelpContext::tcp_segment_info`]).
