@@ -190,24 +190,25 @@ done
 # The test module of rnm_testmod.sh, which the series does not carry: built
 # against this kernel as an external module, as the BPF selftests build
 # bpf_testmod against the kernel they test, from a fresh copy of its
-# sources (the repository's own objects are the stock kernel's; git, or
-# outside a git checkout the patterns of .gitignore, leaves them out).
+# sources (the repository's own objects are the stock kernel's: git
+# leaves them out, or, outside a git checkout, find leaves out kbuild's
+# products in those paths: objects, their .cmd files, the bindings).
 # Loaded by the test only, so not in modules.order.
 tm=$OUT/.rnm-testmod
 testmod_sources() {
 	local paths="Kbuild rust scripts/rnm-bindgen.sh tools/testing/selftests/rnm/rnm_testmod_main.rs"
 	# shellcheck disable=SC2086
 	if git -C "$RNM_TOP" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-		git -C "$RNM_TOP" ls-files -co --exclude-standard $paths
+		git -C "$RNM_TOP" ls-files -z -co --exclude-standard $paths
 	else
-		find $paths -type f ! -name '*.o' ! -name '*.cmd' ! -name bindings_generated.rs
+		find $paths -type f ! -name '*.o' ! -name '*.cmd' ! -name bindings_generated.rs -print0
 	fi
 }
 rm -rf "${RNM_ROOT:?}$tm"
 mkdir -p "$RNM_ROOT$tm"
 # (A tracked file deleted in the work tree is still listed: left out.)
-(cd "$RNM_TOP" && testmod_sources | while read -r f; do [ ! -e "$f" ] || echo "$f"; done |
-	xargs -d '\n' cp -a --parents -t "$RNM_ROOT$tm/") ||
+(cd "$RNM_TOP" && testmod_sources | while IFS= read -r -d '' f; do [ ! -e "$f" ] || printf '%s\0' "$f"; done |
+	xargs -0 cp -a --parents -t "$RNM_ROOT$tm/") ||
 	die "copying rnm_testmod's sources to $tm failed"
 in_root make -s $MAKE_ARGS M=$tm rnm_testmod.ko >"$RNM_CACHE/debug-testmod$sfx.log" 2>&1 ||
 	die "building rnm_testmod against the debug kernel failed: $(grep -m1 -E '^error' "$RNM_CACHE/debug-testmod$sfx.log" || tail -n1 "$RNM_CACHE/debug-testmod$sfx.log") (see $RNM_CACHE/debug-testmod$sfx.log)"
