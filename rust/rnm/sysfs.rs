@@ -185,9 +185,9 @@ impl Directory {
     ///
     /// Fails with `EINVAL` if a name (of the directory or of a file) is
     /// empty, `.` or `..`, longer than 255 bytes or has a `/`, or two files
-    /// have the same name; with `EEXIST`
-    /// if the directory exists already (or `ENOMEM`, which the kernel does
-    /// not tell apart); or with the error of creating the files.
+    /// have the same name; with `EEXIST` if the directory exists already
+    /// (or `ENOMEM`, which the kernel does not tell apart); or with the
+    /// error of creating the files.
     pub fn create(name: &'static CStr, files: &[File]) -> Result<Self> {
         if !valid_name(name.to_bytes()) {
             return Err(EINVAL);
