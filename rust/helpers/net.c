@@ -8,6 +8,7 @@
 #include <linux/bpf_trace.h>
 #include <linux/etherdevice.h>
 #include <linux/filter.h>
+#include <linux/if_vlan.h>
 #include <linux/ethtool.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
@@ -55,13 +56,25 @@ void rnm_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops
 	dev->ethtool_ops = ethtool_ops;
 }
 
+/*
+ * The VLAN offloads, with @vlan: a tag travels out of band (skb->vlan_tci)
+ * from the sender's stack to the receiver's, unless one of them turns its
+ * offload off (rnm_dev_forward_skb()).  As veth, not offered to VLAN
+ * devices stacked on the device (vlan_features): their own tags are their
+ * lower device's business.
+ */
+#define RNM_NET_VLAN_FEATURES (NETIF_F_HW_VLAN_CTAG_TX | NETIF_F_HW_VLAN_CTAG_RX | \
+			       NETIF_F_HW_VLAN_STAG_TX | NETIF_F_HW_VLAN_STAG_RX)
+
 /* The offloads of a software device that hands frames on unchanged, as veth. */
 #define RNM_NET_SW_FEATURES (NETIF_F_HW_CSUM | NETIF_F_SG | NETIF_F_FRAGLIST | \
 			     NETIF_F_RXCSUM | NETIF_F_SCTP_CRC | NETIF_F_HIGHDMA | \
 			     NETIF_F_GSO_SOFTWARE | NETIF_F_GSO_ENCAP_ALL)
 
-void rnm_netdev_set_sw_features(struct net_device *dev)
+void rnm_netdev_set_sw_features(struct net_device *dev, bool vlan)
 {
+	netdev_features_t features = RNM_NET_SW_FEATURES;
+
 	/*
 	 * No netpoll (netconsole): it transmits with interrupts disabled, from
 	 * any context, and ndo_start_xmit() is promised bottom halves disabled
@@ -74,10 +87,12 @@ void rnm_netdev_set_sw_features(struct net_device *dev)
 	 * which ether_setup() allows.  As veth.
 	 */
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
-	dev->features |= RNM_NET_SW_FEATURES;
-	dev->hw_features = RNM_NET_SW_FEATURES;
-	dev->hw_enc_features |= RNM_NET_SW_FEATURES;
-	dev->vlan_features = dev->features;
+	if (vlan)
+		features |= RNM_NET_VLAN_FEATURES;
+	dev->features |= features;
+	dev->hw_features = features;
+	dev->hw_enc_features |= features;
+	dev->vlan_features = dev->features & ~RNM_NET_VLAN_FEATURES;
 	dev->max_mtu = ETH_MAX_MTU;
 }
 
@@ -284,16 +299,59 @@ unsigned int rnm_napi_receive_list(struct napi_struct *napi,
 }
 
 /*
+ * Whether @dev's receive VLAN offload of @proto (ETH_P_8021Q, ETH_P_8021AD)
+ * is on: it takes a tag of that protocol out of band (skb->vlan_tci).
+ */
+#define rnm_vlan_rx_offload(dev, proto)					\
+	((proto) == htons(ETH_P_8021AD) ?				\
+	 !!(READ_ONCE((dev)->features) & NETIF_F_HW_VLAN_STAG_RX) :	\
+	 !!(READ_ONCE((dev)->features) & NETIF_F_HW_VLAN_CTAG_RX))
+
+/*
  * __dev_forward_skb() of @skb, transmitted by @from, to @to.  skb->dev is
  * set to @from first: __dev_forward_skb() compares its namespace with
  * @to's (crossing namespaces scrubs more), and the caller proves @from
  * alive, where skb->dev, which holds no reference, may be stale.
+ *
+ * The VLAN tag, as a NIC with @to's receive VLAN offloads would deliver
+ * it: out of band (skb->vlan_tci) if the offload of its protocol is on,
+ * in the frame if it is off.  A tag @from's stack left out of band (its
+ * transmit VLAN offload) goes into the frame if need be; an outer tag in
+ * the frame (the sender's stack inserted it) is stripped out of it if
+ * need be.  An inner tag (802.1Q in 802.1ad) stays in the frame.  A tag
+ * put in counts towards the length __dev_forward_skb() allows (the MTU,
+ * the Ethernet header and one tag): a full-sized frame with two tags is
+ * dropped by a device that takes them both in the frame.
+ *
+ * Returns the frame (@skb, or a copy of it if it was shared and had to be
+ * untagged), or NULL if it was dropped (freed; counted in @to's
+ * rx_dropped).
  */
-int rnm_dev_forward_skb(struct net_device *to, struct net_device *from,
-			struct sk_buff *skb)
+struct sk_buff *rnm_dev_forward_skb(struct net_device *to,
+				    struct net_device *from,
+				    struct sk_buff *skb)
 {
 	skb->dev = from;
-	return __dev_forward_skb(to, skb);
+	if (skb_vlan_tag_present(skb) && !rnm_vlan_rx_offload(to, skb->vlan_proto)) {
+		/* Frees @skb if it fails. */
+		skb = __vlan_hwaccel_push_inside(skb);
+		if (!skb)
+			goto drop;
+	}
+	if (__dev_forward_skb(to, skb))
+		return NULL;
+	/* eth_type_trans() left skb->data at the tag: as skb_vlan_untag() wants. */
+	if (!skb_vlan_tag_present(skb) && eth_type_vlan(skb->protocol) &&
+	    rnm_vlan_rx_offload(to, skb->protocol)) {
+		/* Frees @skb if it fails. */
+		skb = skb_vlan_untag(skb);
+		if (!skb)
+			goto drop;
+	}
+	return skb;
+drop:
+	dev_core_stats_rx_dropped_inc(to);
+	return NULL;
 }
 
 /* What napi_gro_receive() does for a frame it passes up unmerged. */
@@ -462,16 +520,36 @@ static int rnm_xdp_rx_hash(const struct xdp_md *ctx, u32 *hash,
 }
 
 /*
+ * bpf_xdp_metadata_rx_vlan_tag(): the VLAN tag taken out of the frame (by
+ * the receive VLAN offload: rnm_dev_forward_skb()), with its protocol, as
+ * veth reports it; -ENODATA for a frame without one, or with its tag still
+ * in it (that offload off).
+ */
+static int rnm_xdp_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto,
+			       u16 *vlan_tci)
+{
+	const struct rnm_xdp_buff *rx = (const void *)ctx;
+	int err;
+
+	err = __vlan_hwaccel_get_tag(rx->skb, vlan_tci);
+	if (err)
+		return err;
+	*vlan_proto = rx->skb->vlan_proto;
+	return 0;
+}
+
+/*
  * The receive metadata the devices' XDP programs can read, those bound to
- * the device (BPF_F_XDP_DEV_BOUND_ONLY).  No timestamp (no hardware clock:
- * bpf_xdp_metadata_rx_timestamp() returns -EOPNOTSUPP) and no VLAN tag (no
- * VLAN offload: the tag stays in the frame).  Not static: in the in-tree
- * form of this file (rust/helpers/net/netdevice.c) the helpers are
- * __rust_helper functions, inline with external linkage, which may not use
- * a static variable (clang's -Wstatic-in-inline).
+ * the device (BPF_F_XDP_DEV_BOUND_ONLY): the hash and the VLAN tag.  No
+ * timestamp (no hardware clock: bpf_xdp_metadata_rx_timestamp() returns
+ * -EOPNOTSUPP).  Not static: in the in-tree form of this file
+ * (rust/helpers/net/netdevice.c) the helpers are __rust_helper functions,
+ * inline with external linkage, which may not use a static variable
+ * (clang's -Wstatic-in-inline).
  */
 const struct xdp_metadata_ops rnm_xdp_metadata_ops = {
 	.xmo_rx_hash = rnm_xdp_rx_hash,
+	.xmo_rx_vlan_tag = rnm_xdp_rx_vlan_tag,
 };
 
 /*
@@ -583,6 +661,9 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 	struct xdp_buff *xdp = &rx.xdp;
 	struct xdp_frame *xdpf;
 	struct page *page;
+	__be16 vlan_proto;
+	bool tagged;
+	u16 vlan_tci;
 	int mac_len;
 	u32 act;
 
@@ -617,8 +698,17 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 		if (skb_copy_bits(skb, off - mac_len, page_address(page), size))
 			goto return_buff;
 	}
-	/* @skb stays until the program has run: the metadata kfuncs read it. */
+	/*
+	 * @skb stays until the program has run: the metadata kfuncs read it.
+	 * A tag out of band (receive VLAN offload) is not in the buffer, as a
+	 * NIC that strips tags leaves it in the descriptor: the program reads
+	 * it with bpf_xdp_metadata_rx_vlan_tag(), the stack gets it back with
+	 * the frame, and a frame sent out (XDP_TX, XDP_REDIRECT) goes without.
+	 */
 	act = bpf_prog_run_xdp(prog, xdp);
+	tagged = skb_vlan_tag_present(skb);
+	vlan_proto = skb->vlan_proto;
+	vlan_tci = skb_vlan_tag_get(skb);
 	consume_skb(skb);
 	switch (act) {
 	case XDP_PASS:
@@ -626,6 +716,8 @@ int rnm_xdp_run_skb(struct napi_struct *napi, struct xdp_rxq_info *rxq,
 		skb = xdp_build_skb_from_buff(xdp);
 		if (!skb)
 			break;
+		if (tagged)
+			__vlan_hwaccel_put_tag(skb, vlan_proto, vlan_tci);
 		*out = skb;
 		return XDP_PASS;
 	case XDP_TX:

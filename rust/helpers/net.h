@@ -16,7 +16,7 @@ void rnm_netif_carrier_off(struct net_device *dev);
 void rnm_set_netdev_dev(struct net_device *dev, struct device *parent);
 void rnm_netdev_set_ops(struct net_device *dev, const struct net_device_ops *ops,
 		     const struct ethtool_ops *ethtool_ops);
-void rnm_netdev_set_sw_features(struct net_device *dev);
+void rnm_netdev_set_sw_features(struct net_device *dev, bool vlan);
 void rnm_eth_hw_addr_random(struct net_device *dev);
 void rnm_netdev_set_mtu(struct net_device *dev, unsigned int mtu);
 
@@ -31,8 +31,9 @@ void rnm_napi_update_weight(struct napi_struct *napi, struct net_device *dev,
 gro_result_t rnm_napi_gro_receive(struct napi_struct *napi,
 				  struct sk_buff *skb);
 bool rnm_napi_gro_idle(const struct napi_struct *napi);
-int rnm_dev_forward_skb(struct net_device *to, struct net_device *from,
-			struct sk_buff *skb);
+struct sk_buff *rnm_dev_forward_skb(struct net_device *to,
+				    struct net_device *from,
+				    struct sk_buff *skb);
 int rnm_napi_receive_skb(struct napi_struct *napi, struct sk_buff *skb);
 unsigned int rnm_napi_receive_list(struct napi_struct *napi,
 				   struct sk_buff **skbs, unsigned int n);

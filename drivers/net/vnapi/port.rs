@@ -395,6 +395,10 @@ impl DeviceOps for PortDev {
 
     const XDP: bool = true;
 
+    // Frames go to the peer through `Device::forward`, which delivers an
+    // out-of-band tag as the peer's receive offloads say.
+    const VLAN_OFFLOADS: bool = true;
+
     fn xdp_xmit(dev: &Device, data: &Self, frames: &mut XdpFrames<'_>, bh: &BhContext) {
         // The queue of the sending CPU, as a NIC driver picks its XDP
         // transmit ring.

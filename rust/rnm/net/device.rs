@@ -238,7 +238,14 @@ impl Device {
     /// it (up, frame within its MTU), scrubs it (its route, conntrack entry
     /// and extensions; crossing from `from`'s namespace into another also
     /// its mark and timestamp), sets `skb->dev` and the protocol
-    /// (`eth_type_trans`).  `from` is the device the frame's namespace is
+    /// (`eth_type_trans`).  The outer VLAN tag, as a NIC with this
+    /// device's receive VLAN offloads (`ethtool -k`: `rx-vlan-offload`,
+    /// `rx-vlan-stag-hw-parse`; off on a device without
+    /// [`DeviceOps::VLAN_OFFLOADS`]) delivers it: with the offload of its
+    /// protocol on, out of band (`skb->vlan_tci`), taken out of the frame
+    /// if the sender's stack put it in; with it off, in the frame, put in
+    /// if the sender's stack left it out (`from`'s transmit VLAN offload).
+    /// `from` is the device the frame's namespace is
     /// taken from, whatever `skb->dev` was: that pointer holds no
     /// reference, and the device it named may be gone by now (a frame kept
     /// after its device was unregistered).  Another device than the one
@@ -247,23 +254,29 @@ impl Device {
     /// its conntrack entry, neither of which may happen in hard interrupt
     /// context.
     ///
-    /// Returns the frame, or `None` if it was dropped (counted in the
-    /// device's core `rx_dropped`).
+    /// Returns the frame (a copy of it if it was shared and its tag had to
+    /// be taken out), or `None` if it was dropped (not receivable: down,
+    /// or longer than the MTU allows, which counts a tag put in; or no
+    /// memory to move the tag): counted in the device's core
+    /// `rx_dropped`.
     ///
-    /// C: `__dev_forward_skb` in [`net/core/dev.c`](srctree/net/core/dev.c).
+    /// C: `__dev_forward_skb` in [`net/core/dev.c`](srctree/net/core/dev.c),
+    /// `__vlan_hwaccel_push_inside` in
+    /// [`include/linux/if_vlan.h`](srctree/include/linux/if_vlan.h),
+    /// `skb_vlan_untag` in [`net/core/skbuff.c`](srctree/net/core/skbuff.c).
     pub fn forward(&self, skb: SkBuff, from: &Device, _bh: &BhContext) -> Option<SkBuff> {
         // The helper sets `skb->dev` to `from` before `__dev_forward_skb`
         // reads it; a dropped buffer is freed with bottom halves disabled.
         let raw = skb.into_raw();
         // SAFETY: both devices are valid while borrowed; `raw` is owned,
-        // freed by the callee on failure (BHs off: `_bh`), ours on success.
+        // freed by the callee on failure (BHs off: `_bh`).
         let ret = unsafe { bindings::rnm_dev_forward_skb(self.as_raw(), from.as_raw(), raw) };
-        if ret == 0 {
-            // SAFETY: on success the reference is still ours.
-            unsafe { SkBuff::from_raw(raw) }
-        } else {
-            None
+        if ret.is_null() {
+            return None;
         }
+        // SAFETY: a non-null return is the buffer, whose reference is
+        // still ours.
+        unsafe { SkBuff::from_raw(ret) }
     }
 }
 
@@ -520,6 +533,17 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// runs them with
     /// [`PollContext::run_xdp`](super::napi::PollContext::run_xdp).
     const XDP: bool = false;
+
+    /// Whether the device offers the VLAN offloads (`ethtool -k`:
+    /// `tx-vlan-offload`, `rx-vlan-offload`, `tx-vlan-stag-hw-insert`,
+    /// `rx-vlan-stag-hw-parse`, on by default and changeable; not offered
+    /// to VLAN devices stacked on it).  With them, [`DeviceOps::start_xmit`]
+    /// gets frames whose outer tag is out of band (`skb->vlan_tci`), not in
+    /// their data: a driver that hands its frames on with
+    /// [`Device::forward`] delivers the tag as the receiving device's own
+    /// receive offloads say; one that reads the frame's bytes must not set
+    /// this.
+    const VLAN_OFFLOADS: bool = false;
 
     /// Transmits frames redirected to the device by XDP (`ndo_xdp_xmit`),
     /// taking them from `frames` in order: each frame taken is the
@@ -991,7 +1015,8 @@ unsafe impl<T: DeviceOps> Sync for Registration<T> {}
 impl<T: DeviceOps> Registration<T> {
     /// Allocates an Ethernet device named `name` (a `%d` pattern or a
     /// fixed name) with `queues` transmit and receive queues, the offloads
-    /// of a software device (checksum, scatter-gather, GSO, as veth), no
+    /// of a software device (checksum, scatter-gather, GSO, as veth; the
+    /// VLAN offloads with [`DeviceOps::VLAN_OFFLOADS`]), no
     /// qdisc, netpoll disabled, and a random MAC address.  `init` builds
     /// the private data; it adds the device's NAPI contexts through the
     /// [`NewDevice`] it is given.  Process context.
@@ -1033,7 +1058,7 @@ impl<T: DeviceOps> Registration<T> {
                 Adapter::<T>::ops(),
                 ethtool::Adapter::<T>::ops(),
             );
-            bindings::rnm_netdev_set_sw_features(dev.as_ptr());
+            bindings::rnm_netdev_set_sw_features(dev.as_ptr(), T::VLAN_OFFLOADS);
             bindings::rnm_netdev_set_xdp_features(dev.as_ptr(), T::XDP, T::HAS_XDP_XMIT);
             bindings::rnm_eth_hw_addr_random(dev.as_ptr());
         }

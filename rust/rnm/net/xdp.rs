@@ -35,8 +35,14 @@
 //! abstraction implements for every device with XDP (`xdp_metadata_ops`):
 //! `bpf_xdp_metadata_rx_hash()` gives the frame's flow hash as the kernel
 //! has it (`skb_get_hash()`: the sending socket's, else computed from the
-//! headers; as veth gives it); the timestamp and VLAN tag kfuncs return
-//! `-EOPNOTSUPP`.
+//! headers; as veth gives it); `bpf_xdp_metadata_rx_vlan_tag()` the VLAN
+//! tag the receive VLAN offload took out of the frame, with its protocol
+//! (`-ENODATA` if none: see [`Device::forward`]); the timestamp kfunc
+//! returns `-EOPNOTSUPP` (no hardware clock).  A tag out of band is not in
+//! the program's buffer: it goes back on the frame with `XDP_PASS`, and is
+//! lost with `XDP_TX` and `XDP_REDIRECT`, as on a NIC that strips tags.
+//!
+//! [`Device::forward`]: crate::rnm::net::device::Device::forward
 
 use crate::rnm::{bindings, net::napi::GroResult};
 use core::{

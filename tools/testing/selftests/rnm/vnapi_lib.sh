@@ -21,6 +21,68 @@ vnapi_cleanup() {
 	[ -d /sys/module/vnapi ] && ! rnm_builtin vnapi && rmmod vnapi 2>/dev/null
 }
 
+# vnapi_del_all ID...: those of the devices ID... that exist, deleted (on
+# exit: built into the kernel, vnapi stays, and so would they).
+vnapi_del_all() {
+	local d
+	for d in "$@"; do
+		[ -e "$VB/devices/vnapi$d" ] && echo "$d" 2>/dev/null >"$VB/del_device"
+	done
+}
+
+# require_bpf: the kernel has the bpf() system call, or the test is
+# skipped; BPF_SRC is the source of the tests' XDP programs.
+require_bpf() {
+	# The sysctl is there when the kernel has the bpf() system call.
+	[ -e /proc/sys/kernel/unprivileged_bpf_disabled ] ||
+		skip "kernel without the bpf() system call (CONFIG_BPF_SYSCALL)"
+	BPF_SRC=$(dirname "${BASH_SOURCE[0]}")/vnapi_xdp.bpf.c
+	[ -f "$BPF_SRC" ] || die "$BPF_SRC is missing"
+}
+
+# bpf_obj OUT [-D...]: BPF_SRC compiled to OUT (with clang-19).
+bpf_obj() {
+	local out=$1
+	shift
+	clang-19 -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" "$@" \
+		-c "$BPF_SRC" -o "$out" 2>"$out.log" ||
+		die "compiling $BPF_SRC ($*) failed: $(grep -m1 'error' "$out.log")"
+}
+
+# bpffs_mount: a bpf file system mounted on a new directory, BPFFS, with
+# an empty maps/ in it; its path has no dots (libbpf turns them into
+# underscores in the paths it pins maps at).  bpffs_umount (on exit)
+# undoes it.
+BPFFS=
+bpffs_mount() {
+	BPFFS=$(mktemp -d /tmp/vnapi_bpffs_XXXXXX) && mount -t bpf bpf "$BPFFS" &&
+		mkdir "$BPFFS/maps" || die "cannot mount a bpf file system"
+}
+bpffs_umount() {
+	[ -n "$BPFFS" ] || return 0
+	umount "$BPFFS" 2>/dev/null
+	rmdir "$BPFFS" 2>/dev/null
+	BPFFS=
+}
+
+# tcp_transfer NAME FROM_NS TO_NS ADDR PORT FILE: FILE sent by socat in
+# FROM_NS over TCP to ADDR:PORT ([ADDR] for IPv6), where socat in TO_NS
+# writes it to FILE.out, arrives intact (sha256).
+tcp_transfer() {
+	local name=$1 from=$2 to=$3 addr=$4 port=$5 file=$6 listen=TCP-LISTEN srv
+	[[ $addr == \[* ]] && listen=TCP6-LISTEN
+	rm -f "$file.out"
+	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$to" socat -u "$listen:$port,reuseaddr" \
+		"OPEN:$file.out,creat,trunc" &
+	srv=$!
+	busywait 10000 tcp_listening "$to" "$port" || fail "$name: socat not listening on port $port"
+	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$from" socat -u "OPEN:$file" "TCP:$addr:$port" ||
+		fail "$name: TCP transfer $from -> $addr failed"
+	wait $srv
+	check_eq "$name: sha256 of the transfer" "$(sha256sum <"$file.out" | cut -d' ' -f1)" \
+		"$(sha256sum <"$file" | cut -d' ' -f1)"
+}
+
 # vnapi_new ID [QUEUES]
 vnapi_new() {
 	echo "$*" >$VB/new_device || die "new_device '$*' failed"

@@ -27,6 +27,10 @@
  *   bpftool prog loadall vnapi_xdp.o DIR type xdp xdpmeta_dev DEV pinmaps MAPS
  * on a kernel with BTF.
  *
+ * xdp_vlan (section xdp/vlan, for vnapi_vlan.sh) is built only with
+ * -DVLAN; with -DMETA too, it also calls bpf_xdp_metadata_rx_vlan_tag()
+ * (then loaded bound to the device, as xdp_meta).
+ *
  * xdp_redirect is built only with -DREDIRECT_IFINDEX=N (the device to
  * redirect to, in the namespace of the device the program runs on) and
  * -DREDIRECT_DMAC=0x..,0x..,0x..,0x..,0x..,0x.. (the destination MAC the
@@ -280,6 +284,95 @@ int xdp_meta(struct xdp_md *ctx)
 			m->l4++;
 	}
 	m->ts_ret = bpf_xdp_metadata_rx_timestamp(ctx, &ts);
+	return XDP_PASS;
+}
+#endif
+
+#ifdef VLAN
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88A8
+
+#ifdef META
+extern int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx,
+					__be16 *vlan_proto,
+					__u16 *vlan_tci) __ksym;
+#endif
+
+/* A kind of IPv4 UDP datagram xdp_vlan saw, by destination port: the VLAN
+ * tags in the frame, outer first (TPID 0: none), and the tag out of band
+ * that bpf_xdp_metadata_rx_vlan_tag() gave.  Host order.
+ */
+struct vlan_key {
+	__u16 port;
+	__u16 in_tpid[2];
+	__u16 in_vid[2];
+	__u16 oob_tpid;
+	__u16 oob_vid;
+	__u16 pad;
+	__s32 oob_ret;		/* the kfunc's return value; 1: not called */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct vlan_key);
+	__type(value, __u64);
+} vlan SEC(".maps");
+
+/* Counts the IPv4 UDP datagrams by kind (struct vlan_key), with at most
+ * two tags in the frame; passes everything.
+ */
+SEC("xdp/vlan")
+int xdp_vlan(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct vlan_key key = { .oob_ret = 1 };
+	struct ethhdr *e = data;
+	__u16 proto, *tag = (void *)(e + 1);
+	struct iphdr *iph;
+	struct udphdr *uh;
+	__u64 zero = 0, *n;
+	int i;
+#ifdef META
+	__be16 oob_proto;
+	__u16 oob_tci;
+#endif
+
+	if ((void *)(e + 1) > data_end)
+		return XDP_PASS;
+	proto = bpf_ntohs(e->h_proto);
+	for (i = 0; i < 2; i++) {
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		if ((void *)(tag + 2) > data_end)
+			return XDP_PASS;
+		key.in_tpid[i] = proto;
+		key.in_vid[i] = bpf_ntohs(tag[0]) & 0xfff;
+		proto = bpf_ntohs(tag[1]);
+		tag += 2;
+	}
+	if (proto != ETH_P_IP)
+		return XDP_PASS;
+	iph = (void *)tag;
+	if ((void *)(iph + 1) > data_end || iph->protocol != IPPROTO_UDP ||
+	    iph->ihl != 5)
+		return XDP_PASS;
+	uh = (void *)(iph + 1);
+	if ((void *)(uh + 1) > data_end)
+		return XDP_PASS;
+	key.port = bpf_ntohs(uh->dest);
+#ifdef META
+	key.oob_ret = bpf_xdp_metadata_rx_vlan_tag(ctx, &oob_proto, &oob_tci);
+	if (!key.oob_ret) {
+		key.oob_tpid = bpf_ntohs(oob_proto);
+		key.oob_vid = oob_tci & 0xfff;
+	}
+#endif
+	bpf_map_update_elem(&vlan, &key, &zero, BPF_NOEXIST);
+	n = bpf_map_lookup_elem(&vlan, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
 	return XDP_PASS;
 }
 #endif

@@ -5,8 +5,9 @@
 # with clang-19, attached with ip link set DEV xdpdrv obj FILE sec xdp/NAME)
 # on vnapi2 of a pair vnapi1 (NSA, 10.0.0.1) - vnapi2 (NSB, 10.0.0.2):
 # - the devices advertise the XDP features basic, redirect, rx-sg,
-#   ndo-xmit and ndo-xmit-sg, and the receive metadata hash (netdev
-#   netlink, through the kernel's ynl when there is one);
+#   ndo-xmit and ndo-xmit-sg, and the receive metadata hash and vlan-tag
+#   (netdev netlink, through the kernel's ynl when there is one; the VLAN
+#   tag's kfunc is tested in vnapi_vlan.sh);
 # - XDP_PASS: a TCP transfer is intact, and every frame the stack got went
 #   through the program;
 # - XDP_DROP: datagrams are counted and dropped, none reaches the stack,
@@ -41,23 +42,11 @@
 # shellcheck disable=SC2317 # functions called through trap and busywait
 source "$(dirname "$0")/vnapi_lib.sh"
 require_cmd ip python3 ping socat ethtool sha256sum clang-19 taskset
-# The sysctl is there when the kernel has the bpf() system call.
-[ -e /proc/sys/kernel/unprivileged_bpf_disabled ] ||
-	skip "kernel without the bpf() system call (CONFIG_BPF_SYSCALL)"
-BPF_SRC=$(dirname "$0")/vnapi_xdp.bpf.c
-[ -f "$BPF_SRC" ] || die "$BPF_SRC is missing"
+require_bpf
 TMP=$(mktemp -d)
-BPFFS=
 cleanup() {
-	local d
-	# Built into the kernel, vnapi stays: leave no device behind.
-	for d in 1 2 3 4; do
-		[ -e "$VB/devices/vnapi$d" ] && echo "$d" 2>/dev/null >"$VB/del_device"
-	done
-	if [ -n "$BPFFS" ]; then
-		umount "$BPFFS" 2>/dev/null
-		rmdir "$BPFFS" 2>/dev/null
-	fi
+	vnapi_del_all 1 2 3 4
+	bpffs_umount
 	rm -rf "$TMP"
 	vnapi_cleanup
 }
@@ -74,15 +63,6 @@ PORT_META_A=7005	# ... from these two
 PORT_META_B=7006
 # The verdict counters: every frame that reaches a program ends in one.
 VERDICTS="xdp_pass xdp_drop xdp_tx xdp_redirect xdp_aborted xdp_errors"
-
-# bpf_obj OUT [-D...]: vnapi_xdp.bpf.c compiled to OUT.
-bpf_obj() {
-	local out=$1
-	shift
-	clang-19 -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" "$@" \
-		-c "$BPF_SRC" -o "$out" 2>"$TMP/cc.log" ||
-		die "compiling $BPF_SRC ($*) failed: $(grep -m1 'error' "$TMP/cc.log")"
-}
 
 # xdp_prog NS DEV: "MODE NAME" of DEV's XDP program (mode 1 is native,
 # XDP_ATTACHED_DRV), "0 -" without one.
@@ -396,32 +376,17 @@ print(" ".join(sorted(d.get("xdp-features", []))), "/",
       " ".join(sorted(d.get("xdp-rx-metadata-features", []))))') ||
 			fail "netdev dev-get for $name failed"
 		check_eq "xdp-features / xdp-rx-metadata-features of $name" "$got" \
-			"basic ndo-xmit ndo-xmit-sg redirect rx-sg / hash"
+			"basic ndo-xmit ndo-xmit-sg redirect rx-sg / hash vlan-tag"
 	done
-	log "ok: xdp-features basic, redirect, rx-sg, ndo-xmit, ndo-xmit-sg; xdp-rx-metadata-features hash"
+	log "ok: xdp-features basic, redirect, rx-sg, ndo-xmit, ndo-xmit-sg; xdp-rx-metadata-features hash, vlan-tag"
 fi
 
 # b. XDP_PASS: a TCP transfer through the program, checksums compared;
 # every frame vnapi2 handed to the stack went through it.
 head -c 4000000 /dev/urandom >"$TMP/data"
-want=$(sha256sum <"$TMP/data" | cut -d' ' -f1)
-# tcp_transfer WHAT PORT: TMP/data from NSA to a socket on
-# 10.0.0.2:PORT in NSB arrives intact.
-tcp_transfer() {
-	local srv
-	rm -f "$TMP/out"
-	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSB" socat -u "TCP-LISTEN:$2,reuseaddr" \
-		"OPEN:$TMP/out,creat,trunc" &
-	srv=$!
-	busywait 10000 tcp_listening "$NSB" "$2" || fail "$1: socat not listening on port $2"
-	timeout $((120 * RNM_TIMEOUT_SCALE)) ip netns exec "$NSA" socat -u "OPEN:$TMP/data" "TCP:10.0.0.2:$2" ||
-		fail "$1: TCP transfer $NSA -> $NSB failed"
-	wait $srv
-	check_eq "$1: sha256 of the transfer" "$(sha256sum <"$TMP/out" | cut -d' ' -f1)" "$want"
-}
 xdp_attach "$NSB" vnapi2 "$TMP/xdp.o" pass
 mark
-tcp_transfer XDP_PASS 5001
+tcp_transfer XDP_PASS "$NSA" "$NSB" 10.0.0.2 5001 "$TMP/data"
 # The two counters are read in one ethtool call, but a frame may be
 # between its verdict and the stack: compare until they agree.
 pass_agrees() {
@@ -720,7 +685,7 @@ fi
 check_eq "XDP program after a refused replacement at MTU 9000" "$(xdp_prog "$NSB" vnapi2)" "1 xdp_frags"
 
 mark
-tcp_transfer "multi-buffer XDP_PASS" 5002
+tcp_transfer "multi-buffer XDP_PASS" "$NSA" "$NSB" 10.0.0.2 5002 "$TMP/data"
 passed_all "multi-buffer XDP_PASS"
 # 4 MB in frames of up to 9014 bytes (the last segment of each of
 # vnapi1's TSO frames is shorter): well over a page on average.
@@ -828,10 +793,7 @@ elif ! command -v bpftool >/dev/null; then
 	log "INFO: metadata kfuncs not checked: no bpftool"
 else
 	bpf_obj "$TMP/meta.o" -DMETA -DUDP_PORT=$PORT_META
-	# A path without dots: libbpf turns them into underscores in the
-	# paths it pins maps at.
-	BPFFS=$(mktemp -d /tmp/vnapi_bpffs_XXXXXX) && mount -t bpf bpf "$BPFFS" &&
-		mkdir "$BPFFS/maps" || die "cannot mount a bpf file system"
+	bpffs_mount
 	err=$(ip netns exec "$NSB" bpftool prog loadall "$TMP/meta.o" "$BPFFS/progs" \
 		type xdp xdpmeta_dev vnapi2 pinmaps "$BPFFS/maps" 2>&1) ||
 		die "loading the programs bound to vnapi2 failed: $(echo "$err" | tail -n3 | tr '\n' ' ')"
