@@ -245,14 +245,13 @@ impl Device {
     /// protocol on, out of band (`skb->vlan_tci`), taken out of the frame
     /// if the sender's stack put it in; with it off, in the frame, put in
     /// if the sender's stack left it out (`from`'s transmit VLAN offload).
-    /// `from` is the device the frame's namespace is
-    /// taken from, whatever `skb->dev` was: that pointer holds no
-    /// reference, and the device it named may be gone by now (a frame kept
-    /// after its device was unregistered).  Another device than the one
-    /// that sent it changes only what is scrubbed.  Bottom halves
-    /// disabled (`_bh`): a dropped frame is freed, and a scrubbed one drops
-    /// its conntrack entry, neither of which may happen in hard interrupt
-    /// context.
+    /// `from` is the device the frame's namespace is taken from, whatever
+    /// `skb->dev` was: that pointer holds no reference, and the device it
+    /// named may be gone by now (a frame kept after its device was
+    /// unregistered).  Another device than the one that sent it changes
+    /// only what is scrubbed.  Bottom halves disabled (`_bh`): a dropped
+    /// frame is freed, and a scrubbed one drops its conntrack entry,
+    /// neither of which may happen in hard interrupt context.
     ///
     /// Returns the frame (a copy of it if it was shared and its tag had to
     /// be taken out), or `None` if it was dropped (not receivable: down,
