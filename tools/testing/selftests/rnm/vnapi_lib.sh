@@ -148,16 +148,16 @@ vnapi_pair() {
 	vnapi_neighbours
 }
 
-# udp_send NS DST COUNT [SIZE]: send COUNT UDP datagrams of SIZE bytes
-# (default 64) to DST port 9 from namespace NS.
+# udp_send NS DST COUNT [SIZE [PORT]]: send COUNT UDP datagrams of SIZE
+# bytes (default 64) to DST port PORT (default 9) from namespace NS.
 udp_send() {
 	ip netns exec "$1" python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 p = b"x" * int(sys.argv[3])
 for _ in range(int(sys.argv[2])):
-    s.sendto(p, (sys.argv[1], 9))
-' "$2" "$3" "${4:-64}"
+    s.sendto(p, (sys.argv[1], int(sys.argv[4])))
+' "$2" "$3" "${4:-64}" "${5:-9}"
 }
 
 # reject FILE VALUE ERRNO_TEXT: writing VALUE to FILE must fail with that

@@ -168,12 +168,7 @@ case_vlan() {
 	udp_sink "$tmp/sink" "${VLAN_DEV[$dst]}" &
 	sink=$!
 	busywait 20000 test -e "$tmp/sink.ready" || fail "$name: socket not ready"
-	ip netns exec "$NSA" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for _ in range(int(sys.argv[2])):
-    s.sendto(b"vnapi vlan".ljust(64, b"."), (sys.argv[1], int(sys.argv[3])))
-' "$dst" $N $PORT || fail "$name: sending failed"
+	udp_send "$NSA" "$dst" $N 64 $PORT || fail "$name: sending failed"
 	wait $sink
 	check_eq "$name: datagrams the socket got" "$(cat "$tmp/sink" 2>/dev/null)" $N
 	[ ${#bound[@]} = 0 ] && want_oob="?"
