@@ -16,6 +16,7 @@
 #include <net/gso.h>
 #include <net/netdev_lock.h>
 #include <net/page_pool/helpers.h>
+#include <net/sch_generic.h>
 #include <net/xdp.h>
 #include <linux/smp.h>
 #include <linux/cpumask.h>
@@ -374,6 +375,63 @@ void rnm_dev_kfree_skb_any(struct sk_buff *skb)
 void rnm_skb_tx_timestamp(struct sk_buff *skb)
 {
 	skb_tx_timestamp(skb);
+}
+
+/*
+ * Transmit queue @index of @dev: in ndo_start_xmit(), with the frame's
+ * queue mapping, the queue the core picked (netdev_core_pick_tx(), below
+ * real_num_tx_queues) and holds the transmit lock of.
+ */
+struct netdev_queue *rnm_netdev_xmit_txq(struct net_device *dev, u16 index)
+{
+	if (index >= dev->num_tx_queues)
+		return NULL;
+	return netdev_get_tx_queue(dev, index);
+}
+
+/*
+ * Stops @txq (netif_tx_stop_queue()) if a qdisc holds its frames while it
+ * is stopped; returns whether it did.  Not a queue without one (noqueue:
+ * __dev_queue_xmit() drops a frame for a stopped queue, with a critical
+ * message), nor one whose device is being deactivated (noop_qdisc, which
+ * drops everything anyway).  In ndo_start_xmit() (the qdisc does not
+ * change while it runs: dev_deactivate() waits for it).
+ */
+bool rnm_netif_tx_try_stop(struct netdev_queue *txq)
+{
+	const struct Qdisc *q = rcu_dereference_bh(txq->qdisc);
+
+	if (!q || !q->enqueue || q == &noop_qdisc)
+		return false;
+	netif_tx_stop_queue(txq);
+	return true;
+}
+
+/*
+ * netif_tx_wake_queue() of transmit queue @i of @dev, that says whether
+ * the queue was stopped (and is now woken: each stop is reported woken
+ * once, by one caller).  False for a queue the device does not have.  Any
+ * context.  A queue is only ever stopped on a registered device, whose
+ * queues have a qdisc (noop_qdisc once it is unregistered); the check
+ * costs nothing.
+ */
+bool rnm_netif_tx_wake_queue(struct net_device *dev, unsigned int i)
+{
+	struct netdev_queue *txq;
+	struct Qdisc *q;
+
+	if (i >= dev->num_tx_queues)
+		return false;
+	txq = netdev_get_tx_queue(dev, i);
+	if (!netif_tx_queue_stopped(txq) ||
+	    !test_and_clear_bit(__QUEUE_STATE_DRV_XOFF, &txq->state))
+		return false;
+	rcu_read_lock();
+	q = rcu_dereference(txq->qdisc);
+	if (q)
+		__netif_schedule(q);
+	rcu_read_unlock();
+	return true;
 }
 
 u16 rnm_skb_protocol(const struct sk_buff *skb)

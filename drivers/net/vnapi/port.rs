@@ -15,6 +15,7 @@ use crate::rnm::{
     net::{
         device::{
             Device, DeviceOps, Napis, QueueStatsRx, QueueStatsTx, Registration, Rtnl, Stats64,
+            TxQueue,
         },
         ethtool::{self, Channels, Coalesce, EthtoolOps, Ring, Stats},
         napi::Napi,
@@ -56,6 +57,12 @@ pub(crate) struct TxStats {
     /// Frames redirected to the device that could not be sent: device
     /// down, no peer, no memory.
     pub(crate) xdp_xmit_errors: Counter,
+    /// Times the queue was stopped because the peer's receive ring was
+    /// full (only with a qdisc on the queue: see `TxQueue::try_stop`).
+    pub(crate) stop: LocalCounter,
+    /// Times the queue was woken after a stop: by the peer's poll that
+    /// made room, or by a link change (any CPU: an atomic counter).
+    pub(crate) wake: Counter,
 }
 
 impl TxStats {
@@ -80,17 +87,26 @@ impl TxStats {
     }
 
     /// The counters' names, in [`TxStats::values`] order.
-    pub(crate) const NAMES: [&'static str; 5] =
-        ["frames", "bytes", "drops", "xdp_xmit", "xdp_xmit_errors"];
+    pub(crate) const NAMES: [&'static str; 7] = [
+        "frames",
+        "bytes",
+        "drops",
+        "xdp_xmit",
+        "xdp_xmit_errors",
+        "stop",
+        "wake",
+    ];
 
     /// The counters' values.
-    pub(crate) fn values(&self) -> [u64; 5] {
+    pub(crate) fn values(&self) -> [u64; 7] {
         [
             self.frames.get(),
             self.bytes.get(),
             self.drops.get(),
             self.xdp_xmit.get(),
             self.xdp_xmit_errors.get(),
+            self.stop.get(),
+            self.wake.get(),
         ]
     }
 }
@@ -176,7 +192,22 @@ impl Port {
         } else {
             self.netdev.device().carrier_off();
         }
+        // A queue stopped for the old peer's ring would wait for a poll
+        // that no longer wakes it: its frames go to the new peer, or are
+        // dropped without one.
+        self.wake_tx_queues();
         old
+    }
+
+    /// Wakes the device's stopped transmit queues (see
+    /// `RxQueue::receive`), counting each one woken.  Any context.
+    pub(crate) fn wake_tx_queues(&self) {
+        let dev = self.netdev.device();
+        for (i, t) in (0u32..).zip(self.netdev.data().tx.iter()) {
+            if dev.wake_tx_queue(i) {
+                t.wake.add(1);
+            }
+        }
     }
 
     /// The peer's id, if linked.
@@ -195,9 +226,18 @@ fn peer_queue(peer: &Port, qi: usize) -> Option<&Pin<KBox<Napi<RxQueue>>>> {
 /// Hands `skb`, transmitted by `dev` to `peer`, to its receive queue `rq`,
 /// or drops it if `peer` cannot take it (counted by the core, in `peer`'s
 /// `rx_dropped`).  Bottom halves disabled.
-fn deliver(dev: &Device, peer: &Port, rq: &Napi<RxQueue>, skb: SkBuff, bh: &BhContext) {
+fn deliver(
+    dev: &Device,
+    peer: &Port,
+    rq: &Napi<RxQueue>,
+    skb: SkBuff,
+    (txq, tx): (&TxQueue<'_>, &TxStats),
+    bh: &BhContext,
+) {
     if let Some(skb) = peer.netdev.device().forward(skb, dev, bh) {
-        RxQueue::receive(rq, skb, false, bh);
+        if RxQueue::receive(rq, skb, false, Some(txq), bh) {
+            tx.stop.add(1);
+        }
     }
 }
 
@@ -220,7 +260,7 @@ pub(crate) fn xmit_frame(peer: &Port, qi: usize, frame: XdpFrame, bh: &BhContext
     match SkBuff::from_xdp_frame(frame, pdev) {
         Ok(skb) => {
             // Not aggregated by a stack: GRO may merge it.
-            RxQueue::receive(rq, skb, true, bh);
+            RxQueue::receive(rq, skb, true, None, bh);
             true
         }
         Err(_) => false,
@@ -357,7 +397,7 @@ impl DeviceOps for PortDev {
         Ok(())
     }
 
-    fn start_xmit(dev: &Device, data: &Self, skb: SkBuff, bh: &BhContext) {
+    fn start_xmit(dev: &Device, data: &Self, skb: SkBuff, txq: &TxQueue<'_>, bh: &BhContext) {
         // Transmit queue `i` feeds the peer's receive queue `i` (modulo
         // the peer's queue count).
         let qi = usize::from(skb.queue_mapping());
@@ -385,12 +425,12 @@ impl DeviceOps for PortDev {
         // its program sees one frame at a time, of at most its MTU.
         if peer.netdev.has_xdp_prog() && skb.is_gso() {
             match skb.gso_segment(dev, bh) {
-                Some(segs) => segs.for_each(|seg| deliver(dev, peer, rq, seg, bh)),
+                Some(segs) => segs.for_each(|seg| deliver(dev, peer, rq, seg, (txq, tx), bh)),
                 None => rq.data().stats.drops.add(1),
             }
             return;
         }
-        deliver(dev, peer, rq, skb, bh);
+        deliver(dev, peer, rq, skb, (txq, tx), bh);
     }
 
     const XDP: bool = true;
@@ -524,6 +564,8 @@ impl DeviceOps for PortDev {
         let i = idx as usize;
         if let (Some(t), Some(r)) = (data.tx.get(i), data.rx.get(i)) {
             tx_qstats(t.sent(&r.stats), stats);
+            stats.set_stop(t.stop.get());
+            stats.set_wake(t.wake.get());
         }
     }
 
@@ -538,6 +580,13 @@ impl DeviceOps for PortDev {
         let n = data.channels() as usize;
         rx_qstats(data.rx_totals(n), rx);
         tx_qstats(data.tx_totals(n), tx);
+        let rest = data.tx.iter().skip(n);
+        tx.set_stop(
+            rest.clone()
+                .map(|t| t.stop.get())
+                .fold(0, u64::wrapping_add),
+        );
+        tx.set_wake(rest.map(|t| t.wake.get()).fold(0, u64::wrapping_add));
     }
 }
 

@@ -22,6 +22,7 @@ use crate::port::{self, Port};
 use crate::rnm::{
     bh::{BhContext, IrqContext, SpinLockBh},
     net::{
+        device::TxQueue,
         napi::{GroResult, Napi, Poll, PollContext, Poller},
         skb::SkBuff,
         xdp::{XdpAction, XdpFrame},
@@ -321,6 +322,10 @@ pub(crate) struct Ring {
     /// Every frame before this one must go through GRO (see
     /// [`Ring::gro_wanted`]).
     gro_mark: u64,
+    /// A transmit queue of the peer was stopped because this ring was
+    /// full: the poll that leaves it at most half full wakes the peer's
+    /// queues (see [`Ring::take_wake`]).
+    tx_stopped: bool,
     /// The module's count of the frames in all rings, which this ring's
     /// frames are part of.
     live: Arc<LiveFrames>,
@@ -345,6 +350,7 @@ impl Ring {
             pushed: 0,
             popped: 0,
             gro_mark: 0,
+            tx_stopped: false,
             live,
         })
     }
@@ -365,6 +371,18 @@ impl Ring {
 
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Whether the peer's transmit queues are to be woken now: one was
+    /// stopped for want of room here, and the ring is at most half full
+    /// (room for a burst, so that a queue is not stopped again with the
+    /// next frame).  Clears the mark.
+    fn take_wake(&mut self) -> bool {
+        let wake = self.tx_stopped && self.len <= self.cap / 2;
+        if wake {
+            self.tx_stopped = false;
+        }
+        wake
     }
 
     /// The index of the slot `i` places after `head` (`i <= slots.len()`).
@@ -588,11 +606,15 @@ impl RxShared {
         from: impl Iterator<Item = &'a RxShared>,
         mut room: MoveRoom,
     ) {
+        let mut stopped = false;
         for other in from {
             // Process context: the lock is always taken.
             let Some(mut ring) = other.ring.lock() else {
                 continue;
             };
+            // A transmit queue stopped for that ring is woken by this one's
+            // poll, which its frames now wait for.
+            stopped |= core::mem::take(&mut ring.tx_stopped);
             while room.frames.len() < room.frames.capacity() {
                 let Some(skb) = ring.pop() else {
                     break;
@@ -610,6 +632,7 @@ impl RxShared {
                 let cap = ring.cap;
                 ring.rebuild(room.slots, cap, &mut room.frames);
             }
+            ring.tx_stopped |= stopped;
         }
         // Frames not moved (never): dropped, and counted.
         self.stats.drops.add(room.frames.len() as u64);
@@ -651,19 +674,35 @@ impl RxQueue {
     /// Receives `skb` (already prepared for this device) into the ring,
     /// raising the interrupt when coalescing says so; `gro`: the poll must
     /// take it through GRO even from a peer with TSO (a frame the peer's
-    /// stack did not aggregate).  Bottom halves disabled (the peer's
-    /// transmit path).
-    pub(crate) fn receive(napi: &Napi<Self>, skb: SkBuff, gro: bool, bh: &BhContext) {
+    /// stack did not aggregate).  `txq`: the peer's transmit queue that
+    /// sends it, stopped if it can be once the ring is full, as a NIC's
+    /// transmit queue stops when its ring has no room for another frame
+    /// (see [`Ring::take_wake`]).  Returns whether it stopped `txq`.
+    /// Bottom halves disabled (the peer's transmit path).
+    pub(crate) fn receive(
+        napi: &Napi<Self>,
+        skb: SkBuff,
+        gro: bool,
+        txq: Option<&TxQueue<'_>>,
+        bh: &BhContext,
+    ) -> bool {
         let q = napi.data();
-        let (raise, dropped) = {
+        let (raise, dropped, stopped) = {
             let mut ring = q.ring.lock_with(bh);
-            match ring.push(skb, gro) {
+            let (raise, dropped) = match ring.push(skb, gro) {
                 Ok(()) => {
                     ring.pending = ring.pending.saturating_add(1);
                     (q.interrupt_due(napi, &ring, bh), None)
                 }
                 Err(skb) => (false, Some(skb)),
-            }
+            };
+            // Stopped under the lock, so that the poll that makes room,
+            // which takes it, finds the mark and wakes the queue after
+            // it was stopped.  (A frame that found the ring full, filled
+            // by another source, stops it too.)
+            let stopped = ring.len() >= ring.cap && txq.is_some_and(|t| t.try_stop());
+            ring.tx_stopped |= stopped;
+            (raise, dropped, stopped)
         };
         if let Some(skb) = dropped {
             q.stats.drops.add(1);
@@ -672,6 +711,7 @@ impl RxQueue {
         if raise {
             napi.raise_irq(bh);
         }
+        stopped
     }
 
     /// Raises the interrupt if the frames in the ring call for it (after
@@ -743,7 +783,11 @@ impl Poller for RxQueue {
                 // frames that come after it raise it.
                 let reopened = ctx.reopen_irq();
                 ring.pending = 0;
+                let wake = ring.take_wake();
                 drop(ring);
+                if wake {
+                    q.wake_peer(bh);
+                }
                 if let Some(skb) = skb {
                     Self::receive_frames(q, &mut ctx, Some(skb).into_iter(), true);
                 }
@@ -755,7 +799,11 @@ impl Poller for RxQueue {
             // One update of the live frames for the batch, not one a frame.
             ring.pop_into(&mut batch, want);
             let gro_wanted = ring.gro_wanted(first);
+            let wake = ring.take_wake();
             drop(ring);
+            if wake {
+                q.wake_peer(bh);
+            }
             let n = batch.len();
             if ctx.has_xdp() {
                 let frames = batch.drain();
@@ -809,6 +857,14 @@ impl Poller for RxQueue {
 }
 
 impl RxQueue {
+    /// Wakes the transmit queues of the peer, which sends into this ring
+    /// (see [`Ring::take_wake`]).
+    fn wake_peer(&self, bh: &BhContext) {
+        if let Some(peer) = self.peer.get_in(bh) {
+            peer.wake_tx_queues();
+        }
+    }
+
     /// Hands the frames of `batch`, which GRO would not merge, to the stack
     /// as lists ([`PollContext::receive_list`]), and counts them once for
     /// the batch.

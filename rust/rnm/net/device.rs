@@ -18,13 +18,16 @@
 //! The callbacks get what their context allows: `ndo_open`/`ndo_stop` and
 //! `set_channels` an [`Rtnl`] proof (process context, serialised), which
 //! enabling and disabling NAPI and changing the queue count need; `ndo_start_xmit` a [`BhContext`] (bottom halves
-//! disabled), which raising an interrupt needs.
+//! disabled), which raising an interrupt needs, and the [`TxQueue`] the
+//! core locked for the frame, the only way to stop a queue: a driver
+//! stops it when its ring is full and wakes it ([`Device::wake_tx_queue`])
+//! when there is room again.
 //!
 //! ```
 //! use crate::rnm::{
 //!     bh::{BhContext, IrqContext},
 //!     net::{
-//!         device::{Device, DeviceOps, Napis, Registration, Rtnl},
+//!         device::{Device, DeviceOps, Napis, Registration, Rtnl, TxQueue},
 //!         ethtool::EthtoolOps,
 //!         napi::{Napi, Poll, PollContext, Poller},
 //!         skb::SkBuff,
@@ -75,7 +78,13 @@
 //!         Ok(())
 //!     }
 //!
-//!     fn start_xmit(_dev: &Device, _data: &Self, skb: SkBuff, _bh: &BhContext) {
+//!     fn start_xmit(
+//!         _dev: &Device,
+//!         _data: &Self,
+//!         skb: SkBuff,
+//!         _txq: &TxQueue<'_>,
+//!         _bh: &BhContext,
+//!     ) {
 //!         drop(skb);
 //!     }
 //! }
@@ -279,6 +288,67 @@ impl Device {
     }
 }
 
+impl Device {
+    /// Wakes transmit queue `i` (`netif_tx_wake_queue`) if it is stopped
+    /// (see [`TxQueue::try_stop`]): the core sends its frames again, those
+    /// its qdisc held first.  Returns whether it was stopped: of callers
+    /// that race, one sees each stop.  `false` for a queue the device does
+    /// not have.  Any context.
+    ///
+    /// C: `netif_tx_wake_queue` in [`net/core/dev.c`](srctree/net/core/dev.c).
+    pub fn wake_tx_queue(&self, i: u32) -> bool {
+        // SAFETY: the device is valid (type invariant); the helper checks
+        // `i` against the queues it was allocated with.
+        unsafe { bindings::rnm_netif_tx_wake_queue(self.as_raw(), i) }
+    }
+}
+
+/// The transmit queue a frame is sent on (`struct netdev_queue`), lent to
+/// [`DeviceOps::start_xmit`] for that call only, while the core holds the
+/// queue's transmit lock.
+///
+/// # Invariants
+///
+/// `txq` is the queue of the device the frame is transmitted by, that the
+/// core picked for it, valid and locked for `'a`, within a call of
+/// `ndo_start_xmit`.
+pub struct TxQueue<'a> {
+    txq: NonNull<bindings::netdev_queue>,
+    index: u16,
+    _call: PhantomData<&'a bindings::netdev_queue>,
+}
+
+impl TxQueue<'_> {
+    /// The queue's index (below the device's real number of transmit
+    /// queues, [`Device::set_real_num_queues`]).
+    pub fn index(&self) -> u16 {
+        self.index
+    }
+
+    /// Stops the queue (`netif_tx_stop_queue`), as a NIC driver does when
+    /// its transmit ring has no room for another frame after this one:
+    /// the core then sends nothing on it, its qdisc holding the frames,
+    /// until [`Device::wake_tx_queue`] wakes it (the driver must, once
+    /// there is room again).  The frame of this call is the driver's
+    /// still, sent or dropped by it as usual (this is not `NETDEV_TX_BUSY`,
+    /// which the kernel's drivers do not return).
+    ///
+    /// Returns whether it stopped the queue: not if no qdisc holds frames
+    /// for it (`noqueue`, the default of a virtual device, for which the
+    /// core would drop every frame while it is stopped), nor while the
+    /// device is being deactivated (going down).  The driver then drops
+    /// what it has no room for.
+    ///
+    /// C: `netif_tx_stop_queue` in
+    /// [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h).
+    pub fn try_stop(&self) -> bool {
+        // SAFETY: the queue is valid and its transmit lock held, in
+        // `ndo_start_xmit` (type invariants), which the helper needs to
+        // read its qdisc.
+        unsafe { bindings::rnm_netif_tx_try_stop(self.txq.as_ptr()) }
+    }
+}
+
 /// Interface counters reported by [`DeviceOps::get_stats64`].
 #[derive(Default, Clone, Copy)]
 pub struct Stats64 {
@@ -359,9 +429,11 @@ counter_setters!(QueueStatsTx {
     /// `tx-hw-drop-errors`: of [`QueueStatsTx::set_hw_drops`], those that
     /// were invalid or malformed.
     set_hw_drop_errors => hw_drop_errors,
-    /// `tx-stop`: times the driver stopped the queue.
+    /// `tx-stop`: times the driver stopped the queue for want of room
+    /// ([`TxQueue::try_stop`]).
     set_stop => stop,
-    /// `tx-wake`: times the driver woke the queue.
+    /// `tx-wake`: times the driver woke the queue
+    /// ([`Device::wake_tx_queue`]).
     set_wake => wake,
 });
 
@@ -443,7 +515,12 @@ pub trait DeviceOps: ethtool::EthtoolOps + Send + Sync + Sized + 'static {
     /// queue's transmit lock (the device is not `lltx`).  Never with
     /// interrupts disabled: the device has `IFF_DISABLE_NETPOLL`, so netpoll
     /// (netconsole), which transmits so from any context, refuses it.
-    fn start_xmit(dev: &Device, data: &Self, skb: SkBuff, bh: &BhContext);
+    ///
+    /// `txq` is the transmit queue the core picked (the frame's queue
+    /// mapping), lent for the call: a driver whose ring has no room for
+    /// the next frame stops it ([`TxQueue::try_stop`]) and wakes it when
+    /// there is ([`Device::wake_tx_queue`]).
+    fn start_xmit(dev: &Device, data: &Self, skb: SkBuff, txq: &TxQueue<'_>, bh: &BhContext);
 
     /// Reports the interface counters (`ndo_get_stats64`).  Any context
     /// but hard interrupt: the core calls it in process context, under
@@ -761,12 +838,26 @@ impl<T: DeviceOps> Adapter<T> {
         let bh = unsafe { BhContext::new() };
         // SAFETY: the core hands us its reference to `skb`.
         if let Some(mut skb) = unsafe { SkBuff::from_raw(skb) } {
+            let index = skb.queue_mapping();
+            // SAFETY: the device is live; the frame's mapping is below its
+            // real number of transmit queues (`netdev_core_pick_tx`).
+            let txq = unsafe { bindings::rnm_netdev_xmit_txq(dev, index) };
+            let Some(txq) = NonNull::new(txq) else {
+                return bindings::netdev_tx_NETDEV_TX_OK;
+            };
+            // INVARIANT: the queue the core picked for the frame, whose
+            // transmit lock it holds until we return; lent for the call.
+            let txq = TxQueue {
+                txq,
+                index,
+                _call: PhantomData,
+            };
             // The frame is the device's from here on: its software transmit
             // timestamp is taken now, as veth takes it before forwarding,
             // so that every device reports `SOF_TIMESTAMPING_TX_SOFTWARE`
             // (`get_ts_info`) truthfully, whatever its driver then does.
             skb.tx_timestamp();
-            T::start_xmit(d, &p.data, skb, &bh);
+            T::start_xmit(d, &p.data, skb, &txq, &bh);
         }
         bindings::netdev_tx_NETDEV_TX_OK
     }

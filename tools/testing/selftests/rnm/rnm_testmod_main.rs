@@ -37,7 +37,7 @@ mod testmod {
         bh::{BhContext, IrqContext},
         bus::{self, Attr, Bus, BusRegistration, BusType, SysfsWriter},
         net::{
-            device::{Device, DeviceOps, Napis, Registration, Rtnl},
+            device::{Device, DeviceOps, Napis, Registration, Rtnl, TxQueue},
             ethtool::{Channels, EthtoolOps},
             napi::{Napi, Poll, PollContext, Poller},
             skb::SkBuff,
@@ -331,7 +331,13 @@ mod testmod {
             Ok(())
         }
 
-        fn start_xmit(_dev: &Device, _data: &Self, skb: SkBuff, _bh: &BhContext) {
+        fn start_xmit(
+            _dev: &Device,
+            _data: &Self,
+            skb: SkBuff,
+            _txq: &TxQueue<'_>,
+            _bh: &BhContext,
+        ) {
             drop(skb);
         }
 

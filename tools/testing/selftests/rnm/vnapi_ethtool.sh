@@ -35,7 +35,7 @@ want_names() { # QUEUES
 		done
 	done
 	for ((i = 0; i < $1; i++)); do
-		for n in frames bytes drops xdp_xmit xdp_xmit_errors; do
+		for n in frames bytes drops xdp_xmit xdp_xmit_errors stop wake; do
 			printf 'tx%d_%s ' $i $n
 		done
 	done

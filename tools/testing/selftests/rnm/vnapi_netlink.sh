@@ -388,7 +388,10 @@ if sorted(got) != sorted(want):
     bad.append("queues %s, want %s" % (got, want))
 for q in queues:
     t, i = q["queue-type"], q["queue-id"]
-    for key, name in (("packets", "frames"), ("bytes", "bytes"), ("hw-drops", "drops")):
+    keys = [("packets", "frames"), ("bytes", "bytes"), ("hw-drops", "drops")]
+    if t == "tx":
+        keys += [("stop", "stop"), ("wake", "wake")]
+    for key, name in keys:
         v, w = q.get(t + "-" + key), eth["%s%d_%s" % (t, i, name)]
         if v != w:
             bad.append("%s%d %s: %s, ethtool -S %s" % (t, i, key, v, w))
