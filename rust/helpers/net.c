@@ -378,30 +378,26 @@ void rnm_skb_tx_timestamp(struct sk_buff *skb)
 }
 
 /*
- * Transmit queue @index of @dev: in ndo_start_xmit(), with the frame's
- * queue mapping, the queue the core picked (netdev_core_pick_tx(), below
- * real_num_tx_queues) and holds the transmit lock of.
- */
-struct netdev_queue *rnm_netdev_xmit_txq(struct net_device *dev, u16 index)
-{
-	if (index >= dev->num_tx_queues)
-		return NULL;
-	return netdev_get_tx_queue(dev, index);
-}
-
-/*
- * Stops @txq (netif_tx_stop_queue()) if a qdisc holds its frames while it
- * is stopped; returns whether it did.  Not a queue without one (noqueue:
+ * Stops transmit queue @index of @dev (netif_tx_stop_queue()) if it is not
+ * stopped already and a qdisc holds its frames while it is stopped;
+ * returns whether it stopped it.  Not a queue without one (noqueue:
  * __dev_queue_xmit() drops a frame for a stopped queue, with a critical
- * message), nor one whose device is being deactivated (noop_qdisc, which
- * drops everything anyway).  In ndo_start_xmit() (the qdisc does not
- * change while it runs: dev_deactivate() waits for it).
+ * message), nor one whose device is deactivated (noop_qdisc: going down,
+ * carrier lost, qdisc being replaced; dev_deactivate() publishes it while
+ * a transmit may still run).  In ndo_start_xmit(), for the queue of the
+ * frame: the qdisc is read under the core's RCU-bh section.
  */
-bool rnm_netif_tx_try_stop(struct netdev_queue *txq)
+bool rnm_netif_tx_try_stop(struct net_device *dev, u16 index)
 {
-	const struct Qdisc *q = rcu_dereference_bh(txq->qdisc);
+	struct netdev_queue *txq;
+	const struct Qdisc *q;
 
-	if (!q || !q->enqueue || q == &noop_qdisc)
+	if (index >= dev->num_tx_queues)
+		return false;
+	txq = netdev_get_tx_queue(dev, index);
+	q = rcu_dereference_bh(txq->qdisc);
+	if (netif_tx_queue_stopped(txq) || !q || !q->enqueue ||
+	    q == &noop_qdisc)
 		return false;
 	netif_tx_stop_queue(txq);
 	return true;
@@ -411,9 +407,9 @@ bool rnm_netif_tx_try_stop(struct netdev_queue *txq)
  * netif_tx_wake_queue() of transmit queue @i of @dev, that says whether
  * the queue was stopped (and is now woken: each stop is reported woken
  * once, by one caller).  False for a queue the device does not have.  Any
- * context.  A queue is only ever stopped on a registered device, whose
- * queues have a qdisc (noop_qdisc once it is unregistered); the check
- * costs nothing.
+ * context.  A qdisc is scheduled only if it has frames to hold: not
+ * noqueue, which a stopped queue may have been given since (tc qdisc
+ * del), nor a device not registered yet (no qdisc).
  */
 bool rnm_netif_tx_wake_queue(struct net_device *dev, unsigned int i)
 {
@@ -428,7 +424,7 @@ bool rnm_netif_tx_wake_queue(struct net_device *dev, unsigned int i)
 		return false;
 	rcu_read_lock();
 	q = rcu_dereference(txq->qdisc);
-	if (q)
+	if (q && q->enqueue)
 		__netif_schedule(q);
 	rcu_read_unlock();
 	return true;

@@ -40,8 +40,7 @@ unsigned int rnm_napi_receive_list(struct napi_struct *napi,
 
 void rnm_dev_kfree_skb_any(struct sk_buff *skb);
 u16 rnm_skb_protocol(const struct sk_buff *skb);
-struct netdev_queue *rnm_netdev_xmit_txq(struct net_device *dev, u16 index);
-bool rnm_netif_tx_try_stop(struct netdev_queue *txq);
+bool rnm_netif_tx_try_stop(struct net_device *dev, u16 index);
 bool rnm_netif_tx_wake_queue(struct net_device *dev, unsigned int i);
 void rnm_skb_tx_timestamp(struct sk_buff *skb);
 

@@ -189,7 +189,11 @@ struct TxLine<'a>(usize, &'a TxStats);
 impl fmt::Display for TxLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "tx{}", self.0)?;
-        for (n, v) in TxStats::NAMES.iter().zip(self.1.values()) {
+        // The counters the line had before `stop` and `wake` (which
+        // `ethtool -S` and the netdev family have), so that the lines of
+        // 16 queues stay within the page the file is.
+        let n = TxStats::QUEUE_STATS;
+        for (n, v) in TxStats::NAMES[..n].iter().zip(self.1.values()) {
             write!(f, " {n} {v}")?;
         }
         Ok(())
@@ -318,7 +322,10 @@ impl VnapiBus {
             return Err(EBUSY);
         }
         pa.set_peer(Some(pb.clone()));
-        pb.set_peer(Some(pa));
+        pb.set_peer(Some(pa.clone()));
+        // Between the two, `pa` may have filled `pb`'s ring and stopped a
+        // queue, and `pb`'s poll, without a peer yet, woken nothing.
+        pa.wake_tx_queues();
         Ok(())
     }
 

@@ -86,6 +86,9 @@ impl TxStats {
         )
     }
 
+    /// How many of the counters (the first) are in `queue_stats`.
+    pub(crate) const QUEUE_STATS: usize = 5;
+
     /// The counters' names, in [`TxStats::values`] order.
     pub(crate) const NAMES: [&'static str; 7] = [
         "frames",
@@ -390,9 +393,17 @@ impl DeviceOps for PortDev {
         Ok(())
     }
 
-    fn stop(_dev: &Device, _data: &Self, queues: &Napis<RxQueue>, rtnl: &Rtnl) -> Result {
+    fn stop(_dev: &Device, data: &Self, queues: &Napis<RxQueue>, rtnl: &Rtnl) -> Result {
         for q in queues.iter() {
             q.disable(rtnl);
+        }
+        // A peer's queue stopped for a full ring here waits for no poll
+        // now: woken, it sends, and the frames are dropped here (counted),
+        // as any sent to a device that is down.  No transmit that saw this
+        // device running is left (`disable` waited for them): none stops
+        // a queue again.
+        if let Some(peer) = data.peer.get(&rcu::read_lock()) {
+            peer.wake_tx_queues();
         }
         Ok(())
     }

@@ -305,22 +305,22 @@ impl Device {
 
 /// The transmit queue a frame is sent on (`struct netdev_queue`), lent to
 /// [`DeviceOps::start_xmit`] for that call only, while the core holds the
-/// queue's transmit lock.
+/// queue's transmit lock, with bottom halves disabled under the RCU read
+/// lock (`rcu_read_lock_bh()` in `__dev_queue_xmit()`).
 ///
 /// # Invariants
 ///
-/// `txq` is the queue of the device the frame is transmitted by, that the
-/// core picked for it, valid and locked for `'a`, within a call of
-/// `ndo_start_xmit`.
+/// `index` is the queue the core picked for the frame of the call (the
+/// frame's queue mapping) of `dev`, which is valid for `'a`; `'a` does
+/// not outlive the call of `ndo_start_xmit`, so the RCU-bh section the
+/// core holds it in lasts as long.
 pub struct TxQueue<'a> {
-    txq: NonNull<bindings::netdev_queue>,
+    dev: &'a Device,
     index: u16,
-    _call: PhantomData<&'a bindings::netdev_queue>,
 }
 
 impl TxQueue<'_> {
-    /// The queue's index (below the device's real number of transmit
-    /// queues, [`Device::set_real_num_queues`]).
+    /// The queue's index (the frame's queue mapping).
     pub fn index(&self) -> u16 {
         self.index
     }
@@ -333,19 +333,21 @@ impl TxQueue<'_> {
     /// still, sent or dropped by it as usual (this is not `NETDEV_TX_BUSY`,
     /// which the kernel's drivers do not return).
     ///
-    /// Returns whether it stopped the queue: not if no qdisc holds frames
-    /// for it (`noqueue`, the default of a virtual device, for which the
-    /// core would drop every frame while it is stopped), nor while the
-    /// device is being deactivated (going down).  The driver then drops
+    /// Returns whether it stopped the queue now: not if it is stopped
+    /// already (so that each stop is seen once, and woken once), nor if no
+    /// qdisc holds frames for it (`noqueue`, the default of a virtual
+    /// device, for which the core would drop every frame while it is
+    /// stopped), nor while the device is deactivated (`noop_qdisc`: going
+    /// down, carrier lost, qdisc being replaced).  The driver then drops
     /// what it has no room for.
     ///
     /// C: `netif_tx_stop_queue` in
     /// [`include/linux/netdevice.h`](srctree/include/linux/netdevice.h).
     pub fn try_stop(&self) -> bool {
-        // SAFETY: the queue is valid and its transmit lock held, in
-        // `ndo_start_xmit` (type invariants), which the helper needs to
-        // read its qdisc.
-        unsafe { bindings::rnm_netif_tx_try_stop(self.txq.as_ptr()) }
+        // SAFETY: the device is valid and `index` its queue of this call,
+        // whose qdisc the helper reads under the core's RCU-bh section,
+        // which lasts as long as `self` (type invariants).
+        unsafe { bindings::rnm_netif_tx_try_stop(self.dev.as_raw(), self.index) }
     }
 }
 
@@ -838,19 +840,12 @@ impl<T: DeviceOps> Adapter<T> {
         let bh = unsafe { BhContext::new() };
         // SAFETY: the core hands us its reference to `skb`.
         if let Some(mut skb) = unsafe { SkBuff::from_raw(skb) } {
-            let index = skb.queue_mapping();
-            // SAFETY: the device is live; the frame's mapping is below its
-            // real number of transmit queues (`netdev_core_pick_tx`).
-            let txq = unsafe { bindings::rnm_netdev_xmit_txq(dev, index) };
-            let Some(txq) = NonNull::new(txq) else {
-                return bindings::netdev_tx_NETDEV_TX_OK;
-            };
-            // INVARIANT: the queue the core picked for the frame, whose
-            // transmit lock it holds until we return; lent for the call.
+            // INVARIANT: the queue the core picked for the frame (its
+            // mapping), whose transmit lock it holds until we return, in
+            // its RCU-bh section; lent for the call.
             let txq = TxQueue {
-                txq,
-                index,
-                _call: PhantomData,
+                dev: d,
+                index: skb.queue_mapping(),
             };
             // The frame is the device's from here on: its software transmit
             // timestamp is taken now, as veth takes it before forwarding,
