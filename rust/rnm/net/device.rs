@@ -286,9 +286,7 @@ impl Device {
         // still ours.
         unsafe { SkBuff::from_raw(ret) }
     }
-}
 
-impl Device {
     /// Wakes transmit queue `i` (`netif_tx_wake_queue`) if it is stopped
     /// (see [`TxQueue::try_stop`]): the core sends its frames again, those
     /// its qdisc held first.  Returns whether it was stopped: of callers
